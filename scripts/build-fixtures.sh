@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Builds the test guests in test/fixtures/src into test/fixtures/build/<variant>/<name>.
+#
+#   glibc-pie/       gcc -O2 -static-pie            every *.c and *.cc (except bench-*, debug)
+#   glibc-static/    gcc -O2 -static -no-pie        same set (ET_EXEC)
+#   musl/            musl-gcc -O2 -static           every *.c (except bench-*, debug)
+#   debug-glibc-pie/ gcc -O0 -g -static-pie         debug.c (for the gdb tests)
+#   debug-musl/      musl-gcc -O0 -g -static        debug.c
+#   glibc-dynamic/   gcc -O2                        hello.c (dynamically linked, for later)
+#   bench/           musl-gcc -O2 -static           bench-*.c (scripts/bench.mjs)
+#
+# Incremental: an output newer than its source and this script is skipped.
+# Quiet: prints nothing on success unless --verbose; compiler output only on failure.
+#
+# Usage: scripts/build-fixtures.sh [--force] [--verbose]
+#        scripts/build-fixtures.sh --demo   rebuild test/fixtures/prebuilt/hello-demo only
+#                                           (a committed binary; needs only gcc)
+set -euo pipefail
+
+script=$(readlink -f "${BASH_SOURCE[0]}")
+root=$(cd "$(dirname "$script")/.." && pwd)
+src=$root/test/fixtures/src
+out=$root/test/fixtures/build
+prebuilt=$root/test/fixtures/prebuilt
+
+force=0 verbose=0 demo=0
+for arg in "$@"; do
+  case $arg in
+    --force) force=1 ;;
+    --verbose) verbose=1 ;;
+    --demo) demo=1 ;;
+    -h|--help) sed -n '2,18p' "$script" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "build-fixtures.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+require() {  # require TOOL PACKAGE
+  if ! command -v "$1" >/dev/null 2>&1; then
+    echo "build-fixtures.sh: compiler '$1' not found — install it (Debian: apt-get install $2)" >&2
+    exit 3
+  fi
+}
+
+if (( demo )); then
+  require gcc gcc
+  mkdir -p "$prebuilt"
+  # Static, no libc, stripped, no build-id, one RX segment: ~550 bytes, byte-reproducible.
+  gcc -nostdlib -static -s -Wl,--build-id=none -Wl,-z,noseparate-code \
+    -o "$prebuilt/hello-demo" "$src/hello-demo.S"
+  echo "built $prebuilt/hello-demo ($(stat -c %s "$prebuilt/hello-demo") bytes)"
+  exit 0
+fi
+
+require gcc gcc
+require g++ g++
+require musl-gcc musl-tools
+
+# One line per output: VARIANT NAME SOURCE COMPILER FLAGS...
+plan() {
+  local file name
+  for file in "$src"/*.c "$src"/*.cc; do
+    name=$(basename "$file"); name=${name%.*}
+    case $file in
+      */bench-*.c) echo "bench $name $file musl-gcc -O2 -static" ;;
+      */debug.c)
+        echo "debug-glibc-pie $name $file gcc -O0 -g -static-pie"
+        echo "debug-musl $name $file musl-gcc -O0 -g -static" ;;
+      *.cc)
+        echo "glibc-pie $name $file g++ -O2 -static-pie"
+        echo "glibc-static $name $file g++ -O2 -static -no-pie" ;;
+      *.c)
+        echo "glibc-pie $name $file gcc -O2 -static-pie"
+        echo "glibc-static $name $file gcc -O2 -static -no-pie"
+        echo "musl $name $file musl-gcc -O2 -static"
+        if [[ $name == hello ]]; then echo "glibc-dynamic $name $file gcc -O2"; fi ;;
+    esac
+  done
+}
+
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+jobs_max=$(nproc 2>/dev/null || echo 2)
+built=0 fresh=0
+
+build_one() {  # build_one VARIANT NAME SOURCE COMPILER FLAGS...
+  local variant=$1 name=$2 file=$3; shift 3
+  local target=$out/$variant/$name log=$logs/$variant.$name.log
+  local libs=(-lm)
+  [[ $file == *.cc ]] && libs=()
+  mkdir -p "$out/$variant"
+  # Write to a temporary name so an interrupted build never looks up to date.
+  if "$@" -Wall -o "$target.tmp" "$file" "${libs[@]}" >"$log" 2>&1; then
+    mv -f "$target.tmp" "$target"
+    rm -f "$log"
+  else
+    rm -f "$target.tmp"
+    echo "FAILED: $* -o $target $file" >>"$log"
+  fi
+}
+
+while read -r variant name file compiler_and_flags; do
+  target=$out/$variant/$name
+  if (( !force )) && [[ -x $target && $target -nt $file && $target -nt $script ]]; then
+    fresh=$((fresh + 1))
+    continue
+  fi
+  (( verbose )) && echo "build $variant/$name"
+  # shellcheck disable=SC2086  # the flags are meant to split
+  build_one "$variant" "$name" "$file" $compiler_and_flags &
+  built=$((built + 1))
+  while (( $(jobs -rp | wc -l) >= jobs_max )); do wait -n || true; done
+done < <(plan)
+wait
+
+failed=$(find "$logs" -name '*.log' | sort)
+if [[ -n $failed ]]; then
+  for log in $failed; do cat "$log" >&2; done
+  echo "build-fixtures.sh: $(echo "$failed" | wc -l) fixture build(s) failed (see above)" >&2
+  exit 1
+fi
+(( verbose )) && echo "fixtures: $built built, $fresh up to date in $out"
+exit 0

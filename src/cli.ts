@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import { ElfError } from './elf/index.js';
+import { Kernel } from './kernel/kernel.js';
+import { shellDeathMessage } from './kernel/signals.js';
+import { runSyscallsCommand } from './kernel/coverage-command.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../package.json') as { version: string };
+
+interface CliOptions {
+  strace?: boolean;
+  straceFile?: string;
+  env: string[];
+  rootfs?: string;
+  seed?: string;
+  stats?: boolean;
+  onUnimplemented: 'enosys' | 'sigsys' | 'stop';
+  syscallReport?: boolean;
+  memory?: string;
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+/** Parses sizes like 512M, 2G, 1048576. */
+function parseSize(s: string): number {
+  const m = /^(\d+)([kKmMgG]?)$/.exec(s);
+  if (!m) throw new Error(`invalid size '${s}' (use e.g. 512M or 2G)`);
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * mult;
+}
+
+function fail(msg: string, status: number): never {
+  process.stderr.write(`elfshim: ${msg}\n`);
+  process.exit(status);
+}
+
+/** Builds the guest environment: the caller's, with -E overrides applied in order. */
+function guestEnv(overrides: string[]): string[] {
+  const env = new Map<string, string>();
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env.set(k, v);
+  for (const kv of overrides) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) fail(`-E expects KEY=VALUE, got '${kv}'`, 2);
+    env.set(kv.slice(0, eq), kv.slice(eq + 1));
+  }
+  return [...env].map(([k, v]) => `${k}=${v}`);
+}
+
+/** The path the guest sees for the program: inside --rootfs when the file is there. */
+function guestPathOf(hostPath: string, rootfs: string | undefined): string {
+  const abs = path.resolve(hostPath);
+  if (!rootfs) return abs;
+  const root = fs.realpathSync(rootfs);
+  return abs.startsWith(root + '/') ? abs.slice(root.length) : abs;
+}
+
+async function runProgram(program: string, args: string[], o: CliOptions): Promise<never> {
+  let hostPath = program;
+  if (o.rootfs && path.isAbsolute(program) && !fs.existsSync(program)) hostPath = path.join(o.rootfs, program);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(hostPath);
+  } catch {
+    fail(`${program}: No such file or directory`, 127);
+  }
+  if (st.isDirectory()) fail(`${program}: Is a directory`, 126);
+  try {
+    fs.accessSync(hostPath, fs.constants.R_OK);
+  } catch {
+    fail(`${program}: Permission denied`, 126);
+  }
+  let straceOut: ((line: string) => void) | undefined;
+  if (o.straceFile) {
+    const fd = fs.openSync(o.straceFile, 'w');
+    straceOut = (line) => fs.writeSync(fd, line + '\n');
+  }
+  const kernel = new Kernel({
+    rootfs: o.rootfs ?? null,
+    seed: o.seed !== undefined ? Number(o.seed) : null,
+    strace: !!(o.strace || o.straceFile),
+    ...(straceOut ? { straceOut } : {}),
+    onUnimplemented: o.onUnimplemented,
+    syscallReport: !!o.syscallReport,
+    ...(o.memory ? { memoryLimit: parseSize(o.memory) } : {}),
+  });
+  const guestPath = guestPathOf(hostPath, o.rootfs);
+  try {
+    kernel.spawn({ hostPath, guestPath, execfn: program, argv: [program, ...args], envp: guestEnv(o.env) });
+  } catch (e) {
+    if (e instanceof ElfError) fail(`${program}: ${e.message}`, 126);
+    throw e;
+  }
+  const started = process.hrtime.bigint();
+  const status = await kernel.run();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (o.stats) {
+    const n = kernel.instructions;
+    process.stderr.write(`elfshim: stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)}\n`);
+  }
+  if (o.syscallReport) process.stderr.write(kernel.syscallReport());
+  if (status.signal) process.stderr.write(`${shellDeathMessage(status.signal)}${status.core ? ' (core dumped)' : ''}\n`);
+  process.exit(status.code);
+}
+
+function main(): void {
+  const program = new Command();
+  program
+    .name('elfshim')
+    .description('Run an unmodified Linux x86-64 ELF program on a TypeScript emulator.')
+    .version(version, '--version')
+    .usage('[options] <program> [args...]')
+    .enablePositionalOptions()
+    .passThroughOptions()
+    .argument('<program>', 'the ELF program to run (or "syscalls" to list the shim\'s coverage)')
+    .argument('[args...]', 'arguments for the guest, passed untouched')
+    .option('--strace', 'print one line per system call on stderr')
+    .option('--strace-file <file>', 'write the strace lines to a file instead')
+    .option('-E, --env <KEY=VALUE>', 'set a guest environment variable (repeatable)', collect, [])
+    .option('--rootfs <dir>', "the guest's root directory (default: the host's /)")
+    .option('--seed <n>', 'fix AT_RANDOM and getrandom for reproducible runs')
+    .option('--stats', 'print instructions executed and guest MIPS at exit')
+    .addOption(new Option('--on-unimplemented <mode>', 'what an unimplemented syscall does').choices(['enosys', 'sigsys', 'stop']).default('enosys'))
+    .option('--syscall-report', 'print a table of the syscalls the guest made at exit')
+    .option('--memory <size>', 'cap guest memory (e.g. 512M)')
+    .action(async (prog: string, args: string[], opts: CliOptions) => {
+      if (prog === 'syscalls' && !fs.existsSync(prog)) {
+        process.exit(runSyscallsCommand(args));
+      }
+      await runProgram(prog, args, opts);
+    });
+  program.parseAsync(process.argv).catch((e: unknown) => {
+    fail(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, 70);
+  });
+}
+
+main();

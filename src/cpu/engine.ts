@@ -1,0 +1,230 @@
+import type { AddressSpace } from '../mem/address-space.js';
+import { GuestFault, PAGE_SIZE } from '../mem/fault.js';
+import { Cpu, Stop } from './cpu.js';
+import { Decoder } from './decoder.js';
+import type { Instr } from './instr.js';
+import { DIVIDE_ERROR } from './ops/alu.js';
+
+/** A decoded basic block: straight-line instructions ending at a control transfer (or a size limit). */
+export class Block {
+  constructor(
+    readonly start: number,
+    readonly instrs: Instr[],
+    /** Address after the last instruction: where execution continues if the last one is not a branch. */
+    readonly end: number,
+    /** Pages the block's bytes come from (for invalidation). */
+    readonly pages: number[],
+  ) {}
+}
+
+const MAX_BLOCK = 128;
+
+/**
+ * The code cache and run loop of one address space: decoded blocks keyed by
+ * guest address, invalidated when the pages they came from are written.
+ * Threads of one process share it; fork and execve get a new one.
+ */
+export class Engine {
+  private readonly blocks = new Map<number, Block>();
+  private readonly byPage = new Map<number, Block[]>();
+  private readonly decoder: Decoder;
+  /** Software and hardware breakpoint addresses: execution stops before them. */
+  readonly breakpoints = new Set<number>();
+  /** Watchpoints: when any is set, the run loop checks for hits after every instruction. */
+  readonly watchpoints: { addr: number; len: number; kind: 'watch' | 'rwatch' | 'awatch' }[] = [];
+  private watchPending = false;
+  private watchingCpu: Cpu | null = null;
+
+  constructor(readonly mem: AddressSpace) {
+    this.decoder = new Decoder(mem);
+    mem.onCodeWrite = (vpn) => this.invalidatePage(vpn);
+  }
+
+  /** Drops every decoded block (breakpoints changed, or a bulk change of code). */
+  flush(): void {
+    this.blocks.clear();
+    this.byPage.clear();
+  }
+
+  private invalidatePage(vpn: number): void {
+    const list = this.byPage.get(vpn);
+    if (!list) return;
+    this.byPage.delete(vpn);
+    for (const b of list) this.blocks.delete(b.start);
+  }
+
+  /** Decodes the block starting at addr. A fetch fault on the first instruction propagates. */
+  private translate(addr: number): Block {
+    const instrs: Instr[] = [];
+    let pc = addr;
+    const d = this.decoder;
+    while (instrs.length < MAX_BLOCK) {
+      if (instrs.length > 0 && this.breakpoints.has(pc)) break;
+      let i: Instr;
+      try {
+        i = d.decode(pc);
+      } catch (e) {
+        if (instrs.length > 0 && e instanceof GuestFault) break; // the next block will fault on its own
+        throw e;
+      }
+      instrs.push(i);
+      pc = i.next;
+      if (d.endsBlock) break;
+    }
+    const pages: number[] = [];
+    for (let p = Math.floor(addr / PAGE_SIZE); p <= Math.floor((pc - 1) / PAGE_SIZE); p++) pages.push(p);
+    const b = new Block(addr, instrs, pc, pages);
+    this.blocks.set(addr, b);
+    for (const p of pages) {
+      const l = this.byPage.get(p);
+      if (l) l.push(b);
+      else this.byPage.set(p, [b]);
+    }
+    return b;
+  }
+
+  private lookup(addr: number): Block {
+    return this.blocks.get(addr) ?? this.translate(addr);
+  }
+
+  /**
+   * Runs c for up to budget instructions (block granularity). Returns the stop
+   * reason (also in c.stop). skipBreakpointAt: resume over a breakpoint at the
+   * current pc without stopping on it again.
+   */
+  run(c: Cpu, budget: number, skipBreakpointAt = -1): Stop {
+    c.stop = Stop.None;
+    if (this.watchpoints.length) return this.runWatched(c, budget, skipBreakpointAt);
+    const bps = this.breakpoints;
+    const checkBps = bps.size > 0;
+    let executed = 0;
+    while (executed < budget) {
+      const pc = c.rip;
+      if (checkBps && bps.has(pc) && pc !== skipBreakpointAt) {
+        c.stop = Stop.Breakpoint;
+        break;
+      }
+      skipBreakpointAt = -1;
+      let b: Block;
+      try {
+        b = this.lookup(pc);
+      } catch (e) {
+        this.onFault(c, e, pc);
+        break;
+      }
+      const ins = b.instrs;
+      const n = ins.length;
+      c.rip = b.end;
+      let k = 0;
+      try {
+        for (; k < n; k++) {
+          const i = ins[k];
+          i.exec(c, i);
+        }
+      } catch (e) {
+        executed += k;
+        c.icount += k;
+        this.onFault(c, e, ins[k].addr);
+        break;
+      }
+      executed += n;
+      c.icount += n;
+      if (c.stop !== Stop.None) {
+        // Illegal/privileged stops happen before the instruction retires.
+        if (c.stop === Stop.Illegal || c.stop === Stop.Privileged) c.icount--;
+        break;
+      }
+    }
+    if (c.stop === Stop.None) c.stop = Stop.Budget;
+    return c.stop;
+  }
+
+  /** Executes exactly one instruction (gdb stepi). Breakpoints at the pc are not hit. */
+  step(c: Cpu): Stop {
+    c.stop = Stop.None;
+    let i: Instr;
+    try {
+      i = this.lookup(c.rip).instrs[0];
+    } catch (e) {
+      this.onFault(c, e, c.rip);
+      return c.stop;
+    }
+    this.armWatch(c);
+    c.rip = i.next;
+    try {
+      i.exec(c, i);
+    } catch (e) {
+      this.onFault(c, e, i.addr);
+      this.disarmWatch();
+      return c.stop;
+    }
+    this.disarmWatch();
+    if (c.stop === Stop.None || c.stop === Stop.Syscall || c.stop === Stop.Trap) c.icount++;
+    if (c.stop === Stop.None) c.stop = this.watchPending ? Stop.Watchpoint : Stop.Step;
+    this.watchPending = false;
+    return c.stop;
+  }
+
+  /** Slow loop used while watchpoints exist: one instruction at a time, checking for hits. */
+  private runWatched(c: Cpu, budget: number, skipBreakpointAt: number): Stop {
+    for (let n = 0; n < budget; n++) {
+      if (this.breakpoints.has(c.rip) && c.rip !== skipBreakpointAt) {
+        c.stop = Stop.Breakpoint;
+        return c.stop;
+      }
+      skipBreakpointAt = -1;
+      const s = this.step(c);
+      if (s !== Stop.Step) return s;
+    }
+    c.stop = Stop.Budget;
+    return c.stop;
+  }
+
+  private armWatch(c: Cpu): void {
+    if (!this.watchpoints.length) return;
+    this.watchingCpu = c;
+    this.mem.onWatchedAccess = (addr, len, write) => {
+      for (const w of this.watchpoints) {
+        if (addr < w.addr + w.len && addr + len > w.addr) {
+          const hit = w.kind === 'awatch' || (w.kind === 'watch' ? write : !write);
+          if (hit) {
+            this.watchPending = true;
+            const cpu = this.watchingCpu!;
+            cpu.watchHit = Math.max(addr, w.addr);
+            cpu.watchKind = w.kind;
+          }
+        }
+      }
+    };
+  }
+  private disarmWatch(): void {
+    if (this.watchingCpu) this.mem.onWatchedAccess = null;
+    this.watchingCpu = null;
+  }
+
+  /** Re-routes the watched pages through the slow path after the watch list changed. */
+  updateWatchpoints(): void {
+    const pages = new Set<number>();
+    for (const w of this.watchpoints) {
+      for (let p = Math.floor(w.addr / PAGE_SIZE); p <= Math.floor((w.addr + w.len - 1) / PAGE_SIZE); p++) pages.add(p);
+    }
+    this.mem.setWatchedPages(pages);
+  }
+
+  private onFault(c: Cpu, e: unknown, pc: number): void {
+    c.rip = pc;
+    if (e instanceof GuestFault) {
+      c.stop = Stop.Fault;
+      c.fault = e;
+    } else if (e === DIVIDE_ERROR) {
+      c.stop = Stop.DivideError;
+    } else {
+      throw e;
+    }
+  }
+
+  /** The instruction bytes at addr, for diagnostics (up to 15, fewer if unmapped). */
+  bytesAt(addr: number): Uint8Array {
+    return this.mem.peek(addr, 15) ?? new Uint8Array(0);
+  }
+}

@@ -1,0 +1,86 @@
+import type { Cpu } from '../cpu/cpu.js';
+import type { AddressSpace } from '../mem/address-space.js';
+
+/**
+ * Why the guest stopped, as the stub must report it. Signal numbers here are
+ * Linux's; the stub translates them to gdb's numbering on the wire.
+ */
+export type StopEvent =
+  | {
+      kind: 'signal';
+      /** Linux signal number (SIGTRAP=5 for breakpoints/steps, SIGINT=2, SIGSEGV=11, SIGSYS=31 ...). */
+      signal: number;
+      /** Extra stop-reply detail. */
+      reason?: 'swbreak' | 'hwbreak' | 'watch' | 'rwatch' | 'awatch' | 'syscall_entry' | 'syscall_return';
+      /** Data address for watch reasons. */
+      addr?: number;
+      /** Syscall number for syscall_entry / syscall_return. */
+      syscall?: number;
+      /** Thread that stopped. */
+      tid: number;
+    }
+  | { kind: 'exited'; code: number }
+  | { kind: 'killed'; signal: number };
+
+export type BreakKind = 'sw' | 'hw';
+export type WatchKind = 'watch' | 'rwatch' | 'awatch';
+
+/** siginfo of the last signal, for qXfer:siginfo:read (128 bytes as the kernel lays it out). */
+export interface SigInfoSource {
+  siginfo(): Uint8Array | null;
+}
+
+/**
+ * What the gdb stub needs from the emulator. The stub never pokes the CPU or
+ * kernel directly: it goes through this interface (see docs/ARCHITECTURE.md).
+ */
+export interface Target extends SigInfoSource {
+  readonly pid: number;
+  /** Thread ids of the debugged process (first is the main thread). */
+  threads(): number[];
+  /** The CPU state of a thread (registers are read/written through src/gdb/registers.ts). */
+  cpuOf(tid: number): Cpu | undefined;
+  /** The debugged process's address space. */
+  readonly mem: AddressSpace;
+
+  insertBreakpoint(kind: BreakKind, addr: number): boolean;
+  removeBreakpoint(kind: BreakKind, addr: number): boolean;
+  insertWatchpoint(kind: WatchKind, addr: number, len: number): boolean;
+  removeWatchpoint(kind: WatchKind, addr: number, len: number): boolean;
+
+  /**
+   * Resumes the guest. step: execute exactly one instruction of thread tid.
+   * signal: Linux signal to deliver on resume (0 = none). Resolves with the next stop.
+   */
+  resume(opts: { step: boolean; tid?: number; signal: number }): Promise<StopEvent>;
+  /** Stops a running guest as soon as possible (Ctrl-C); the pending resume() resolves with SIGINT. */
+  interrupt(): void;
+  /** Ends the guest (gdb `kill`). */
+  kill(): void;
+  /** Lets the guest run to completion without the debugger (gdb `detach`). */
+  detach(): void;
+
+  /** Syscall catchpoints: null = off, empty set = all, else those numbers. */
+  setCatchSyscalls(set: Set<number> | null): void;
+
+  /** Auxiliary vector bytes (qXfer:auxv:read). */
+  auxv(): Uint8Array;
+  /** Guest path of the executable (qXfer:exec-file:read). */
+  execFile(): string;
+  /** Reads a file from the guest's filesystem view (vFile). */
+  vfs: GuestFiles;
+  /** Monitor command (qRcmd) → text output, or null if unknown. */
+  monitor(cmd: string): string | null;
+}
+
+/** The guest's filesystem as the debugger sees it (vFile:* packets). Negative numbers are -errno. */
+export interface GuestFiles {
+  open(path: string, flags: number, mode: number): number;
+  pread(fd: number, count: number, offset: number): Uint8Array | number;
+  pwrite(fd: number, data: Uint8Array, offset: number): number;
+  close(fd: number): number;
+  /** struct stat in gdb's fileio format (big-endian, 64 bytes), or -errno. */
+  fstat(fd: number): Uint8Array | number;
+  readlink(path: string): string | number;
+  unlink(path: string): number;
+}

@@ -1,0 +1,110 @@
+import * as fs from 'node:fs';
+import { EINVAL, EISDIR, hostErrno } from '../errno.js';
+import { SEEK_CUR, SEEK_SET, dtypeOf } from '../syscalls/abi.js';
+import { FileDescription, type DirEntry } from './description.js';
+import { statFromHost, type StatInfo } from './stat.js';
+
+/**
+ * An open directory. The listing is snapshotted when reading starts (or
+ * restarts after a seek to 0); the position is an index into it, which is
+ * also what d_off reports, so telldir/seekdir work.
+ */
+export class DirDescription extends FileDescription {
+  private entries: DirEntry[] | null = null;
+  pos = 0;
+
+  constructor(
+    readonly guestPath: string,
+    private readonly list: () => DirEntry[] | number,
+    private readonly statFn: () => StatInfo | number,
+    private readonly host: string | null,
+    flags: number,
+  ) {
+    super(flags);
+  }
+
+  get path(): string {
+    return this.guestPath;
+  }
+  get isDirectory(): boolean {
+    return true;
+  }
+  get hostPath(): string | null {
+    return this.host;
+  }
+
+  stat(): StatInfo | number {
+    return this.statFn();
+  }
+
+  read(): number {
+    return -EISDIR;
+  }
+  pread(): number {
+    return -EISDIR;
+  }
+  write(): number {
+    return -EISDIR;
+  }
+
+  dirEntries(): DirEntry[] | number {
+    if (this.entries === null || this.pos === 0) {
+      const l = this.list();
+      if (typeof l === 'number') return l;
+      this.entries = l;
+    }
+    return this.entries.slice(this.pos);
+  }
+
+  consumeDirEntries(n: number): void {
+    this.pos += n;
+  }
+
+  seek(off: number, whence: number): number {
+    if (whence === SEEK_SET) {
+      if (off < 0) return -EINVAL;
+      this.pos = off;
+    } else if (whence === SEEK_CUR) {
+      if (this.pos + off < 0) return -EINVAL;
+      this.pos += off;
+    } else return -EINVAL;
+    return this.pos;
+  }
+}
+
+/** Lists a host directory as getdents would, with . and .. first. */
+export function listHostDir(hostPath: string, parentHostPath: string, extra: DirEntry[] = []): DirEntry[] | number {
+  let names: fs.Dirent[];
+  let self: fs.Stats;
+  try {
+    self = fs.statSync(hostPath);
+    names = fs.readdirSync(hostPath, { withFileTypes: true });
+  } catch (e) {
+    return hostErrno(e);
+  }
+  const parent = fs.statSync(parentHostPath, { throwIfNoEntry: false }) ?? self;
+  const out: DirEntry[] = [
+    { name: '.', ino: self.ino, type: 4 },
+    { name: '..', ino: parent.ino, type: 4 },
+  ];
+  const seen = new Set<string>();
+  for (const d of names) {
+    const st = fs.lstatSync(`${hostPath}/${d.name}`, { throwIfNoEntry: false });
+    if (!st) continue; // vanished while listing
+    out.push({ name: d.name, ino: st.ino, type: dtypeOf(st.mode) });
+    seen.add(d.name);
+  }
+  for (const e of extra) if (!seen.has(e.name)) out.push(e);
+  return out;
+}
+
+/** Host stat of a directory (for DirDescription). */
+export function hostStat(hostPath: string): () => StatInfo | number {
+  return () => {
+    try {
+      return statFromHost(fs.statSync(hostPath, { bigint: true }));
+    } catch (e) {
+      return hostErrno(e);
+    }
+  };
+}

@@ -1,0 +1,246 @@
+import * as fs from 'node:fs';
+import { Blocked } from '../syscall-types.js';
+import { EAGAIN, hostErrno } from '../errno.js';
+
+/** Retry delay when a host fd reports EAGAIN (it was made non-blocking by someone else). */
+const EAGAIN_RETRY_MS = 5;
+const READ_CHUNK = 65536;
+
+/**
+ * Reads a host fd (stdin, a terminal, a FIFO) without blocking Node's event
+ * loop: data is fetched with asynchronous fs.read (libuv's thread pool) into
+ * a buffer that guest reads drain. Regular files are read synchronously.
+ * One reader per host fd, shared by every guest process, so buffered bytes
+ * are never lost between a shell and its children.
+ */
+export class HostReader {
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
+  /** An end of file was seen and not yet reported to a guest read. */
+  private eofPending = false;
+  private error = 0;
+  private inflight: Promise<void> | null = null;
+  private regular: boolean | null = null;
+
+  constructor(readonly fd: number) {}
+
+  private isRegular(): boolean {
+    if (this.regular === null) {
+      try {
+        this.regular = fs.fstatSync(this.fd).isFile();
+      } catch {
+        this.regular = false;
+      }
+    }
+    return this.regular;
+  }
+
+  /** Bytes that a read would return at once (FIONREAD). */
+  get available(): number {
+    return this.buffered;
+  }
+
+  /** Whether a read would complete now (poll). */
+  get ready(): boolean {
+    return this.buffered > 0 || this.eofPending || this.error !== 0 || this.isRegular();
+  }
+
+  /**
+   * Takes up to max bytes: data, an empty array at end of file, a negative
+   * errno, or Blocked until data arrives. With nonBlock, -EAGAIN instead of Blocked.
+   */
+  read(max: number, nonBlock: boolean): Uint8Array | number | Blocked {
+    if (this.buffered > 0) return this.take(max);
+    if (this.eofPending) {
+      // Report EOF once; a later read asks the host again (a terminal can be read after ^D).
+      this.eofPending = false;
+      return new Uint8Array(0);
+    }
+    if (this.error) {
+      const e = this.error;
+      this.error = 0;
+      return e;
+    }
+    if (this.isRegular()) {
+      const buf = Buffer.alloc(Math.min(max, READ_CHUNK * 16));
+      try {
+        const n = fs.readSync(this.fd, buf, 0, buf.length, null);
+        return buf.subarray(0, n);
+      } catch (e) {
+        return hostErrno(e);
+      }
+    }
+    if (nonBlock) {
+      this.startFill();
+      return -EAGAIN;
+    }
+    return new Blocked(this.startFill());
+  }
+
+  /** A promise that settles when data, EOF or an error is available. */
+  whenReady(): Promise<void> {
+    return this.ready ? Promise.resolve() : this.startFill();
+  }
+
+  private take(max: number): Uint8Array {
+    const n = Math.min(max, this.buffered);
+    const out = new Uint8Array(n);
+    let done = 0;
+    while (done < n) {
+      const c = this.chunks[0];
+      const k = Math.min(c.length, n - done);
+      out.set(c.subarray(0, k), done);
+      done += k;
+      if (k === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(k);
+    }
+    this.buffered -= n;
+    return out;
+  }
+
+  private startFill(): Promise<void> {
+    if (this.inflight) return this.inflight;
+    this.inflight = new Promise<void>((resolve) => {
+      const attempt = () => {
+        const buf = Buffer.alloc(READ_CHUNK);
+        fs.read(this.fd, buf, 0, READ_CHUNK, null, (err, n) => {
+          if (err) {
+            if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+              setTimeout(attempt, EAGAIN_RETRY_MS);
+              return;
+            }
+            this.error = hostErrno(err);
+          } else if (n === 0) {
+            this.eofPending = true;
+          } else {
+            this.chunks.push(new Uint8Array(buf.buffer, buf.byteOffset, n));
+            this.buffered += n;
+          }
+          this.inflight = null;
+          resolve();
+        });
+      };
+      attempt();
+    });
+    return this.inflight;
+  }
+}
+
+/** Queued bytes beyond which a writer makes the guest wait (backpressure). */
+const WRITE_QUEUE_LIMIT = 1 << 20;
+
+/**
+ * Writes to a host fd (stdout, stderr, a terminal) synchronously and in
+ * order. When the host fd is a non-blocking pipe that is full (EAGAIN), the
+ * rest is queued and flushed from a timer; later writes queue behind it so
+ * bytes are never reordered, and the guest only waits when the queue is
+ * large. flush() drains synchronously (call it before the host exits).
+ */
+export class HostWriter {
+  private queue: Uint8Array[] = [];
+  private queued = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private drained: (() => void)[] = [];
+  /** A write error seen while flushing in the background, reported to the next write. */
+  private error = 0;
+
+  constructor(readonly fd: number) {}
+
+  /** Writes data (copied by the caller): its length, -errno, or Blocked when the queue is full. */
+  write(data: Uint8Array): number | Blocked {
+    if (this.error) {
+      const e = this.error;
+      this.error = 0;
+      return e;
+    }
+    if (this.queued > WRITE_QUEUE_LIMIT) return new Blocked(new Promise<void>((r) => this.drained.push(r)));
+    const total = data.length;
+    if (this.queued === 0) {
+      let done = 0;
+      try {
+        while (done < data.length) done += fs.writeSync(this.fd, data, done, data.length - done);
+        return data.length;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') return done > 0 ? done : hostErrno(e);
+      }
+      data = data.subarray(done);
+    }
+    this.queue.push(data);
+    this.queued += data.length;
+    this.schedule();
+    return total;
+  }
+
+  /** Bytes accepted but not yet written to the host. */
+  get pending(): number {
+    return this.queued;
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.tryFlush();
+      if (this.queued > 0) this.schedule();
+    }, EAGAIN_RETRY_MS);
+  }
+
+  /** Writes as much of the queue as the host takes now. Returns false if bytes remain. */
+  private tryFlush(): boolean {
+    while (this.queue.length) {
+      const c = this.queue[0];
+      let n: number;
+      try {
+        n = fs.writeSync(this.fd, c);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return false;
+        this.error = hostErrno(e);
+        this.queue = [];
+        this.queued = 0;
+        break;
+      }
+      this.queued -= n;
+      if (n < c.length) this.queue[0] = c.subarray(n);
+      else this.queue.shift();
+    }
+    if (this.queued <= WRITE_QUEUE_LIMIT) {
+      const d = this.drained;
+      this.drained = [];
+      for (const f of d) f();
+    }
+    return this.queue.length === 0;
+  }
+
+  /** Drains the queue synchronously (spinning on EAGAIN). For shutdown. */
+  flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    while (!this.tryFlush()) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
+}
+
+const readers = new Map<number, HostReader>();
+const writers = new Map<number, HostWriter>();
+
+/** The shared reader of a host fd. */
+export function hostReader(fd: number): HostReader {
+  let r = readers.get(fd);
+  if (!r) readers.set(fd, (r = new HostReader(fd)));
+  return r;
+}
+
+/** The shared writer of a host fd. */
+export function hostWriter(fd: number): HostWriter {
+  let w = writers.get(fd);
+  if (!w) writers.set(fd, (w = new HostWriter(fd)));
+  return w;
+}
+
+/** Flushes every host writer (call before process.exit). */
+export function flushHostOutput(): void {
+  for (const w of writers.values()) w.flush();
+}

@@ -1,0 +1,165 @@
+import * as fs from 'node:fs';
+import * as tty from 'node:tty';
+import type { Task } from '../task.js';
+import type { Blocked } from '../syscall-types.js';
+import { EBADF, ENOTTY, hostErrno } from '../errno.js';
+import { FIONBIO, FIONREAD, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, TCGETS, TCSETS, TCSETSF, TCSETSW, TIOCGPGRP, TIOCGWINSZ, TIOCSPGRP, TIOCSWINSZ } from '../syscalls/abi.js';
+import { FileDescription, type Readiness } from './description.js';
+import { MAX_RW_COUNT } from './host-file.js';
+import { hostReader, hostWriter } from './host-stream.js';
+import { statFromHost, type StatInfo } from './stat.js';
+
+/** Size of the kernel's struct termios (NCCS = 19). */
+const TERMIOS_SIZE = 36;
+const ICANON = 0o2;
+
+/** A typical Linux terminal in cooked mode: what TCGETS reports until the guest changes it. */
+function defaultTermios(): Uint8Array {
+  const b = new Uint8Array(TERMIOS_SIZE);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, 0x4500, true); // c_iflag: ICRNL | IXON | IUTF8
+  v.setUint32(4, 0x5, true); // c_oflag: OPOST | ONLCR
+  v.setUint32(8, 0xbf, true); // c_cflag: B38400 | CS8 | CREAD | HUPCL
+  v.setUint32(12, 0x8a3b, true); // c_lflag: ISIG | ICANON | ECHO | ECHOE | ECHOK | ECHOCTL | ECHOKE | IEXTEN
+  b[16] = 0; // c_line
+  const cc = [3, 0x1c, 0x7f, 0x15, 4, 0, 1, 0, 0x11, 0x13, 0x1a, 0, 0x12, 0x0f, 0x17, 0x16, 0];
+  b.set(cc, 17);
+  return b;
+}
+
+/** Terminal settings per host fd (the terminal's state, shared by every guest fd on it). */
+const termios = new Map<number, Uint8Array>();
+
+function isTty(hostFd: number): boolean {
+  return tty.isatty(hostFd);
+}
+
+/** Window size of the host terminal: columns/rows from Node's TTY streams. */
+export function hostWindowSize(): { rows: number; cols: number } {
+  for (const s of [process.stdout, process.stderr]) {
+    if (s.isTTY && s.columns && s.rows) return { rows: s.rows, cols: s.columns };
+  }
+  return { rows: 24, cols: 80 };
+}
+
+/** Puts the host terminal in or out of raw mode to follow the guest's ICANON (best effort). */
+function applyHostMode(hostFd: number, lflag: number): void {
+  if (hostFd !== 0 || !process.stdin.isTTY) return;
+  try {
+    (process.stdin as tty.ReadStream).setRawMode((lflag & ICANON) === 0);
+  } catch {
+    // not a terminal we can control
+  }
+}
+
+/**
+ * One of the host's standard streams (fd 0, 1, 2) as seen by the guest.
+ * Reads go through the shared asynchronous HostReader; writes through the
+ * ordered HostWriter. A terminal answers the termios and window-size ioctls.
+ */
+export class HostStdio extends FileDescription {
+  constructor(
+    readonly hostFd: number,
+    flags: number,
+    private readonly name: string,
+  ) {
+    super(flags);
+  }
+
+  get path(): string {
+    return this.name;
+  }
+
+  stat(): StatInfo | number {
+    try {
+      return statFromHost(fs.fstatSync(this.hostFd, { bigint: true }));
+    } catch (e) {
+      return hostErrno(e);
+    }
+  }
+
+  read(t: Task, addr: number, len: number): number | Blocked {
+    if ((this.flags & O_ACCMODE) === O_WRONLY) return -EBADF;
+    const r = hostReader(this.hostFd).read(Math.min(len, MAX_RW_COUNT), (this.flags & O_NONBLOCK) !== 0);
+    if (!(r instanceof Uint8Array)) return r;
+    t.mem.writeBytes(addr, r);
+    return r.length;
+  }
+
+  write(t: Task, addr: number, len: number): number | Blocked {
+    if ((this.flags & O_ACCMODE) === O_RDONLY && this.hostFd !== 0) return -EBADF;
+    return hostWriter(this.hostFd).write(t.mem.readBytes(addr, Math.min(len, MAX_RW_COUNT)));
+  }
+
+  ioctl(t: Task, req: number, arg: number): number {
+    switch (req) {
+      case FIONREAD:
+        t.mem.write32(arg, hostReader(this.hostFd).available);
+        return 0;
+      case FIONBIO:
+        this.flags = t.mem.read32(arg) ? this.flags | O_NONBLOCK : this.flags & ~O_NONBLOCK;
+        return 0;
+    }
+    if (!isTty(this.hostFd)) return -ENOTTY;
+    switch (req) {
+      case TCGETS: {
+        let tm = termios.get(this.hostFd);
+        if (!tm) termios.set(this.hostFd, (tm = defaultTermios()));
+        t.mem.writeBytes(arg, tm);
+        return 0;
+      }
+      case TCSETS:
+      case TCSETSW:
+      case TCSETSF: {
+        const tm = t.mem.readBytes(arg, TERMIOS_SIZE);
+        termios.set(this.hostFd, tm);
+        applyHostMode(this.hostFd, new DataView(tm.buffer).getUint32(12, true));
+        return 0;
+      }
+      case TIOCGWINSZ: {
+        const { rows, cols } = hostWindowSize();
+        const b = new Uint8Array(8);
+        const v = new DataView(b.buffer);
+        v.setUint16(0, rows, true);
+        v.setUint16(2, cols, true);
+        t.mem.writeBytes(arg, b);
+        return 0;
+      }
+      case TIOCSWINSZ:
+        return 0;
+      case TIOCGPGRP:
+        t.mem.write32(arg, t.proc.pgid);
+        return 0;
+      case TIOCSPGRP:
+        return 0;
+    }
+    return -ENOTTY;
+  }
+
+  poll(): Readiness {
+    const readable = (this.flags & O_ACCMODE) !== O_WRONLY && hostReader(this.hostFd).ready;
+    return { readable, writable: true, hangup: false, error: false };
+  }
+
+  readinessChange(): Promise<void> | null {
+    if ((this.flags & O_ACCMODE) === O_WRONLY) return null;
+    return hostReader(this.hostFd).whenReady();
+  }
+
+  get isTerminal(): boolean {
+    return isTty(this.hostFd);
+  }
+}
+
+/** The guest's fds 0, 1, 2 for the host's standard streams. */
+export function hostStdio(): [HostStdio, HostStdio, HostStdio] {
+  const mode = (fd: number) => (isTty(fd) ? O_RDWR : fd === 0 ? O_RDONLY : O_WRONLY);
+  const name = (fd: number) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`); // the host's name: /dev/pts/N, pipe:[N], a file
+    } catch {
+      return `/dev/fd/${fd}`;
+    }
+  };
+  return [new HostStdio(0, mode(0), name(0)), new HostStdio(1, mode(1), name(1)), new HostStdio(2, mode(2), name(2))];
+}

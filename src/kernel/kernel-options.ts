@@ -1,0 +1,29 @@
+/** Everything the command line configures about a run. */
+export interface KernelOptions {
+  /** Host directory that is the guest's `/`, or null for the host's `/` (like qemu-x86_64). */
+  rootfs: string | null;
+  /** Seed for AT_RANDOM and getrandom; null = host randomness. */
+  seed: number | null;
+  /** One strace line per syscall, written to straceOut. */
+  strace: boolean;
+  straceOut: (line: string) => void;
+  /** What an unimplemented syscall does. */
+  onUnimplemented: 'enosys' | 'sigsys' | 'stop';
+  /** Print the per-syscall table at exit. */
+  syscallReport: boolean;
+  /** Guest memory pool size in bytes. */
+  memoryLimit: number;
+  /** Maximum number of guest tasks (threads + processes). */
+  maxTasks: number;
+}
+
+export const defaultOptions = (): KernelOptions => ({
+  rootfs: null,
+  seed: null,
+  strace: false,
+  straceOut: (line) => process.stderr.write(line + '\n'),
+  onUnimplemented: 'enosys',
+  syscallReport: false,
+  memoryLimit: 2 ** 31 - 4096,
+  maxTasks: 256,
+});

@@ -1,0 +1,361 @@
+import { randomBytes as hostRandomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { Cpu, RAX, RSP, Stop } from '../cpu/cpu.js';
+import { Engine } from '../cpu/engine.js';
+import { FEATURES } from '../cpu/cpuid.js';
+import { AddressSpace } from '../mem/address-space.js';
+import { GuestFault } from '../mem/fault.js';
+import { PhysicalMemory } from '../mem/physical.js';
+import { loadProgram, type LoadedProgram } from '../elf/index.js';
+import { defaultOptions, type KernelOptions } from './kernel-options.js';
+import { Process, Task } from './task.js';
+import { FileTable } from './files/file-table.js';
+import { FsContext } from './files/fs-context.js';
+import { flushHostOutput } from './files/host-stream.js';
+import { Blocked } from './syscall-types.js';
+import { SIGFPE, SIGILL, SIGSEGV, SIGSYS, SIGTRAP, signalInfo } from './signals.js';
+import { SyscallGate } from './syscall-gate.js';
+import { formatSyscallReport } from './coverage-command.js';
+
+/** How the first process ended. */
+export interface ExitStatus {
+  code: number;
+  /** Signal that killed it (0 if it exited). */
+  signal: number;
+  /** Whether a core dump would have been written (for the shell-style message). */
+  core: boolean;
+}
+
+export interface SpawnOptions {
+  /** Host path of the program file. */
+  hostPath: string;
+  /** The path the guest sees (/proc/self/exe, the maps name). */
+  guestPath: string;
+  /** The path as given to execve (AT_EXECFN). */
+  execfn?: string;
+  argv: string[];
+  envp: string[];
+}
+
+/** Instructions per scheduling slice, and how long the guest may hold Node's event loop. */
+const SLICE = 200_000;
+const YIELD_MS = 20;
+
+/**
+ * The Linux personality: processes and threads, the scheduler that runs them
+ * in slices on Node's event loop, and the bridge from CPU stops (syscalls,
+ * faults) to system calls and signals.
+ */
+export class Kernel {
+  readonly options: KernelOptions;
+  readonly phys: PhysicalMemory;
+  readonly tasks: Task[] = [];
+  readonly gate: SyscallGate;
+  private rngState: number;
+  private nextPid: number;
+  private rr = 0;
+  private wake: (() => void) | null = null;
+  private readonly engines = new WeakMap<AddressSpace, Engine>();
+  /** The first process: its exit is elfshim's exit. */
+  main: Process | null = null;
+  private mainDone: ((s: ExitStatus) => void) | null = null;
+  readonly startTime = process.hrtime.bigint();
+  /** Set when a stop must interrupt the scheduler (debugger). */
+  private stopRequested = false;
+
+  constructor(options: Partial<KernelOptions> = {}) {
+    this.options = { ...defaultOptions(), ...options };
+    this.rngState = (this.options.seed ?? 0) >>> 0 || 0x9e3779b9;
+    this.phys = new PhysicalMemory(this.options.memoryLimit);
+    this.nextPid = process.pid > 1 ? process.pid : 1000;
+    this.gate = new SyscallGate(this);
+  }
+
+  /** Random bytes for AT_RANDOM and getrandom: deterministic when --seed is given. */
+  randomBytes(n: number): Uint8Array {
+    if (this.options.seed === null) return new Uint8Array(hostRandomBytes(n));
+    const out = new Uint8Array(n);
+    for (let k = 0; k < n; k++) {
+      // xorshift32: reproducible, not cryptographic (only used when a seed is asked for).
+      let x = this.rngState;
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      this.rngState = x >>> 0;
+      out[k] = x & 0xff;
+    }
+    return out;
+  }
+
+  allocPid(): number {
+    return this.nextPid++;
+  }
+
+  /** The code cache of an address space (shared by its threads). */
+  engineOf(mem: AddressSpace): Engine {
+    let e = this.engines.get(mem);
+    if (!e) {
+      e = new Engine(mem);
+      this.engines.set(mem, e);
+    }
+    return e;
+  }
+
+  /**
+   * Loads a program into a fresh process and makes it runnable. Throws
+   * ElfError for files that are not loadable x86-64 ELF programs.
+   */
+  spawn(opts: SpawnOptions): Task {
+    const image = new Uint8Array(fs.readFileSync(opts.hostPath));
+    const mem = new AddressSpace(this.phys);
+    const fsx = new FsContext(this.options.rootfs, guestCwd(this.options.rootfs));
+    const pid = this.allocPid();
+    const proc = new Process(pid, process.pid, mem, FileTable.withStdio(), fsx);
+    const cpu = new Cpu(mem);
+    const t = new Task(pid, proc, cpu, this);
+    const loaded = this.load(t, image, opts);
+    proc.exePath = opts.guestPath;
+    proc.hostExePath = opts.hostPath;
+    proc.argv = opts.argv;
+    proc.envp = opts.envp;
+    proc.auxv = loaded.auxv;
+    proc.loaded = loaded;
+    this.tasks.push(t);
+    if (!this.main) this.main = proc;
+    return t;
+  }
+
+  /** Maps a program into t's (fresh) address space and sets the registers for its first instruction. */
+  load(t: Task, image: Uint8Array, opts: SpawnOptions): LoadedProgram {
+    const fsx = t.fs;
+    const loaded = loadProgram({
+      mem: t.mem,
+      image,
+      path: opts.execfn ?? opts.guestPath,
+      file: { name: opts.guestPath },
+      argv: opts.argv,
+      envp: opts.envp,
+      random16: this.randomBytes(16),
+      hwcap: FEATURES.leaf1Edx,
+      hwcap2: 0,
+      uid: process.getuid?.() ?? 0,
+      gid: process.getgid?.() ?? 0,
+      readInterp: (p) => {
+        const r = fsx.resolve(t, -100, p, { follow: true });
+        if (typeof r === 'number' || r.kind !== 'host' || !r.st) {
+          const e = new Error('missing') as Error & { code: string };
+          e.code = 'ENOENT';
+          throw e;
+        }
+        return new Uint8Array(fs.readFileSync(r.hostPath));
+      },
+    });
+    const c = t.cpu;
+    c.r.fill(0);
+    c.rip = loaded.entry;
+    c.setS(RSP, loaded.rsp);
+    c.setEflags(0x202);
+    return loaded;
+  }
+
+  // ------------------------------------------------------------------ scheduling
+
+  /** Runs every task until the first process exits. */
+  run(): Promise<ExitStatus> {
+    return new Promise((resolve) => {
+      this.mainDone = resolve;
+      void this.loop();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    let lastYield = Date.now();
+    for (;;) {
+      if (this.mainDone === null) return;
+      const t = this.pickRunnable();
+      if (!t) {
+        if (!this.tasks.some((x) => x.state !== 'exited')) return;
+        await new Promise<void>((r) => (this.wake = r));
+        this.wake = null;
+        continue;
+      }
+      this.runSlice(t, SLICE);
+      if (Date.now() - lastYield >= YIELD_MS) {
+        await new Promise<void>((r) => setImmediate(r));
+        lastYield = Date.now();
+      }
+    }
+  }
+
+  private pickRunnable(): Task | undefined {
+    const n = this.tasks.length;
+    for (let k = 0; k < n; k++) {
+      const t = this.tasks[(this.rr + k) % n];
+      if (t.state === 'runnable') {
+        this.rr = (this.rr + k + 1) % n;
+        return t;
+      }
+    }
+    return undefined;
+  }
+
+  /** Runs one task for up to budget instructions, handling syscalls inline. */
+  runSlice(t: Task, budget: number): void {
+    const c = t.cpu;
+    const engine = this.engineOf(t.mem);
+    const end = c.icount + budget;
+    while (t.state === 'runnable' && c.icount < end) {
+      if (t.restartSyscall >= 0) {
+        this.syscall(t, t.restartSyscall);
+        continue;
+      }
+      const stop = engine.run(c, end - c.icount);
+      if (stop === Stop.Budget) break;
+      this.handleStop(t, stop);
+    }
+  }
+
+  /** Turns a CPU stop into kernel action. Returns false when the debugger must take over. */
+  handleStop(t: Task, stop: Stop): void {
+    const c = t.cpu;
+    switch (stop) {
+      case Stop.Syscall:
+        this.syscall(t, c.r[2 * RAX + 1] === 0 ? c.r[2 * RAX] : -1);
+        return;
+      case Stop.Fault: {
+        const f = c.fault as GuestFault;
+        this.forceSignal(t, SIGSEGV, { code: f.kind === 'unmapped' ? 1 : 2, addr: f.addr });
+        return;
+      }
+      case Stop.Illegal: {
+        const bytes = Array.from(this.engineOf(t.mem).bytesAt(c.rip).subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+        process.stderr.write(`elfshim: illegal or unimplemented instruction at 0x${c.rip.toString(16)}: ${bytes}\n`);
+        this.forceSignal(t, SIGILL, { code: 2, addr: c.rip });
+        return;
+      }
+      case Stop.Privileged:
+        this.forceSignal(t, SIGSEGV, { code: 0x80, addr: 0 });
+        return;
+      case Stop.DivideError:
+        this.forceSignal(t, SIGFPE, { code: 1, addr: c.rip });
+        return;
+      case Stop.Trap:
+        this.forceSignal(t, SIGTRAP, { code: 0x80, addr: 0 });
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Runs syscall nr for t (possibly parking it), and writes the result to rax. */
+  syscall(t: Task, nr: number): void {
+    const c = t.cpu;
+    c.origRax = nr;
+    const r = this.gate.call(t, nr);
+    if (r instanceof Blocked) {
+      t.restartSyscall = nr;
+      t.state = 'blocked';
+      r.wake.then(
+        () => this.unblock(t),
+        () => this.unblock(t),
+      );
+      return;
+    }
+    t.restartSyscall = -1;
+    if (t.state === 'exited') return;
+    c.setS(RAX, r);
+    c.origRax = -1;
+  }
+
+  private unblock(t: Task): void {
+    if (t.state === 'blocked') t.state = 'runnable';
+    this.wake?.();
+  }
+
+  // ------------------------------------------------------------------ signals and exit
+
+  /**
+   * A synchronous signal caused by the instruction at rip (fault, illegal
+   * instruction…). Handler delivery is not implemented yet: the default action
+   * applies (which for these signals is to terminate the process).
+   */
+  forceSignal(t: Task, sig: number, info: { code: number; addr: number }): void {
+    t.proc.lastSiginfo = { signo: sig, code: info.code, addr: info.addr };
+    this.killProcess(t.proc, sig);
+  }
+
+  /** An asynchronous signal to a process (kill, tgkill, raise). */
+  sendSignal(proc: Process, sig: number): void {
+    if (sig === 0) return;
+    const act = proc.sigactions[sig];
+    if (act.handler === 1) return; // SIG_IGN
+    const info = signalInfo(sig);
+    if (act.handler === 0) {
+      if (info.action === 'ign' || info.action === 'cont' || info.action === 'stop') return;
+      this.killProcess(proc, sig);
+      return;
+    }
+    // A handler is installed but delivery is not implemented yet: say so instead of running on silently wrong.
+    process.stderr.write(`elfshim: delivering ${info.name} to a guest handler is not implemented yet; applying the default action\n`);
+    if (info.action === 'term' || info.action === 'core') this.killProcess(proc, sig);
+  }
+
+  killProcess(proc: Process, sig: number): void {
+    proc.killedBy = sig;
+    this.exitProcess(proc, 128 + sig);
+  }
+
+  /** Ends every thread of proc. */
+  exitProcess(proc: Process, code: number): void {
+    if (proc.exitCode !== null) return;
+    proc.exitCode = code;
+    for (const t of this.tasks) if (t.proc === proc) t.state = 'exited';
+    if (proc === this.main && this.mainDone) {
+      flushHostOutput();
+      const done = this.mainDone;
+      this.mainDone = null;
+      const sig = proc.killedBy;
+      done({ code: sig ? 128 + sig : code & 0xff, signal: sig, core: sig ? signalInfo(sig).action === 'core' : false });
+    }
+    this.wake?.();
+  }
+
+  /** Ends one thread; the process ends with its last thread. */
+  exitThread(t: Task, code: number): void {
+    t.state = 'exited';
+    if (!this.tasks.some((x) => x.proc === t.proc && x.state !== 'exited')) this.exitProcess(t.proc, code);
+  }
+
+  get instructions(): number {
+    return this.tasks.reduce((n, t) => n + t.cpu.icount, 0);
+  }
+
+  /** SIGSYS for unimplemented syscalls (--on-unimplemented=sigsys). */
+  sigsys(t: Task, nr: number): void {
+    t.proc.lastSiginfo = { signo: SIGSYS, code: 1, addr: t.cpu.rip - 2, syscall: nr };
+    this.sendSignal(t.proc, SIGSYS);
+  }
+
+  /** The --syscall-report table: every syscall made, unimplemented ones first. */
+  syscallReport(): string {
+    return formatSyscallReport();
+  }
+
+  requestStop(): void {
+    this.stopRequested = true;
+  }
+}
+
+/** The guest's initial working directory: the host cwd when it lies inside the guest's root, else "/". */
+function guestCwd(rootfs: string | null): string {
+  const cwd = process.cwd();
+  if (rootfs === null) return cwd;
+  let root: string;
+  try {
+    root = fs.realpathSync(rootfs);
+  } catch {
+    return '/';
+  }
+  if (cwd === root) return '/';
+  return cwd.startsWith(root + '/') ? cwd.slice(root.length) : '/';
+}

@@ -1,0 +1,29 @@
+import { dispatchSyscall, syscallByNumber, unimplementedHooks } from './syscall-table.js';
+import type { Blocked } from './syscall-types.js';
+import type { Kernel } from './kernel.js';
+import type { Task } from './task.js';
+
+/**
+ * The kernel's entry to the syscall table: runs the call, and applies the
+ * --on-unimplemented policy to calls the shim does not have. The notice for
+ * a missing call is printed once per syscall number.
+ */
+export class SyscallGate {
+  constructor(private readonly kernel: Kernel) {
+    unimplementedHooks.onFirstUse = (t, nr, name) => {
+      const pc = t.cpu.rip - 2;
+      process.stderr.write(`elfshim: unimplemented syscall ${name} (${nr}) at 0x${pc.toString(16)}\n`);
+    };
+  }
+
+  /** Whether the shim implements nr (fully or partially). */
+  implemented(nr: number): boolean {
+    return !!syscallByNumber(nr)?.impl;
+  }
+
+  call(t: Task, nr: number): number | Blocked {
+    const r = dispatchSyscall(t, nr);
+    if (!this.implemented(nr) && this.kernel.options.onUnimplemented === 'sigsys') this.kernel.sigsys(t, nr);
+    return r;
+  }
+}

@@ -1,0 +1,87 @@
+import type { Cpu } from '../cpu/cpu.js';
+import type { AddressSpace } from '../mem/address-space.js';
+import type { FileTable } from './files/file-table.js';
+import type { FsContext } from './files/fs-context.js';
+import type { Kernel } from './kernel.js';
+import type { LoadedProgram } from '../elf/index.js';
+
+/** Signal disposition as rt_sigaction stores it. */
+export interface SigAction {
+  handler: number;
+  flags: number;
+  restorer: number;
+  /** Blocked-during-handler mask, 64 bits as two halves. */
+  maskLo: number;
+  maskHi: number;
+}
+
+/** State shared by the threads of one process (thread group). */
+export class Process {
+  /** Guest path of the executable, as /proc/self/exe resolves it. */
+  exePath = '';
+  /** Host path of the executable (for reading it). */
+  hostExePath = '';
+  argv: string[] = [];
+  envp: string[] = [];
+  /** Auxiliary vector as placed on the initial stack (for gdb's qXfer:auxv). */
+  auxv: Uint8Array = new Uint8Array(0);
+  readonly sigactions: SigAction[] = Array.from({ length: 65 }, () => ({ handler: 0, flags: 0, restorer: 0, maskLo: 0, maskHi: 0 }));
+  exitCode: number | null = null;
+  /** Signal that killed the process, if any. */
+  killedBy = 0;
+  umask = 0o022;
+  /** What the ELF loader set up (entry, auxv, stack and image ranges). */
+  loaded: LoadedProgram | null = null;
+  /** The last signal's siginfo essentials (for gdb's $_siginfo). */
+  lastSiginfo: { signo: number; code: number; addr: number; syscall?: number } | null = null;
+  children: Process[] = [];
+  pgid = 0;
+  sid = 0;
+
+  constructor(
+    readonly pid: number,
+    public ppid: number,
+    public mem: AddressSpace,
+    public files: FileTable,
+    public fs: FsContext,
+  ) {
+    this.pgid = pid;
+    this.sid = pid;
+  }
+}
+
+/** One guest thread: its CPU state and per-thread kernel state. */
+export class Task {
+  /** Signal mask (64 bits as halves). */
+  sigmaskLo = 0;
+  sigmaskHi = 0;
+  /** set_tid_address / CLONE_CHILD_CLEARTID. */
+  clearChildTid = 0;
+  robustList = 0;
+  state: 'runnable' | 'blocked' | 'exited' = 'runnable';
+  altStackSp = 0;
+  altStackSize = 0;
+  altStackFlags = 2; // SS_DISABLE
+  /** A syscall that returned Blocked: re-run it (not the instruction) when the task wakes. */
+  restartSyscall = -1;
+
+  constructor(
+    readonly tid: number,
+    readonly proc: Process,
+    readonly cpu: Cpu,
+    readonly kernel: Kernel,
+  ) {}
+
+  get pid(): number {
+    return this.proc.pid;
+  }
+  get mem(): AddressSpace {
+    return this.proc.mem;
+  }
+  get files(): FileTable {
+    return this.proc.files;
+  }
+  get fs(): FsContext {
+    return this.proc.fs;
+  }
+}

@@ -1,0 +1,614 @@
+import { GuestFault, PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE } from './fault.js';
+import { PhysicalMemory } from './physical.js';
+
+const ENOMEM = 12;
+const EINVAL = 22;
+const EEXIST = 17;
+
+/** PTE bits above the permission bits (the frame offset is page aligned, so these fit below it). */
+const PTE_CODE = 8; // the page holds translated code: writes must invalidate it
+const PTE_WATCH = 16; // a watchpoint covers the page: every access takes the slow path
+const PTE_FLAGS = 31;
+
+const TLB_SIZE = 1024;
+const TLB_MASK = TLB_SIZE - 1;
+
+/** Linux x86-64 without ASLR. */
+export const STACK_TOP = 0x7ffffffff000;
+export const MMAP_BASE = 0x7ffff7fff000;
+export const PIE_BASE = 0x555555554000;
+/** Highest user address + 1 (47-bit canonical user half). */
+export const USER_END = 0x800000000000;
+
+/** A mapping, as /proc/PID/maps shows it. */
+export interface Vma {
+  start: number;
+  end: number;
+  prot: number;
+  shared: boolean;
+  /** Path of a file mapping, or "[heap]", "[stack]", "" for anonymous. */
+  name: string;
+  offset: number;
+  inode: number;
+  dev: string;
+}
+
+export interface MmapOptions {
+  /** MAP_FIXED: replace whatever is there. */
+  fixed?: boolean;
+  /** MAP_FIXED_NOREPLACE: fail with EEXIST when the range is in use. */
+  noReplace?: boolean;
+  shared?: boolean;
+  name?: string;
+  offset?: number;
+  inode?: number;
+  dev?: string;
+  /** Initial contents (file mappings); copied in at map time. */
+  data?: Uint8Array;
+}
+
+/**
+ * One guest address space: mappings (VMAs) with permissions, a page table
+ * from guest page to frame in PhysicalMemory, and a software TLB for the fast
+ * path. Addresses are JavaScript numbers: user addresses are below 2^47, so
+ * they are exact.
+ *
+ * Faults are thrown as GuestFault. The debugger uses peek/poke, which ignore
+ * page permissions the way ptrace does.
+ */
+export class AddressSpace {
+  readonly view: DataView;
+  readonly bytes: Uint8Array;
+  /** High 32 bits of the last read64(). */
+  hi = 0;
+
+  private readonly ptes = new Map<number, number>();
+  private vmas: Vma[] = [];
+  private readonly rTag = new Float64Array(TLB_SIZE).fill(-1);
+  private readonly rOff = new Int32Array(TLB_SIZE);
+  private readonly wTag = new Float64Array(TLB_SIZE).fill(-1);
+  private readonly wOff = new Int32Array(TLB_SIZE);
+
+  brkStart = 0;
+  brkEnd = 0;
+  mmapBase = MMAP_BASE;
+  /** Called when a write hits a page that holds translated code (page number). */
+  onCodeWrite: ((vpn: number) => void) | null = null;
+  /** Called for every access to a watched page: (addr, len, isWrite). */
+  onWatchedAccess: ((addr: number, len: number, write: boolean) => void) | null = null;
+  private watched = new Set<number>();
+
+  constructor(readonly phys: PhysicalMemory) {
+    this.view = phys.view;
+    this.bytes = phys.bytes;
+  }
+
+  // ---------------------------------------------------------------- fast path
+
+  read8(a: number): number {
+    const vpn = Math.floor(a / PAGE_SIZE);
+    const k = vpn & TLB_MASK;
+    if (this.rTag[k] === vpn) return this.bytes[this.rOff[k] + (a - vpn * PAGE_SIZE)];
+    return this.bytes[this.slowOff(a, 1, false)];
+  }
+  read16(a: number): number {
+    const vpn = Math.floor(a / PAGE_SIZE);
+    const k = vpn & TLB_MASK;
+    const po = a - vpn * PAGE_SIZE;
+    if (this.rTag[k] === vpn && po <= PAGE_SIZE - 2) return this.view.getUint16(this.rOff[k] + po, true);
+    return this.readSlow(a, 2);
+  }
+  read32(a: number): number {
+    const vpn = Math.floor(a / PAGE_SIZE);
+    const k = vpn & TLB_MASK;
+    const po = a - vpn * PAGE_SIZE;
+    if (this.rTag[k] === vpn && po <= PAGE_SIZE - 4) return this.view.getInt32(this.rOff[k] + po, true);
+    return this.readSlow(a, 4) | 0;
+  }
+  /** Returns the low 32 bits (signed); the high 32 bits are left in this.hi. */
+  read64(a: number): number {
+    const vpn = Math.floor(a / PAGE_SIZE);
+    const k = vpn & TLB_MASK;
+    const po = a - vpn * PAGE_SIZE;
+    if (this.rTag[k] === vpn && po <= PAGE_SIZE - 8) {
+      const o = this.rOff[k] + po;
+      this.hi = this.view.getInt32(o + 4, true);
+      return this.view.getInt32(o, true);
+    }
+    const lo = this.readSlow(a, 4) | 0;
+    this.hi = this.readSlow(a + 4, 4) | 0;
+    return lo;
+  }
+  write8(a: number, v: number): void {
+    const vpn = Math.floor(a / PAGE_SIZE);
+    const k = vpn & TLB_MASK;
+    if (this.wTag[k] === vpn) {
+      this.bytes[this.wOff[k] + (a - vpn * PAGE_SIZE)] = v;
+      return;
+    }
+    this.bytes[this.slowOff(a, 1, true)] = v;
+  }
+  write16(a: number, v: number): void {
+    const vpn = Math.floor(a / PAGE_SIZE);
+    const k = vpn & TLB_MASK;
+    const po = a - vpn * PAGE_SIZE;
+    if (this.wTag[k] === vpn && po <= PAGE_SIZE - 2) {
+      this.view.setUint16(this.wOff[k] + po, v, true);
+      return;
+    }
+    this.writeSlow(a, 2, v);
+  }
+  write32(a: number, v: number): void {
+    const vpn = Math.floor(a / PAGE_SIZE);
+    const k = vpn & TLB_MASK;
+    const po = a - vpn * PAGE_SIZE;
+    if (this.wTag[k] === vpn && po <= PAGE_SIZE - 4) {
+      this.view.setInt32(this.wOff[k] + po, v, true);
+      return;
+    }
+    this.writeSlow(a, 4, v);
+  }
+  write64(a: number, lo: number, hi: number): void {
+    const vpn = Math.floor(a / PAGE_SIZE);
+    const k = vpn & TLB_MASK;
+    const po = a - vpn * PAGE_SIZE;
+    if (this.wTag[k] === vpn && po <= PAGE_SIZE - 8) {
+      const o = this.wOff[k] + po;
+      this.view.setInt32(o, lo, true);
+      this.view.setInt32(o + 4, hi, true);
+      return;
+    }
+    // Check both halves before writing either, so a fault leaves memory untouched.
+    this.slowOff(a, 1, true);
+    this.slowOff(a + 7, 1, true);
+    this.writeSlow(a, 4, lo);
+    this.writeSlow(a + 4, 4, hi);
+  }
+
+  // ---------------------------------------------------------------- slow path
+
+  private readSlow(a: number, n: number): number {
+    let v = 0;
+    for (let j = n - 1; j >= 0; j--) v = v * 256 + this.bytes[this.slowOff(a + j, 1, false)];
+    return v;
+  }
+  private writeSlow(a: number, n: number, v: number): void {
+    // Translate every byte first: a fault must not leave a partial write.
+    const offs = [];
+    for (let j = 0; j < n; j++) offs.push(this.slowOff(a + j, 1, true));
+    for (let j = 0; j < n; j++) this.bytes[offs[j]] = (v >>> (8 * j)) & 0xff;
+  }
+
+  /** Translates one access that missed the TLB; fills the TLB when the page allows it. */
+  private slowOff(a: number, len: number, write: boolean): number {
+    const vpn = Math.floor(a / PAGE_SIZE);
+    let pte = this.ptes.get(vpn);
+    if (pte === undefined) pte = this.populate(vpn, a, write ? 'write' : 'read');
+    const need = write ? PROT_WRITE : PROT_READ;
+    if ((pte & need) === 0) throw new GuestFault(a, 'protection', write ? 'write' : 'read');
+    if (pte & PTE_WATCH && this.onWatchedAccess) this.onWatchedAccess(a, len, write);
+    if (write && pte & PTE_CODE) {
+      pte &= ~PTE_CODE;
+      this.ptes.set(vpn, pte);
+      this.onCodeWrite?.(vpn);
+    }
+    const off = pte - (pte & PTE_FLAGS);
+    if (!(pte & PTE_WATCH)) {
+      const k = vpn & TLB_MASK;
+      this.rTag[k] = vpn;
+      this.rOff[k] = off;
+      if (pte & PROT_WRITE && !(pte & PTE_CODE)) {
+        this.wTag[k] = vpn;
+        this.wOff[k] = off;
+      }
+    }
+    return off + (a - vpn * PAGE_SIZE);
+  }
+
+  /** First touch of a page inside a VMA: give it a zeroed frame. */
+  private populate(vpn: number, a: number, access: 'read' | 'write' | 'exec'): number {
+    const vma = this.findVma(a);
+    if (!vma) throw new GuestFault(a, 'unmapped', access);
+    const off = this.phys.alloc();
+    if (off < 0) throw new GuestFault(a, 'unmapped', access); // out of guest memory: SIGSEGV, as an OOM'd page fault would be SIGBUS/kill
+    const pte = off | vma.prot | (this.watched.has(vpn) ? PTE_WATCH : 0);
+    this.ptes.set(vpn, pte);
+    return pte;
+  }
+
+  /** Instruction fetch: requires PROT_EXEC and marks the page as holding code. */
+  fetch8(a: number): number {
+    const vpn = Math.floor(a / PAGE_SIZE);
+    let pte = this.ptes.get(vpn);
+    if (pte === undefined) pte = this.populate(vpn, a, 'exec');
+    if (!(pte & PROT_EXEC)) throw new GuestFault(a, 'protection', 'exec');
+    if (!(pte & PTE_CODE)) {
+      this.ptes.set(vpn, pte | PTE_CODE);
+      const k = vpn & TLB_MASK;
+      if (this.wTag[k] === vpn) this.wTag[k] = -1;
+    }
+    return this.bytes[pte - (pte & PTE_FLAGS) + (a - vpn * PAGE_SIZE)];
+  }
+
+  /** Whether an instruction can be fetched at a (mapped and executable). */
+  isExecutable(a: number): boolean {
+    const v = this.findVma(a);
+    return !!v && (v.prot & PROT_EXEC) !== 0;
+  }
+
+  flushTlb(): void {
+    this.rTag.fill(-1);
+    this.wTag.fill(-1);
+  }
+
+  // ---------------------------------------------------------------- bulk access
+
+  /** Copies guest memory out (permission-checked). Throws GuestFault. */
+  readBytes(a: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    let done = 0;
+    while (done < len) {
+      const off = this.slowOff(a + done, 1, false);
+      const n = Math.min(len - done, PAGE_SIZE - ((a + done) % PAGE_SIZE));
+      out.set(this.bytes.subarray(off, off + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  /** Copies data into guest memory (permission-checked). Throws GuestFault before writing anything. */
+  writeBytes(a: number, data: Uint8Array): void {
+    const offs: number[] = [];
+    for (let done = 0; done < data.length; ) {
+      offs.push(this.slowOff(a + done, 1, true));
+      done += Math.min(data.length - done, PAGE_SIZE - ((a + done) % PAGE_SIZE));
+    }
+    let done = 0;
+    for (const off of offs) {
+      const n = Math.min(data.length - done, PAGE_SIZE - ((a + done) % PAGE_SIZE));
+      this.bytes.set(data.subarray(done, done + n), off);
+      done += n;
+    }
+  }
+
+  /** Fills guest memory with a byte value (rep stosb fast path). */
+  fill(a: number, len: number, v: number): void {
+    let done = 0;
+    while (done < len) {
+      const off = this.slowOff(a + done, 1, true);
+      const n = Math.min(len - done, PAGE_SIZE - ((a + done) % PAGE_SIZE));
+      this.bytes.fill(v, off, off + n);
+      done += n;
+    }
+  }
+
+  /**
+   * Copies len bytes from src to dst within guest memory (rep movs fast path).
+   * Copies forward page chunk by page chunk; callers avoid overlapping ranges
+   * where forward byte order matters. Returns bytes copied before a fault, or
+   * throws if the first byte faults. onChunk reports progress for register updates.
+   */
+  copy(dst: number, src: number, len: number): void {
+    let done = 0;
+    while (done < len) {
+      const s = src + done, d = dst + done;
+      const n = Math.min(len - done, PAGE_SIZE - (s % PAGE_SIZE), PAGE_SIZE - (d % PAGE_SIZE));
+      const so = this.slowOff(s, n, false);
+      const doff = this.slowOff(d, n, true);
+      this.bytes.copyWithin(doff, so, so + n);
+      done += n;
+    }
+  }
+
+  /** Reads a NUL-terminated string (at most max bytes). Returns null when not terminated within max. */
+  readCString(a: number, max = 4096): Uint8Array | null {
+    const chunks: number[] = [];
+    for (let j = 0; j < max; j++) {
+      const b = this.read8(a + j);
+      if (b === 0) return Uint8Array.from(chunks);
+      chunks.push(b);
+    }
+    return null;
+  }
+
+  /** Debugger read: ignores PROT_READ (like ptrace) but not unmapped memory. Returns null when unmapped. */
+  peek(a: number, len: number): Uint8Array | null {
+    const out = new Uint8Array(len);
+    for (let j = 0; j < len; j++) {
+      const off = this.debugOff(a + j);
+      if (off < 0) return j === 0 ? null : out.subarray(0, j);
+      out[j] = this.bytes[off];
+    }
+    return out;
+  }
+
+  /** Debugger write: ignores PROT_WRITE (like ptrace). Returns false (and writes nothing) if any byte is unmapped. */
+  poke(a: number, data: Uint8Array): boolean {
+    const offs: number[] = [];
+    for (let j = 0; j < data.length; j++) {
+      const off = this.debugOff(a + j);
+      if (off < 0) return false;
+      offs.push(off);
+    }
+    for (let j = 0; j < data.length; j++) this.bytes[offs[j]] = data[j];
+    const first = Math.floor(a / PAGE_SIZE);
+    const last = Math.floor((a + data.length - 1) / PAGE_SIZE);
+    for (let vpn = first; vpn <= last; vpn++) {
+      const pte = this.ptes.get(vpn)!;
+      if (pte & PTE_CODE) {
+        this.ptes.set(vpn, pte & ~PTE_CODE);
+        this.onCodeWrite?.(vpn);
+      }
+    }
+    this.flushTlb();
+    return true;
+  }
+
+  private debugOff(a: number): number {
+    if (!(a >= 0 && a < USER_END)) return -1;
+    const vpn = Math.floor(a / PAGE_SIZE);
+    let pte = this.ptes.get(vpn);
+    if (pte === undefined) {
+      if (!this.findVma(a)) return -1;
+      pte = this.populate(vpn, a, 'read');
+    }
+    return pte - (pte & PTE_FLAGS) + (a - vpn * PAGE_SIZE);
+  }
+
+  // ---------------------------------------------------------------- mappings
+
+  findVma(a: number): Vma | undefined {
+    const v = this.vmas;
+    let lo = 0;
+    let hi = v.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (a < v[mid].start) hi = mid - 1;
+      else if (a >= v[mid].end) lo = mid + 1;
+      else return v[mid];
+    }
+    return undefined;
+  }
+
+  get mappings(): readonly Vma[] {
+    return this.vmas;
+  }
+
+  /** Whether [start, end) overlaps any mapping. */
+  private overlaps(start: number, end: number): boolean {
+    return this.vmas.some((m) => m.start < end && m.end > start);
+  }
+
+  /** Top-down search for a free range of len bytes below mmapBase (like Linux's default layout). */
+  findFree(len: number): number {
+    let top = this.mmapBase;
+    for (let j = this.vmas.length - 1; j >= 0; j--) {
+      const m = this.vmas[j];
+      if (m.start >= top) continue;
+      if (m.end <= top - len) return top - len;
+      top = Math.min(top, m.start);
+    }
+    return top - len >= PAGE_SIZE * 16 ? top - len : -ENOMEM;
+  }
+
+  /**
+   * Maps [addr, addr+len) with prot. Returns the address or a negative errno.
+   * addr is a hint unless opts.fixed / opts.noReplace.
+   */
+  mmap(addr: number, len: number, prot: number, opts: MmapOptions = {}): number {
+    if (len <= 0 || addr % PAGE_SIZE !== 0) return -EINVAL;
+    len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+    if (opts.fixed || opts.noReplace) {
+      if (addr + len > USER_END || addr < 0) return -ENOMEM;
+      if (opts.noReplace && this.overlaps(addr, addr + len)) return -EEXIST;
+    } else if (addr === 0 || addr + len > USER_END || this.overlaps(addr, addr + len) || addr < 0x10000) {
+      addr = this.findFree(len);
+      if (addr < 0) return addr;
+    }
+    if (this.phys.framesInUse + len / PAGE_SIZE > this.phys.buffer.byteLength / PAGE_SIZE && opts.data) return -ENOMEM;
+    this.unmapRange(addr, addr + len);
+    const vma: Vma = {
+      start: addr,
+      end: addr + len,
+      prot: prot & 7,
+      shared: !!opts.shared,
+      name: opts.name ?? '',
+      offset: opts.offset ?? 0,
+      inode: opts.inode ?? 0,
+      dev: opts.dev ?? '00:00',
+    };
+    this.insertVma(vma);
+    if (opts.data && opts.data.length) this.poke(addr, opts.data.subarray(0, len));
+    this.flushTlb();
+    return addr;
+  }
+
+  munmap(addr: number, len: number): number {
+    if (addr % PAGE_SIZE !== 0 || len <= 0) return -EINVAL;
+    len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+    this.unmapRange(addr, addr + len);
+    this.flushTlb();
+    return 0;
+  }
+
+  mprotect(addr: number, len: number, prot: number): number {
+    if (addr % PAGE_SIZE !== 0) return -EINVAL;
+    len = Math.ceil(len / PAGE_SIZE) * PAGE_SIZE;
+    const end = addr + len;
+    // Linux: ENOMEM when part of the range is unmapped.
+    for (let a = addr; a < end; ) {
+      const v = this.findVma(a);
+      if (!v) return -ENOMEM;
+      a = v.end;
+    }
+    this.splitAt(addr);
+    this.splitAt(end);
+    for (const v of this.vmas) if (v.start >= addr && v.end <= end) v.prot = prot & 7;
+    for (const [vpn, pte] of this.ptes) {
+      const a = vpn * PAGE_SIZE;
+      if (a >= addr && a < end) this.ptes.set(vpn, (pte & ~7) | (prot & 7));
+    }
+    this.mergeVmas();
+    this.flushTlb();
+    return 0;
+  }
+
+  /** Sets the program break. Returns the new break (unchanged on failure), like the kernel. */
+  brk(newEnd: number): number {
+    if (newEnd < this.brkStart) return this.brkEnd;
+    const oldTop = Math.ceil(this.brkEnd / PAGE_SIZE) * PAGE_SIZE;
+    const newTop = Math.ceil(newEnd / PAGE_SIZE) * PAGE_SIZE;
+    if (newTop > oldTop) {
+      if (this.overlaps(oldTop, newTop)) return this.brkEnd;
+      const heap = this.vmas.find((v) => v.name === '[heap]');
+      if (heap && heap.end === oldTop) heap.end = newTop;
+      else this.insertVma({ start: oldTop, end: newTop, prot: PROT_READ | PROT_WRITE, shared: false, name: '[heap]', offset: 0, inode: 0, dev: '00:00' });
+    } else if (newTop < oldTop) {
+      this.unmapRange(newTop, oldTop);
+    }
+    this.brkEnd = newEnd;
+    this.flushTlb();
+    return newEnd;
+  }
+
+  /** mremap: grow or shrink a mapping, moving it if allowed. */
+  mremap(old: number, oldLen: number, newLen: number, mayMove: boolean): number {
+    oldLen = Math.ceil(oldLen / PAGE_SIZE) * PAGE_SIZE;
+    newLen = Math.ceil(newLen / PAGE_SIZE) * PAGE_SIZE;
+    const vma = this.findVma(old);
+    if (!vma || old % PAGE_SIZE !== 0 || newLen === 0) return -EINVAL;
+    if (newLen <= oldLen) {
+      if (newLen < oldLen) this.munmap(old + newLen, oldLen - newLen);
+      return old;
+    }
+    if (vma.end === old + oldLen && !this.overlaps(old + oldLen, old + newLen)) {
+      this.splitAt(old);
+      const v = this.findVma(old)!;
+      v.end = old + newLen;
+      this.mergeVmas();
+      this.flushTlb();
+      return old;
+    }
+    if (!mayMove) return -ENOMEM;
+    const dest = this.findFree(newLen);
+    if (dest < 0) return dest;
+    this.splitAt(old);
+    this.splitAt(old + oldLen);
+    const src = this.findVma(old)!;
+    this.insertVma({ ...src, start: dest, end: dest + newLen });
+    // Move the frames rather than copying the bytes.
+    for (let a = 0; a < oldLen; a += PAGE_SIZE) {
+      const vpn = (old + a) / PAGE_SIZE;
+      const pte = this.ptes.get(vpn);
+      if (pte !== undefined) {
+        this.ptes.delete(vpn);
+        this.ptes.set((dest + a) / PAGE_SIZE, pte & ~PTE_CODE);
+      }
+    }
+    this.vmas = this.vmas.filter((v) => v !== src);
+    this.flushTlb();
+    return dest;
+  }
+
+  private insertVma(v: Vma): void {
+    this.vmas.push(v);
+    this.vmas.sort((x, y) => x.start - y.start);
+    this.mergeVmas();
+  }
+
+  /** Merges adjacent anonymous mappings with equal attributes (as Linux does for /proc/maps). */
+  private mergeVmas(): void {
+    const out: Vma[] = [];
+    for (const v of this.vmas) {
+      const p = out[out.length - 1];
+      if (p && p.end === v.start && p.prot === v.prot && p.shared === v.shared && p.name === v.name && p.inode === 0 && v.inode === 0) {
+        p.end = v.end;
+      } else out.push(v);
+    }
+    this.vmas = out;
+  }
+
+  /** Splits the VMA containing a so that a is a boundary. */
+  private splitAt(a: number): void {
+    const v = this.findVma(a);
+    if (!v || v.start === a) return;
+    const tail: Vma = { ...v, start: a, offset: v.offset + (a - v.start) };
+    v.end = a;
+    this.vmas.splice(this.vmas.indexOf(v) + 1, 0, tail);
+  }
+
+  private unmapRange(start: number, end: number): void {
+    if (!this.overlaps(start, end)) return;
+    this.splitAt(start);
+    this.splitAt(end);
+    this.vmas = this.vmas.filter((v) => v.end <= start || v.start >= end);
+    for (const [vpn, pte] of this.ptes) {
+      const a = vpn * PAGE_SIZE;
+      if (a >= start && a < end) {
+        if (pte & PTE_CODE) this.onCodeWrite?.(vpn);
+        this.ptes.delete(vpn);
+        this.phys.release(pte - (pte & PTE_FLAGS));
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- watchpoints
+
+  /** Routes every access to the pages of [addr, addr+len) through onWatchedAccess. */
+  setWatchedPages(pages: Iterable<number>): void {
+    for (const vpn of this.watched) {
+      const pte = this.ptes.get(vpn);
+      if (pte !== undefined) this.ptes.set(vpn, pte & ~PTE_WATCH);
+    }
+    this.watched = new Set(pages);
+    for (const vpn of this.watched) {
+      const pte = this.ptes.get(vpn);
+      if (pte !== undefined) this.ptes.set(vpn, pte | PTE_WATCH);
+    }
+    this.flushTlb();
+  }
+
+  // ---------------------------------------------------------------- process
+
+  /** A copy of this address space for fork (pages copied eagerly). */
+  clone(): AddressSpace {
+    const c = new AddressSpace(this.phys);
+    c.vmas = this.vmas.map((v) => ({ ...v }));
+    c.brkStart = this.brkStart;
+    c.brkEnd = this.brkEnd;
+    c.mmapBase = this.mmapBase;
+    for (const [vpn, pte] of this.ptes) {
+      const off = this.phys.alloc();
+      if (off < 0) throw new RangeError('guest memory exhausted during fork');
+      const src = pte - (pte & PTE_FLAGS);
+      this.bytes.copyWithin(off, src, src + PAGE_SIZE);
+      c.ptes.set(vpn, off | (pte & 7));
+    }
+    return c;
+  }
+
+  /** Releases every frame (process exit or execve). */
+  destroy(): void {
+    for (const pte of this.ptes.values()) this.phys.release(pte - (pte & PTE_FLAGS));
+    this.ptes.clear();
+    this.vmas = [];
+    this.flushTlb();
+  }
+
+  /** /proc/PID/maps text. */
+  formatMaps(): string {
+    const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');
+    return this.vmas
+      .map((v) => {
+        const perms = (v.prot & PROT_READ ? 'r' : '-') + (v.prot & PROT_WRITE ? 'w' : '-') + (v.prot & PROT_EXEC ? 'x' : '-') + (v.shared ? 's' : 'p');
+        const head = `${hex(v.start, 8)}-${hex(v.end, 8)} ${perms} ${hex(v.offset, 8)} ${v.dev} ${v.inode}`;
+        return v.name ? `${head.padEnd(73)}${v.name}\n` : `${head} \n`;
+      })
+      .join('');
+  }
+
+  /** Bytes of guest memory actually backed by frames. */
+  get residentBytes(): number {
+    return this.ptes.size * PAGE_SIZE;
+  }
+}
