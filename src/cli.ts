@@ -101,7 +101,9 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (o.stats) {
     const n = kernel.instructions;
-    process.stderr.write(`elfshim: stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)}\n`);
+    const cpu = process.cpuUsage();
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    process.stderr.write(`elfshim: stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} cpu-seconds=${cpuSeconds.toFixed(3)}\n`);
   }
   if (o.syscallReport) process.stderr.write(kernel.syscallReport());
   if (status.signal) process.stderr.write(`${shellDeathMessage(status.signal)}${status.core ? ' (core dumped)' : ''}\n`);

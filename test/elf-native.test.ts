@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { AddressSpace } from '../src/mem/address-space.js';
 import { PhysicalMemory } from '../src/mem/physical.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../src/mem/fault.js';
-import { decodeAuxv, loadProgram, parseElf, readSymbols, type ElfFile, type LoadedProgram } from '../src/elf/index.js';
+import { decodeAuxv, loadProgram, parseElf, readSymbols, vdsoLayoutFromMaps, type ElfFile, type LoadedProgram } from '../src/elf/index.js';
 
 const PROBE_C = String.raw`
 #include <stdio.h>
@@ -36,6 +36,8 @@ interface Variant {
   relro: boolean;
   type: 'exec' | 'dyn';
   interp: boolean;
+  /** Expected load bias when not the default for the type (0, 0x555555554000, or top of the mmap area). */
+  bias?: number | 'aligned';
 }
 
 const VARIANTS: Variant[] = [
@@ -45,6 +47,9 @@ const VARIANTS: Variant[] = [
   { name: 'gcc static', cc: 'gcc', flags: ['-static', '-no-pie'], relro: true, type: 'exec', interp: false },
   { name: 'musl static', cc: 'musl-gcc', flags: ['-static'], relro: false, type: 'exec', interp: false },
   { name: 'musl dynamic', cc: 'musl-gcc', flags: [], relro: true, type: 'dyn', interp: true },
+  // 2 MiB p_align: Linux aligns the PIE bias (0x555555400000) and a static-pie's mmap placement.
+  { name: 'gcc PIE 2 MiB aligned', cc: 'gcc', flags: ['-Wl,-z,max-page-size=0x200000'], relro: true, type: 'dyn', interp: true, bias: 0x555555400000 },
+  { name: 'gcc static-pie 2 MiB aligned', cc: 'gcc', flags: ['-static-pie', '-Wl,-z,max-page-size=0x200000'], relro: true, type: 'dyn', interp: false, bias: 'aligned' },
 ];
 
 const ARGS = ['x', 'yy'];
@@ -101,6 +106,7 @@ function fileInfo(path: string) {
 function load(exe: string, native: Native | null): { mem: AddressSpace; prog: LoadedProgram } {
   const mem = new AddressSpace(new PhysicalMemory(1 << 28));
   const aux = new Map(native?.aux ?? []);
+  const layout = native ? vdsoLayoutFromMaps(native.maps.join('\n')) : [];
   const prog = loadProgram({
     mem,
     image: readFileSync(exe),
@@ -113,7 +119,9 @@ function load(exe: string, native: Native | null): { mem: AddressSpace; prog: Lo
     uid: process.getuid!(),
     gid: process.getgid!(),
     minSigStkSz: aux.get(51),
-    vdsoBase: aux.get(33) ?? null,
+    // The host's vvar/vdso block (sizes from the native maps) with a stand-in image, so that
+    // AT_SYSINFO_EHDR and everything below it can be compared too.
+    vdso: layout.length ? { layout, image: aux.has(33) ? new Uint8Array(layout[layout.length - 1].size) : null } : null,
     rseq: aux.has(27) ? { featureSize: aux.get(27)!, align: aux.get(28)! } : null,
     file: fileInfo(exe),
     readInterp: (p) => {
@@ -165,6 +173,8 @@ for (const v of VARIANTS) {
       assert.equal(elf.type, v.type === 'exec' ? 2 : 3);
       assert.equal(prog.interpPath !== null, v.interp);
       if (v.type === 'exec') assert.equal(prog.loadBias, 0);
+      else if (typeof v.bias === 'number') assert.equal(prog.loadBias, v.bias);
+      else if (v.bias === 'aligned') assert.equal(prog.loadBias % 0x200000, 0);
       else if (v.interp) assert.equal(prog.loadBias, 0x555555554000);
       else assert.equal(prog.imageStart + Math.ceil((prog.imageEnd - prog.imageStart) / 4096) * 4096, 0x7ffff7fff000); // top of the mmap area
       assert.equal(prog.programEntry, elf.entry + prog.loadBias);
@@ -270,6 +280,9 @@ for (const v of VARIANTS) {
         const last = interpElf.loads[interpElf.loads.length - 1];
         ranges.push([prog.interpBase, Math.ceil((prog.interpBase + last.vaddr + last.memsz) / 4096) * 4096]);
       }
+      const vdso = mem.mappings.filter((m) => /^\[(vvar\w*|vdso)\]$/.test(m.name));
+      assert.equal(vdso.length, native.maps.filter((l) => /\[(vvar\w*|vdso)\]/.test(l)).length, 'vdso block reproduced');
+      for (const m of vdso) ranges.push([m.start, m.end]);
       const inImage = (line: string) => {
         const start = parseInt(line.split('-')[0], 16);
         return ranges.some(([a, b]) => start >= a && start < b);

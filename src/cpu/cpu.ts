@@ -110,6 +110,8 @@ export class Cpu {
   hi = 0;
   /** Instructions retired. */
   icount = 0;
+  /** Index within a compiled block of the instruction that threw. */
+  faultIndex = 0;
 
   /** Why the last run() stopped, and details. */
   stop: Stop = Stop.None;
@@ -245,16 +247,23 @@ export class Cpu {
     this.setS(RSP, v);
   }
   push64(lo: number, hi: number): void {
-    const sp = this.rsp - 8;
-    this.mem.write64(sp, lo, hi);
-    this.setS(RSP, sp);
+    const r = this.r;
+    const sl = r[8], sh = r[9];
+    const nl = (sl - 8) | 0;
+    const nh = (sl >>> 0) < 8 ? (sh - 1) | 0 : sh;
+    this.mem.write64(nh * TWO32 + (nl >>> 0), lo, hi);
+    r[8] = nl;
+    r[9] = nh;
   }
   /** Pops 8 bytes: low half returned, high half in this.hi. */
   pop64(): number {
-    const sp = this.rsp;
-    const lo = this.mem.read64(sp);
+    const r = this.r;
+    const sl = r[8], sh = r[9];
+    const lo = this.mem.read64(sh * TWO32 + (sl >>> 0));
     this.hi = this.mem.hi;
-    this.setS(RSP, sp + 8);
+    const nl = (sl + 8) | 0;
+    r[8] = nl;
+    r[9] = (nl >>> 0) < 8 ? (sh + 1) | 0 : sh;
     return lo;
   }
 

@@ -7,6 +7,14 @@ import { DIVIDE_ERROR } from './ops/alu.js';
 
 /** A decoded basic block: straight-line instructions ending at a control transfer (or a size limit). */
 export class Block {
+  /** Times entered; hot blocks get a compiled function. */
+  hits = 0;
+  /** The block as one JavaScript function calling each instruction's exec directly (monomorphic call sites V8 can inline). */
+  fn: ((c: Cpu) => void) | null = null;
+  /** Last successor seen (block chaining without a map lookup). */
+  succ: Block | null = null;
+  /** Cleared when the block is invalidated, so stale chains are not followed. */
+  valid = true;
   constructor(
     readonly start: number,
     readonly instrs: Instr[],
@@ -18,6 +26,22 @@ export class Block {
 }
 
 const MAX_BLOCK = 128;
+/** Executions before a block is compiled to a JavaScript function. */
+const HOT = 8;
+
+/**
+ * Compiles a block into one function. Each instruction's exec is a constant
+ * call target there, so V8 can inline it; k tracks progress for faults.
+ */
+function compileBlock(b: Block): (c: Cpu) => void {
+  const n = b.instrs.length;
+  const lines: string[] = [];
+  for (let j = 0; j < n; j++) lines.push(`f${j}(c, i${j}); k = ${j + 1};`);
+  const decl = b.instrs.map((_, j) => `const f${j} = F[${j}], i${j} = I[${j}];`).join('\n');
+  const body = `${decl}\nreturn function block(c) {\n let k = 0;\n try {\n${lines.join('\n')}\n } catch (e) { c.faultIndex = k; throw e; }\n};`;
+  const factory = new Function('F', 'I', body) as (f: unknown[], i: Instr[]) => (c: Cpu) => void;
+  return factory(b.instrs.map((i) => i.exec), b.instrs);
+}
 
 /**
  * The code cache and run loop of one address space: decoded blocks keyed by
@@ -42,6 +66,7 @@ export class Engine {
 
   /** Drops every decoded block (breakpoints changed, or a bulk change of code). */
   flush(): void {
+    for (const b of this.blocks.values()) b.valid = false;
     this.blocks.clear();
     this.byPage.clear();
   }
@@ -50,7 +75,10 @@ export class Engine {
     const list = this.byPage.get(vpn);
     if (!list) return;
     this.byPage.delete(vpn);
-    for (const b of list) this.blocks.delete(b.start);
+    for (const b of list) {
+      b.valid = false;
+      this.blocks.delete(b.start);
+    }
   }
 
   /** Decodes the block starting at addr. A fetch fault on the first instruction propagates. */
@@ -98,6 +126,7 @@ export class Engine {
     const bps = this.breakpoints;
     const checkBps = bps.size > 0;
     let executed = 0;
+    let prev: Block | null = null;
     while (executed < budget) {
       const pc = c.rip;
       if (checkBps && bps.has(pc) && pc !== skipBreakpointAt) {
@@ -106,26 +135,45 @@ export class Engine {
       }
       skipBreakpointAt = -1;
       let b: Block;
-      try {
-        b = this.lookup(pc);
-      } catch (e) {
-        this.onFault(c, e, pc);
-        break;
+      const chained = prev !== null ? prev.succ : null;
+      if (chained !== null && chained.start === pc && chained.valid) b = chained;
+      else {
+        try {
+          b = this.lookup(pc);
+        } catch (e) {
+          this.onFault(c, e, pc);
+          break;
+        }
+        if (prev !== null) prev.succ = b;
       }
       const ins = b.instrs;
       const n = ins.length;
       c.rip = b.end;
-      let k = 0;
-      try {
-        for (; k < n; k++) {
-          const i = ins[k];
-          i.exec(c, i);
+      const fn = b.fn;
+      if (fn !== null) {
+        try {
+          fn(c);
+        } catch (e) {
+          const k = c.faultIndex;
+          executed += k;
+          c.icount += k;
+          this.onFault(c, e, ins[k].addr);
+          break;
         }
-      } catch (e) {
-        executed += k;
-        c.icount += k;
-        this.onFault(c, e, ins[k].addr);
-        break;
+      } else {
+        if (++b.hits >= HOT) b.fn = compileBlock(b);
+        let k = 0;
+        try {
+          for (; k < n; k++) {
+            const i = ins[k];
+            i.exec(c, i);
+          }
+        } catch (e) {
+          executed += k;
+          c.icount += k;
+          this.onFault(c, e, ins[k].addr);
+          break;
+        }
       }
       executed += n;
       c.icount += n;
@@ -134,6 +182,7 @@ export class Engine {
         if (c.stop === Stop.Illegal || c.stop === Stop.Privileged) c.icount--;
         break;
       }
+      prev = b;
     }
     if (c.stop === Stop.None) c.stop = Stop.Budget;
     return c.stop;

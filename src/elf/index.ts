@@ -4,12 +4,15 @@ import { ElfError, EIO, ENOENT, ENOMEM, errnoText, NODE_CODE_ERRNO, printable } 
 import { chooseLoadBias, initialBrk, mapImage, type MappedFile, type MappedRange } from './load.js';
 import { interpError, parseElf, type ElfFile } from './parse.js';
 import { buildInitialStack, checkArgSizes, DEFAULT_STACK_SIZE } from './stack.js';
+import { mapVdso, type VdsoOptions } from './vdso.js';
 
 export { ElfError } from './elf-error.js';
 export { parseElf, type ElfFile, type ProgramHeader } from './parse.js';
 export { decodeAuxv, encodeAuxv, AUXV_NAMES } from './auxv.js';
 export type { MappedFile } from './load.js';
+export { vdsoLayoutFromMaps, type VdsoOptions, type VdsoPart } from './vdso.js';
 export { readSymbols, type ElfSymbol } from './symbols.js';
+export { parseShebang, scriptArgv, MAX_SCRIPT_DEPTH, type Shebang } from './shebang.js';
 
 /** A string from the command line / execve, or raw bytes (file names need not be UTF-8). */
 export type ArgString = string | Uint8Array;
@@ -43,8 +46,12 @@ export interface LoadOptions {
   file?: Partial<MappedFile>;
   /** AT_MINSIGSTKSZ: the signal frame size the kernel will use. Default 2048 (the classic MINSIGSTKSZ). */
   minSigStkSz?: number;
-  /** AT_SYSINFO_EHDR, only if a vDSO is mapped (default: none, glibc then uses syscalls). */
-  vdsoBase?: number | null;
+  /**
+   * The host's [vvar]…[vdso] block, mapped right after the interpreter as Linux does, so that
+   * later mmaps land where they do natively. AT_SYSINFO_EHDR is given only with a vDSO image
+   * (default: no block, no vDSO — glibc then makes real syscalls).
+   */
+  vdso?: VdsoOptions | null;
   /** AT_RSEQ_FEATURE_SIZE / AT_RSEQ_ALIGN (default: not offered, like kernels before 6.3). */
   rseq?: { featureSize: number; align: number } | null;
   /** Stack reservation below 0x7ffffffff000 (default 8 MiB). */
@@ -118,6 +125,7 @@ export function loadProgram(opts: LoadOptions): LoadedProgram {
       interpBase = loaded.bias;
       entry = loaded.entry;
     }
+    const vdsoBase = opts.vdso ? mapVdso(mem, opts.vdso, log) : null;
     const brk = initialBrk(program, img);
     const stack = buildInitialStack(mem, {
       argv,
@@ -140,7 +148,7 @@ export function loadProgram(opts: LoadOptions): LoadedProgram {
         egid: opts.egid ?? opts.gid,
         secure: 0,
         minSigStkSz: opts.minSigStkSz ?? 2048,
-        vdsoBase: opts.vdsoBase ?? null,
+        vdsoBase,
         rseq: opts.rseq ?? null,
       },
     });

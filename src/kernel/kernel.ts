@@ -16,6 +16,7 @@ import { Blocked } from './syscall-types.js';
 import { SIGFPE, SIGILL, SIGSEGV, SIGSYS, SIGTRAP, signalInfo } from './signals.js';
 import { SyscallGate } from './syscall-gate.js';
 import { formatSyscallReport } from './coverage-command.js';
+import type { DebugController } from './debug-target.js';
 
 /** How the first process ended. */
 export interface ExitStatus {
@@ -60,8 +61,8 @@ export class Kernel {
   main: Process | null = null;
   private mainDone: ((s: ExitStatus) => void) | null = null;
   readonly startTime = process.hrtime.bigint();
-  /** Set when a stop must interrupt the scheduler (debugger). */
-  private stopRequested = false;
+  /** The attached debugger, if any: the scheduler runs only while it says so. */
+  debug: DebugController | null = null;
 
   constructor(options: Partial<KernelOptions> = {}) {
     this.options = { ...defaultOptions(), ...options };
@@ -172,6 +173,15 @@ export class Kernel {
     let lastYield = Date.now();
     for (;;) {
       if (this.mainDone === null) return;
+      if (this.debug?.paused) {
+        await new Promise<void>((r) => (this.wake = r));
+        this.wake = null;
+        continue;
+      }
+      if (this.debug?.takeInterrupt()) {
+        this.debug.interrupted(this.debug.current);
+        continue;
+      }
       const t = this.pickRunnable();
       if (!t) {
         if (!this.tasks.some((x) => x.state !== 'exited')) return;
@@ -209,10 +219,53 @@ export class Kernel {
         this.syscall(t, t.restartSyscall);
         continue;
       }
-      const stop = engine.run(c, end - c.icount);
+      const skip = t.skipBreakpointAt;
+      t.skipBreakpointAt = -1;
+      const stop = engine.run(c, end - c.icount, skip);
       if (stop === Stop.Budget) break;
+      if (this.debug && stop !== Stop.Syscall && this.debug.onCpuStop(t, stop)) {
+        if (stop === Stop.Breakpoint) t.skipBreakpointAt = c.rip;
+        return;
+      }
       this.handleStop(t, stop);
+      if (this.debug?.paused) return;
     }
+  }
+
+  /** gdb stepi: one instruction of t, then a stop report (syscalls are executed whole). */
+  debugStep(t: Task): void {
+    void (async () => {
+      if (t.restartSyscall >= 0) {
+        this.syscall(t, t.restartSyscall);
+      } else {
+        const stop = this.engineOf(t.mem).step(t.cpu);
+        t.skipBreakpointAt = -1;
+        if (stop === Stop.Syscall) this.syscall(t, t.cpu.r[2 * RAX + 1] === 0 ? t.cpu.r[2 * RAX] : -1);
+        else if (stop !== Stop.Step && stop !== Stop.Watchpoint) {
+          if (this.debug?.onCpuStop(t, stop)) return;
+          this.handleStop(t, stop);
+        }
+      }
+      // A syscall that blocked: wait for it to finish before reporting the step.
+      while (t.state === 'blocked' || (t.state === 'runnable' && t.restartSyscall >= 0 && !this.debug?.paused)) {
+        if (t.state === 'blocked') await new Promise<void>((r) => (this.wake = r));
+        else this.syscall(t, t.restartSyscall);
+      }
+      if (!this.debug || t.state === 'exited') return;
+      if (!this.debug.paused || this.debug.current !== t || t.restartSyscall < 0) this.debug.onCpuStop(t, t.cpu.stop === Stop.Watchpoint ? Stop.Watchpoint : Stop.Step);
+    })();
+  }
+
+  wakeScheduler(): void {
+    this.wake?.();
+  }
+
+  attachDebugger(ctl: DebugController): void {
+    this.debug = ctl;
+  }
+  detachDebugger(): void {
+    this.debug = null;
+    this.wake?.();
   }
 
   /** Turns a CPU stop into kernel action. Returns false when the debugger must take over. */
@@ -250,7 +303,33 @@ export class Kernel {
   /** Runs syscall nr for t (possibly parking it), and writes the result to rax. */
   syscall(t: Task, nr: number): void {
     const c = t.cpu;
+    const dbg = this.debug;
+    if (dbg && !t.entryReported && dbg.catches(nr)) {
+      // Entry stop: registers as Linux shows them (orig_rax = nr, rax = -ENOSYS); gdb may change both.
+      t.entryReported = true;
+      t.restartSyscall = nr;
+      c.origRax = nr;
+      c.setS(RAX, -38);
+      dbg.syscallEntry(t, nr);
+      return;
+    }
+    if (t.entryReported) {
+      nr = c.origRax;
+      if (nr === -1) {
+        // gdb skipped the call (set $orig_rax = -1): rax keeps what it holds.
+        t.entryReported = false;
+        t.restartSyscall = -1;
+        return;
+      }
+    }
     c.origRax = nr;
+    if (dbg && this.options.onUnimplemented === 'stop' && !this.gate.implemented(nr)) {
+      this.gate.call(t, nr); // counts it and prints the notice
+      t.entryReported = false;
+      t.restartSyscall = -1;
+      dbg.unimplemented(t, nr);
+      return;
+    }
     const r = this.gate.call(t, nr);
     if (r instanceof Blocked) {
       t.restartSyscall = nr;
@@ -262,8 +341,14 @@ export class Kernel {
       return;
     }
     t.restartSyscall = -1;
+    const reported = t.entryReported;
+    t.entryReported = false;
     if (t.state === 'exited') return;
     c.setS(RAX, r);
+    if (dbg && (reported || dbg.catches(nr))) {
+      dbg.syscallReturn(t, nr);
+      return;
+    }
     c.origRax = -1;
   }
 
@@ -315,6 +400,7 @@ export class Kernel {
       const done = this.mainDone;
       this.mainDone = null;
       const sig = proc.killedBy;
+      this.debug?.exited();
       done({ code: sig ? 128 + sig : code & 0xff, signal: sig, core: sig ? signalInfo(sig).action === 'core' : false });
     }
     this.wake?.();
@@ -341,9 +427,6 @@ export class Kernel {
     return formatSyscallReport();
   }
 
-  requestStop(): void {
-    this.stopRequested = true;
-  }
 }
 
 /** The guest's initial working directory: the host cwd when it lies inside the guest's root, else "/". */

@@ -1,10 +1,10 @@
-import { ARG_REGS, snapshotArgs } from './args.js';
+import { snapshotArgs } from './args.js';
 import { errnoMessage, errnoName, ENOSYS } from './errno.js';
 import { OUTPUT_KINDS, syscallByNumber, type ArgKind, type SyscallInfo } from './syscall-table.js';
 import type { Task } from './task.js';
 import {
   ARCH_PRCTL_NAMES, AT_FDCWD, AT_FLAG_NAMES, CLOCK_NAMES, CLONE_FLAG_NAMES, FCNTL_NAMES, FILE_TYPE_NAMES, FUTEX_OP_NAMES,
-  IOCTL_NAMES, MADV_NAMES, MAP_FLAG_NAMES, OPEN_FLAG_NAMES, O_ACCMODE, PROT_NAMES, RLIMIT_NAMES, SIGNAL_NAMES, S_IFCHR,
+  IOCTL_NAMES, MADV_NAMES, O_CREAT, MAP_FLAG_NAMES, OPEN_FLAG_NAMES, O_ACCMODE, PROT_NAMES, RLIMIT_NAMES, SIGNAL_NAMES, S_IFCHR,
   S_IFBLK, S_IFMT, WHENCE_NAMES,
 } from './syscalls/abi.js';
 import { devMajor, devMinor } from './files/stat.js';
@@ -13,6 +13,9 @@ import { devMajor, devMinor } from './files/stat.js';
 export const STRACE_STRLEN = 32;
 
 const TWO32 = 4294967296;
+
+/** The bit that makes O_TMPFILE differ from O_DIRECTORY. */
+const O_TMPFILE_BIT = 0o20000000;
 
 /** Results that strace prints in hex (addresses). */
 const POINTER_RESULTS = new Set(['mmap', 'brk', 'mremap', 'shmat']);
@@ -377,10 +380,16 @@ export function straceBefore(t: Task, nr: number): StraceEntry {
 export function straceAfter(t: Task, nr: number, e: StraceEntry, result: number): string {
   const info = syscallByNumber(nr);
   if (!info) {
-    const raw = [0, 1, 2, 3, 4, 5].map((i) => hex(e.args.big(i)));
+    const raw = [0, 1, 2, 3, 4, 5].map((i) => (e.args.u(i) === 0 ? '0' : hex(e.args.big(i))));
     return `syscall_${hex(nr)}(${raw.join(', ')}) ${formatResult(t, info, result)}`;
   }
-  const parts = info.args.map((k, i) => e.text[i] ?? formatArg(t, info, e.args, i, k, result));
+  let kinds = info.args;
+  // strace shows open's mode only when it matters (O_CREAT or O_TMPFILE).
+  const flagsAt = kinds.indexOf('oflags');
+  if (kinds[flagsAt + 1] === 'mode' && (info.name === 'open' || info.name === 'openat') && !(e.args.lo(flagsAt) & (O_CREAT | O_TMPFILE_BIT))) {
+    kinds = kinds.slice(0, flagsAt + 1);
+  }
+  const parts = kinds.map((k, i) => e.text[i] ?? formatArg(t, info, e.args, i, k, result));
   return `${info.name}(${parts.join(', ')}) ${formatResult(t, info, result)}`;
 }
 
@@ -391,5 +400,3 @@ export function straceAfter(t: Task, nr: number, e: StraceEntry, result: number)
 export function formatSyscall(t: Task, nr: number, result: number): string {
   return straceAfter(t, nr, straceBefore(t, nr), result);
 }
-
-export { ARG_REGS };

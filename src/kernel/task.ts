@@ -64,6 +64,10 @@ export class Task {
   altStackFlags = 2; // SS_DISABLE
   /** A syscall that returned Blocked: re-run it (not the instruction) when the task wakes. */
   restartSyscall = -1;
+  /** The debugger has seen this syscall's entry stop (so the next run completes it). */
+  entryReported = false;
+  /** Resume over a breakpoint at this address without reporting it again. */
+  skipBreakpointAt = -1;
 
   constructor(
     readonly tid: number,

@@ -105,6 +105,7 @@ function exact32(op: SoftOp, a: number, b: number, r: number): number {
       return a - (s - bb) + (b - bb) === 0 && s === r ? 1 : 0;
     }
     case SoftOp.Mul:
+      if (r === 0 && a !== 0 && b !== 0) return -1; // underflow: UE is at stake
       return a * b === r ? 1 : 0;
     case SoftOp.Div:
       if (b === 0) return -1;
@@ -229,13 +230,25 @@ export function dazIn(c: Cpu, x: number, single: boolean): number {
   return x;
 }
 
+/** min/max with a NaN operand: IE, and the second operand is the result (flushed to zero by DAZ). */
+function nanMinMax64(c: Cpu, bi: number, ri: number): void {
+  c.mxcsr |= IE;
+  const b = F64[bi];
+  if (c.mxcsr & DAZ && isDenormal(b, false)) F64[ri] = b < 0 ? -0 : 0;
+  else { S[2 * ri] = S[2 * bi]; S[2 * ri + 1] = S[2 * bi + 1]; }
+}
+function nanMinMax32(c: Cpu, bi: number, ri: number): void {
+  c.mxcsr |= IE;
+  const b = F32[bi];
+  if (c.mxcsr & DAZ && isDenormal(b, true)) F32[ri] = b < 0 ? -0 : 0;
+  else S[ri] = S[bi];
+}
+
 /** max: a > b ? a : b; any NaN or equal operands (±0) give the second operand unchanged. */
 export function max64(c: Cpu, ai: number, bi: number, ri: number): void {
   let a = F64[ai], b = F64[bi];
   if (a !== a || b !== b) {
-    c.mxcsr |= IE;
-    S[2 * ri] = S[2 * bi];
-    S[2 * ri + 1] = S[2 * bi + 1];
+    nanMinMax64(c, bi, ri);
     return;
   }
   if (!norm64(a) || !norm64(b)) { a = dazIn(c, a, false); b = dazIn(c, b, false); }
@@ -244,9 +257,7 @@ export function max64(c: Cpu, ai: number, bi: number, ri: number): void {
 export function min64(c: Cpu, ai: number, bi: number, ri: number): void {
   let a = F64[ai], b = F64[bi];
   if (a !== a || b !== b) {
-    c.mxcsr |= IE;
-    S[2 * ri] = S[2 * bi];
-    S[2 * ri + 1] = S[2 * bi + 1];
+    nanMinMax64(c, bi, ri);
     return;
   }
   if (!norm64(a) || !norm64(b)) { a = dazIn(c, a, false); b = dazIn(c, b, false); }
@@ -255,8 +266,7 @@ export function min64(c: Cpu, ai: number, bi: number, ri: number): void {
 export function max32(c: Cpu, ai: number, bi: number, ri: number): void {
   let a = F32[ai], b = F32[bi];
   if (a !== a || b !== b) {
-    c.mxcsr |= IE;
-    S[ri] = S[bi];
+    nanMinMax32(c, bi, ri);
     return;
   }
   if (!norm32(a) || !norm32(b)) { a = dazIn(c, a, true); b = dazIn(c, b, true); }
@@ -265,8 +275,7 @@ export function max32(c: Cpu, ai: number, bi: number, ri: number): void {
 export function min32(c: Cpu, ai: number, bi: number, ri: number): void {
   let a = F32[ai], b = F32[bi];
   if (a !== a || b !== b) {
-    c.mxcsr |= IE;
-    S[ri] = S[bi];
+    nanMinMax32(c, bi, ri);
     return;
   }
   if (!norm32(a) || !norm32(b)) { a = dazIn(c, a, true); b = dazIn(c, b, true); }
@@ -355,6 +364,7 @@ function approx32(bi: number, ri: number, sqrt: boolean): void {
   if (isDenormal(x, true)) x = x < 0 ? -0 : 0; // denormal inputs count as zero
   if (sqrt && x < 0) { S[ri] = DEFAULT_NAN32; return; }
   let r = Math.fround(sqrt ? 1 / Math.sqrt(x) : 1 / x);
-  if (Math.abs(r) < 1.1754943508222875e-38) r = r < 0 || Object.is(r, -0) ? -0 : 0;
+  // Results at or below the smallest normal come out as zero (rcp of |x| >= 2^126).
+  if (Math.abs(r) <= 1.1754943508222875e-38) r = r < 0 || Object.is(r, -0) ? -0 : 0;
   F32[ri] = r;
 }

@@ -6,7 +6,7 @@
 import type { ExecFn, Instr } from '../instr.js';
 import { I16, S, U16, U8, type Kernel } from './scratch.js';
 
-type Shift = (n: number) => void;
+export type Shift = (n: number) => void;
 
 export const psllw: Shift = (n) => { for (let k = 0; k < 8; k++) U16[16 + k] = n > 15 ? 0 : U16[k] << n; };
 export const psrlw: Shift = (n) => { for (let k = 0; k < 8; k++) U16[16 + k] = n > 15 ? 0 : U16[k] >>> n; };

@@ -153,6 +153,12 @@ function isqrt(n: bigint): bigint {
  * default NaN). Flags in softFlags.
  */
 export function softArith(op: SoftOp, a: number, b: number, single: boolean, mx: number): number {
+  const v = arith(op, a, b, single, mx);
+  // Invalid and divide-by-zero take priority over the denormal-operand flag.
+  if (softFlags & (IE | ZE)) softFlags &= ~DE;
+  return v;
+}
+function arith(op: SoftOp, a: number, b: number, single: boolean, mx: number): number {
   softFlags = 0;
   if (isDenormal(a, single)) {
     if (mx & DAZ) a = a < 0 ? -0 : 0;

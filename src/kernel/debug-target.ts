@@ -1,0 +1,402 @@
+import * as fs from 'node:fs';
+import { Stop, type Cpu } from '../cpu/cpu.js';
+import type { AddressSpace } from '../mem/address-space.js';
+import type { BreakKind, GuestFiles, StopEvent, Target, WatchKind } from '../gdb/target.js';
+import type { Kernel } from './kernel.js';
+import type { Task } from './task.js';
+import { SIGFPE, SIGILL, SIGINT, SIGSEGV, SIGSYS, SIGTRAP } from './signals.js';
+import { formatSyscallReport } from './coverage-command.js';
+import { ENOSYS } from './errno.js';
+
+/** The Linux signal a CPU stop raises. */
+const STOP_SIGNAL: Partial<Record<Stop, number>> = {
+  [Stop.Fault]: SIGSEGV,
+  [Stop.Illegal]: SIGILL,
+  [Stop.Privileged]: SIGSEGV,
+  [Stop.DivideError]: SIGFPE,
+  [Stop.Trap]: SIGTRAP,
+};
+
+/**
+ * The emulator as the gdb stub sees it: a stopped/running state machine on
+ * top of the kernel's scheduler. While a debugger is attached, the scheduler
+ * runs only between resume() and the next stop event.
+ */
+export class DebugController implements Target {
+  paused = true;
+  private pending: ((ev: StopEvent) => void) | null = null;
+  /** An event that happened while nobody was waiting (e.g. before resume returned). */
+  private queued: StopEvent | null = null;
+  private interruptRequested = false;
+  private readonly bpRefs = new Map<number, number>();
+  private catchSet: Set<number> | null = null;
+  /** The task whose stop was reported last (gdb's current thread). */
+  current: Task;
+  /** A CPU stop reported to gdb but not yet acted on: its signal is delivered only if gdb passes it. */
+  private pendingStop: { task: Task; stop: Stop; signal: number } | null = null;
+  /** A syscall the shim lacks, stopped on with SIGSYS (--on-unimplemented=stop). */
+  private sigsysPending: Task | null = null;
+  detached = false;
+  readonly vfs: GuestFiles;
+
+  constructor(private readonly kernel: Kernel, first: Task) {
+    this.current = first;
+    this.vfs = new DebuggerFiles(kernel, () => this.current);
+  }
+
+  get pid(): number {
+    return this.current.pid;
+  }
+  get mem(): AddressSpace {
+    return this.current.mem;
+  }
+  threads(): number[] {
+    return this.kernel.tasks.filter((t) => t.proc === this.current.proc && t.state !== 'exited').map((t) => t.tid);
+  }
+  cpuOf(tid: number): Cpu | undefined {
+    return this.kernel.tasks.find((t) => t.tid === tid)?.cpu;
+  }
+
+  // ------------------------------------------------------------ breakpoints
+
+  insertBreakpoint(_kind: BreakKind, addr: number): boolean {
+    this.bpRefs.set(addr, (this.bpRefs.get(addr) ?? 0) + 1);
+    this.syncBreakpoints();
+    return true;
+  }
+  removeBreakpoint(_kind: BreakKind, addr: number): boolean {
+    const n = this.bpRefs.get(addr);
+    if (!n) return false;
+    if (n === 1) this.bpRefs.delete(addr);
+    else this.bpRefs.set(addr, n - 1);
+    this.syncBreakpoints();
+    return true;
+  }
+  private syncBreakpoints(): void {
+    const e = this.kernel.engineOf(this.current.mem);
+    e.breakpoints.clear();
+    for (const a of this.bpRefs.keys()) e.breakpoints.add(a);
+    e.flush(); // blocks must end before breakpoint addresses
+  }
+  insertWatchpoint(kind: WatchKind, addr: number, len: number): boolean {
+    const e = this.kernel.engineOf(this.current.mem);
+    e.watchpoints.push({ addr, len, kind });
+    e.updateWatchpoints();
+    return true;
+  }
+  removeWatchpoint(kind: WatchKind, addr: number, len: number): boolean {
+    const e = this.kernel.engineOf(this.current.mem);
+    const k = e.watchpoints.findIndex((w) => w.kind === kind && w.addr === addr && w.len === len);
+    if (k < 0) return false;
+    e.watchpoints.splice(k, 1);
+    e.updateWatchpoints();
+    return true;
+  }
+
+  setCatchSyscalls(set: Set<number> | null): void {
+    this.catchSet = set;
+  }
+  catches(nr: number): boolean {
+    return this.catchSet !== null && (this.catchSet.size === 0 || this.catchSet.has(nr));
+  }
+
+  // ------------------------------------------------------------ execution
+
+  resume(opts: { step: boolean; tid?: number; signal: number }): Promise<StopEvent> {
+    const t = (opts.tid !== undefined && opts.tid > 0 ? this.kernel.tasks.find((x) => x.tid === opts.tid) : undefined) ?? this.current;
+    this.applyResumeSignal(opts.signal);
+    const p = new Promise<StopEvent>((resolve) => (this.pending = resolve));
+    if (this.queued) {
+      const ev = this.queued;
+      this.queued = null;
+      this.deliver(ev);
+      return p;
+    }
+    if (t.state === 'exited' && this.kernel.main?.exitCode !== null) {
+      this.deliver(this.exitEvent());
+      return p;
+    }
+    if (opts.step) {
+      this.paused = true;
+      this.kernel.debugStep(t);
+    } else {
+      this.paused = false;
+      this.kernel.wakeScheduler();
+    }
+    return p;
+  }
+
+  /** gdb's resume signal: deliver the pending stop's signal only if gdb passes one. */
+  private applyResumeSignal(signal: number): void {
+    const sys = this.sigsysPending;
+    if (sys) {
+      // --on-unimplemented=stop: the call returns -ENOSYS and the guest goes on.
+      this.sigsysPending = null;
+      sys.cpu.rip += 2;
+      sys.cpu.setS(0, -ENOSYS);
+      sys.cpu.origRax = -1;
+      return;
+    }
+    const ps = this.pendingStop;
+    this.pendingStop = null;
+    if (!signal) return;
+    if (ps && ps.signal === signal) this.kernel.handleStop(ps.task, ps.stop);
+    else this.kernel.sendSignal(this.current.proc, signal);
+  }
+
+  interrupt(): void {
+    if (this.paused) return;
+    this.interruptRequested = true;
+    this.kernel.wakeScheduler();
+  }
+
+  /** Called by the scheduler between slices. */
+  takeInterrupt(): boolean {
+    if (!this.interruptRequested) return false;
+    this.interruptRequested = false;
+    return true;
+  }
+
+  kill(): void {
+    this.detached = true;
+    this.paused = false;
+    this.kernel.killProcess(this.current.proc, 9);
+    this.kernel.wakeScheduler();
+  }
+
+  detach(): void {
+    this.detached = true;
+    const e = this.kernel.engineOf(this.current.mem);
+    e.breakpoints.clear();
+    e.watchpoints.length = 0;
+    e.updateWatchpoints();
+    e.flush();
+    this.catchSet = null;
+    this.applyResumeSignal(0);
+    this.paused = false;
+    this.kernel.detachDebugger();
+  }
+
+  // ------------------------------------------------------------ stop reports (from the kernel)
+
+  /** A CPU stop while running under the debugger. Returns true if the debugger takes it (the guest pauses). */
+  onCpuStop(t: Task, stop: Stop): boolean {
+    const c = t.cpu;
+    if (stop === Stop.Breakpoint) {
+      this.report(t, { kind: 'signal', signal: SIGTRAP, reason: 'swbreak', tid: t.tid });
+      return true;
+    }
+    if (stop === Stop.Watchpoint) {
+      this.report(t, { kind: 'signal', signal: SIGTRAP, reason: c.watchKind, addr: c.watchHit, tid: t.tid });
+      return true;
+    }
+    if (stop === Stop.Step) {
+      this.report(t, { kind: 'signal', signal: SIGTRAP, tid: t.tid });
+      return true;
+    }
+    const sig = STOP_SIGNAL[stop];
+    if (sig === undefined) return false;
+    if (stop === Stop.Fault) {
+      const f = c.fault as { addr: number; kind: string };
+      t.proc.lastSiginfo = { signo: SIGSEGV, code: f.kind === 'unmapped' ? 1 : 2, addr: f.addr };
+    } else if (stop === Stop.Illegal) t.proc.lastSiginfo = { signo: SIGILL, code: 2, addr: c.rip };
+    else if (stop === Stop.DivideError) t.proc.lastSiginfo = { signo: SIGFPE, code: 1, addr: c.rip };
+    else t.proc.lastSiginfo = { signo: sig, code: 0x80, addr: 0 };
+    this.pendingStop = { task: t, stop, signal: sig };
+    this.report(t, { kind: 'signal', signal: sig, tid: t.tid });
+    return true;
+  }
+
+  syscallEntry(t: Task, nr: number): void {
+    this.report(t, { kind: 'signal', signal: SIGTRAP, reason: 'syscall_entry', syscall: nr, tid: t.tid });
+  }
+  syscallReturn(t: Task, nr: number): void {
+    this.report(t, { kind: 'signal', signal: SIGTRAP, reason: 'syscall_return', syscall: nr, tid: t.tid });
+  }
+  /** --on-unimplemented=stop: SIGSYS at the syscall instruction. */
+  unimplemented(t: Task, nr: number): void {
+    t.cpu.rip -= 2;
+    t.cpu.origRax = nr;
+    t.proc.lastSiginfo = { signo: SIGSYS, code: 1, addr: t.cpu.rip, syscall: nr };
+    this.sigsysPending = t;
+    this.report(t, { kind: 'signal', signal: SIGSYS, tid: t.tid });
+  }
+  interrupted(t: Task): void {
+    this.report(t, { kind: 'signal', signal: SIGINT, tid: t.tid });
+  }
+  exited(): void {
+    this.paused = true;
+    this.deliver(this.exitEvent());
+  }
+
+  private exitEvent(): StopEvent {
+    const p = this.kernel.main!;
+    return p.killedBy ? { kind: 'killed', signal: p.killedBy } : { kind: 'exited', code: (p.exitCode ?? 0) & 0xff };
+  }
+
+  private report(t: Task, ev: StopEvent): void {
+    this.paused = true;
+    this.current = t;
+    this.deliver(ev);
+  }
+  private deliver(ev: StopEvent): void {
+    const p = this.pending;
+    if (p) {
+      this.pending = null;
+      p(ev);
+    } else this.queued = ev;
+  }
+
+  // ------------------------------------------------------------ information
+
+  siginfo(): Uint8Array | null {
+    const si = this.current.proc.lastSiginfo;
+    if (!si) return null;
+    const b = new Uint8Array(128);
+    const v = new DataView(b.buffer);
+    v.setInt32(0, si.signo, true);
+    v.setInt32(8, si.code, true);
+    if (si.signo === SIGSYS) {
+      v.setBigUint64(16, BigInt(Math.max(0, si.addr)), true); // si_call_addr
+      v.setInt32(24, si.syscall ?? -1, true); // si_syscall
+      v.setUint32(28, 0xc000003e, true); // si_arch = AUDIT_ARCH_X86_64
+    } else {
+      v.setBigUint64(16, BigInt.asUintN(64, BigInt(Math.trunc(si.addr))), true); // si_addr
+    }
+    return b;
+  }
+  auxv(): Uint8Array {
+    return this.current.proc.auxv;
+  }
+  execFile(): string {
+    return this.current.proc.exePath;
+  }
+
+  monitor(cmd: string): string | null {
+    const [word, arg] = cmd.trim().split(/\s+/, 2);
+    switch (word) {
+      case 'help':
+        return [
+          'monitor help                      this list',
+          'monitor syscalls                  the syscalls the guest made so far (unimplemented first)',
+          'monitor strace on|off             one line per syscall on elfshim\'s stderr',
+          'monitor maps                      the guest memory map (/proc/PID/maps)',
+          'monitor unimplemented enosys|sigsys|stop   what an unimplemented syscall does',
+          '',
+        ].join('\n');
+      case 'syscalls':
+        return formatSyscallReport();
+      case 'maps':
+        return this.current.mem.formatMaps();
+      case 'strace':
+        if (arg !== 'on' && arg !== 'off') return 'usage: monitor strace on|off\n';
+        this.kernel.options.strace = arg === 'on';
+        return `strace ${arg}\n`;
+      case 'unimplemented':
+        if (arg !== 'enosys' && arg !== 'sigsys' && arg !== 'stop') return `unimplemented syscalls: ${this.kernel.options.onUnimplemented}\nusage: monitor unimplemented enosys|sigsys|stop\n`;
+        this.kernel.options.onUnimplemented = arg;
+        return `unimplemented syscalls now: ${arg}\n`;
+      default:
+        return null;
+    }
+  }
+}
+
+/** vFile access to the guest's filesystem view (the same confinement as the guest's own opens). */
+class DebuggerFiles implements GuestFiles {
+  private readonly open_ = new Map<number, { data: Uint8Array | null; fd: number; st: fs.Stats | null }>();
+  private nextFd = 3;
+
+  constructor(private readonly kernel: Kernel, private readonly task: () => Task) {}
+
+  private resolve(path: string): { data: Uint8Array | null; hostPath: string | null; st: fs.Stats | null } | number {
+    const t = this.task();
+    // gdb asks for /proc/PID/... of the guest pid; the synthetic /proc serves "self".
+    const p = path.replace(new RegExp(`^/proc/${t.pid}(?=/|$)`), '/proc/self');
+    const r = t.fs.resolve(t, -100, p, { follow: true });
+    if (typeof r === 'number') return r;
+    if (r.kind === 'synth') {
+      if (!r.node.content) return -21; // EISDIR or not a file
+      return { data: r.node.content(), hostPath: null, st: null };
+    }
+    if (r.kind !== 'host' || !r.st) return -2;
+    return { data: null, hostPath: r.hostPath, st: r.st };
+  }
+
+  open(path: string, flags: number, _mode: number): number {
+    if ((flags & 3) !== 0) return -30; // EROFS: the debugger gets read-only access
+    const r = this.resolve(path);
+    if (typeof r === 'number') return r;
+    let fd = -1;
+    if (r.hostPath) {
+      try {
+        fd = fs.openSync(r.hostPath, 'r');
+      } catch (e) {
+        return -((e as { errno?: number }).errno ? Math.abs((e as { errno: number }).errno) : 2);
+      }
+    }
+    const h = this.nextFd++;
+    this.open_.set(h, { data: r.data, fd, st: r.st });
+    return h;
+  }
+  pread(h: number, count: number, offset: number): Uint8Array | number {
+    const f = this.open_.get(h);
+    if (!f) return -9;
+    if (f.data) return f.data.subarray(offset, offset + count);
+    const buf = new Uint8Array(Math.min(count, 1 << 20));
+    try {
+      const n = fs.readSync(f.fd, buf, 0, buf.length, offset);
+      return buf.subarray(0, n);
+    } catch {
+      return -5;
+    }
+  }
+  pwrite(): number {
+    return -30;
+  }
+  close(h: number): number {
+    const f = this.open_.get(h);
+    if (!f) return -9;
+    if (f.fd >= 0) fs.closeSync(f.fd);
+    this.open_.delete(h);
+    return 0;
+  }
+  fstat(h: number): Uint8Array | number {
+    const f = this.open_.get(h);
+    if (!f) return -9;
+    // gdb's fileio struct stat: big-endian fields.
+    const b = new Uint8Array(64);
+    const v = new DataView(b.buffer);
+    const st = f.st;
+    v.setUint32(0, st ? st.dev : 0);
+    v.setUint32(4, st ? st.ino : 0);
+    v.setUint32(8, st ? st.mode : 0o100444);
+    v.setUint32(12, st ? st.nlink : 1);
+    v.setUint32(16, st ? st.uid : 0);
+    v.setUint32(20, st ? st.gid : 0);
+    v.setUint32(24, 0);
+    v.setBigUint64(28, BigInt(st ? st.size : f.data!.length));
+    v.setBigUint64(36, BigInt(st ? st.blksize : 4096));
+    v.setBigUint64(44, BigInt(st ? st.blocks : 0));
+    v.setUint32(52, st ? Math.floor(st.atimeMs / 1000) : 0);
+    v.setUint32(56, st ? Math.floor(st.mtimeMs / 1000) : 0);
+    v.setUint32(60, st ? Math.floor(st.ctimeMs / 1000) : 0);
+    return b;
+  }
+  readlink(path: string): string | number {
+    const t = this.task();
+    const p = path.replace(new RegExp(`^/proc/${t.pid}(?=/|$)`), '/proc/self');
+    const r = t.fs.resolve(t, -100, p, { follow: false });
+    if (typeof r === 'number') return r;
+    if (r.kind === 'synth') return r.node.target ? r.node.target() : -22;
+    if (r.kind !== 'host' || !r.st) return -2;
+    try {
+      return fs.readlinkSync(r.hostPath);
+    } catch {
+      return -22;
+    }
+  }
+  unlink(): number {
+    return -30;
+  }
+}
