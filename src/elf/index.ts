@@ -115,7 +115,7 @@ export function loadProgram(opts: LoadOptions): LoadedProgram {
 
   const log: MappedRange[] = [];
   try {
-    const file: MappedFile = { name: opts.path, ...opts.file };
+    const file: MappedFile = { ...opts.file, name: opts.file?.name ?? opts.path };
     const img = mapImage(mem, program, opts.image, chooseLoadBias(mem, program, 'program'), file, log);
     let interpBase = 0;
     let entry = img.entry;

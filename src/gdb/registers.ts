@@ -161,7 +161,9 @@ export function readAllRegisters(c: Cpu): Uint8Array {
 export function writeAllRegisters(c: Cpu, data: Uint8Array): boolean {
   if (data.length !== REGISTER_BLOCK_SIZE) return false;
   const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  for (const r of REGISTERS) r.write(c, v, r.offset);
+  // st0..st7 are addressed through TOP, so the status word (which holds TOP) goes in first.
+  for (const r of REGISTERS) if (r.type !== 'i387_ext') r.write(c, v, r.offset);
+  for (const r of REGISTERS) if (r.type === 'i387_ext') r.write(c, v, r.offset);
   return true;
 }
 

@@ -139,9 +139,20 @@ export class DebugController implements Target {
     }
     const ps = this.pendingStop;
     this.pendingStop = null;
+    const t = this.current;
+    // A queued signal gdb saw: delivered only if gdb passes it now.
+    for (const sig of t.debuggerSawSignal) {
+      const info = t.pendingSignals.get(sig);
+      t.debuggerSawSignal.delete(sig);
+      t.pendingSignals.delete(sig);
+      if (sig === signal && info) {
+        this.kernel.deliverNow(t, sig, info);
+        return;
+      }
+    }
     if (!signal) return;
     if (ps && ps.signal === signal) this.kernel.handleStop(ps.task, ps.stop);
-    else this.kernel.sendSignal(this.current.proc, signal);
+    else this.kernel.deliverNow(t, signal, { signo: signal, code: 0, pid: process.pid });
   }
 
   interrupt(): void {
@@ -220,6 +231,10 @@ export class DebugController implements Target {
     t.proc.lastSiginfo = { signo: SIGSYS, code: 1, addr: t.cpu.rip, syscall: nr };
     this.sigsysPending = t;
     this.report(t, { kind: 'signal', signal: SIGSYS, tid: t.tid });
+  }
+  /** A signal is about to be delivered to t: gdb sees it first ("Program received signal …"). */
+  signalStop(t: Task, sig: number): void {
+    this.report(t, { kind: 'signal', signal: sig, tid: t.tid });
   }
   interrupted(t: Task): void {
     this.report(t, { kind: 'signal', signal: SIGINT, tid: t.tid });

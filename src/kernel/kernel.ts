@@ -6,14 +6,23 @@ import { FEATURES } from '../cpu/cpuid.js';
 import { AddressSpace } from '../mem/address-space.js';
 import { GuestFault } from '../mem/fault.js';
 import { PhysicalMemory } from '../mem/physical.js';
-import { loadProgram, type LoadedProgram } from '../elf/index.js';
+import { loadProgram, vdsoLayoutFromMaps, type LoadedProgram, type VdsoPart } from '../elf/index.js';
 import { defaultOptions, type KernelOptions } from './kernel-options.js';
 import { Process, Task } from './task.js';
 import { FileTable } from './files/file-table.js';
 import { FsContext } from './files/fs-context.js';
 import { flushHostOutput } from './files/host-stream.js';
 import { Blocked } from './syscall-types.js';
-import { SIGFPE, SIGILL, SIGSEGV, SIGSYS, SIGTRAP, signalInfo } from './signals.js';
+import { SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSYS, SIGTRAP, signalInfo } from './signals.js';
+import { setupSignalFrame, type SigInfo } from './signal-frame.js';
+import { EINTR } from './errno.js';
+
+const SA_RESTART = 0x10000000;
+
+/** Whether sig is in t's signal mask. */
+function isBlocked(t: Task, sig: number): boolean {
+  return sig <= 32 ? (t.sigmaskLo & (1 << (sig - 1))) !== 0 : (t.sigmaskHi & (1 << (sig - 33))) !== 0;
+}
 import { SyscallGate } from './syscall-gate.js';
 import { formatSyscallReport } from './coverage-command.js';
 import type { DebugController } from './debug-target.js';
@@ -133,7 +142,8 @@ export class Kernel {
       mem: t.mem,
       image,
       path: opts.execfn ?? opts.guestPath,
-      file: { name: opts.guestPath },
+      file: fileIdentity(opts.guestPath, opts.hostPath),
+      vdso: { layout: hostVdsoLayout() },
       argv: opts.argv,
       envp: opts.envp,
       random16: this.randomBytes(16),
@@ -148,7 +158,10 @@ export class Kernel {
           e.code = 'ENOENT';
           throw e;
         }
-        return new Uint8Array(fs.readFileSync(r.hostPath));
+        const real = fs.realpathSync(r.hostPath);
+        const root = fsx.root;
+        const name = root && real.startsWith(root + '/') ? real.slice(root.length) : real;
+        return { image: new Uint8Array(fs.readFileSync(r.hostPath)), ...fileIdentity(name, r.hostPath) };
       },
     });
     const c = t.cpu;
@@ -163,10 +176,12 @@ export class Kernel {
 
   /** Runs every task until the first process exits. */
   run(): Promise<ExitStatus> {
-    return new Promise((resolve) => {
+    // A guest that waits (pause, a read from a silent terminal) must keep elfshim alive, as Linux keeps the process.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    return new Promise<ExitStatus>((resolve) => {
       this.mainDone = resolve;
       void this.loop();
-    });
+    }).finally(() => clearInterval(keepAlive));
   }
 
   private async loop(): Promise<void> {
@@ -215,6 +230,8 @@ export class Kernel {
     const engine = this.engineOf(t.mem);
     const end = c.icount + budget;
     while (t.state === 'runnable' && c.icount < end) {
+      if (t.pendingSignals.size && t.restartSyscall < 0 && !this.deliverPending(t)) return;
+      if (t.state !== 'runnable') return;
       if (t.restartSyscall >= 0) {
         this.syscall(t, t.restartSyscall);
         continue;
@@ -361,28 +378,89 @@ export class Kernel {
 
   /**
    * A synchronous signal caused by the instruction at rip (fault, illegal
-   * instruction…). Handler delivery is not implemented yet: the default action
-   * applies (which for these signals is to terminate the process).
+   * instruction, divide error). A guest handler runs if one is installed and
+   * the signal is not blocked; otherwise the default action (terminate) applies,
+   * as Linux forces it for these.
    */
   forceSignal(t: Task, sig: number, info: { code: number; addr: number }): void {
     t.proc.lastSiginfo = { signo: sig, code: info.code, addr: info.addr };
+    const act = t.proc.sigactions[sig];
+    if (act.handler > 1 && !isBlocked(t, sig)) {
+      try {
+        setupSignalFrame(t, act, { signo: sig, code: info.code, addr: info.addr });
+        return;
+      } catch (e) {
+        if (!(e instanceof GuestFault)) throw e;
+      }
+    }
     this.killProcess(t.proc, sig);
   }
 
-  /** An asynchronous signal to a process (kill, tgkill, raise). */
-  sendSignal(proc: Process, sig: number): void {
-    if (sig === 0) return;
-    const act = proc.sigactions[sig];
-    if (act.handler === 1) return; // SIG_IGN
-    const info = signalInfo(sig);
-    if (act.handler === 0) {
-      if (info.action === 'ign' || info.action === 'cont' || info.action === 'stop') return;
-      this.killProcess(proc, sig);
+  /** An asynchronous signal to a process (kill, tgkill, raise, alarm): queued, delivered when a thread can take it. */
+  sendSignal(proc: Process, sig: number, info: SigInfo = { signo: sig, code: 0, pid: process.pid }, target?: Task): void {
+    if (sig <= 0 || sig > 64 || proc.exitCode !== null) return;
+    const t = target ?? this.tasks.find((x) => x.proc === proc && x.state !== 'exited' && !isBlocked(x, sig)) ?? this.tasks.find((x) => x.proc === proc && x.state !== 'exited');
+    if (!t) return;
+    t.pendingSignals.set(sig, { ...info, signo: sig });
+    if (t.state === 'blocked' && !isBlocked(t, sig)) this.interruptSyscall(t, sig);
+    this.wake?.();
+  }
+
+  /** A signal arrived while t waited in a syscall: the call returns EINTR, or restarts after the handler (SA_RESTART). */
+  private interruptSyscall(t: Task, sig: number): void {
+    const nr = t.restartSyscall;
+    t.state = 'runnable';
+    t.restartSyscall = -1;
+    t.entryReported = false;
+    if (t.suspendMask) {
+      // The handler's frame must save the mask from before rt_sigsuspend; it is restored on sigreturn.
+      const [lo, hi] = t.suspendMask;
+      t.suspendMask = null;
+      t.cpu.setS(RAX, -EINTR);
+      t.pendingMaskRestore = [lo, hi];
       return;
     }
-    // A handler is installed but delivery is not implemented yet: say so instead of running on silently wrong.
-    process.stderr.write(`elfshim: delivering ${info.name} to a guest handler is not implemented yet; applying the default action\n`);
-    if (info.action === 'term' || info.action === 'core') this.killProcess(proc, sig);
+    const act = t.proc.sigactions[sig];
+    if (act.handler > 1 && act.flags & SA_RESTART && nr >= 0 && nr !== 34 /* pause */) {
+      t.cpu.setS(RAX, nr);
+      t.cpu.rip -= 2; // back onto the syscall instruction
+    } else t.cpu.setS(RAX, -EINTR);
+  }
+
+  /** Delivers t's pending, unblocked signals: runs handlers or default actions. Returns false if the debugger took a stop. */
+  deliverPending(t: Task): boolean {
+    for (const [sig, info] of t.pendingSignals) {
+      if (isBlocked(t, sig) && sig !== SIGKILL) continue;
+      if (this.debug && !t.debuggerSawSignal.has(sig) && sig !== SIGKILL) {
+        t.debuggerSawSignal.add(sig);
+        t.proc.lastSiginfo = { signo: sig, code: info.code, addr: info.addr ?? 0 };
+        this.debug.signalStop(t, sig);
+        return false;
+      }
+      t.debuggerSawSignal.delete(sig);
+      t.pendingSignals.delete(sig);
+      this.deliverNow(t, sig, info);
+      if (t.state === 'exited') return true;
+    }
+    return true;
+  }
+
+  /** Runs sig's disposition on t now. */
+  deliverNow(t: Task, sig: number, info: SigInfo): void {
+    const act = t.proc.sigactions[sig];
+    if (sig !== SIGKILL && act.handler === 1) return; // SIG_IGN
+    if (sig === SIGKILL || act.handler === 0) {
+      const a = signalInfo(sig).action;
+      if (a === 'term' || a === 'core') this.killProcess(t.proc, sig);
+      return;
+    }
+    try {
+      setupSignalFrame(t, act, info, t.pendingMaskRestore);
+      t.pendingMaskRestore = null;
+    } catch (e) {
+      if (!(e instanceof GuestFault)) throw e;
+      this.killProcess(t.proc, SIGSEGV);
+    }
   }
 
   killProcess(proc: Process, sig: number): void {
@@ -416,10 +494,10 @@ export class Kernel {
     return this.tasks.reduce((n, t) => n + t.cpu.icount, 0);
   }
 
-  /** SIGSYS for unimplemented syscalls (--on-unimplemented=sigsys). */
+  /** SIGSYS for unimplemented syscalls (--on-unimplemented=sigsys), as seccomp delivers it. */
   sigsys(t: Task, nr: number): void {
     t.proc.lastSiginfo = { signo: SIGSYS, code: 1, addr: t.cpu.rip - 2, syscall: nr };
-    this.sendSignal(t.proc, SIGSYS);
+    this.sendSignal(t.proc, SIGSYS, { signo: SIGSYS, code: 1, addr: t.cpu.rip - 2, syscall: nr }, t);
   }
 
   /** The --syscall-report table: every syscall made, unimplemented ones first. */
@@ -427,6 +505,30 @@ export class Kernel {
     return formatSyscallReport();
   }
 
+}
+
+/** How /proc/PID/maps names a mapped file: path, inode and device as major:minor. */
+function fileIdentity(name: string, hostPath: string): { name: string; inode: number; dev: string } {
+  try {
+    const st = fs.statSync(hostPath);
+    const dev = `${((st.dev >> 8) & 0xfff).toString(16).padStart(2, '0')}:${((st.dev & 0xff) | ((st.dev >> 12) & 0xfff00)).toString(16).padStart(2, '0')}`;
+    return { name, inode: st.ino, dev };
+  } catch {
+    return { name, inode: 0, dev: '00:00' };
+  }
+}
+
+let vdsoLayout: VdsoPart[] | null = null;
+/** The host's [vvar]/[vdso] block sizes: reserving the same space puts libraries where they are natively. */
+function hostVdsoLayout(): VdsoPart[] {
+  if (vdsoLayout === null) {
+    try {
+      vdsoLayout = vdsoLayoutFromMaps(fs.readFileSync('/proc/self/maps', 'utf8'));
+    } catch {
+      vdsoLayout = [];
+    }
+  }
+  return vdsoLayout;
 }
 
 /** The guest's initial working directory: the host cwd when it lies inside the guest's root, else "/". */

@@ -90,10 +90,18 @@ export function escapeBytes(b: Uint8Array): string {
   return s;
 }
 
+/** Every byte as \xHH (strace's QUOTE_FORCE_HEX, used for binary buffers such as getrandom's). */
+export function hexEscapeBytes(b: Uint8Array): string {
+  let s = '';
+  for (const c of b) s += '\\x' + c.toString(16).padStart(2, '0');
+  return s;
+}
+
 /** A quoted string, cut after max bytes with `...` after the quote (strace -s). */
-export function quoteBytes(b: Uint8Array, max = STRACE_STRLEN, moreFollows = false): string {
+export function quoteBytes(b: Uint8Array, max = STRACE_STRLEN, moreFollows = false, forceHex = false): string {
   const cut = b.length > max;
-  return `"${escapeBytes(cut ? b.subarray(0, max) : b)}"${cut || moreFollows ? '...' : ''}`;
+  const shown = cut ? b.subarray(0, max) : b;
+  return `"${forceHex ? hexEscapeBytes(shown) : escapeBytes(shown)}"${cut || moreFollows ? '...' : ''}`;
 }
 
 function hex(v: number | bigint): string {
@@ -177,11 +185,41 @@ function pathArg(t: Task, addr: number): string {
   return quoteBytes(s.bytes, 4096, !s.complete);
 }
 
-function bufArg(t: Task, addr: number, len: number): string {
+function bufArg(t: Task, addr: number, len: number, forceHex = false): string {
   if (len < 0) return hex(addr);
   const b = tryRead(t, addr, Math.min(len, STRACE_STRLEN));
   if (!b) return hex(addr);
-  return quoteBytes(b, STRACE_STRLEN, len > STRACE_STRLEN);
+  return quoteBytes(b, STRACE_STRLEN, len > STRACE_STRLEN, forceHex);
+}
+
+/** getdents output: strace shows the address and the number of records. */
+function direntsArg(t: Task, addr: number, len: number): string {
+  if (len < 0) return hex(addr);
+  const b = tryRead(t, addr, len);
+  if (!b) return hex(addr);
+  const v = new DataView(b.buffer);
+  let n = 0;
+  for (let off = 0; off + 18 <= len; n++) {
+    const reclen = v.getUint16(off + 16, true);
+    if (reclen === 0) break;
+    off += reclen;
+  }
+  return `${hex(addr)} /* ${n} entries */`;
+}
+
+function rlimValue(lo: number, hi: number, inf: string): string {
+  if (lo === -1 && hi === -1) return inf;
+  const v = (hi >>> 0) * TWO32 + (lo >>> 0);
+  return v > 0 && v % 1024 === 0 ? `${v / 1024}*1024` : String(v);
+}
+
+function rlimitArg(t: Task, addr: number, inf: string): string {
+  if (addr === 0) return 'NULL';
+  const b = tryRead(t, addr, 16);
+  if (!b) return hex(addr);
+  const v = new DataView(b.buffer);
+  const field = (off: number) => rlimValue(v.getInt32(off, true), v.getInt32(off + 4, true), inf);
+  return `{rlim_cur=${field(0)}, rlim_max=${field(8)}}`;
 }
 
 function iovArg(t: Task, addr: number, count: number, limit: number): string {
@@ -282,8 +320,15 @@ function formatArg(t: Task, info: SyscallInfo | undefined, a: Args, i: number, k
     case 'ibuf':
       return bufArg(t, a.u(i), next());
     case 'obuf':
-    case 'obufn':
       return result >= 0 ? bufArg(t, a.u(i), result) : hex(a.u(i));
+    case 'obufn':
+      return result >= 0 ? bufArg(t, a.u(i), result, true) : hex(a.u(i));
+    case 'dirents':
+      return result >= 0 ? direntsArg(t, a.u(i), result) : hex(a.u(i));
+    case 'rlim':
+      return rlimitArg(t, a.u(i), info?.name === 'prlimit64' ? 'RLIM64_INFINITY' : 'RLIM_INFINITY');
+    case 'orlim':
+      return result >= 0 ? rlimitArg(t, a.u(i), info?.name === 'prlimit64' ? 'RLIM64_INFINITY' : 'RLIM_INFINITY') : hex(a.u(i));
     case 'obufz':
       return result >= 0 ? pathArg(t, a.u(i)) : hex(a.u(i));
     case 'iov':
@@ -292,6 +337,8 @@ function formatArg(t: Task, info: SyscallInfo | undefined, a: Args, i: number, k
       return result >= 0 ? iovArg(t, a.u(i), next(), result) : hex(a.u(i));
     case 'oflags':
       return openFlags(a.lo(i));
+    case 'fdflags':
+      return flagNames(a.lo(i), OPEN_FLAG_NAMES);
     case 'mode':
       return octalMode(a.lo(i));
     case 'prot':
@@ -357,7 +404,7 @@ function formatArg(t: Task, info: SyscallInfo | undefined, a: Args, i: number, k
 }
 
 function formatResult(t: Task, info: SyscallInfo | undefined, result: number): string {
-  if (t.state === 'exited') return '= ?';
+  if (t.state === 'exited' && (!info || info.name === 'exit' || info.name === 'exit_group')) return '= ?';
   if (result < 0 && result > -4096) {
     const e = -result;
     if (e === ENOSYS && (!info || !info.impl)) return '= -1 ENOSYS (not implemented)';

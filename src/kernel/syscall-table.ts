@@ -22,16 +22,18 @@ import { straceAfter, straceBefore } from './strace.js';
  * mapflags · atflags · whence · fcntl · ioctl · clock · sig · sighow · stat
  * (struct stat out) · ts (timespec in) · ofds (int[2] out) · argv / envp ·
  * rlimit · futexop · cloneflags · accmode · madv · mremapflags · grnd ·
- * pollfds · archprctl.
+ * pollfds · archprctl · dirents (getdents buffer out) · rlim / orlim
+ * (struct rlimit in / out) · fdflags (O_CLOEXEC/O_NONBLOCK of pipe2, dup3).
  */
 export type ArgKind =
   | 'd' | 'u' | 'x' | 'p' | 'fd' | 'dirfd' | 'path' | 'str' | 'ibuf' | 'obuf' | 'obufz' | 'obufn'
   | 'iov' | 'oiov' | 'oflags' | 'mode' | 'prot' | 'mapflags' | 'atflags' | 'whence' | 'fcntl' | 'ioctl'
   | 'clock' | 'sig' | 'sighow' | 'stat' | 'ts' | 'ofds' | 'argv' | 'envp' | 'rlimit' | 'futexop'
-  | 'cloneflags' | 'accmode' | 'madv' | 'mremapflags' | 'grnd' | 'pollfds' | 'archprctl';
+  | 'cloneflags' | 'accmode' | 'madv' | 'mremapflags' | 'grnd' | 'pollfds' | 'archprctl'
+  | 'dirents' | 'rlim' | 'orlim' | 'fdflags';
 
 /** Kinds whose contents exist only after the call (strace formats them from the result). */
-export const OUTPUT_KINDS: ReadonlySet<ArgKind> = new Set<ArgKind>(['obuf', 'obufz', 'obufn', 'oiov', 'stat', 'ofds']);
+export const OUTPUT_KINDS: ReadonlySet<ArgKind> = new Set<ArgKind>(['obuf', 'obufz', 'obufn', 'oiov', 'stat', 'ofds', 'dirents', 'orlim']);
 
 /** One x86-64 system call: number, name, argument kinds and, if implemented, the handler. */
 export interface SyscallInfo {
@@ -128,7 +130,7 @@ const SYSCALLS: readonly (readonly [number, string, string])[] = [
   [75, 'fdatasync', 'fd'],
   [76, 'truncate', 'path d'],
   [77, 'ftruncate', 'fd d'],
-  [78, 'getdents', 'fd p u'],
+  [78, 'getdents', 'fd dirents u'],
   [79, 'getcwd', 'obufz u'],
   [80, 'chdir', 'path'],
   [81, 'fchdir', 'fd'],
@@ -147,7 +149,7 @@ const SYSCALLS: readonly (readonly [number, string, string])[] = [
   [94, 'lchown', 'path d d'],
   [95, 'umask', 'mode'],
   [96, 'gettimeofday', 'p p'],
-  [97, 'getrlimit', 'rlimit p'],
+  [97, 'getrlimit', 'rlimit orlim'],
   [98, 'getrusage', 'd p'],
   [99, 'sysinfo', 'p'],
   [100, 'times', 'p'],
@@ -210,7 +212,7 @@ const SYSCALLS: readonly (readonly [number, string, string])[] = [
   [157, 'prctl', 'd x x x x'],
   [158, 'arch_prctl', 'archprctl x'],
   [159, 'adjtimex', 'p'],
-  [160, 'setrlimit', 'rlimit p'],
+  [160, 'setrlimit', 'rlimit rlim'],
   [161, 'chroot', 'path'],
   [162, 'sync', ''],
   [163, 'acct', 'path'],
@@ -267,7 +269,7 @@ const SYSCALLS: readonly (readonly [number, string, string])[] = [
   [214, 'epoll_ctl_old', 'x x x x'],
   [215, 'epoll_wait_old', 'x x x x'],
   [216, 'remap_file_pages', 'p u x x x'],
-  [217, 'getdents64', 'fd p u'],
+  [217, 'getdents64', 'fd dirents u'],
   [218, 'set_tid_address', 'p'],
   [219, 'restart_syscall', ''],
   [220, 'semtimedop', 'd p u p'],
@@ -342,8 +344,8 @@ const SYSCALLS: readonly (readonly [number, string, string])[] = [
   [289, 'signalfd4', 'fd p u x'],
   [290, 'eventfd2', 'u x'],
   [291, 'epoll_create1', 'x'],
-  [292, 'dup3', 'fd fd oflags'],
-  [293, 'pipe2', 'ofds oflags'],
+  [292, 'dup3', 'fd fd fdflags'],
+  [293, 'pipe2', 'ofds fdflags'],
   [294, 'inotify_init1', 'x'],
   [295, 'preadv', 'fd oiov u d'],
   [296, 'pwritev', 'fd iov u d'],
@@ -352,7 +354,7 @@ const SYSCALLS: readonly (readonly [number, string, string])[] = [
   [299, 'recvmmsg', 'fd p u x p'],
   [300, 'fanotify_init', 'x x'],
   [301, 'fanotify_mark', 'fd x x dirfd path'],
-  [302, 'prlimit64', 'd rlimit p p'],
+  [302, 'prlimit64', 'd rlimit rlim orlim'],
   [303, 'name_to_handle_at', 'dirfd path p p atflags'],
   [304, 'open_by_handle_at', 'fd p oflags'],
   [305, 'clock_adjtime', 'clock p'],
@@ -384,7 +386,7 @@ const SYSCALLS: readonly (readonly [number, string, string])[] = [
   [331, 'pkey_free', 'd'],
   [332, 'statx', 'dirfd path atflags x p'],
   [333, 'io_pgetevents', 'x d d p p p'],
-  [334, 'rseq', 'p u x x'],
+  [334, 'rseq', 'p x x x'],
   [424, 'pidfd_send_signal', 'fd sig p x'],
   [425, 'io_uring_setup', 'u p'],
   [426, 'io_uring_enter', 'fd u u x p u'],

@@ -4,6 +4,7 @@ import type { FileTable } from './files/file-table.js';
 import type { FsContext } from './files/fs-context.js';
 import type { Kernel } from './kernel.js';
 import type { LoadedProgram } from '../elf/index.js';
+import type { SigInfo } from './signal-frame.js';
 
 /** Signal disposition as rt_sigaction stores it. */
 export interface SigAction {
@@ -37,6 +38,9 @@ export class Process {
   children: Process[] = [];
   pgid = 0;
   sid = 0;
+  alarmTimer: ReturnType<typeof setTimeout> | null = null;
+  alarmAt = 0;
+  alarmIntervalMs = 0;
 
   constructor(
     readonly pid: number,
@@ -66,6 +70,14 @@ export class Task {
   restartSyscall = -1;
   /** The debugger has seen this syscall's entry stop (so the next run completes it). */
   entryReported = false;
+  /** rt_sigsuspend: the mask to restore once a signal has been handled. */
+  suspendMask: [number, number] | null = null;
+  /** After rt_sigsuspend: the mask the next signal frame must save (restored by sigreturn). */
+  pendingMaskRestore: [number, number] | null = null;
+  /** Signals sent but not yet delivered, with their siginfo. */
+  readonly pendingSignals = new Map<number, SigInfo>();
+  /** Pending signals already reported to the debugger (delivered on resume only if gdb passes them). */
+  readonly debuggerSawSignal = new Set<number>();
   /** Resume over a breakpoint at this address without reporting it again. */
   skipBreakpointAt = -1;
 

@@ -344,6 +344,15 @@ export class AddressSpace {
     return true;
   }
 
+  /** Copies initial contents into freshly mapped pages, a page at a time. */
+  private fillPages(addr: number, data: Uint8Array): void {
+    for (let done = 0; done < data.length; done += PAGE_SIZE) {
+      const off = this.debugOff(addr + done);
+      if (off < 0) return;
+      this.bytes.set(data.subarray(done, Math.min(done + PAGE_SIZE, data.length)), off);
+    }
+  }
+
   private debugOff(a: number): number {
     if (!(a >= 0 && a < USER_END)) return -1;
     const vpn = Math.floor(a / PAGE_SIZE);
@@ -418,7 +427,7 @@ export class AddressSpace {
       dev: opts.dev ?? '00:00',
     };
     this.insertVma(vma);
-    if (opts.data && opts.data.length) this.poke(addr, opts.data.subarray(0, len));
+    if (opts.data && opts.data.length) this.fillPages(addr, opts.data.subarray(0, len));
     this.flushTlb();
     return addr;
   }
@@ -521,7 +530,9 @@ export class AddressSpace {
     const out: Vma[] = [];
     for (const v of this.vmas) {
       const p = out[out.length - 1];
-      if (p && p.end === v.start && p.prot === v.prot && p.shared === v.shared && p.name === v.name && p.inode === 0 && v.inode === 0) {
+      // Only anonymous mappings merge; file mappings keep their own lines (offsets differ).
+      const anon = v.inode === 0 && (v.name === '' || v.name === '[heap]' || v.name === '[stack]');
+      if (p && anon && p.end === v.start && p.prot === v.prot && p.shared === v.shared && p.name === v.name && p.inode === 0) {
         p.end = v.end;
       } else out.push(v);
     }

@@ -7,7 +7,7 @@
 import type { Cpu } from '../cpu.js';
 import type { ExecFn, Instr } from '../instr.js';
 import { F32, F64, S, Src, loader, type Kernel } from './scratch.js';
-import { DAZ, DE, FTZ, IE, PE, RC_MASK, RC_SHIFT, RZ, norm32, norm64 } from './mxcsr.js';
+import { DAZ, DE, FTZ, IE, PE, RC_MASK, RC_SHIFT, RZ, norm64, res32 } from './mxcsr.js';
 import { isDenormal, roundInt, softFlags, softFromInt, softToSingle } from './softfloat.js';
 
 const TWO31 = 2147483648, TWO32 = 4294967296, TWO63 = 9223372036854775808;
@@ -136,7 +136,7 @@ function d2f(c: Cpu, di: number, fi: number): void {
   }
   const f = Math.fround(x);
   const mx = c.mxcsr;
-  if ((mx & (RC_MASK | FTZ | DAZ)) === 0 && norm32(f) && norm64(x) && (f !== 0 || x === 0)) {
+  if ((mx & (RC_MASK | FTZ | DAZ)) === 0 && res32(f) && norm64(x) && (f !== 0 || x === 0)) {
     if (f !== x) c.mxcsr |= PE;
     F32[fi] = f;
     return;

@@ -13,7 +13,7 @@
  */
 import type { Cpu } from '../cpu.js';
 import { F32, F64, S, type Kernel } from './scratch.js';
-import { DAZ, DE, FAST_MASK, FAST_VALUE, FTZ, IE, PE, RC_MASK, norm32, norm64 } from './mxcsr.js';
+import { DAZ, DE, FAST_MASK, FAST_VALUE, FTZ, IE, PE, RC_MASK, norm32, norm64, res32, res64 } from './mxcsr.js';
 import { SoftOp, isDenormal, softArith, softFlags } from './softfloat.js';
 
 export type Elem = (c: Cpu, ai: number, bi: number, ri: number) => void;
@@ -57,7 +57,7 @@ function prodErr(a: number, b: number, p: number): number {
   const bh = t - (t - b), bl = b - bh;
   return ah * bh - p + ah * bl + al * bh + al * bl;
 }
-const BIG = 2 ** 995, TINY = 2 ** -969;
+const BIG = 2 ** 995, TINY = 2 ** -969, BIGP = 2 ** 1000;
 
 /**
  * For round-to-nearest with normal operands and a normal result r: 1 if r is
@@ -74,13 +74,13 @@ function exact64(op: SoftOp, a: number, b: number, r: number): number {
     }
     case SoftOp.Mul: {
       if (a === 0 || b === 0) return 1;
-      if (r === 0 || Math.abs(a) >= BIG || Math.abs(b) >= BIG || Math.abs(r) < TINY) return -1;
+      if (r === 0 || Math.abs(a) >= BIG || Math.abs(b) >= BIG || Math.abs(r) < TINY || Math.abs(r) >= BIGP) return -1;
       return prodErr(a, b, r) === 0 ? 1 : 0;
     }
     case SoftOp.Div: {
       if (b === 0) return -1;
       if (a === 0) return 1;
-      if (r === 0 || Math.abs(r) >= BIG || Math.abs(b) >= BIG || Math.abs(a) < TINY) return -1;
+      if (r === 0 || Math.abs(r) >= BIG || Math.abs(b) >= BIG || Math.abs(a) < TINY || Math.abs(a) >= BIGP) return -1;
       const p = r * b;
       return p === a && prodErr(r, b, p) === 0 ? 1 : 0;
     }
@@ -129,7 +129,7 @@ function slow64(c: Cpu, op: SoftOp, ai: number, bi: number, ri: number, r: numbe
     return;
   }
   const mx = c.mxcsr;
-  if ((mx & (RC_MASK | FTZ | DAZ)) === 0 && r === r && norm64(r) && norm64(a) && norm64(b)) {
+  if ((mx & (RC_MASK | FTZ | DAZ)) === 0 && r === r && res64(r) && norm64(a) && norm64(b)) {
     const ex = exact64(op, a, b, r);
     if (ex >= 0) {
       if (ex === 0) c.mxcsr |= PE;
@@ -152,7 +152,7 @@ function slow32(c: Cpu, op: SoftOp, ai: number, bi: number, ri: number, r: numbe
     return;
   }
   const mx = c.mxcsr;
-  if ((mx & (RC_MASK | FTZ | DAZ)) === 0 && r === r && norm32(r) && norm32(a) && norm32(b)) {
+  if ((mx & (RC_MASK | FTZ | DAZ)) === 0 && r === r && res32(r) && norm32(a) && norm32(b)) {
     const ex = exact32(op, a, b, r);
     if (ex >= 0) {
       if (ex === 0) c.mxcsr |= PE;
@@ -170,22 +170,22 @@ function slow32(c: Cpu, op: SoftOp, ai: number, bi: number, ri: number, r: numbe
 
 export function add64(c: Cpu, ai: number, bi: number, ri: number): void {
   const a = F64[ai], b = F64[bi], r = a + b;
-  if ((c.mxcsr & FAST_MASK) === FAST_VALUE && norm64(r) && norm64(a) && norm64(b)) F64[ri] = r;
+  if ((c.mxcsr & FAST_MASK) === FAST_VALUE && res64(r) && norm64(a) && norm64(b)) F64[ri] = r;
   else slow64(c, SoftOp.Add, ai, bi, ri, r);
 }
 export function sub64(c: Cpu, ai: number, bi: number, ri: number): void {
   const a = F64[ai], b = F64[bi], r = a - b;
-  if ((c.mxcsr & FAST_MASK) === FAST_VALUE && norm64(r) && norm64(a) && norm64(b)) F64[ri] = r;
+  if ((c.mxcsr & FAST_MASK) === FAST_VALUE && res64(r) && norm64(a) && norm64(b)) F64[ri] = r;
   else slow64(c, SoftOp.Sub, ai, bi, ri, r);
 }
 export function mul64(c: Cpu, ai: number, bi: number, ri: number): void {
   const a = F64[ai], b = F64[bi], r = a * b;
-  if ((c.mxcsr & FAST_MASK) === FAST_VALUE && norm64(r) && norm64(a) && norm64(b) && (r !== 0 || a === 0 || b === 0)) F64[ri] = r;
+  if ((c.mxcsr & FAST_MASK) === FAST_VALUE && res64(r) && norm64(a) && norm64(b) && (r !== 0 || a === 0 || b === 0)) F64[ri] = r;
   else slow64(c, SoftOp.Mul, ai, bi, ri, r);
 }
 export function div64(c: Cpu, ai: number, bi: number, ri: number): void {
   const a = F64[ai], b = F64[bi], r = a / b;
-  if ((c.mxcsr & FAST_MASK) === FAST_VALUE && b !== 0 && norm64(r) && norm64(a) && norm64(b) && (r !== 0 || a === 0)) F64[ri] = r;
+  if ((c.mxcsr & FAST_MASK) === FAST_VALUE && b !== 0 && res64(r) && norm64(a) && norm64(b) && (r !== 0 || a === 0)) F64[ri] = r;
   else slow64(c, SoftOp.Div, ai, bi, ri, r);
 }
 /** sqrt of element bi (ai unused). */
@@ -197,22 +197,22 @@ export function sqrt64(c: Cpu, ai: number, bi: number, ri: number): void {
 
 export function add32(c: Cpu, ai: number, bi: number, ri: number): void {
   const a = F32[ai], b = F32[bi], r = Math.fround(a + b);
-  if ((c.mxcsr & FAST_MASK) === FAST_VALUE && norm32(r) && norm32(a) && norm32(b)) F32[ri] = r;
+  if ((c.mxcsr & FAST_MASK) === FAST_VALUE && res32(r) && norm32(a) && norm32(b)) F32[ri] = r;
   else slow32(c, SoftOp.Add, ai, bi, ri, r);
 }
 export function sub32(c: Cpu, ai: number, bi: number, ri: number): void {
   const a = F32[ai], b = F32[bi], r = Math.fround(a - b);
-  if ((c.mxcsr & FAST_MASK) === FAST_VALUE && norm32(r) && norm32(a) && norm32(b)) F32[ri] = r;
+  if ((c.mxcsr & FAST_MASK) === FAST_VALUE && res32(r) && norm32(a) && norm32(b)) F32[ri] = r;
   else slow32(c, SoftOp.Sub, ai, bi, ri, r);
 }
 export function mul32(c: Cpu, ai: number, bi: number, ri: number): void {
   const a = F32[ai], b = F32[bi], r = Math.fround(a * b);
-  if ((c.mxcsr & FAST_MASK) === FAST_VALUE && norm32(r) && norm32(a) && norm32(b) && (r !== 0 || a === 0 || b === 0)) F32[ri] = r;
+  if ((c.mxcsr & FAST_MASK) === FAST_VALUE && res32(r) && norm32(a) && norm32(b) && (r !== 0 || a === 0 || b === 0)) F32[ri] = r;
   else slow32(c, SoftOp.Mul, ai, bi, ri, r);
 }
 export function div32(c: Cpu, ai: number, bi: number, ri: number): void {
   const a = F32[ai], b = F32[bi], r = Math.fround(a / b);
-  if ((c.mxcsr & FAST_MASK) === FAST_VALUE && b !== 0 && norm32(r) && norm32(a) && norm32(b) && (r !== 0 || a === 0)) F32[ri] = r;
+  if ((c.mxcsr & FAST_MASK) === FAST_VALUE && b !== 0 && res32(r) && norm32(a) && norm32(b) && (r !== 0 || a === 0)) F32[ri] = r;
   else slow32(c, SoftOp.Div, ai, bi, ri, r);
 }
 export function sqrt32(c: Cpu, ai: number, bi: number, ri: number): void {

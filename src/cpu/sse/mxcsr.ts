@@ -30,3 +30,17 @@ export function norm32(x: number): boolean {
   const m = Math.abs(x);
   return (m >= MIN_NORMAL32 && m <= MAX32) || x === 0;
 }
+
+/**
+ * A result that certainly did not underflow: zero, or strictly above the
+ * smallest normal (a result rounded up to exactly the smallest normal may
+ * still be "tiny", since SSE detects tininess with an unbounded exponent).
+ */
+export function res64(x: number): boolean {
+  const m = Math.abs(x);
+  return (m > MIN_NORMAL64 && m <= MAX64) || x === 0;
+}
+export function res32(x: number): boolean {
+  const m = Math.abs(x);
+  return (m > MIN_NORMAL32 && m <= MAX32) || x === 0;
+}

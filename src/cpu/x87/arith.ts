@@ -9,7 +9,7 @@ import {
 } from './softfloat.js';
 import {
   begin, C0, C1, C2, C3, commit, isEmpty, pcOf, phys, pop, pushR, rcOf, regHi, regLo, regSe, setCC, storeR,
-  underflow, writeReg, mayStore,
+  underflow, writeReg, mayStore, overflow,
 } from './stack.js';
 import type { MemLoad } from './loadstore.js';
 
@@ -138,6 +138,13 @@ export const fxtract: ExecFn = (c, i) => {
     if (storeR(x, p)) pushR(x);
     return commit(x);
   }
+  if (!isEmpty(x, (p - 1) & 7)) {
+    // Stack overflow is detected first: the masked response leaves the indefinite in both.
+    overflow();
+    setResult(0xffff, 0xc0000000, 0);
+    if (storeR(x, p)) pushR(x);
+    return commit(x);
+  }
   const se = regSe(x, p), hi = regHi(x, p), lo = regLo(x, p);
   const cls = classify(se, hi, lo);
   let eSe: number, eHi: number, eLo: number; // the exponent part
@@ -162,16 +169,9 @@ export const fxtract: ExecFn = (c, i) => {
     mSe = (se & 0x8000) | 16383; mHi = R.hi; mLo = R.lo;
   }
   if (mayStore(x)) {
+    writeReg(x, p, eSe, eHi, eLo);
     setResult(mSe, mHi, mLo);
-    const q = (x.top - 1) & 7;
-    if (!isEmpty(x, q)) {
-      // Stack overflow: masked response leaves the indefinite in both.
-      pushR(x);
-      writeReg(x, phys(x, 1), 0xffff, 0xc0000000, 0);
-    } else {
-      writeReg(x, p, eSe, eHi, eLo);
-      pushR(x);
-    }
+    pushR(x);
   }
   commit(x);
 };

@@ -117,10 +117,14 @@ function initX87(c: Cpu): void {
   c.x87.regs.fill(0);
 }
 
-/** Whether the x87 component is in its initial configuration (XINUSE[0] = 0). */
+/**
+ * Whether the x87 component is out of its initial configuration (XINUSE[0]).
+ * Like the host (AMD) this ignores FIP/FDP/FOP, which the SDM allows: XINUSE
+ * may only err towards "in use", and the pointers are not worth tracking.
+ */
 function x87InUse(c: Cpu): boolean {
   const x = c.x87;
-  if (x.fcw !== 0x037f || x.statusWord !== 0 || x.ftw !== 0xffff || x.fip !== 0 || x.fdp !== 0 || x.fop !== 0) return true;
+  if (x.fcw !== 0x037f || x.statusWord !== 0 || x.ftw !== 0xffff) return true;
   for (let k = 0; k < 80; k++) if (x.regs[k] !== 0) return true;
   return false;
 }

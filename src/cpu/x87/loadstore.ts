@@ -70,6 +70,8 @@ export function fldMem(load: MemLoad, quietSNaN: boolean): ExecFn {
       fx.exc |= IE;
       R.hi = (R.hi | 0x40000000) >>> 0;
     }
+    if (!isEmpty(x, (x.top - 1) & 7)) fx.pendDE = 0; // a stack fault hides the denormal
+    fx.exc |= fx.pendDE;
     pushR(x);
     commit(x);
   };
@@ -188,8 +190,7 @@ function toInt(se: number, hi: number, lo: number, bytes: number, rc: number): v
   intHi = 0;
   intLo = 0;
   if (cls === ZERO) return;
-  if (cls >= INF) return intIndefinite(bytes);
-  if (cls === DENORMAL) fx.exc |= DE;
+  if (cls >= INF) return intIndefinite(bytes); // (denormal sources raise no DE here)
   const before = fx.exc;
   roundToInt(se, hi, lo, rc);
   const neg = se >>> 15;
@@ -265,7 +266,6 @@ export const fbstp: ExecFn = (c, i) => {
     const cls = classify(se, hi, lo);
     if (cls >= INF) bad = true;
     else if (cls !== ZERO) {
-      if (cls === DENORMAL) fx.exc |= DE;
       const before = fx.exc;
       roundToInt(se, hi, lo, rcOf(x));
       // 10^18 = 0x0DE0B6B3A7640000

@@ -28,8 +28,13 @@ const TWO32 = 4294967296;
 
 /** The result of the last operation. */
 export const R = { se: 0, hi: 0, lo: 0 };
-/** Accumulated exception flags and the round-up indicator of the last rounding. */
-export const fx = { exc: 0, up: 0 };
+/** Accumulated exception flags and the round-up indicator of the last rounding (C1). */
+export const fx = {
+  exc: 0,
+  up: 0,
+  /** DE from converting an m32/m64 memory operand: reported only if the operation gets to use it. */
+  pendDE: 0,
+};
 
 /** Biased exponents of infinity in the three formats roundPack can produce. */
 export const EMAX80 = 0x7fff, EMAX64 = 0x7ff, EMAX32 = 0xff;
@@ -304,7 +309,7 @@ export function add(ase: number, ahi: number, alo: number, bse: number, bhi: num
   const ca = classify(ase, ahi, alo), cb = classify(bse, bhi, blo);
   if (ca >= QNAN || cb >= QNAN) return propagateNaN(ase, ahi, alo, bse, bhi, blo);
   bse ^= negB;
-  if (ca === DENORMAL || cb === DENORMAL) fx.exc |= DE;
+  if (ca === DENORMAL || cb === DENORMAL || fx.pendDE) fx.exc |= DE;
   const as = ase >>> 15, bs = bse >>> 15;
   if (ca === INF || cb === INF) {
     if (ca === INF && cb === INF && as !== bs) return invalid();
@@ -392,7 +397,7 @@ export function mul(ase: number, ahi: number, alo: number, bse: number, bhi: num
   if (ca >= QNAN || cb >= QNAN) return propagateNaN(ase, ahi, alo, bse, bhi, blo);
   const sign = (ase ^ bse) >>> 15;
   if ((ca === INF && cb === ZERO) || (ca === ZERO && cb === INF)) return invalid();
-  if (ca === DENORMAL || cb === DENORMAL) fx.exc |= DE;
+  if (ca === DENORMAL || cb === DENORMAL || fx.pendDE) fx.exc |= DE;
   if (ca === INF || cb === INF) return setResult((sign << 15) | 0x7fff, 0x80000000, 0);
   if (ca === ZERO || cb === ZERO) return setResult(sign << 15, 0, 0);
   norm(ase, ahi, alo);
@@ -450,13 +455,14 @@ export function div(ase: number, ahi: number, alo: number, bse: number, bhi: num
   if (ca >= QNAN || cb >= QNAN) return propagateNaN(ase, ahi, alo, bse, bhi, blo);
   const sign = (ase ^ bse) >>> 15;
   if ((ca === INF && cb === INF) || (ca === ZERO && cb === ZERO)) return invalid();
-  if (ca === DENORMAL || cb === DENORMAL) fx.exc |= DE;
-  if (ca === INF) return setResult((sign << 15) | 0x7fff, 0x80000000, 0);
-  if (cb === INF || ca === ZERO) return setResult(sign << 15, 0, 0);
-  if (cb === ZERO) {
+  if (cb === ZERO && ca !== INF) {
+    // Zero divide takes precedence over the denormal-operand exception.
     fx.exc |= ZE;
     return setResult((sign << 15) | 0x7fff, 0x80000000, 0);
   }
+  if (ca === DENORMAL || cb === DENORMAL || fx.pendDE) fx.exc |= DE;
+  if (ca === INF) return setResult((sign << 15) | 0x7fff, 0x80000000, 0);
+  if (cb === INF || ca === ZERO) return setResult(sign << 15, 0, 0);
   norm(ase, ahi, alo);
   const ae = nE, ah = nHi, al = nLo;
   norm(bse, bhi, blo);
@@ -573,7 +579,7 @@ export function compare(ase: number, ahi: number, alo: number, bse: number, bhi:
     if (signaling || ca === SNAN || cb === SNAN || ca === UNSUPPORTED || cb === UNSUPPORTED) fx.exc |= IE;
     return CMP_UN;
   }
-  if (ca === DENORMAL || cb === DENORMAL) fx.exc |= DE;
+  if (ca === DENORMAL || cb === DENORMAL || fx.pendDE) fx.exc |= DE;
   if (ca === ZERO && cb === ZERO) return CMP_EQ;
   const as = ase >>> 15, bs = bse >>> 15;
   if (ca === ZERO) return bs ? CMP_GT : CMP_LT;
@@ -671,21 +677,21 @@ export function fromInt32(v: number): void {
 
 /**
  * IEEE single bits → 80-bit value in R. SNaNs are kept signaling (the caller
- * decides whether loading quiets them); denormals raise DE.
+ * decides whether loading quiets them); denormals set fx.pendDE.
  */
 export function fromF32(bits: number): void {
   const sign = bits >>> 31, e = (bits >>> 23) & 0xff, f = bits & 0x7fffff;
   if (e === 0xff) return setResult((sign << 15) | 0x7fff, (0x80000000 | (f << 8)) >>> 0, 0);
   if (e === 0) {
     if (f === 0) return setResult(sign << 15, 0, 0);
-    fx.exc |= DE;
+    fx.pendDE = DE;
     fromUint64(0, 0, f); // f * 2^-149
     return setResult((sign << 15) | ((R.se & 0x7fff) - 149), R.hi, R.lo);
   }
   setResult((sign << 15) | (e - 127 + 16383), (0x80000000 | (f << 8)) >>> 0, 0);
 }
 
-/** IEEE double (two int32 halves) → 80-bit value in R (SNaNs kept signaling, denormals raise DE). */
+/** IEEE double (two int32 halves) → 80-bit value in R (SNaNs kept signaling, denormals set fx.pendDE). */
 export function fromF64(lo: number, hi: number): void {
   const sign = hi >>> 31, e = (hi >>> 20) & 0x7ff;
   const fh = hi & 0xfffff;
@@ -693,7 +699,7 @@ export function fromF64(lo: number, hi: number): void {
   if (e === 0x7ff) return setResult((sign << 15) | 0x7fff, (0x80000000 | (fh << 11) | (lo >>> 21)) >>> 0, (lo << 11) >>> 0);
   if (e === 0) {
     if (fh === 0 && lo === 0) return setResult(sign << 15, 0, 0);
-    fx.exc |= DE;
+    fx.pendDE = DE;
     fromUint64(0, fh, lo); // f * 2^-1074
     return setResult((sign << 15) | ((R.se & 0x7fff) - 1074), R.hi, R.lo);
   }
@@ -702,8 +708,8 @@ export function fromF64(lo: number, hi: number): void {
 
 /**
  * 80-bit value → IEEE single bits (returned) with rounding rc. Handles every
- * class: SNaN → IE and quieted, unsupported → IE and the indefinite, DE for
- * denormal sources, overflow/underflow/precision flags.
+ * class: SNaN → IE and quieted, unsupported → IE and the indefinite,
+ * overflow/underflow/precision flags.
  */
 export function toF32(se: number, hi: number, lo: number, rc: number): number {
   fx.up = 0;
@@ -715,8 +721,8 @@ export function toF32(se: number, hi: number, lo: number, rc: number): number {
     case UNSUPPORTED: fx.exc |= IE; return 0xffc00000;
     case SNAN: fx.exc |= IE; // fall through: quieted
     case QNAN: return ((sign << 31) | 0x7fc00000 | ((hi >>> 8) & 0x3fffff)) >>> 0;
-    case DENORMAL: fx.exc |= DE;
   }
+  // (An 80-bit denormal source raises no DE here: hardware only flags it for arithmetic.)
   norm(se, hi, lo);
   roundPack(sign, nE - 16383 + 127, nHi, nLo, 0, PC24, rc, EMAX32);
   return ((sign << 31) | ((R.se & 0x7fff) << 23) | ((R.hi >>> 8) & 0x7fffff)) >>> 0;
@@ -735,7 +741,6 @@ export function toF64(se: number, hi: number, lo: number, rc: number): number {
     case QNAN:
       R.hi = ((sign << 31) | 0x7ff80000 | ((hi >>> 11) & 0x7ffff)) >>> 0;
       return ((hi << 21) | (lo >>> 11)) >>> 0;
-    case DENORMAL: fx.exc |= DE;
   }
   norm(se, hi, lo);
   roundPack(sign, nE - 16383 + 1023, nHi, nLo, 0, PC53, rc, EMAX64);

@@ -104,6 +104,7 @@ export function pushR(x: X87State): boolean {
 export function begin(x: X87State, i: Instr): void {
   fx.exc = 0;
   fx.up = 0;
+  fx.pendDE = 0;
   x.fip = i.addr;
   x.fop = i.sub2;
 }

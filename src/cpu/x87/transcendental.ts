@@ -13,12 +13,13 @@
  * |x| >= 2^63 set C2 and leave ST(0) unchanged, as on hardware.
  */
 import type { ExecFn } from '../instr.js';
+import type { X87State } from '../x87-state.js';
 import * as B from './bigfloat.js';
 import type { BF } from './bigfloat.js';
 import {
-  classify, DE, DENORMAL, fx, INF, invalid, propagateNaN, propagateNaN1, QNAN, R, setResult, ZE, ZERO, normExp,
+  classify, DE, DENORMAL, fx, IE, INF, invalid, propagateNaN, propagateNaN1, QNAN, R, setResult, ZE, ZERO, normExp,
 } from './softfloat.js';
-import { begin, C2, commit, isEmpty, phys, pop, pushR, rcOf, regHi, regLo, regSe, setCC, storeR, underflow, writeReg } from './stack.js';
+import { begin, C2, commit, isEmpty, overflow, phys, pop, pushR, rcOf, regHi, regLo, regSe, setCC, storeR, underflow, writeReg } from './stack.js';
 
 function isInteger(v: BF): boolean {
   if (v.e >= 0 || v.m === 0n) return true;
@@ -33,14 +34,17 @@ function halfPi(): BF {
 
 // ------------------------------------------------------------------ f2xm1
 
-/** 2^x - 1, exact for integer x. */
+/**
+ * 2^x - 1. Within the architectural range |x| <= 1 this is always computed
+ * by the series (hardware is inexact even at x = ±1: f2xm1(1) = 1 - 2^-64).
+ */
 function exp2m1(x: BF): BF {
   const one = B.fromInt(1);
+  if (!B.absLess(one, x)) return B.expm1(B.mul(x, B.LN2()));
   if (isInteger(x)) {
     const n = Math.max(-20000, Math.min(20000, Number(x.m) * 2 ** x.e));
     return B.sub({ m: 1n, e: n }, one);
   }
-  if (B.absLess(x, one)) return B.expm1(B.mul(x, B.LN2()));
   // Outside the architectural range |x| <= 1: 2^n * 2^f - 1 with |f| <= 1/2.
   let n = Number(x.m >> BigInt(-x.e)); // floor
   n = Math.max(-20000, Math.min(20000, n));
@@ -105,14 +109,14 @@ function belowOne(se: number, hi: number, lo: number): boolean {
 export const fyl2x: ExecFn = binaryPop((xse, xhi, xlo, yse, yhi, ylo, rc) => {
   const cx = classify(xse, xhi, xlo), cy = classify(yse, yhi, ylo);
   if (cx >= QNAN || cy >= QNAN) return propagateNaN(xse, xhi, xlo, yse, yhi, ylo);
-  if (cx === DENORMAL || cy === DENORMAL) fx.exc |= DE;
   const sy = yse >>> 15;
   if (xse & 0x8000 && cx !== ZERO) return invalid();
   if (cx === ZERO) {
     if (cy === ZERO) return invalid();
-    if (cy !== INF) fx.exc |= ZE;
+    if (cy !== INF) fx.exc |= ZE; // takes precedence over DE
     return signedInf(sy ^ 1);
   }
+  if (cx === DENORMAL || cy === DENORMAL) fx.exc |= DE;
   if (cx === INF) {
     if (cy === ZERO) return invalid();
     return signedInf(sy);
@@ -247,68 +251,67 @@ export const fcos = sinCos(1);
 
 /**
  * fptan (kind 0: ST(0) = tan, push 1.0) and fsincos (kind 1: ST(0) = sin,
- * push cos). Both results are computed before either is stored.
+ * push cos). A stack overflow (ST(7) in use) is detected before anything is
+ * computed; the masked response leaves the indefinite in both.
  */
 function twoResults(kind: number): ExecFn {
   return (c, i) => {
     const x = c.x87;
     begin(x, i);
     const p = x.top;
-    let c2 = 0;
-    let s1 = 0, h1 = 0, l1 = 0; // first result (stays in the old ST(0))
-    let up1 = 0;
-    if (isEmpty(x, p)) underflow();
-    else {
-      const se = regSe(x, p), hi = regHi(x, p), lo = regLo(x, p);
-      const cls = classify(se, hi, lo);
-      if (cls >= QNAN) propagateNaN1(se, hi, lo);
-      else if (cls === INF) invalid();
-      else if (outOfRange(se)) c2 = C2;
-      else if (cls === ZERO) {
-        s1 = se; h1 = 0; l1 = 0;
-        setResult(0x3fff, 0x80000000, 0);
-      } else {
-        if (cls === DENORMAL) fx.exc |= DE;
-        reduce(B.fromX87(se, hi, lo));
-        const s = sinOfReduced(), co = cosOfReduced();
-        const rc = rcOf(x);
-        if (kind === 0) {
-          B.toX87(B.div(s, co), rc);
-          s1 = R.se; h1 = R.hi; l1 = R.lo; up1 = fx.up;
-          setResult(0x3fff, 0x80000000, 0);
-          fx.up = up1;
-        } else {
-          B.toX87(s, rc);
-          s1 = R.se; h1 = R.hi; l1 = R.lo; up1 = fx.up;
-          B.toX87(co, rc);
-          fx.up |= up1;
-        }
+    if (isEmpty(x, p) || !isEmpty(x, (p - 1) & 7)) {
+      if (isEmpty(x, p)) underflow();
+      else overflow();
+      if (x.fcw & IE) {
+        writeReg(x, p, 0xffff, 0xc0000000, 0);
+        setResult(0xffff, 0xc0000000, 0);
+        x.top = (p - 1) & 7;
+        writeReg(x, x.top, 0xffff, 0xc0000000, 0);
       }
-      if (cls >= QNAN || cls === INF) {
-        // Both results are the NaN / the indefinite.
-        s1 = R.se; h1 = R.hi; l1 = R.lo;
-      }
+      commit(x);
+      return setCC(x, C2, 0);
     }
-    if (isEmpty(x, p)) {
+    const se = regSe(x, p), hi = regHi(x, p), lo = regLo(x, p);
+    const cls = classify(se, hi, lo);
+    let s1: number, h1: number, l1: number; // first result (stays in the old ST(0))
+    if (cls >= QNAN || cls === INF) {
+      // Both results are the NaN / the indefinite.
+      if (cls === INF) invalid();
+      else propagateNaN1(se, hi, lo);
       s1 = R.se; h1 = R.hi; l1 = R.lo;
+    } else if (outOfRange(se)) {
+      commit(x);
+      return setCC(x, C2, C2);
+    } else if (cls === ZERO) {
+      s1 = se; h1 = 0; l1 = 0;
+      setResult(0x3fff, 0x80000000, 0);
+    } else {
+      if (cls === DENORMAL) fx.exc |= DE;
+      reduce(B.fromX87(se, hi, lo));
+      const s = sinOfReduced(), co = cosOfReduced();
+      const rc = rcOf(x);
+      B.toX87(kind === 0 ? B.div(s, co) : s, rc);
+      s1 = R.se; h1 = R.hi; l1 = R.lo;
+      const up1 = fx.up;
+      if (kind === 0) setResult(0x3fff, 0x80000000, 0);
+      else B.toX87(co, rc);
+      fx.up |= up1;
     }
-    if (c2 === 0) {
-      const q = (x.top - 1) & 7;
-      if (!isEmpty(x, q) && !isEmpty(x, p)) {
-        pushR(x); // overflow: indefinite in both (masked)
-        writeReg(x, phys(x, 1), 0xffff, 0xc0000000, 0);
-      } else if (storeFirst(x, p, s1, h1, l1)) pushR(x);
-    }
+    if (storeFirst(x, p, s1, h1, l1)) pushR(x);
     commit(x);
-    setCC(x, C2, c2);
+    setCC(x, C2, 0);
   };
 }
 
-function storeFirst(x: import('../x87-state.js').X87State, p: number, se: number, hi: number, lo: number): boolean {
+function storeFirst(x: X87State, p: number, se: number, hi: number, lo: number): boolean {
   const sse = R.se, shi = R.hi, slo = R.lo;
-  R.se = se; R.hi = hi; R.lo = lo;
+  R.se = se;
+  R.hi = hi;
+  R.lo = lo;
   const ok = storeR(x, p);
-  R.se = sse; R.hi = shi; R.lo = slo;
+  R.se = sse;
+  R.hi = shi;
+  R.lo = slo;
   return ok;
 }
 

@@ -74,11 +74,17 @@ export class DirDescription extends FileDescription {
 
 /** Lists a host directory as getdents would, with . and .. first. */
 export function listHostDir(hostPath: string, parentHostPath: string, extra: DirEntry[] = []): DirEntry[] | number {
-  let names: fs.Dirent[];
+  const names: string[] = [];
   let self: fs.Stats;
   try {
     self = fs.statSync(hostPath);
-    names = fs.readdirSync(hostPath, { withFileTypes: true });
+    // opendir keeps the filesystem's own order (readdirSync sorts, which Linux does not).
+    const dir = fs.opendirSync(hostPath, { bufferSize: 256 });
+    try {
+      for (let d = dir.readSync(); d !== null; d = dir.readSync()) names.push(d.name);
+    } finally {
+      dir.closeSync();
+    }
   } catch (e) {
     return hostErrno(e);
   }
@@ -88,11 +94,11 @@ export function listHostDir(hostPath: string, parentHostPath: string, extra: Dir
     { name: '..', ino: parent.ino, type: 4 },
   ];
   const seen = new Set<string>();
-  for (const d of names) {
-    const st = fs.lstatSync(`${hostPath}/${d.name}`, { throwIfNoEntry: false });
+  for (const name of names) {
+    const st = fs.lstatSync(`${hostPath}/${name}`, { throwIfNoEntry: false });
     if (!st) continue; // vanished while listing
-    out.push({ name: d.name, ino: st.ino, type: dtypeOf(st.mode) });
-    seen.add(d.name);
+    out.push({ name, ino: st.ino, type: dtypeOf(st.mode) });
+    seen.add(name);
   }
   for (const e of extra) if (!seen.has(e.name)) out.push(e);
   return out;

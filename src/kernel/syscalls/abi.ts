@@ -26,25 +26,25 @@ export const O_TMPFILE = 0o20200000;
 /** Flags F_SETFL may change. */
 export const SETFL_MASK = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
 
-/** Names for strace, longest/compound first where they overlap. */
+/** Names for strace, in strace's order (compound flags before their parts). */
 export const OPEN_FLAG_NAMES: readonly (readonly [number, string])[] = [
-  [O_TMPFILE, 'O_TMPFILE'],
-  [O_SYNC, 'O_SYNC'],
   [O_CREAT, 'O_CREAT'],
   [O_EXCL, 'O_EXCL'],
   [O_NOCTTY, 'O_NOCTTY'],
   [O_TRUNC, 'O_TRUNC'],
   [O_APPEND, 'O_APPEND'],
   [O_NONBLOCK, 'O_NONBLOCK'],
+  [O_SYNC, 'O_SYNC'],
   [O_DSYNC, 'O_DSYNC'],
-  [O_ASYNC, 'O_ASYNC'],
   [O_DIRECT, 'O_DIRECT'],
   [O_LARGEFILE, 'O_LARGEFILE'],
-  [O_DIRECTORY, 'O_DIRECTORY'],
   [O_NOFOLLOW, 'O_NOFOLLOW'],
   [O_NOATIME, 'O_NOATIME'],
   [O_CLOEXEC, 'O_CLOEXEC'],
   [O_PATH, 'O_PATH'],
+  [O_TMPFILE, 'O_TMPFILE'],
+  [O_DIRECTORY, 'O_DIRECTORY'],
+  [O_ASYNC, 'O_ASYNC'],
 ];
 
 // *at() flags.
@@ -174,13 +174,13 @@ export const MAP_FLAG_NAMES: readonly (readonly [number, string])[] = [
   [MAP_FIXED, 'MAP_FIXED'],
   [MAP_ANONYMOUS, 'MAP_ANONYMOUS'],
   [MAP_32BIT, 'MAP_32BIT'],
+  [MAP_NORESERVE, 'MAP_NORESERVE'],
+  [MAP_POPULATE, 'MAP_POPULATE'],
+  [MAP_NONBLOCK, 'MAP_NONBLOCK'],
   [MAP_GROWSDOWN, 'MAP_GROWSDOWN'],
   [MAP_DENYWRITE, 'MAP_DENYWRITE'],
   [MAP_EXECUTABLE, 'MAP_EXECUTABLE'],
   [MAP_LOCKED, 'MAP_LOCKED'],
-  [MAP_NORESERVE, 'MAP_NORESERVE'],
-  [MAP_POPULATE, 'MAP_POPULATE'],
-  [MAP_NONBLOCK, 'MAP_NONBLOCK'],
   [MAP_STACK, 'MAP_STACK'],
   [MAP_HUGETLB, 'MAP_HUGETLB'],
   [MAP_SYNC, 'MAP_SYNC'],

@@ -12,7 +12,7 @@ import {
   F_OFD_SETLK, F_OFD_SETLKW, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_SETOWN, F_SETPIPE_SZ, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECT, O_LARGEFILE,
   O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC, O_WRONLY, SETFL_MASK,
 } from './abi.js';
-import { fileOf, impl, kernelHooks, partial, SIGPIPE } from './util.js';
+import { fileOf, impl, partial, raiseSignal, SIGPIPE } from './util.js';
 
 const IOV_MAX = 1024;
 
@@ -24,7 +24,7 @@ function writable(d: FileDescription): boolean {
 }
 
 function afterWrite(t: Task, r: number | Blocked): number | Blocked {
-  if (r === -EPIPE) kernelHooks.raiseSignal?.(t, SIGPIPE);
+  if (r === -EPIPE) raiseSignal(t, SIGPIPE);
   return r;
 }
 

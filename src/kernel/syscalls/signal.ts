@@ -1,13 +1,14 @@
 import { argI, argU, readU64, writeU64 } from '../args.js';
 import { EINVAL, EPERM, ESRCH } from '../errno.js';
-import { SIGKILL, SIGSTOP } from '../signals.js';
-import type { SyscallImpl } from '../syscall-types.js';
+import { SIGALRM, SIGKILL, SIGSTOP } from '../signals.js';
+import { Blocked, type SyscallImpl } from '../syscall-types.js';
+import { restoreSignalFrame } from '../signal-frame.js';
 import type { Task } from '../task.js';
 
 const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
 const UNBLOCKABLE_LO = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
 
-/** Signal dispositions and masks (delivery to guest handlers is not implemented yet). */
+/** Signal dispositions, masks, sending and the return from handlers. */
 export const signalHandlers: Record<string, SyscallImpl> = {
   rt_sigaction: {
     handler: (t: Task) => {
@@ -30,8 +31,70 @@ export const signalHandlers: Record<string, SyscallImpl> = {
       }
       return 0;
     },
+  },
+  rt_sigreturn: {
+    handler: (t: Task) => restoreSignalFrame(t),
+  },
+  rt_sigpending: {
+    handler: (t: Task) => {
+      let lo = 0, hi = 0;
+      for (const sig of t.pendingSignals.keys()) {
+        if (sig <= 32) lo |= 1 << (sig - 1);
+        else hi |= 1 << (sig - 33);
+      }
+      t.mem.write64(argU(t, 0), lo & t.sigmaskLo, hi & t.sigmaskHi);
+      return 0;
+    },
+  },
+  rt_sigsuspend: {
+    handler: (t: Task) => {
+      // Wait with the given mask until a signal is delivered; then EINTR (the handler runs first).
+      if (t.suspendMask === null) {
+        t.suspendMask = [t.sigmaskLo, t.sigmaskHi];
+        t.sigmaskLo = t.mem.read64(argU(t, 0)) & ~UNBLOCKABLE_LO;
+        t.sigmaskHi = t.mem.hi;
+      }
+      return new Blocked(new Promise<void>(() => {}));
+    },
     coverage: 'partial',
-    note: 'dispositions are recorded; guest handlers are not invoked yet (the default action applies)',
+    note: 'the original mask is restored after the handler returns (not inside it)',
+  },
+  pause: {
+    handler: () => new Blocked(new Promise<void>(() => {})),
+  },
+  setitimer: {
+    handler: (t: Task) => {
+      const which = argI(t, 0), nv = argU(t, 1), ov = argU(t, 2);
+      if (which !== 0) return -EINVAL;
+      const proc = t.proc;
+      if (ov) writeItimer(t, ov, proc.alarmAt ? Math.max(0, proc.alarmAt - Date.now()) : 0, proc.alarmIntervalMs);
+      if (!nv) return 0;
+      const intervalMs = readU64(t, nv) * 1000 + readU64(t, nv + 8) / 1000;
+      const valueMs = readU64(t, nv + 16) * 1000 + readU64(t, nv + 24) / 1000;
+      armRealTimer(t, valueMs, intervalMs);
+      return 0;
+    },
+    coverage: 'partial',
+    note: 'ITIMER_REAL only',
+  },
+  getitimer: {
+    handler: (t: Task) => {
+      if (argI(t, 0) !== 0) return -EINVAL;
+      const proc = t.proc;
+      writeItimer(t, argU(t, 1), proc.alarmAt ? Math.max(0, proc.alarmAt - Date.now()) : 0, proc.alarmIntervalMs);
+      return 0;
+    },
+    coverage: 'partial',
+    note: 'ITIMER_REAL only',
+  },
+  alarm: {
+    handler: (t: Task) => {
+      const secs = argU(t, 0) >>> 0;
+      const proc = t.proc;
+      const left = proc.alarmAt ? Math.max(0, Math.round((proc.alarmAt - Date.now()) / 1000)) : 0;
+      armRealTimer(t, secs * 1000, 0);
+      return left;
+    },
   },
   rt_sigprocmask: {
     handler: (t: Task) => {
@@ -83,7 +146,7 @@ export const signalHandlers: Record<string, SyscallImpl> = {
       if (sig < 0 || sig > 64 || tid <= 0) return -EINVAL;
       const target = t.kernel.tasks.find((x) => x.tid === tid && x.pid === tgid && x.state !== 'exited');
       if (!target) return -ESRCH;
-      t.kernel.sendSignal(target.proc, sig);
+      t.kernel.sendSignal(target.proc, sig, { signo: sig, code: -6, pid: t.pid }, target);
       return 0;
     },
   },
@@ -93,17 +156,47 @@ export const signalHandlers: Record<string, SyscallImpl> = {
       if (sig < 0 || sig > 64 || tid <= 0) return -EINVAL;
       const target = t.kernel.tasks.find((x) => x.tid === tid && x.state !== 'exited');
       if (!target) return -ESRCH;
-      t.kernel.sendSignal(target.proc, sig);
+      t.kernel.sendSignal(target.proc, sig, { signo: sig, code: -6, pid: t.pid }, target);
       return 0;
     },
   },
 };
+
+/** Arms (or with valueMs 0 disarms) the process's ITIMER_REAL, shared with alarm(). */
+function armRealTimer(t: Task, valueMs: number, intervalMs: number): void {
+  const proc = t.proc;
+  if (proc.alarmTimer) clearTimeout(proc.alarmTimer);
+  proc.alarmTimer = null;
+  proc.alarmAt = 0;
+  proc.alarmIntervalMs = intervalMs;
+  if (valueMs <= 0) return;
+  proc.alarmAt = Date.now() + valueMs;
+  proc.alarmTimer = setTimeout(function fire() {
+    proc.alarmTimer = null;
+    proc.alarmAt = 0;
+    if (proc.exitCode !== null) return;
+    t.kernel.sendSignal(proc, SIGALRM);
+    if (proc.alarmIntervalMs > 0) {
+      proc.alarmAt = Date.now() + proc.alarmIntervalMs;
+      proc.alarmTimer = setTimeout(fire, proc.alarmIntervalMs);
+    }
+  }, valueMs);
+}
+
+function writeItimer(t: Task, a: number, valueMs: number, intervalMs: number): void {
+  const put = (off: number, ms: number) => {
+    writeU64(t, a + off, Math.floor(ms / 1000));
+    writeU64(t, a + off + 8, Math.floor((ms % 1000) * 1000));
+  };
+  put(0, intervalMs);
+  put(16, valueMs);
+}
 
 function signalProcess(t: Task, pid: number, sig: number): number {
   if (sig < 0 || sig > 64) return -EINVAL;
   const target = pid === 0 || pid === -1 || pid === t.pid ? t.proc : t.kernel.tasks.find((x) => x.pid === pid && x.state !== 'exited')?.proc;
   if (!target) return -ESRCH;
   if (target !== t.proc && pid < 0) return -EPERM;
-  t.kernel.sendSignal(target, sig);
+  t.kernel.sendSignal(target, sig, { signo: sig, code: 0, pid: t.pid });
   return 0;
 }

@@ -1,13 +1,16 @@
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 
 /**
  * What the emulated machine says about itself, in one place so that uname,
- * /proc, sysinfo, sched_getaffinity and the auxv agree.
+ * /proc, sysinfo, sched_getaffinity and the auxv agree. The kernel release
+ * and version are the host's (a guest prints what it would print natively);
+ * off Linux, a plausible 6.1 kernel.
  */
 export const UNAME = {
   sysname: 'Linux',
-  release: '6.1.0-elfshim',
-  version: '#1 SMP PREEMPT_DYNAMIC Debian 6.1.0',
+  release: os.platform() === 'linux' ? os.release() : '6.1.0',
+  version: os.platform() === 'linux' ? os.version() : '#1 SMP PREEMPT_DYNAMIC Debian 6.1.0',
   machine: 'x86_64',
   domainname: '(none)',
 };
@@ -38,6 +41,20 @@ export function hostEuid(): number {
 export function hostEgid(): number {
   return typeof process.getegid === 'function' ? process.getegid() : hostGid();
 }
+let groups: number[] | null = null;
+
+/**
+ * The host's supplementary groups as getgroups(2) returns them (Node's
+ * process.getgroups() adds the effective gid, which Linux does not).
+ */
 export function hostGroups(): number[] {
-  return typeof process.getgroups === 'function' ? process.getgroups() : [];
+  if (groups === null) {
+    try {
+      const line = fs.readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('Groups:'));
+      groups = line ? line.slice(7).trim().split(/\s+/).filter(Boolean).map(Number) : [];
+    } catch {
+      groups = typeof process.getgroups === 'function' ? process.getgroups() : [];
+    }
+  }
+  return groups;
 }

@@ -39,10 +39,9 @@ export function resolveAt(t: Task, dirfd: number, pathAddr: number, atFlags: num
   });
 }
 
-/** Hooks the process/signal side of the kernel provides (the lead wires them). */
-export const kernelHooks: {
-  /** Sends signal sig to the task's process (SIGPIPE on EPIPE, SIGXFSZ…). */
-  raiseSignal: ((t: Task, sig: number) => void) | null;
-} = { raiseSignal: null };
-
 export const SIGPIPE = 13;
+
+/** Sends sig to the calling process, as the kernel does for EPIPE (SIGPIPE). */
+export function raiseSignal(t: Task, sig: number): void {
+  t.kernel.sendSignal(t.proc, sig);
+}
