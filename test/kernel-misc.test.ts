@@ -139,3 +139,45 @@ test('poll reports ready fds and waits for a pipe to become readable', async () 
   assert.equal(await pending, 1);
   assert.equal(new DataView(h.read(pfd, 8).buffer).getInt16(6, true), 1);
 });
+
+test('eventfd counts, epoll reports readiness, memfd is a file in memory', async () => {
+  const h = harness();
+  const efd = h.sys('eventfd2', 0, 0o4000 /* EFD_NONBLOCK */);
+  const eight = h.buf(8);
+  assert.equal(h.sys('read', efd, eight, 8), -11);
+  const ep = h.sys('epoll_create1', 0);
+  const ev = h.buf(24);
+  const e = new DataView(new ArrayBuffer(12));
+  e.setUint32(0, 1, true); // EPOLLIN
+  e.setUint32(4, 0xdead, true);
+  h.t.mem.writeBytes(ev, new Uint8Array(e.buffer));
+  assert.equal(h.sys('epoll_ctl', ep, 1, efd, ev), 0);
+  assert.equal(h.sys('epoll_ctl', ep, 1, efd, ev), -17);
+  const out = h.buf(24);
+  assert.equal(h.sys('epoll_wait', ep, out, 2, 0), 0);
+  const pending = h.callAsync('epoll_wait', ep, out, 2, -1);
+  await new Promise((r) => setImmediate(r));
+  const one = h.buf(8);
+  h.t.mem.write8(one, 3);
+  h.t.files.get(efd)!.write(h.t, one, 8);
+  assert.equal(await pending, 1);
+  const got = new DataView(h.read(out, 12).buffer);
+  assert.equal(got.getUint32(0, true), 1);
+  assert.equal(got.getUint32(4, true), 0xdead);
+  assert.equal(h.sys('read', efd, eight, 8), 8);
+  assert.equal(h.t.mem.read32(eight), 3);
+  // Regular files cannot be watched.
+  const mfd = h.sys('memfd_create', h.str('blob'), 1);
+  assert.equal(h.sys('epoll_ctl', ep, 1, mfd, ev), -1);
+  assert.equal(h.sys('write', mfd, h.str('memory!'), 7), 7);
+  assert.equal(h.sys('lseek', mfd, 0, 0), 0);
+  const b = h.buf(16);
+  assert.equal(h.sys('read', mfd, b, 16), 7);
+  assert.equal(h.text(b, 7), 'memory!');
+  assert.equal(h.sys('ftruncate', mfd, 4096), 0);
+  const m = h.sys('mmap', 0, 4096, 1, 2, mfd, 0);
+  assert.equal(h.text(m, 7), 'memory!');
+  const link = h.buf(64);
+  const n = h.sys('readlink', h.str(`/proc/self/fd/${mfd}`), link, 64);
+  assert.equal(h.text(link, n), '/memfd:blob (deleted)');
+});

@@ -211,12 +211,12 @@ function runEmu(cs: Case): Outcome {
 
 // ------------------------------------------------------------------ comparison
 
-/** 80-bit value as an ordered integer (for ulp distances). */
+/** 80-bit value as an ordered integer (for ulp distances; the integer bit is implied by the exponent). */
 function ordered(b: Uint8Array, off: number): bigint {
   let m = 0n;
   for (let k = 7; k >= 0; k--) m = (m << 8n) | BigInt(b[off + k]);
   const se = b[off + 8] | (b[off + 9] << 8);
-  const v = (BigInt(se & 0x7fff) << 64n) | m;
+  const v = (BigInt(se & 0x7fff) << 63n) + (m & 0x7fffffffffffffffn);
   return se & 0x8000 ? -v : v;
 }
 
@@ -247,8 +247,9 @@ function compareOutcome(cs: Case, hw: Outcome, emu: Outcome): string | null {
     const m = k === 2 ? fswMask : 0xffff;
     if ((word(hwSt, o) & m) !== (word(emSt, o) & m)) return `${names[k]}: hw ${word(hwSt, o).toString(16)} emu ${word(emSt, o).toString(16)}`;
   }
-  // FOP (bits 16..26 of the dword at 16).
-  if ((word(hwSt, 18) & 0x7ff) !== (word(emSt, 18) & 0x7ff)) return `FOP: hw ${word(hwSt, 18).toString(16)} emu ${word(emSt, 18).toString(16)}`;
+  // FOP (bits 16..26 of the dword at 16). AMD loses FOP across a context switch
+  // unless an exception is pending, so a zero FOP from the host is not evidence.
+  if ((word(hwSt, 18) & 0x7ff) !== 0 && (word(hwSt, 18) & 0x7ff) !== (word(emSt, 18) & 0x7ff)) return `FOP: hw ${word(hwSt, 18).toString(16)} emu ${word(emSt, 18).toString(16)}`;
   for (let k = 0; k < cs.memlen; k++) {
     if (cs.ignoreMem?.some(([a, b]) => k >= a && k < b)) continue;
     if (hw.mem[k] !== emu.mem[k]) {
@@ -684,7 +685,7 @@ test('fxsave/fxrstor/xsave/xrstor/xsavec against the host', { skip }, () => {
 test('x87 transcendentals (within 1 ulp of the host)', { skip }, () => {
   const cases: Case[] = [];
   const n = Math.max(8, CASES / 2);
-  const t = (label: string, code: number[], regs: Uint8Array[]) => cases.push(mk(label, code, regs, undefined, 16, { ulps: 1 }));
+  const t = (label: string, code: number[], regs: Uint8Array[]) => cases.push(mk(label, code, regs, undefined, 16, { ulps: Number(process.env.X87_TRANS_ULPS ?? 1) }));
   for (let k = 0; k < n; k++) {
     // f2xm1 is undefined outside [-1, 1] (AMD returns odd values there).
     t('f2xm1', [0xd9, 0xf0], stack(rint(8) ? v80(randSign() | (0x3fff - 1 - rint(rint(2) ? 3 : 70)), (0x80000000 | rnd()) >>> 0, rnd()) : pick([v80(0, 0, 0), v80(0x8000, 0, 0), v80(0x7fff, 0x80000000, 0), v80(0xffff, 0x80000000, 0), v80(0x7fff, 0xc0000001, 0), v80(0x3fff, 0x80000000, 0), v80(0xbfff, 0x80000000, 0)])));

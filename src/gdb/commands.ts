@@ -209,7 +209,8 @@ function supported(s: GdbSession, p: string): Reply {
 
 function xfer(s: GdbSession, p: string): Reply {
   const req = parseQXferRead(p);
-  if (!req) return ''; // writes and unknown forms are not supported
+  // Writes are not supported (empty reply); a malformed read is an error.
+  if (!req) return /^qXfer:[^:]+:read:/.test(p) ? E_BAD : '';
   const obj = XFER_OBJECTS.find((o) => o.name === req.object);
   if (!obj) return '';
   const data = obj.read(s, req.annex);

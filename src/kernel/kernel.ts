@@ -16,6 +16,8 @@ import { Blocked } from './syscall-types.js';
 import { SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSYS, SIGTRAP, signalInfo } from './signals.js';
 import { setupSignalFrame, type SigInfo } from './signal-frame.js';
 import { EINTR } from './errno.js';
+import { wakeWaiters } from './syscalls/futex.js';
+import { SIGCHLD } from './signals.js';
 
 const SA_RESTART = 0x10000000;
 
@@ -227,7 +229,6 @@ export class Kernel {
   /** Runs one task for up to budget instructions, handling syscalls inline. */
   runSlice(t: Task, budget: number): void {
     const c = t.cpu;
-    const engine = this.engineOf(t.mem);
     const end = c.icount + budget;
     while (t.state === 'runnable' && c.icount < end) {
       if (t.pendingSignals.size && t.restartSyscall < 0 && !this.deliverPending(t)) return;
@@ -238,7 +239,7 @@ export class Kernel {
       }
       const skip = t.skipBreakpointAt;
       t.skipBreakpointAt = -1;
-      const stop = engine.run(c, end - c.icount, skip);
+      const stop = this.engineOf(t.mem).run(c, end - c.icount, skip);
       if (stop === Stop.Budget) break;
       if (this.debug && stop !== Stop.Syscall && this.debug.onCpuStop(t, stop)) {
         if (stop === Stop.Breakpoint) t.skipBreakpointAt = c.rip;
@@ -399,6 +400,9 @@ export class Kernel {
   /** An asynchronous signal to a process (kill, tgkill, raise, alarm): queued, delivered when a thread can take it. */
   sendSignal(proc: Process, sig: number, info: SigInfo = { signo: sig, code: 0, pid: process.pid }, target?: Task): void {
     if (sig <= 0 || sig > 64 || proc.exitCode !== null) return;
+    // Ignored signals are discarded when generated: they neither queue nor interrupt syscalls.
+    const act = proc.sigactions[sig];
+    if (sig !== SIGKILL && (act.handler === 1 || (act.handler === 0 && signalInfo(sig).action === 'ign'))) return;
     const t = target ?? this.tasks.find((x) => x.proc === proc && x.state !== 'exited' && !isBlocked(x, sig)) ?? this.tasks.find((x) => x.proc === proc && x.state !== 'exited');
     if (!t) return;
     t.pendingSignals.set(sig, { ...info, signo: sig });
@@ -465,14 +469,26 @@ export class Kernel {
 
   killProcess(proc: Process, sig: number): void {
     proc.killedBy = sig;
+    proc.coreDumped = signalInfo(sig).action === 'core';
     this.exitProcess(proc, 128 + sig);
   }
 
-  /** Ends every thread of proc. */
+  /** Ends every thread of proc; it stays a zombie until its parent waits for it. */
   exitProcess(proc: Process, code: number): void {
     if (proc.exitCode !== null) return;
     proc.exitCode = code;
     for (const t of this.tasks) if (t.proc === proc) t.state = 'exited';
+    if (proc.alarmTimer) clearTimeout(proc.alarmTimer);
+    proc.files.closeAll();
+    if (proc !== this.main) proc.mem.destroy();
+    this.tasks.splice(0, this.tasks.length, ...this.tasks.filter((t) => t.state !== 'exited' || t.proc === this.main));
+    const parent = proc.parent;
+    if (parent && parent.exitCode === null) {
+      const waiters = parent.childWaiters;
+      parent.childWaiters = [];
+      for (const w of waiters) w();
+      this.sendSignal(parent, SIGCHLD, { signo: SIGCHLD, code: proc.killedBy ? 2 : 1, pid: proc.pid });
+    }
     if (proc === this.main && this.mainDone) {
       flushHostOutput();
       const done = this.mainDone;
@@ -487,6 +503,15 @@ export class Kernel {
   /** Ends one thread; the process ends with its last thread. */
   exitThread(t: Task, code: number): void {
     t.state = 'exited';
+    if (t.clearChildTid) {
+      // CLONE_CHILD_CLEARTID: pthread_join waits on this futex.
+      try {
+        t.mem.write32(t.clearChildTid, 0);
+        wakeWaiters(t, t.clearChildTid, 1, -1);
+      } catch {
+        // the guest unmapped it: nothing to wake
+      }
+    }
     if (!this.tasks.some((x) => x.proc === t.proc && x.state !== 'exited')) this.exitProcess(t.proc, code);
   }
 

@@ -10,6 +10,7 @@ import { mmHandlers } from './syscalls/mm.js';
 import { timeHandlers } from './syscalls/time.js';
 import { infoHandlers } from './syscalls/info.js';
 import { pollHandlers } from './syscalls/poll.js';
+import { eventHandlers } from './syscalls/events.js';
 import { straceAfter, straceBefore } from './strace.js';
 
 /**
@@ -435,6 +436,7 @@ const handlerSets: Record<string, SyscallImpl>[] = [
   timeHandlers,
   infoHandlers,
   pollHandlers,
+  eventHandlers,
   processHandlers,
   signalHandlers,
 ];

@@ -36,6 +36,10 @@ export class Process {
   /** The last signal's siginfo essentials (for gdb's $_siginfo). */
   lastSiginfo: { signo: number; code: number; addr: number; syscall?: number } | null = null;
   children: Process[] = [];
+  parent: Process | null = null;
+  /** wait4/waitid callers parked until a child changes state. */
+  childWaiters: (() => void)[] = [];
+  coreDumped = false;
   pgid = 0;
   sid = 0;
   alarmTimer: ReturnType<typeof setTimeout> | null = null;
@@ -72,6 +76,8 @@ export class Task {
   entryReported = false;
   /** rt_sigsuspend: the mask to restore once a signal has been handled. */
   suspendMask: [number, number] | null = null;
+  /** Set by a successful execve (the syscall must not touch the new image's registers further). */
+  execed = false;
   /** After rt_sigsuspend: the mask the next signal frame must save (restored by sigreturn). */
   pendingMaskRestore: [number, number] | null = null;
   /** Signals sent but not yet delivered, with their siginfo. */

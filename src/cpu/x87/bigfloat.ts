@@ -125,8 +125,14 @@ export function fromX87(se: number, hi: number, lo: number): BF {
   return { m: se & 0x8000 ? -m : m, e: (e === 0 ? 1 : e) - 16383 - 63 };
 }
 
-/** Rounds to an 80-bit value in R with rounding control rc (64-bit precision). */
-export function toX87(v: BF, rc: number): void {
+/**
+ * Rounds to an 80-bit value in R with rounding control rc (64-bit precision).
+ * inexact: the true value is known to be irrational, so a sticky bit is
+ * added even when the approximation happens to be exact (jammed errors can
+ * cancel in a division, e.g. sin(r)/cos(r) for tiny r); the x87 reports PE
+ * for every nontrivial transcendental result.
+ */
+export function toX87(v: BF, rc: number, inexact = true): void {
   const sign = v.m < 0n ? 1 : 0;
   let a = sign ? -v.m : v.m;
   if (a === 0n) {
@@ -140,7 +146,7 @@ export function toX87(v: BF, rc: number): void {
     sticky = a & ((1n << k) - 1n);
     a >>= k;
   } else a <<= BigInt(96 - n);
-  if (sticky !== 0n) a |= 1n;
+  if (sticky !== 0n || inexact) a |= 1n;
   const hi = Number(a >> 64n), lo = Number((a >> 32n) & 0xffffffffn), x = Number(a & 0xffffffffn);
   roundPack(sign, v.e + n - 1 + 16383, hi, lo, x, PC64, rc, EMAX80);
 }

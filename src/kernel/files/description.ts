@@ -100,6 +100,11 @@ export abstract class FileDescription {
     return null;
   }
 
+  /** Whether the file has its own readiness (epoll accepts it); regular files and directories do not. */
+  get pollable(): boolean {
+    return false;
+  }
+
   /** Current readiness for poll/select (regular files are always ready). */
   poll(): Readiness {
     return { readable: true, writable: true, hangup: false, error: false };

@@ -61,6 +61,10 @@ export class HostStreamFile extends FileDescription {
     return super.ioctl(t, req, arg) as number;
   }
 
+  get pollable(): boolean {
+    return true;
+  }
+
   poll(): Readiness {
     return { readable: this.reader.ready, writable: true, hangup: false, error: false };
   }

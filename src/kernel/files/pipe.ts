@@ -136,6 +136,10 @@ export class PipeEnd extends FileDescription {
     return super.ioctl(t, req, arg) as number;
   }
 
+  get pollable(): boolean {
+    return true;
+  }
+
   poll(): Readiness {
     const p = this.pipe;
     return this.isWriter

@@ -136,6 +136,10 @@ export class HostStdio extends FileDescription {
     return -ENOTTY;
   }
 
+  get pollable(): boolean {
+    return true;
+  }
+
   poll(): Readiness {
     const readable = (this.flags & O_ACCMODE) !== O_WRONLY && hostReader(this.hostFd).ready;
     return { readable, writable: true, hangup: false, error: false };

@@ -30,7 +30,7 @@ function queueOf(t: Task, addr: number): Waiter[] {
   return q;
 }
 
-function wakeWaiters(t: Task, addr: number, n: number, bitset: number): number {
+export function wakeWaiters(t: Task, addr: number, n: number, bitset: number): number {
   const q = queueOf(t, addr);
   let done = 0;
   for (let k = 0; k < q.length && done < n; ) {

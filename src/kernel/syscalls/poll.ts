@@ -35,7 +35,7 @@ interface Wait {
 const waits = new WeakMap<Task, Wait>();
 
 /** Returns the deadline (ms) for this call, reusing the one recorded when re-run. */
-function deadlineFor(t: Task, timeoutMs: number | null): number | null {
+export function deadlineFor(t: Task, timeoutMs: number | null): number | null {
   const w = waits.get(t);
   if (w && w.rip === t.cpu.rip) return w.deadline;
   const deadline = timeoutMs === null ? null : performance.now() + timeoutMs;
@@ -44,7 +44,7 @@ function deadlineFor(t: Task, timeoutMs: number | null): number | null {
 }
 
 /** Parks the task until one of descs may have changed, or the deadline. */
-function waitAny(descs: FileDescription[], deadline: number | null): Blocked {
+export function waitAny(descs: FileDescription[], deadline: number | null): Blocked {
   const ps: Promise<unknown>[] = [];
   for (const d of descs) {
     const p = d.readinessChange();
@@ -54,8 +54,13 @@ function waitAny(descs: FileDescription[], deadline: number | null): Blocked {
   return new Blocked(ps.length ? Promise.race(ps) : new Promise(() => {}));
 }
 
-function expired(deadline: number | null): boolean {
+export function expired(deadline: number | null): boolean {
   return deadline !== null && performance.now() >= deadline;
+}
+
+/** The wait of t completed: the next call starts a new deadline. */
+export function endWait(t: Task): void {
+  waits.delete(t);
 }
 
 function doPoll(t: Task, fdsAddr: number, nfds: number, timeoutMs: number | null): number | Blocked {

@@ -3,6 +3,7 @@ import { EFAULT, EINVAL, ENOSYS } from '../errno.js';
 import type { SyscallImpl } from '../syscall-types.js';
 import type { Task } from '../task.js';
 import { futexHandlers } from './futex.js';
+import { lifecycleHandlers } from './lifecycle.js';
 
 const ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004;
 const USER_END = 0x800000000000;
@@ -10,6 +11,7 @@ const USER_END = 0x800000000000;
 /** Thread and process lifetime, TLS, and the per-thread kernel bookkeeping glibc sets up at start. */
 export const processHandlers: Record<string, SyscallImpl> = {
   ...futexHandlers,
+  ...lifecycleHandlers,
   exit: {
     handler: (t: Task) => {
       t.kernel.exitThread(t, argI(t, 0) & 0xff);

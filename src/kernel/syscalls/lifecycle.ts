@@ -1,0 +1,218 @@
+import * as fs from 'node:fs';
+import { Cpu, RAX, RSP } from '../../cpu/cpu.js';
+import { AddressSpace } from '../../mem/address-space.js';
+import { ElfError, parseShebang, scriptArgv, MAX_SCRIPT_DEPTH } from '../../elf/index.js';
+import { argI, argU, readPath, readStringArray, writeU32 } from '../args.js';
+import { EACCES, EAGAIN, ECHILD, EINVAL, ELOOP, ENOENT, ENOEXEC, EISDIR, ENOSYS, EFAULT } from '../errno.js';
+import { Blocked, type SyscallImpl } from '../syscall-types.js';
+import { Process, Task } from '../task.js';
+import { SIGCHLD } from '../signals.js';
+
+const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_VFORK = 0x4000;
+const CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000;
+const CLONE_CHILD_SETTID = 0x1000000, CLONE_PARENT = 0x8000;
+const WNOHANG = 1, WUNTRACED = 2, WCONTINUED = 8, __WALL = 0x40000000, __WCLONE = 0x80000000;
+const P_ALL = 0, P_PID = 1, P_PGID = 2, WEXITED = 4, WNOWAIT = 0x01000000;
+const TWO32 = 4294967296;
+
+/**
+ * Creates a thread (CLONE_THREAD) or a process (fork: the address space is
+ * copied) as a child of t. Returns the child's tid or -errno.
+ */
+function cloneTask(t: Task, flags: number, stack: number, parentTid: number, childTid: number, tls: number): number {
+  const k = t.kernel;
+  if (k.tasks.filter((x) => x.state !== 'exited').length >= k.options.maxTasks) return -EAGAIN;
+  if (flags & CLONE_THREAD && !(flags & CLONE_VM && flags & CLONE_SIGHAND)) return -EINVAL;
+  const tid = k.allocPid();
+  let proc: Process;
+  if (flags & CLONE_THREAD) proc = t.proc;
+  else {
+    // A process: fork copies memory (vfork/CLONE_VM children get a copy too: they may only exec or _exit).
+    const mem = t.mem.clone();
+    proc = new Process(tid, flags & CLONE_PARENT ? t.proc.ppid : t.pid, mem, flags & CLONE_FILES ? t.files : t.files.clone(), flags & CLONE_FS ? t.fs : t.fs.clone());
+    proc.exePath = t.proc.exePath;
+    proc.hostExePath = t.proc.hostExePath;
+    proc.argv = t.proc.argv;
+    proc.envp = t.proc.envp;
+    proc.auxv = t.proc.auxv;
+    proc.loaded = t.proc.loaded;
+    proc.umask = t.proc.umask;
+    proc.pgid = t.proc.pgid;
+    proc.sid = t.proc.sid;
+    proc.parent = t.proc;
+    t.proc.sigactions.forEach((a, n) => Object.assign(proc.sigactions[n], a));
+    t.proc.children.push(proc);
+  }
+  const cpu = new Cpu(proc.mem);
+  cpu.copyFrom(t.cpu);
+  cpu.set64(RAX, 0, 0);
+  if (stack) cpu.setS(RSP, stack);
+  if (flags & CLONE_SETTLS) cpu.fsBase = tls;
+  const child = new Task(tid, proc, cpu, k);
+  child.sigmaskLo = t.sigmaskLo;
+  child.sigmaskHi = t.sigmaskHi;
+  if (flags & CLONE_CHILD_CLEARTID) child.clearChildTid = childTid;
+  if (flags & CLONE_PARENT_SETTID) writeU32(t, parentTid, tid);
+  if (flags & CLONE_CHILD_SETTID) proc.mem.write32(childTid, tid);
+  k.tasks.push(child);
+  return tid;
+}
+
+/** wait4/waitid's search: a child of proc matching pid (-1 any, >0 that pid, 0 own group, <-1 group). */
+function findChild(proc: Process, pid: number, zombieOnly: boolean): { child: Process | null; any: boolean } {
+  let any = false;
+  for (const c of proc.children) {
+    const match = pid === -1 || (pid > 0 && c.pid === pid) || (pid === 0 && c.pgid === proc.pgid) || (pid < -1 && c.pgid === -pid);
+    if (!match) continue;
+    any = true;
+    if (!zombieOnly || c.exitCode !== null) if (c.exitCode !== null) return { child: c, any };
+  }
+  return { child: null, any };
+}
+
+/** The wait status word for a dead child. */
+function waitStatus(c: Process): number {
+  if (c.killedBy) return c.killedBy | (c.coreDumped ? 0x80 : 0);
+  return ((c.exitCode ?? 0) & 0xff) << 8;
+}
+
+function reap(parent: Process, c: Process): void {
+  parent.children = parent.children.filter((x) => x !== c);
+}
+
+/** Blocks until some child of t changes state. */
+function childWait(t: Task): Blocked {
+  return new Blocked(new Promise<void>((resolve) => t.proc.childWaiters.push(resolve)));
+}
+
+function execve(t: Task, pathAddr: number, argvAddr: number, envpAddr: number, dirfd = -100, atFlags = 0): number {
+  const path = readPath(t, pathAddr);
+  if (typeof path === 'number') return path;
+  const argv = readStringArray(t, argvAddr);
+  if (typeof argv === 'number') return argv;
+  const envp = readStringArray(t, envpAddr);
+  if (typeof envp === 'number') return envp;
+  return execProgram(t, dirfd, path, argv, envp, 0, atFlags);
+}
+
+function execProgram(t: Task, dirfd: number, path: string, argv: string[], envp: string[], depth: number, atFlags: number): number {
+  if (depth > MAX_SCRIPT_DEPTH) return -ELOOP;
+  const r = t.fs.resolve(t, dirfd, path, { follow: !(atFlags & 0x100), emptyPath: (atFlags & 0x1000) !== 0 });
+  if (typeof r === 'number') return r;
+  if (r.kind !== 'host') return -EACCES;
+  if (!r.st) return -ENOENT;
+  if (r.st.isDirectory()) return -EACCES;
+  if (!(r.st.mode & 0o111)) return -EACCES;
+  let image: Uint8Array;
+  try {
+    image = new Uint8Array(fs.readFileSync(r.hostPath));
+  } catch {
+    return -EACCES;
+  }
+  const shebang = parseShebang(image);
+  if (shebang) {
+    const newArgv = scriptArgv(shebang, path, argv);
+    return execProgram(t, -100, shebang.interpreter, newArgv.map(String), envp, depth + 1, 0);
+  }
+  const k = t.kernel;
+  const mem = new AddressSpace(k.phys);
+  const old = t.proc.mem;
+  t.proc.mem = mem;
+  const oldCpu = new Cpu(old);
+  oldCpu.copyFrom(t.cpu);
+  t.cpu.mem = mem;
+  try {
+    const loaded = k.load(t, image, { hostPath: r.hostPath, guestPath: r.guestPath, execfn: path, argv, envp });
+    t.proc.loaded = loaded;
+    t.proc.auxv = loaded.auxv;
+  } catch (e) {
+    t.proc.mem = old;
+    t.cpu.mem = old;
+    t.cpu.copyFrom(oldCpu);
+    mem.destroy();
+    if (e instanceof ElfError) return -(e.errno || ENOEXEC);
+    throw e;
+  }
+  // Point of no return: the old image is gone.
+  for (const x of k.tasks) if (x.proc === t.proc && x !== t) x.state = 'exited';
+  if (!k.tasks.some((x) => x !== t && x.proc.mem === old && x.state !== 'exited')) old.destroy();
+  t.proc.exePath = r.guestPath;
+  t.proc.hostExePath = r.hostPath;
+  t.proc.argv = argv;
+  t.proc.envp = envp;
+  t.files.closeOnExec();
+  for (const a of t.proc.sigactions) if (a.handler > 1) { a.handler = 0; a.flags = 0; }
+  t.altStackSize = 0;
+  t.altStackSp = 0;
+  t.altStackFlags = 2;
+  t.clearChildTid = 0;
+  t.cpu.fsBase = 0;
+  t.cpu.gsBase = 0;
+  t.cpu.xmm.fill(0);
+  t.cpu.mxcsr = 0x1f80;
+  t.cpu.x87.reset();
+  t.execed = true;
+  return 0;
+}
+
+export const lifecycleHandlers: Record<string, SyscallImpl> = {
+  clone: {
+    handler: (t: Task) => cloneTask(t, argI(t, 0), argU(t, 1), argU(t, 2), argU(t, 3), argU(t, 4)),
+    coverage: 'partial',
+    note: 'threads and fork-style processes; CLONE_VM without CLONE_THREAD (vfork, posix_spawn) copies memory; no namespaces',
+  },
+  clone3: { handler: () => -ENOSYS, coverage: 'partial', note: 'ENOSYS: glibc falls back to clone' },
+  fork: { handler: (t: Task) => cloneTask(t, SIGCHLD, 0, 0, 0, 0) },
+  vfork: {
+    handler: (t: Task) => cloneTask(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0),
+    coverage: 'partial',
+    note: 'the child gets a copy of memory and the parent is not suspended',
+  },
+  execve: {
+    handler: (t: Task) => execve(t, argU(t, 0), argU(t, 1), argU(t, 2)),
+  },
+  execveat: {
+    handler: (t: Task) => execve(t, argU(t, 1), argU(t, 2), argU(t, 3), argI(t, 0), argI(t, 4)),
+  },
+  wait4: {
+    handler: (t: Task) => {
+      const pid = argI(t, 0), statusAddr = argU(t, 1), options = argI(t, 2), rusage = argU(t, 3);
+      if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WALL | __WCLONE)) return -EINVAL;
+      const { child, any } = findChild(t.proc, pid, true);
+      if (!any) return -ECHILD;
+      if (!child) return options & WNOHANG ? 0 : childWait(t);
+      if (statusAddr) t.mem.write32(statusAddr, waitStatus(child));
+      if (rusage) t.mem.fill(rusage, 144, 0);
+      reap(t.proc, child);
+      return child.pid;
+    },
+  },
+  waitid: {
+    handler: (t: Task) => {
+      const idtype = argI(t, 0), id = argI(t, 1), info = argU(t, 2), options = argI(t, 3);
+      if (!(options & WEXITED)) return -EINVAL;
+      const pid = idtype === P_ALL ? -1 : idtype === P_PID ? id : idtype === P_PGID ? -id : NaN;
+      if (Number.isNaN(pid)) return -EINVAL;
+      const { child, any } = findChild(t.proc, pid, true);
+      if (!any) return -ECHILD;
+      if (!child) {
+        if (options & WNOHANG) {
+          if (info) t.mem.fill(info, 128, 0);
+          return 0;
+        }
+        return childWait(t);
+      }
+      if (info) {
+        t.mem.fill(info, 128, 0);
+        t.mem.write32(info, SIGCHLD);
+        t.mem.write32(info + 8, child.killedBy ? (child.coreDumped ? 3 : 2) : 1); // CLD_EXITED / KILLED / DUMPED
+        t.mem.write32(info + 16, child.pid);
+        t.mem.write32(info + 24, child.killedBy || (child.exitCode ?? 0));
+      }
+      if (!(options & WNOWAIT)) reap(t.proc, child);
+      return 0;
+    },
+  },
+};
+
+export { EISDIR, EFAULT, TWO32 };
