@@ -7,6 +7,9 @@ import { ElfError } from './elf/index.js';
 import { Kernel } from './kernel/kernel.js';
 import { shellDeathMessage } from './kernel/signals.js';
 import { runSyscallsCommand } from './kernel/coverage-command.js';
+import { DebugController } from './kernel/debug-target.js';
+import { startGdbServer, type GdbServer } from './gdb/server.js';
+import { parseListenAddress, DEFAULT_HOST } from './gdb/server-address.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../package.json') as { version: string };
@@ -21,6 +24,9 @@ interface CliOptions {
   onUnimplemented: 'enosys' | 'sigsys' | 'stop';
   syscallReport?: boolean;
   memory?: string;
+  gdb?: string | boolean;
+  gdbHost?: string;
+  wait: boolean;
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -90,14 +96,21 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
     ...(o.memory ? { memoryLimit: parseSize(o.memory) } : {}),
   });
   const guestPath = guestPathOf(hostPath, o.rootfs);
+  let first;
   try {
-    kernel.spawn({ hostPath, guestPath, execfn: program, argv: [program, ...args], envp: guestEnv(o.env) });
+    first = kernel.spawn({ hostPath, guestPath, execfn: program, argv: [program, ...args], envp: guestEnv(o.env) });
   } catch (e) {
     if (e instanceof ElfError) fail(`${program}: ${e.message}`, 126);
     throw e;
   }
+  const server = o.gdb !== undefined ? await startDebugServer(kernel, first, o) : null;
   const started = process.hrtime.bigint();
   const status = await kernel.run();
+  if (server) {
+    // Let the stub send the exit reply (W/X) before the socket goes away, as gdbserver does.
+    await new Promise((r) => setTimeout(r, 100));
+    await server.close();
+  }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (o.stats) {
     const n = kernel.instructions;
@@ -108,6 +121,27 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
   if (o.syscallReport) process.stderr.write(kernel.syscallReport());
   if (status.signal) process.stderr.write(`${shellDeathMessage(status.signal)}${status.core ? ' (core dumped)' : ''}\n`);
   process.exit(status.code);
+}
+
+/** --gdb: the debug run. The guest waits before its first instruction unless --no-wait. */
+async function startDebugServer(kernel: Kernel, first: import('./kernel/task.js').Task, o: CliOptions): Promise<GdbServer> {
+  const spec = typeof o.gdb === 'string' ? o.gdb : '1234';
+  const addr = parseListenAddress(spec);
+  if (!addr) fail(`--gdb: cannot parse '${spec}' (use PORT, HOST:PORT or unix:/PATH)`, 2);
+  const ctl = new DebugController(kernel, first);
+  if (o.wait) kernel.attachDebugger(ctl);
+  else ctl.paused = false;
+  const log = (m: string) => process.stderr.write(`elfshim: ${m}\n`);
+  try {
+    return await startGdbServer({
+      ...('unixPath' in addr ? { unixPath: addr.unixPath } : { host: o.gdbHost ?? (addr.host === DEFAULT_HOST ? DEFAULT_HOST : addr.host), port: addr.port }),
+      target: ctl,
+      waitForAttach: o.wait,
+      log,
+    });
+  } catch (e) {
+    fail(`--gdb: cannot listen on ${spec}: ${e instanceof Error ? e.message : String(e)}`, 1);
+  }
 }
 
 function main(): void {
@@ -130,6 +164,9 @@ function main(): void {
     .addOption(new Option('--on-unimplemented <mode>', 'what an unimplemented syscall does').choices(['enosys', 'sigsys', 'stop']).default('enosys'))
     .option('--syscall-report', 'print a table of the syscalls the guest made at exit')
     .option('--memory <size>', 'cap guest memory (e.g. 512M)')
+    .option('--gdb [port]', 'debug run: wait for gdb on 127.0.0.1:PORT (default 1234; also HOST:PORT or unix:/PATH)')
+    .option('--gdb-host <addr>', 'address to listen on for gdb (default 127.0.0.1; others get a warning)')
+    .option('--no-wait', 'with --gdb: start the guest at once; a debugger may attach later')
     .action(async (prog: string, args: string[], opts: CliOptions) => {
       if (prog === 'syscalls' && !fs.existsSync(prog)) {
         process.exit(runSyscallsCommand(args));

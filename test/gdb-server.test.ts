@@ -64,10 +64,11 @@ test('bad checksum gets -, NAK gets the last reply again, garbage is skipped', a
     c.sendRaw('\r\nhello garbage\x7f');
     assert.equal(await c.request('qAttached'), '1');
     // Two packets in one write, and one split across writes.
-    c.sendRaw(frame('qC') + frame('qAttached') + '$qsThr');
+    c.sendRaw(frame('qC') + frame('qAttached'));
     assert.deepEqual(await c.nextEvent(), { type: 'ack' });
     assert.equal(await c.nextPacket(), 'QCp1234.1234');
     assert.equal(await c.nextPacket(), '1');
+    c.sendRaw('$qsThr');
     c.sendRaw('eadInfo#c8');
     assert.equal(await c.nextPacket(), 'l');
     c.close();
@@ -104,6 +105,38 @@ test('Ctrl-C while running stops the guest with SIGINT', async () => {
     assert.ok(target.calls.includes('interrupt'));
     c.close();
   });
+});
+
+test('Ctrl-C in the same chunk as the continue packet is not lost', async () => {
+  await withServer(async ({ server, target }) => {
+    const c = await RspClient.connect(server.port!);
+    await c.handshake();
+    c.sendRaw(frame('vCont;c') + '\x03');
+    assert.match(await c.nextPacket(), /^T02/);
+    assert.deepEqual(target.calls.slice(-2), ['resume step=false tid=all signal=0', 'interrupt']);
+    c.close();
+  });
+});
+
+test('a debugger that leaves while the guest is being stopped for it lets the guest go on', async () => {
+  const target = new FakeTarget();
+  let release!: () => void;
+  target.attach = () => {
+    target.calls.push('attach');
+    return new Promise((resolve) => (release = () => resolve({ kind: 'signal', signal: 19, tid: target.pid })));
+  };
+  await withServer(
+    async ({ server, messages }) => {
+      const c = await RspClient.connect(server.port!);
+      await until(() => target.calls.includes('attach'));
+      c.destroy();
+      await until(() => messages.some((m) => m.includes('before the session started')));
+      assert.ok(!target.calls.includes('detach'));
+      release();
+      await until(() => target.calls.includes('detach'));
+    },
+    { waitForAttach: false, target },
+  );
 });
 
 test('a dropped connection mid-continue detaches the guest; the server keeps serving', async () => {
@@ -165,7 +198,6 @@ test('after the guest exits, a new debugger is told so', async () => {
     assert.equal(await c.request('c'), 'W00;process:1234');
     c.close();
     await c.closed;
-    await until(() => !target.calls.includes('detach') && true);
     const d = await RspClient.connect(server.port!);
     await d.handshake();
     assert.equal(await d.request('?'), 'W00;process:1234');

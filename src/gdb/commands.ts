@@ -157,14 +157,15 @@ async function resumeLegacy(s: GdbSession, p: string): Promise<Reply> {
 
 /**
  * vCont: all-stop, one process. A step action wins (gdb sends "s:THREAD;c"
- * to step one thread while the others may run); otherwise the first
- * continue action decides the thread and the signal.
+ * to step one thread while the others may run). Otherwise the guest
+ * continues; a continue-with-signal action names the thread that gets the
+ * signal (gdb sends "C0b:THREAD;c" to pass a signal and resume everyone).
  */
 async function resumeVCont(s: GdbSession, p: string): Promise<Reply> {
   const actions = parseVCont(p);
   if (!actions) return E_BAD;
   const step = actions.find((a) => a.action === 's' || a.action === 'S' || a.action === 'r');
-  const chosen = step ?? actions.find((a) => a.action === 'c' || a.action === 'C');
+  const chosen = step ?? actions.find((a) => a.action === 'C') ?? actions.find((a) => a.action === 'c');
   if (!chosen) return E_BAD; // only 't' (stop) actions: meaningless in all-stop mode
   const tid = chosen.thread ? threadOf(s, chosen.thread) : undefined;
   if (tid === null) return E_BAD;

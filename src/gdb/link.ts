@@ -97,6 +97,7 @@ export class RspLink {
 }
 
 function preview(s: string): string {
+  if (!log.enabled) return '';
   const shown = s.length > 200 ? s.slice(0, 200) + `... (${s.length} bytes)` : s;
   return JSON.stringify(shown);
 }

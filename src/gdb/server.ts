@@ -108,7 +108,7 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
       {
         packet: (data) => withSession((s) => void s.receivePacket(data).then(() => endIfFinished(s))),
         interrupt: () => withSession((s) => s.interrupt()),
-        overlong: () => link.send('E01'),
+        overlong: () => withSession((s) => void s.receiveOverlong()),
       },
       packetSize,
     );
@@ -116,29 +116,40 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
       if (slot.session) f(slot.session);
       else pending.push(f);
     }
+    /** After D / k the session is over at once: the next debugger may connect while this socket drains. */
     function endIfFinished(s: GdbSession): void {
-      if (s.ended === 'detached' || s.ended === 'killed') socket.end();
+      if (s.ended === 'detached' || s.ended === 'killed') {
+        finish(s);
+        socket.end();
+      }
     }
-
-    socket.on('data', (chunk) => link.receive(chunk));
-    socket.on('error', (e) => debugLog('socket error: %O', e));
-    socket.on('close', () => {
-      const s = slot.session;
+    let finished = false;
+    function finish(s: GdbSession | null): void {
+      if (finished) return;
+      finished = true;
       if (s) {
         s.connectionClosed();
         guest = s.processGone ? { kind: 'gone', stop: s.lastStop } : s.ended === 'killed' ? { kind: 'gone', stop: { kind: 'killed', signal: 9 } } : { kind: 'running' };
         say(`gdb: debugger ${s.ended === 'disconnected' ? 'disconnected; the guest runs on without it' : s.ended === 'killed' ? 'killed the guest' : 'detached'}`);
-      }
+      } else say('gdb: debugger disconnected before the session started');
       if (active === slot) active = null;
-    });
+    }
 
+    socket.on('data', (chunk) => link.receive(chunk));
+    socket.on('error', (e) => debugLog('socket error: %O', e));
+    socket.on('close', () => finish(slot.session));
+
+    const attaching = guest.kind === 'running';
     initialStop().then(
       (stop) => {
-        if (socket.destroyed) return;
+        if (socket.destroyed) {
+          // The debugger left while the guest was being stopped for it: let the guest go on.
+          if (attaching) target.detach();
+          return;
+        }
         const session = new GdbSession(target, link, stop);
         slot.session = session;
         for (const f of pending.splice(0)) f(session);
-        if (socket.destroyed) session.connectionClosed();
       },
       (e) => {
         debugLog('attach failed: %O', e);

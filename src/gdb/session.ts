@@ -18,12 +18,7 @@ export interface SessionTransport {
   readonly maxPacket: number;
 }
 
-/**
- * A stopped-or-running guest as seen by one debugger connection: the state
- * behind the command handlers (selected threads, the last stop, inserted
- * break/watchpoints, what the peer supports), the serial packet queue, and
- * what happens when the connection ends.
- */
+/** A break- or watchpoint inserted through the session (removed again when the session ends). */
 export interface InsertedPoint {
   kind: BreakKind | WatchKind;
   addr: number;
@@ -32,6 +27,12 @@ export interface InsertedPoint {
 
 export type SessionEnd = 'detached' | 'killed' | 'disconnected';
 
+/**
+ * A stopped-or-running guest as seen by one debugger connection: the state
+ * behind the command handlers (selected threads, the last stop, inserted
+ * break/watchpoints, what the peer supports), the serial packet queue, and
+ * what happens when the connection ends.
+ */
 export class GdbSession {
   /** What the peer announced in qSupported. */
   multiprocess = false;
@@ -52,6 +53,10 @@ export class GdbSession {
   catchingSyscalls = false;
 
   private queue: Promise<void> = Promise.resolve();
+  /** Packets received but not yet handled. */
+  private queued = 0;
+  /** A Ctrl-C that arrived while a resume packet was still queued: applied once that resume starts. */
+  private interruptRequested = false;
 
   constructor(
     readonly target: Target,
@@ -68,7 +73,22 @@ export class GdbSession {
 
   /** Queues a packet: packets are handled strictly one after another (a resume holds the queue until the stop). */
   receivePacket(packet: string): Promise<void> {
-    this.queue = this.queue.then(() => this.handle(packet));
+    this.queued++;
+    this.queue = this.queue.then(async () => {
+      try {
+        await this.handle(packet);
+      } finally {
+        if (--this.queued === 0) this.interruptRequested = false;
+      }
+    });
+    return this.queue;
+  }
+
+  /** A packet that was too long to accept: answered with an error in its turn (not ahead of a pending stop reply). */
+  receiveOverlong(): Promise<void> {
+    this.queue = this.queue.then(() => {
+      if (!this.ended) this.transport.send('E01');
+    });
     return this.queue;
   }
 
@@ -88,6 +108,7 @@ export class GdbSession {
   /** The 0x03 byte: stop a running guest (its pending resume then reports SIGINT). */
   interrupt(): void {
     if (this.running) this.target.interrupt();
+    else if (this.queued > 0) this.interruptRequested = true; // e.g. "$vCont;c#..\x03" in one chunk
     else log('interrupt while stopped: ignored');
   }
 
@@ -128,7 +149,12 @@ export class GdbSession {
     this.running = true;
     let stop: StopEvent;
     try {
-      stop = await this.target.resume({ step, tid, signal: linuxSignal });
+      const pending = this.target.resume({ step, tid, signal: linuxSignal });
+      if (this.interruptRequested) {
+        this.interruptRequested = false;
+        this.target.interrupt();
+      }
+      stop = await pending;
     } finally {
       this.running = false;
     }

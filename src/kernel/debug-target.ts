@@ -155,6 +155,18 @@ export class DebugController implements Target {
     else this.kernel.deliverNow(t, signal, { signo: signal, code: 0, pid: process.pid });
   }
 
+  /** --no-wait: a debugger connects to the running guest; stop it wherever it is. */
+  attach(): Promise<StopEvent> {
+    const p = new Promise<StopEvent>((resolve) => (this.pending = resolve));
+    this.detached = false;
+    this.paused = false;
+    this.interruptRequested = true;
+    this.kernel.attachDebugger(this);
+    this.kernel.wakeScheduler();
+    if (this.kernel.main?.exitCode !== null) this.deliver(this.exitEvent());
+    return p;
+  }
+
   interrupt(): void {
     if (this.paused) return;
     this.interruptRequested = true;

@@ -252,6 +252,22 @@ function statArg(t: Task, addr: number): string {
   return `{st_mode=${fileMode(mode)}, st_size=${size}, ...}`;
 }
 
+const STATX_MASK_NAMES: readonly (readonly [number, string])[] = [
+  [0x7ff, 'STATX_BASIC_STATS'],
+  [0x1, 'STATX_TYPE'], [0x2, 'STATX_MODE'], [0x4, 'STATX_NLINK'], [0x8, 'STATX_UID'], [0x10, 'STATX_GID'],
+  [0x20, 'STATX_ATIME'], [0x40, 'STATX_MTIME'], [0x80, 'STATX_CTIME'], [0x100, 'STATX_INO'], [0x200, 'STATX_SIZE'],
+  [0x400, 'STATX_BLOCKS'], [0x800, 'STATX_BTIME'], [0x1000, 'STATX_MNT_ID'], [0x2000, 'STATX_DIOALIGN'],
+];
+
+function statxArg(t: Task, addr: number): string {
+  const b = tryRead(t, addr, 256);
+  if (!b) return hex(addr);
+  const v = new DataView(b.buffer);
+  const mask = flagNames(v.getUint32(0, true), STATX_MASK_NAMES);
+  const size = v.getUint32(44, true) * TWO32 + v.getUint32(40, true);
+  return `{stx_mask=${mask}, stx_attributes=0, stx_mode=${fileMode(v.getUint16(28, true) | 0)}, stx_size=${size}, ...}`;
+}
+
 function timespecArg(t: Task, addr: number): string {
   if (addr === 0) return 'NULL';
   const b = tryRead(t, addr, 16);
@@ -365,6 +381,16 @@ function formatArg(t: Task, info: SyscallInfo | undefined, a: Args, i: number, k
       return named(a.lo(i), ['SIG_BLOCK', 'SIG_UNBLOCK', 'SIG_SETMASK']);
     case 'stat':
       return result === 0 ? statArg(t, a.u(i)) : hex(a.u(i));
+    case 'statx':
+      return result === 0 ? statxArg(t, a.u(i)) : hex(a.u(i));
+    case 'statxmask':
+      return flagNames(a.lo(i), STATX_MASK_NAMES);
+    case 'statxflags': {
+      const v = a.lo(i);
+      const sync = ['AT_STATX_SYNC_AS_STAT', 'AT_STATX_FORCE_SYNC', 'AT_STATX_DONT_SYNC', '0x6000'][(v >> 13) & 3];
+      const rest = flagNames(v & ~0x6000, AT_FLAG_NAMES, '');
+      return rest ? `${sync}|${rest}` : sync;
+    }
     case 'ts':
       return timespecArg(t, a.u(i));
     case 'ofds': {
@@ -414,11 +440,32 @@ function formatResult(t: Task, info: SyscallInfo | undefined, result: number): s
   return `= ${result}`;
 }
 
+/** The arguments strace shows for this call: some depend on another argument's value. */
+function argKindsFor(info: SyscallInfo, a: Args): readonly ArgKind[] {
+  const kinds = info.args;
+  switch (info.name) {
+    case 'open':
+    case 'openat': {
+      // The mode only matters with O_CREAT or O_TMPFILE.
+      const at = kinds.indexOf('oflags');
+      return a.lo(at) & (O_CREAT | O_TMPFILE_BIT) ? kinds : kinds.slice(0, at + 1);
+    }
+    case 'futex': {
+      const op = a.lo(1) & 127;
+      if (op === 1) return kinds.slice(0, 3); // FUTEX_WAKE
+      if (op === 0) return ['p', 'futexop', 'd', 'ts']; // FUTEX_WAIT
+      if (op === 9) return ['p', 'futexop', 'd', 'ts', 'x', 'x']; // FUTEX_WAIT_BITSET
+      return kinds;
+    }
+  }
+  return kinds;
+}
+
 /** Captures the arguments at syscall entry and formats the input ones (their memory may change). */
 export function straceBefore(t: Task, nr: number): StraceEntry {
   const info = syscallByNumber(nr);
   const a = new Args(snapshotArgs(t));
-  const kinds = info?.args ?? [];
+  const kinds = info ? argKindsFor(info, a) : [];
   const text = kinds.map((k, i) => (OUTPUT_KINDS.has(k) ? null : formatArg(t, info, a, i, k, 0)));
   return { args: a, text };
 }
@@ -430,12 +477,7 @@ export function straceAfter(t: Task, nr: number, e: StraceEntry, result: number)
     const raw = [0, 1, 2, 3, 4, 5].map((i) => (e.args.u(i) === 0 ? '0' : hex(e.args.big(i))));
     return `syscall_${hex(nr)}(${raw.join(', ')}) ${formatResult(t, info, result)}`;
   }
-  let kinds = info.args;
-  // strace shows open's mode only when it matters (O_CREAT or O_TMPFILE).
-  const flagsAt = kinds.indexOf('oflags');
-  if (kinds[flagsAt + 1] === 'mode' && (info.name === 'open' || info.name === 'openat') && !(e.args.lo(flagsAt) & (O_CREAT | O_TMPFILE_BIT))) {
-    kinds = kinds.slice(0, flagsAt + 1);
-  }
+  const kinds = argKindsFor(info, e.args);
   const parts = kinds.map((k, i) => e.text[i] ?? formatArg(t, info, e.args, i, k, result));
   return `${info.name}(${parts.join(', ')}) ${formatResult(t, info, result)}`;
 }

@@ -24,17 +24,18 @@ import { straceAfter, straceBefore } from './strace.js';
  * (struct stat out) · ts (timespec in) · ofds (int[2] out) · argv / envp ·
  * rlimit · futexop · cloneflags · accmode · madv · mremapflags · grnd ·
  * pollfds · archprctl · dirents (getdents buffer out) · rlim / orlim
- * (struct rlimit in / out) · fdflags (O_CLOEXEC/O_NONBLOCK of pipe2, dup3).
+ * (struct rlimit in / out) · fdflags (O_CLOEXEC/O_NONBLOCK of pipe2, dup3) ·
+ * statxflags · statxmask · statx (struct statx out).
  */
 export type ArgKind =
   | 'd' | 'u' | 'x' | 'p' | 'fd' | 'dirfd' | 'path' | 'str' | 'ibuf' | 'obuf' | 'obufz' | 'obufn'
   | 'iov' | 'oiov' | 'oflags' | 'mode' | 'prot' | 'mapflags' | 'atflags' | 'whence' | 'fcntl' | 'ioctl'
   | 'clock' | 'sig' | 'sighow' | 'stat' | 'ts' | 'ofds' | 'argv' | 'envp' | 'rlimit' | 'futexop'
   | 'cloneflags' | 'accmode' | 'madv' | 'mremapflags' | 'grnd' | 'pollfds' | 'archprctl'
-  | 'dirents' | 'rlim' | 'orlim' | 'fdflags';
+  | 'dirents' | 'rlim' | 'orlim' | 'fdflags' | 'statxflags' | 'statxmask' | 'statx';
 
 /** Kinds whose contents exist only after the call (strace formats them from the result). */
-export const OUTPUT_KINDS: ReadonlySet<ArgKind> = new Set<ArgKind>(['obuf', 'obufz', 'obufn', 'oiov', 'stat', 'ofds', 'dirents', 'orlim']);
+export const OUTPUT_KINDS: ReadonlySet<ArgKind> = new Set<ArgKind>(['obuf', 'obufz', 'obufn', 'oiov', 'stat', 'ofds', 'dirents', 'orlim', 'statx']);
 
 /** One x86-64 system call: number, name, argument kinds and, if implemented, the handler. */
 export interface SyscallInfo {
@@ -385,7 +386,7 @@ const SYSCALLS: readonly (readonly [number, string, string])[] = [
   [329, 'pkey_mprotect', 'p u prot d'],
   [330, 'pkey_alloc', 'x x'],
   [331, 'pkey_free', 'd'],
-  [332, 'statx', 'dirfd path atflags x p'],
+  [332, 'statx', 'dirfd path statxflags statxmask statx'],
   [333, 'io_pgetevents', 'x d d p p p'],
   [334, 'rseq', 'p x x x'],
   [424, 'pidfd_send_signal', 'fd sig p x'],

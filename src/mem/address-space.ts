@@ -10,8 +10,18 @@ const PTE_CODE = 8; // the page holds translated code: writes must invalidate it
 const PTE_WATCH = 16; // a watchpoint covers the page: every access takes the slow path
 const PTE_FLAGS = 31;
 
-const TLB_SIZE = 1024;
+/**
+ * Software TLB: direct-mapped on the low 10 bits of the page number. Each
+ * entry is two int32s in one array, [tag, frame offset], where the tag is the
+ * page number >> 10 (< 2^25 for user pages, so -1 never matches). Keeping the
+ * probe in int32 arithmetic lets the translator inline it from the two halves
+ * of an address: index = (lo >>> 11) & TLB_INDEX_MASK, tag = (hi << 10) | (lo >>> 22),
+ * valid only when (hi >>> 15) === 0 (below 2^47).
+ */
+export const TLB_SIZE = 1024;
 const TLB_MASK = TLB_SIZE - 1;
+/** Mask of the pair index (entry * 2) computed from an address's low half. */
+export const TLB_INDEX_MASK = (TLB_SIZE - 1) * 2;
 
 /** Linux x86-64 without ASLR. */
 export const STACK_TOP = 0x7ffffffff000;
@@ -64,10 +74,10 @@ export class AddressSpace {
 
   private readonly ptes = new Map<number, number>();
   private vmas: Vma[] = [];
-  private readonly rTag = new Float64Array(TLB_SIZE).fill(-1);
-  private readonly rOff = new Int32Array(TLB_SIZE);
-  private readonly wTag = new Float64Array(TLB_SIZE).fill(-1);
-  private readonly wOff = new Int32Array(TLB_SIZE);
+  /** Read TLB: [tag, frame offset] pairs (see TLB_SIZE). Read by translated code; never replaced. */
+  readonly tlbR = new Int32Array(2 * TLB_SIZE).fill(-1);
+  /** Write TLB: pages that are writable, hold no translated code and are not watched. */
+  readonly tlbW = new Int32Array(2 * TLB_SIZE).fill(-1);
 
   brkStart = 0;
   brkEnd = 0;
@@ -84,76 +94,65 @@ export class AddressSpace {
   }
 
   // ---------------------------------------------------------------- fast path
+  //
+  // Addresses outside [0, USER_END) always miss and fault on the slow path,
+  // so inside the probe lo = a | 0 and the tag a / 2^22 are exact.
 
   read8(a: number): number {
-    const vpn = Math.floor(a / PAGE_SIZE);
-    const k = vpn & TLB_MASK;
-    if (this.rTag[k] === vpn) return this.bytes[this.rOff[k] + (a - vpn * PAGE_SIZE)];
+    const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbR;
+    if (a >= 0 && a < USER_END && T[t] === ((a / 4194304) | 0)) return this.bytes[T[t + 1] + (lo & 4095)];
     return this.bytes[this.slowOff(a, 1, false)];
   }
   read16(a: number): number {
-    const vpn = Math.floor(a / PAGE_SIZE);
-    const k = vpn & TLB_MASK;
-    const po = a - vpn * PAGE_SIZE;
-    if (this.rTag[k] === vpn && po <= PAGE_SIZE - 2) return this.view.getUint16(this.rOff[k] + po, true);
+    const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbR;
+    if (a >= 0 && a < USER_END && T[t] === ((a / 4194304) | 0) && (lo & 4095) <= PAGE_SIZE - 2) return this.view.getUint16(T[t + 1] + (lo & 4095), true);
     return this.readSlow(a, 2);
   }
   read32(a: number): number {
-    const vpn = Math.floor(a / PAGE_SIZE);
-    const k = vpn & TLB_MASK;
-    const po = a - vpn * PAGE_SIZE;
-    if (this.rTag[k] === vpn && po <= PAGE_SIZE - 4) return this.view.getInt32(this.rOff[k] + po, true);
+    const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbR;
+    if (a >= 0 && a < USER_END && T[t] === ((a / 4194304) | 0) && (lo & 4095) <= PAGE_SIZE - 4) return this.view.getInt32(T[t + 1] + (lo & 4095), true);
     return this.readSlow(a, 4) | 0;
   }
   /** Returns the low 32 bits (signed); the high 32 bits are left in this.hi. */
   read64(a: number): number {
-    const vpn = Math.floor(a / PAGE_SIZE);
-    const k = vpn & TLB_MASK;
-    const po = a - vpn * PAGE_SIZE;
-    if (this.rTag[k] === vpn && po <= PAGE_SIZE - 8) {
-      const o = this.rOff[k] + po;
+    const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbR;
+    if (a >= 0 && a < USER_END && T[t] === ((a / 4194304) | 0) && (lo & 4095) <= PAGE_SIZE - 8) {
+      const o = T[t + 1] + (lo & 4095);
       this.hi = this.view.getInt32(o + 4, true);
       return this.view.getInt32(o, true);
     }
-    const lo = this.readSlow(a, 4) | 0;
+    const l = this.readSlow(a, 4) | 0;
     this.hi = this.readSlow(a + 4, 4) | 0;
-    return lo;
+    return l;
   }
   write8(a: number, v: number): void {
-    const vpn = Math.floor(a / PAGE_SIZE);
-    const k = vpn & TLB_MASK;
-    if (this.wTag[k] === vpn) {
-      this.bytes[this.wOff[k] + (a - vpn * PAGE_SIZE)] = v;
+    const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbW;
+    if (a >= 0 && a < USER_END && T[t] === ((a / 4194304) | 0)) {
+      this.bytes[T[t + 1] + (lo & 4095)] = v;
       return;
     }
     this.bytes[this.slowOff(a, 1, true)] = v;
   }
   write16(a: number, v: number): void {
-    const vpn = Math.floor(a / PAGE_SIZE);
-    const k = vpn & TLB_MASK;
-    const po = a - vpn * PAGE_SIZE;
-    if (this.wTag[k] === vpn && po <= PAGE_SIZE - 2) {
-      this.view.setUint16(this.wOff[k] + po, v, true);
+    const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbW;
+    if (a >= 0 && a < USER_END && T[t] === ((a / 4194304) | 0) && (lo & 4095) <= PAGE_SIZE - 2) {
+      this.view.setUint16(T[t + 1] + (lo & 4095), v, true);
       return;
     }
     this.writeSlow(a, 2, v);
   }
   write32(a: number, v: number): void {
-    const vpn = Math.floor(a / PAGE_SIZE);
-    const k = vpn & TLB_MASK;
-    const po = a - vpn * PAGE_SIZE;
-    if (this.wTag[k] === vpn && po <= PAGE_SIZE - 4) {
-      this.view.setInt32(this.wOff[k] + po, v, true);
+    const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbW;
+    if (a >= 0 && a < USER_END && T[t] === ((a / 4194304) | 0) && (lo & 4095) <= PAGE_SIZE - 4) {
+      this.view.setInt32(T[t + 1] + (lo & 4095), v, true);
       return;
     }
     this.writeSlow(a, 4, v);
   }
   write64(a: number, lo: number, hi: number): void {
-    const vpn = Math.floor(a / PAGE_SIZE);
-    const k = vpn & TLB_MASK;
-    const po = a - vpn * PAGE_SIZE;
-    if (this.wTag[k] === vpn && po <= PAGE_SIZE - 8) {
-      const o = this.wOff[k] + po;
+    const al = a | 0, t = (al >>> 11) & TLB_INDEX_MASK, T = this.tlbW;
+    if (a >= 0 && a < USER_END && T[t] === ((a / 4194304) | 0) && (al & 4095) <= PAGE_SIZE - 8) {
+      const o = T[t + 1] + (al & 4095);
       this.view.setInt32(o, lo, true);
       this.view.setInt32(o + 4, hi, true);
       return;
@@ -194,12 +193,12 @@ export class AddressSpace {
     }
     const off = pte - (pte & PTE_FLAGS);
     if (!(pte & PTE_WATCH)) {
-      const k = vpn & TLB_MASK;
-      this.rTag[k] = vpn;
-      this.rOff[k] = off;
+      const k = 2 * (vpn & TLB_MASK), tag = Math.floor(vpn / TLB_SIZE);
+      this.tlbR[k] = tag;
+      this.tlbR[k + 1] = off;
       if (pte & PROT_WRITE && !(pte & PTE_CODE)) {
-        this.wTag[k] = vpn;
-        this.wOff[k] = off;
+        this.tlbW[k] = tag;
+        this.tlbW[k + 1] = off;
       }
     }
     return off + (a - vpn * PAGE_SIZE);
@@ -224,8 +223,8 @@ export class AddressSpace {
     if (!(pte & PROT_EXEC)) throw new GuestFault(a, 'protection', 'exec');
     if (!(pte & PTE_CODE)) {
       this.ptes.set(vpn, pte | PTE_CODE);
-      const k = vpn & TLB_MASK;
-      if (this.wTag[k] === vpn) this.wTag[k] = -1;
+      const k = 2 * (vpn & TLB_MASK);
+      if (this.tlbW[k] === Math.floor(vpn / TLB_SIZE)) this.tlbW[k] = -1;
     }
     return this.bytes[pte - (pte & PTE_FLAGS) + (a - vpn * PAGE_SIZE)];
   }
@@ -237,8 +236,8 @@ export class AddressSpace {
   }
 
   flushTlb(): void {
-    this.rTag.fill(-1);
-    this.wTag.fill(-1);
+    this.tlbR.fill(-1);
+    this.tlbW.fill(-1);
   }
 
   // ---------------------------------------------------------------- bulk access

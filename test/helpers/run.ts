@@ -137,7 +137,8 @@ export function describeDifference(what: string, expected: Buffer, actual: Buffe
   let at = 0;
   while (at < expected.length && at < actual.length && expected[at] === actual[at]) at++;
   const line = expected.subarray(0, at).toString('latin1').split('\n').length;
-  const from = Math.max(0, expected.lastIndexOf(10, at - 1) + 1, at - 200);
+  const lineStart = at === 0 ? 0 : expected.lastIndexOf(10, at - 1) + 1; // (a negative offset would count from the end)
+  const from = Math.max(lineStart, at - 200);
   const window = (b: Buffer) => b.subarray(from, Math.min(b.length, at + 200));
   return (
     `${what} differs at byte ${at} (line ${line}); native ${expected.length} bytes, ` +

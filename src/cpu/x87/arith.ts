@@ -76,6 +76,8 @@ function unary(fn: (se: number, hi: number, lo: number, x: { fcw: number }) => v
 export const fsqrt: ExecFn = unary((se, hi, lo, x) => sqrt(se, hi, lo, (x.fcw >>> 8) & 3, (x.fcw >>> 10) & 3));
 
 export const frndint: ExecFn = unary((se, hi, lo, x) => {
+  hi >>>= 0;
+  lo >>>= 0;
   const cls = classify(se, hi, lo);
   if (cls >= QNAN) return propagateNaN1(se, hi, lo);
   if (cls === ZERO || cls === INF) return setResult(se, hi, lo);
@@ -199,7 +201,7 @@ export function fprem(round: boolean): ExecFn {
 }
 
 function big64(hi: number, lo: number): bigint {
-  return (BigInt(hi) << 32n) | BigInt(lo);
+  return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 }
 
 /** Computes the remainder into R; returns the condition bits. */

@@ -121,7 +121,7 @@ export function absLess(a: BF, b: BF): boolean {
 /** From an 80-bit value (finite). */
 export function fromX87(se: number, hi: number, lo: number): BF {
   const e = se & 0x7fff;
-  const m = (BigInt(hi) << 32n) | BigInt(lo);
+  const m = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
   return { m: se & 0x8000 ? -m : m, e: (e === 0 ? 1 : e) - 16383 - 63 };
 }
 

@@ -68,7 +68,7 @@ export function fldMem(load: MemLoad, quietSNaN: boolean): ExecFn {
     load(c, a);
     if (quietSNaN && classify(R.se, R.hi, R.lo) === SNAN) {
       fx.exc |= IE;
-      R.hi = (R.hi | 0x40000000) >>> 0;
+      R.hi |= 0x40000000;
     }
     if (!isEmpty(x, (x.top - 1) & 7)) fx.pendDE = 0; // a stack fault hides the denormal
     fx.exc |= fx.pendDE;
@@ -115,7 +115,7 @@ export function fstM32(popAfter: boolean): ExecFn {
     let bits: number;
     if (isEmpty(x, p)) {
       underflow();
-      bits = 0xffc00000;
+      bits = 0xffc00000 | 0;
     } else bits = toF32(regSe(x, p), regHi(x, p), regLo(x, p), rcOf(x));
     if (mayStoreMem(c)) {
       c.mem.write32(a, bits | 0);
@@ -135,7 +135,7 @@ export function fstM64(popAfter: boolean): ExecFn {
     if (isEmpty(x, p)) {
       underflow();
       lo = 0;
-      hi = 0xfff80000;
+      hi = 0xfff80000 | 0;
     } else {
       lo = toF64(regSe(x, p), regHi(x, p), regLo(x, p), rcOf(x));
       hi = R.hi;
@@ -178,17 +178,18 @@ export function fstReg(popAfter: boolean): ExecFn {
 
 // ------------------------------------------------------------------ integers
 
-let intLo = 0, intHi = 0;
+/** Integer result of toInt (a field, not a `let`: stores of uint32 values stay allocation-free). */
+const INT = { lo: 0, hi: 0 };
 
 /**
- * Converts ST(0)'s value to a signed integer of `bytes` bytes into intLo/intHi
+ * Converts ST(0)'s value to a signed integer of `bytes` bytes into INT.lo/INT.hi
  * (rc = rounding; fisttp passes RC_ZERO). NaN, infinity, unsupported and
  * out-of-range values raise IE and give the integer indefinite.
  */
 function toInt(se: number, hi: number, lo: number, bytes: number, rc: number): void {
   const cls = classify(se, hi, lo);
-  intHi = 0;
-  intLo = 0;
+  INT.hi = 0;
+  INT.lo = 0;
   if (cls === ZERO) return;
   if (cls >= INF) return intIndefinite(bytes); // (denormal sources raise no DE here)
   const before = fx.exc;
@@ -214,18 +215,18 @@ function toInt(se: number, hi: number, lo: number, bytes: number, rc: number): v
       l -= TWO32;
       h = (h + 1) >>> 0;
     }
-    intLo = l;
-    intHi = h;
+    INT.lo = l;
+    INT.hi = h;
   } else {
-    intLo = ml;
-    intHi = mh;
+    INT.lo = ml;
+    INT.hi = mh;
   }
 }
 
 function intIndefinite(bytes: number): void {
   fx.exc |= IE;
-  intLo = bytes === 2 ? 0x8000 : bytes === 4 ? 0x80000000 : 0;
-  intHi = bytes === 8 ? 0x80000000 : 0;
+  INT.lo = bytes === 2 ? 0x8000 : bytes === 4 ? 0x80000000 : 0;
+  INT.hi = bytes === 8 ? 0x80000000 : 0;
 }
 
 /** fist / fistp / fisttp to m16/m32/m64. */
@@ -240,9 +241,9 @@ export function fistMem(bytes: number, popAfter: boolean, truncate: boolean): Ex
       intIndefinite(bytes);
     } else toInt(regSe(x, p), regHi(x, p), regLo(x, p), bytes, truncate ? RC_ZERO : rcOf(x));
     if (mayStoreMem(c)) {
-      if (bytes === 2) c.mem.write16(a, intLo & 0xffff);
-      else if (bytes === 4) c.mem.write32(a, intLo | 0);
-      else c.mem.write64(a, intLo | 0, intHi | 0);
+      if (bytes === 2) c.mem.write16(a, INT.lo & 0xffff);
+      else if (bytes === 4) c.mem.write32(a, INT.lo | 0);
+      else c.mem.write64(a, INT.lo | 0, INT.hi | 0);
       if (popAfter) pop(x);
     }
     commit(x);

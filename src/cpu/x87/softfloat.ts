@@ -26,7 +26,12 @@ export const RC_NEAR = 0, RC_DOWN = 1, RC_UP = 2, RC_ZERO = 3;
 
 const TWO32 = 4294967296;
 
-/** The result of the last operation. */
+/**
+ * The result of the last operation. hi and lo are stored as int32, and every
+ * function here accepts hi/lo as int32 or uint32 (it converts on entry):
+ * passing int32 keeps calls allocation-free (a uint32 above 2^31 would be
+ * boxed as a heap number at every non-inlined call).
+ */
 export const R = { se: 0, hi: 0, lo: 0 };
 /** Accumulated exception flags and the round-up indicator of the last rounding (C1). */
 export const fx = {
@@ -40,6 +45,7 @@ export const fx = {
 export const EMAX80 = 0x7fff, EMAX64 = 0x7ff, EMAX32 = 0xff;
 
 export function classify(se: number, hi: number, lo: number): number {
+  hi >>>= 0; lo >>>= 0;
   const e = se & 0x7fff;
   if (e === 0x7fff) {
     if (hi < 0x80000000) return UNSUPPORTED; // pseudo-infinity / pseudo-NaN
@@ -52,6 +58,7 @@ export function classify(se: number, hi: number, lo: number): number {
 
 /** Tag-word value of a register's contents: 0 valid, 1 zero, 2 special. */
 export function tagOf(se: number, hi: number, lo: number): number {
+  hi >>>= 0; lo >>>= 0;
   const e = se & 0x7fff;
   if (e === 0x7fff) return 2;
   if (e === 0) return hi === 0 && lo === 0 ? 1 : 2;
@@ -60,14 +67,14 @@ export function tagOf(se: number, hi: number, lo: number): number {
 
 export function setResult(se: number, hi: number, lo: number): void {
   R.se = se;
-  R.hi = hi;
-  R.lo = lo;
+  R.hi = hi | 0;
+  R.lo = lo | 0;
 }
 
 /** The "real indefinite" QNaN the x87 produces for masked invalid operations. */
 export function setIndefinite(): void {
   R.se = 0xffff;
-  R.hi = 0xc0000000;
+  R.hi = 0xc0000000 | 0;
   R.lo = 0;
 }
 
@@ -79,11 +86,17 @@ export function invalid(): void {
 
 // ------------------------------------------------------------------ normalization
 
-/** Normalized operand (scratch): exponent may drop below 1 for denormals. */
-let nE = 0, nHi = 0, nLo = 0;
+/**
+ * Scratch results of the helpers below. Object fields (not module `let`s):
+ * V8 updates double-valued fields in place, while a `let` holding a uint32
+ * above 2^31 would allocate a heap number on every store.
+ */
+/** Normalized operand: exponent may drop below 1 for denormals. */
+const N = { e: 0, hi: 0, lo: 0 };
 
 /** Normalizes a finite nonzero value so that bit 63 is set. */
 function norm(se: number, hi: number, lo: number): void {
+  hi >>>= 0; lo >>>= 0;
   let e = se & 0x7fff;
   if (e === 0) e = 1;
   if (hi === 0) {
@@ -97,40 +110,41 @@ function norm(se: number, hi: number, lo: number): void {
     lo = (lo << s) >>> 0;
     e -= s;
   }
-  nE = e;
-  nHi = hi;
-  nLo = lo;
+  N.e = e;
+  N.hi = hi;
+  N.lo = lo;
 }
 
 /** Normalized unbiased exponent of a finite nonzero value (for fxtract, fprem, fscale). */
 export function normExp(se: number, hi: number, lo: number): number {
   norm(se, hi, lo);
-  return nE - 16383;
+  return N.e - 16383;
 }
 /** Normalizes into R (exponent may be < 1; se is NOT packed: R.se holds the raw exponent). */
 export function normInto(se: number, hi: number, lo: number): void {
   norm(se, hi, lo);
-  R.se = nE;
-  R.hi = nHi;
-  R.lo = nLo;
+  R.se = N.e;
+  R.hi = N.hi | 0;
+  R.lo = N.lo | 0;
 }
 
 // ------------------------------------------------------------------ shifting helpers
 
-let jHi = 0, jLo = 0, jX = 0;
+const J = { hi: 0, lo: 0, x: 0 };
 
 /** hi:lo:x >> n with every shifted-out bit ORed into the lowest bit ("jamming"). */
 function shiftRightJam(hi: number, lo: number, x: number, n: number): void {
+  hi >>>= 0; lo >>>= 0; x >>>= 0;
   if (n <= 0) {
-    jHi = hi;
-    jLo = lo;
-    jX = x;
+    J.hi = hi;
+    J.lo = lo;
+    J.x = x;
     return;
   }
   if (n >= 96) {
-    jHi = 0;
-    jLo = 0;
-    jX = hi !== 0 || lo !== 0 || x !== 0 ? 1 : 0;
+    J.hi = 0;
+    J.lo = 0;
+    J.x = hi !== 0 || lo !== 0 || x !== 0 ? 1 : 0;
     return;
   }
   let sticky = 0;
@@ -147,20 +161,21 @@ function shiftRightJam(hi: number, lo: number, x: number, n: number): void {
     lo = ((lo >>> n) | (hi << (32 - n))) >>> 0;
     hi = hi >>> n;
   }
-  jHi = hi;
-  jLo = lo;
-  jX = (x | sticky) >>> 0;
+  J.hi = hi;
+  J.lo = lo;
+  J.x = (x | sticky) >>> 0;
 }
 
 // ------------------------------------------------------------------ rounding
 
-let rsHi = 0, rsLo = 0, rsCarry = 0, rsInexact = false, rsInc = false;
+const RS = { hi: 0, lo: 0, carry: 0, inexact: false, inc: false };
 
 /**
  * Rounds the 96-bit significand hi:lo:x to the precision pc (kept bits at the
- * top of hi:lo), honouring rc. Result in rsHi/rsLo (+ rsCarry out of bit 63).
+ * top of hi:lo), honouring rc. Result in RS.hi/RS.lo (+ RS.carry out of bit 63).
  */
 function roundSig(sign: number, hi: number, lo: number, x: number, pc: number, rc: number): void {
+  hi >>>= 0; lo >>>= 0; x >>>= 0;
   let half: number, sticky: boolean, lsb: number;
   if (pc === PC24) {
     half = (hi >>> 7) & 1;
@@ -201,11 +216,11 @@ function roundSig(sign: number, hi: number, lo: number, x: number, pc: number, r
       carry = 1;
     }
   }
-  rsHi = hi;
-  rsLo = lo;
-  rsCarry = carry;
-  rsInexact = inexact;
-  rsInc = inc;
+  RS.hi = hi;
+  RS.lo = lo;
+  RS.carry = carry;
+  RS.inexact = inexact;
+  RS.inc = inc;
 }
 
 /**
@@ -216,6 +231,7 @@ function roundSig(sign: number, hi: number, lo: number, x: number, pc: number, r
  * significand packs as a zero.
  */
 export function roundPack(sign: number, exp: number, hi: number, lo: number, x: number, pc: number, rc: number, emax: number): void {
+  hi >>>= 0; lo >>>= 0; x >>>= 0;
   const s15 = sign << 15;
   if (hi === 0 && lo === 0 && x === 0) {
     setResult(s15, 0, 0);
@@ -224,19 +240,19 @@ export function roundPack(sign: number, exp: number, hi: number, lo: number, x: 
   }
   if (exp <= 0) {
     // Tiny unless rounding with unbounded exponent carries up to the smallest normal.
-    roundSig(sign, hi, lo, x, pc, rc);
-    const tiny = exp < 0 || rsCarry === 0;
-    shiftRightJam(hi, lo, x, 1 - exp);
-    roundSig(sign, jHi, jLo, jX, pc, rc);
-    if (rsInexact) fx.exc |= tiny ? PE | UE : PE;
-    fx.up = rsInc ? 1 : 0;
-    setResult(s15 | (rsHi >= 0x80000000 ? 1 : 0), rsHi, rsLo);
+    roundSig(sign, hi | 0, lo | 0, x | 0, pc, rc);
+    const tiny = exp < 0 || RS.carry === 0;
+    shiftRightJam(hi | 0, lo | 0, x | 0, 1 - exp);
+    roundSig(sign, J.hi | 0, J.lo | 0, J.x | 0, pc, rc);
+    if (RS.inexact) fx.exc |= tiny ? PE | UE : PE;
+    fx.up = RS.inc ? 1 : 0;
+    setResult(s15 | (RS.hi >= 0x80000000 ? 1 : 0), RS.hi, RS.lo);
     return;
   }
-  roundSig(sign, hi, lo, x, pc, rc);
-  hi = rsHi;
-  lo = rsLo;
-  if (rsCarry) {
+  roundSig(sign, hi | 0, lo | 0, x | 0, pc, rc);
+  hi = RS.hi;
+  lo = RS.lo;
+  if (RS.carry) {
     exp++;
     hi = 0x80000000;
   }
@@ -252,20 +268,21 @@ export function roundPack(sign: number, exp: number, hi: number, lo: number, x: 
     }
     return;
   }
-  if (rsInexact) fx.exc |= PE;
-  fx.up = rsInc ? 1 : 0;
+  if (RS.inexact) fx.exc |= PE;
+  fx.up = RS.inc ? 1 : 0;
   setResult(s15 | exp, hi, lo);
 }
 
 /** Rounds a finite value (already in 80-bit form) to the precision pc (used by x + 0 and moves that round). */
 export function roundTo(se: number, hi: number, lo: number, pc: number, rc: number): void {
+  hi >>>= 0; lo >>>= 0;
   if ((se & 0x7fff) === 0 && hi === 0 && lo === 0) {
     setResult(se, 0, 0);
     fx.up = 0;
     return;
   }
   norm(se, hi, lo);
-  roundPack(se >>> 15, nE, nHi, nLo, 0, pc, rc, EMAX80);
+  roundPack(se >>> 15, N.e, N.hi | 0, N.lo | 0, 0, pc, rc, EMAX80);
 }
 
 // ------------------------------------------------------------------ NaNs
@@ -277,6 +294,7 @@ export function roundTo(se: number, hi: number, lo: number, pc: number, rc: numb
  * with the larger significand (on a tie, the first operand).
  */
 export function propagateNaN(ase: number, ahi: number, alo: number, bse: number, bhi: number, blo: number): void {
+  ahi >>>= 0; alo >>>= 0; bhi >>>= 0; blo >>>= 0;
   const ca = classify(ase, ahi, alo), cb = classify(bse, bhi, blo);
   if (ca === UNSUPPORTED || cb === UNSUPPORTED) return invalid();
   if (ca === SNAN || cb === SNAN) fx.exc |= IE;
@@ -295,6 +313,7 @@ export function propagateNaN(ase: number, ahi: number, alo: number, bse: number,
 
 /** One-operand NaN handling: unsupported → indefinite, SNaN → IE + quiet. */
 export function propagateNaN1(se: number, hi: number, lo: number): void {
+  hi >>>= 0; lo >>>= 0;
   const c = classify(se, hi, lo);
   if (c === UNSUPPORTED) return invalid();
   if (c === SNAN) fx.exc |= IE;
@@ -305,6 +324,7 @@ export function propagateNaN1(se: number, hi: number, lo: number): void {
 
 /** a + b (negB = 0x8000 turns it into a - b). */
 export function add(ase: number, ahi: number, alo: number, bse: number, bhi: number, blo: number, negB: number, pc: number, rc: number): void {
+  ahi >>>= 0; alo >>>= 0; bhi >>>= 0; blo >>>= 0;
   fx.up = 0;
   const ca = classify(ase, ahi, alo), cb = classify(bse, bhi, blo);
   if (ca >= QNAN || cb >= QNAN) return propagateNaN(ase, ahi, alo, bse, bhi, blo);
@@ -321,13 +341,14 @@ export function add(ase: number, ahi: number, alo: number, bse: number, bhi: num
   }
   if (ca === ZERO) return roundTo(bse, bhi, blo, pc, rc);
   norm(ase, ahi, alo);
-  const ae = nE, ah = nHi, al = nLo;
+  const ae = N.e, ah = N.hi, al = N.lo;
   norm(bse, bhi, blo);
-  addNormalized(as, ae, ah, al, bs, nE, nHi, nLo, pc, rc);
+  addNormalized(as, ae, ah | 0, al | 0, bs, N.e, N.hi | 0, N.lo | 0, pc, rc);
 }
 
 /** Sum of two normalized finite nonzero values. */
 function addNormalized(as: number, ae: number, ah: number, al: number, bs: number, be: number, bh: number, bl: number, pc: number, rc: number): void {
+  ah >>>= 0; al >>>= 0; bh >>>= 0; bl >>>= 0;
   // Order by magnitude so that |a| >= |b|.
   if (ae < be || (ae === be && (ah < bh || (ah === bh && al < bl)))) {
     let t = as; as = bs; bs = t;
@@ -335,10 +356,10 @@ function addNormalized(as: number, ae: number, ah: number, al: number, bs: numbe
     t = ah; ah = bh; bh = t;
     t = al; al = bl; bl = t;
   }
-  shiftRightJam(bh, bl, 0, ae - be);
-  bh = jHi;
-  bl = jLo;
-  const bx = jX;
+  shiftRightJam(bh | 0, bl | 0, 0, ae - be);
+  bh = J.hi;
+  bl = J.lo;
+  const bx = J.x;
   let hi: number, lo: number, x: number, exp = ae;
   if (as === bs) {
     x = bx;
@@ -386,12 +407,13 @@ function addNormalized(as: number, ae: number, ah: number, al: number, bs: numbe
       exp -= s;
     }
   }
-  roundPack(as, exp, hi, lo, x, pc, rc, EMAX80);
+  roundPack(as, exp, hi | 0, lo | 0, x | 0, pc, rc, EMAX80);
 }
 
 // ------------------------------------------------------------------ multiply
 
 export function mul(ase: number, ahi: number, alo: number, bse: number, bhi: number, blo: number, pc: number, rc: number): void {
+  ahi >>>= 0; alo >>>= 0; bhi >>>= 0; blo >>>= 0;
   fx.up = 0;
   const ca = classify(ase, ahi, alo), cb = classify(bse, bhi, blo);
   if (ca >= QNAN || cb >= QNAN) return propagateNaN(ase, ahi, alo, bse, bhi, blo);
@@ -401,42 +423,46 @@ export function mul(ase: number, ahi: number, alo: number, bse: number, bhi: num
   if (ca === INF || cb === INF) return setResult((sign << 15) | 0x7fff, 0x80000000, 0);
   if (ca === ZERO || cb === ZERO) return setResult(sign << 15, 0, 0);
   norm(ase, ahi, alo);
-  const ae = nE, ah = nHi, al = nLo;
+  const ae = N.e, ah = N.hi, al = N.lo;
   norm(bse, bhi, blo);
-  mulNormalized(sign, ae + nE - 16383, ah, al, nHi, nLo, pc, rc);
+  mulNormalized(sign, ae + N.e - 16383, ah | 0, al | 0, N.hi | 0, N.lo | 0, pc, rc);
 }
 
-let pHi = 0, pLo = 0, pX = 0, pY = 0;
+const PR = { hi: 0, lo: 0, x: 0, y: 0 };
 
-/** 64x64 → 128-bit product of a and b in 16-bit limbs: pHi:pLo:pX:pY (most significant first). */
+/** 64x64 → 128-bit product of a and b in 16-bit limbs: PR.hi:PR.lo:PR.x:PR.y (most significant first). */
 function mul64(ah: number, al: number, bh: number, bl: number): void {
+  ah >>>= 0; al >>>= 0; bh >>>= 0; bl >>>= 0;
   const a0 = al & 0xffff, a1 = al >>> 16, a2 = ah & 0xffff, a3 = ah >>> 16;
   const b0 = bl & 0xffff, b1 = bl >>> 16, b2 = bh & 0xffff, b3 = bh >>> 16;
+  // Column sums stay below 2^53; `& 0xffff` takes the low 16 bits of any such
+  // integer (ToInt32 is exact modulo 2^32) and avoids the slow double `%`.
   let t = a0 * b0;
-  const r0 = t % 65536;
+  const r0 = t & 0xffff;
   t = (t - r0) / 65536 + a1 * b0 + a0 * b1;
-  const r1 = t % 65536;
+  const r1 = t & 0xffff;
   t = (t - r1) / 65536 + a2 * b0 + a1 * b1 + a0 * b2;
-  const r2 = t % 65536;
+  const r2 = t & 0xffff;
   t = (t - r2) / 65536 + a3 * b0 + a2 * b1 + a1 * b2 + a0 * b3;
-  const r3 = t % 65536;
+  const r3 = t & 0xffff;
   t = (t - r3) / 65536 + a3 * b1 + a2 * b2 + a1 * b3;
-  const r4 = t % 65536;
+  const r4 = t & 0xffff;
   t = (t - r4) / 65536 + a3 * b2 + a2 * b3;
-  const r5 = t % 65536;
+  const r5 = t & 0xffff;
   t = (t - r5) / 65536 + a3 * b3;
-  const r6 = t % 65536;
+  const r6 = t & 0xffff;
   const r7 = (t - r6) / 65536;
-  pHi = r7 * 65536 + r6;
-  pLo = r5 * 65536 + r4;
-  pX = r3 * 65536 + r2;
-  pY = r1 * 65536 + r0;
+  PR.hi = r7 * 65536 + r6;
+  PR.lo = r5 * 65536 + r4;
+  PR.x = r3 * 65536 + r2;
+  PR.y = r1 * 65536 + r0;
 }
 
 /** Product of normalized significands; exp is ea + eb - bias. */
 function mulNormalized(sign: number, exp: number, ah: number, al: number, bh: number, bl: number, pc: number, rc: number): void {
-  mul64(ah, al, bh, bl);
-  let hi = pHi, lo = pLo, x = (pX | (pY !== 0 ? 1 : 0)) >>> 0;
+  ah >>>= 0; al >>>= 0; bh >>>= 0; bl >>>= 0;
+  mul64(ah | 0, al | 0, bh | 0, bl | 0);
+  let hi = PR.hi, lo = PR.lo, x = (PR.x | (PR.y !== 0 ? 1 : 0)) >>> 0;
   exp++;
   if (hi < 0x80000000) {
     hi = ((hi << 1) | (lo >>> 31)) >>> 0;
@@ -444,12 +470,13 @@ function mulNormalized(sign: number, exp: number, ah: number, al: number, bh: nu
     x = ((x << 1) | (x & 1)) >>> 0;
     exp--;
   }
-  roundPack(sign, exp, hi, lo, x, pc, rc, EMAX80);
+  roundPack(sign, exp, hi | 0, lo | 0, x | 0, pc, rc, EMAX80);
 }
 
 // ------------------------------------------------------------------ divide
 
 export function div(ase: number, ahi: number, alo: number, bse: number, bhi: number, blo: number, pc: number, rc: number): void {
+  ahi >>>= 0; alo >>>= 0; bhi >>>= 0; blo >>>= 0;
   fx.up = 0;
   const ca = classify(ase, ahi, alo), cb = classify(bse, bhi, blo);
   if (ca >= QNAN || cb >= QNAN) return propagateNaN(ase, ahi, alo, bse, bhi, blo);
@@ -464,13 +491,14 @@ export function div(ase: number, ahi: number, alo: number, bse: number, bhi: num
   if (ca === INF) return setResult((sign << 15) | 0x7fff, 0x80000000, 0);
   if (cb === INF || ca === ZERO) return setResult(sign << 15, 0, 0);
   norm(ase, ahi, alo);
-  const ae = nE, ah = nHi, al = nLo;
+  const ae = N.e, ah = N.hi, al = N.lo;
   norm(bse, bhi, blo);
-  divNormalized(sign, ae - nE + 16383, ah, al, nHi, nLo, pc, rc);
+  divNormalized(sign, ae - N.e + 16383, ah | 0, al | 0, N.hi | 0, N.lo | 0, pc, rc);
 }
 
 /** Quotient of normalized significands by restoring division: 66 quotient bits + sticky. */
 function divNormalized(sign: number, exp: number, ah: number, al: number, bh: number, bl: number, pc: number, rc: number): void {
+  ah >>>= 0; al >>>= 0; bh >>>= 0; bl >>>= 0;
   let top = 0, rh = ah, rl = al;
   if (ah < bh || (ah === bh && al < bl)) {
     top = rh >>> 31;
@@ -501,12 +529,13 @@ function divNormalized(sign: number, exp: number, ah: number, al: number, bh: nu
     rl = (rl << 1) >>> 0;
   }
   qx = qx * 0x40000000 + (top !== 0 || rh !== 0 || rl !== 0 ? 1 : 0);
-  roundPack(sign, exp, qh, ql, qx, pc, rc, EMAX80);
+  roundPack(sign, exp, qh | 0, ql | 0, qx | 0, pc, rc, EMAX80);
 }
 
 // ------------------------------------------------------------------ square root
 
 export function sqrt(se: number, hi: number, lo: number, pc: number, rc: number): void {
+  hi >>>= 0; lo >>>= 0;
   fx.up = 0;
   const c = classify(se, hi, lo);
   if (c >= QNAN) return propagateNaN1(se, hi, lo);
@@ -515,13 +544,13 @@ export function sqrt(se: number, hi: number, lo: number, pc: number, rc: number)
   if (c === DENORMAL) fx.exc |= DE;
   if (c === INF) return setResult(se, hi, lo);
   norm(se, hi, lo);
-  const e = nE - 16383;
+  const e = N.e - 16383;
   // Radicand M << k (132 bits) so that the root has 66 bits; k makes the exponent even.
   const k = 67 + (e & 1);
   // Digit-by-digit square root; root and remainder as 3-word numbers (w2:w1:w0).
   let r2 = 0, r1 = 0, r0 = 0; // root
   let m2 = 0, m1 = 0, m0 = 0; // remainder
-  const mh = nHi, ml = nLo;
+  const mh = N.hi, ml = N.lo;
   for (let j = 0; j < 66; j++) {
     const p = 131 - 2 * j; // bit positions p, p-1 of the radicand
     const b1 = bitOfShifted(mh, ml, p - k), b0 = bitOfShifted(mh, ml, p - 1 - k);
@@ -558,11 +587,12 @@ export function sqrt(se: number, hi: number, lo: number, pc: number, rc: number)
   const qh = ((r2 << 30) | (r1 >>> 2)) >>> 0;
   const ql = ((r1 << 30) | (r0 >>> 2)) >>> 0;
   const qx = (((r0 & 3) << 30) | (m2 !== 0 || m1 !== 0 || m0 !== 0 ? 1 : 0)) >>> 0;
-  roundPack(0, (e - 63 - k) / 2 + 65 + 16383, qh, ql, qx, pc, rc, EMAX80);
+  roundPack(0, (e - 63 - k) / 2 + 65 + 16383, qh | 0, ql | 0, qx | 0, pc, rc, EMAX80);
 }
 
 /** Bit n (0..63) of hi:lo, 0 outside that range. */
 function bitOfShifted(hi: number, lo: number, n: number): number {
+  hi >>>= 0; lo >>>= 0;
   if (n < 0 || n > 63) return 0;
   return n >= 32 ? (hi >>> (n - 32)) & 1 : (lo >>> n) & 1;
 }
@@ -574,6 +604,7 @@ export const CMP_GT = 0, CMP_LT = 1, CMP_EQ = 2, CMP_UN = 3;
 
 /** Compares a with b; signaling compares raise IE for any NaN, quiet ones only for SNaN. */
 export function compare(ase: number, ahi: number, alo: number, bse: number, bhi: number, blo: number, signaling: boolean): number {
+  ahi >>>= 0; alo >>>= 0; bhi >>>= 0; blo >>>= 0;
   const ca = classify(ase, ahi, alo), cb = classify(bse, bhi, blo);
   if (ca >= QNAN || cb >= QNAN) {
     if (signaling || ca === SNAN || cb === SNAN || ca === UNSUPPORTED || cb === UNSUPPORTED) fx.exc |= IE;
@@ -589,13 +620,13 @@ export function compare(ase: number, ahi: number, alo: number, bse: number, bhi:
   if (ca === INF) {
     ae = 0x7fff; ah = 0x80000000; al = 0;
   } else {
-    norm(ase, ahi, alo); ae = nE; ah = nHi; al = nLo;
+    norm(ase, ahi, alo); ae = N.e; ah = N.hi; al = N.lo;
   }
   let be: number, bh: number, bl: number;
   if (cb === INF) {
     be = 0x7fff; bh = 0x80000000; bl = 0;
   } else {
-    norm(bse, bhi, blo); be = nE; bh = nHi; bl = nLo;
+    norm(bse, bhi, blo); be = N.e; bh = N.hi; bl = N.lo;
   }
   if (ae === be && ah === bh && al === bl) return CMP_EQ;
   const aBigger = ae > be || (ae === be && (ah > bh || (ah === bh && al > bl)));
@@ -613,8 +644,9 @@ export const I = { hi: 0, lo: 0 };
  * I.hi = -1 (too large for any integer format). Sets PE / fx.up.
  */
 export function roundToInt(se: number, hi: number, lo: number, rc: number): void {
+  hi >>>= 0; lo >>>= 0;
   norm(se, hi, lo);
-  const e = nE - 16383;
+  const e = N.e - 16383;
   if (e >= 64) {
     I.hi = -1;
     I.lo = 0;
@@ -622,21 +654,22 @@ export function roundToInt(se: number, hi: number, lo: number, rc: number): void
     return;
   }
   if (e >= 63) {
-    I.hi = nHi;
-    I.lo = nLo;
+    I.hi = N.hi;
+    I.lo = N.lo;
     fx.up = 0;
     return;
   }
-  shiftRightJam(nHi, nLo, 0, 63 - e);
-  roundSig(se >>> 15, jHi, jLo, jX, PC64, rc);
-  if (rsInexact) fx.exc |= PE;
-  fx.up = rsInc ? 1 : 0;
-  I.hi = rsHi;
-  I.lo = rsLo;
+  shiftRightJam(N.hi | 0, N.lo | 0, 0, 63 - e);
+  roundSig(se >>> 15, J.hi | 0, J.lo | 0, J.x | 0, PC64, rc);
+  if (RS.inexact) fx.exc |= PE;
+  fx.up = RS.inc ? 1 : 0;
+  I.hi = RS.hi;
+  I.lo = RS.lo;
 }
 
 /** Converts a 64-bit magnitude with sign into an exact 80-bit value in R. */
 export function fromUint64(sign: number, hi: number, lo: number): void {
+  hi >>>= 0; lo >>>= 0;
   if (hi === 0 && lo === 0) return setResult(sign << 15, 0, 0);
   let e = 16383 + 63;
   if (hi === 0) {
@@ -680,6 +713,7 @@ export function fromInt32(v: number): void {
  * decides whether loading quiets them); denormals set fx.pendDE.
  */
 export function fromF32(bits: number): void {
+  bits >>>= 0;
   const sign = bits >>> 31, e = (bits >>> 23) & 0xff, f = bits & 0x7fffff;
   if (e === 0xff) return setResult((sign << 15) | 0x7fff, (0x80000000 | (f << 8)) >>> 0, 0);
   if (e === 0) {
@@ -707,44 +741,46 @@ export function fromF64(lo: number, hi: number): void {
 }
 
 /**
- * 80-bit value → IEEE single bits (returned) with rounding rc. Handles every
+ * 80-bit value → IEEE single bits (returned as int32) with rounding rc. Handles every
  * class: SNaN → IE and quieted, unsupported → IE and the indefinite,
  * overflow/underflow/precision flags.
  */
 export function toF32(se: number, hi: number, lo: number, rc: number): number {
+  hi >>>= 0; lo >>>= 0;
   fx.up = 0;
   const c = classify(se, hi, lo);
   const sign = se >>> 15;
   switch (c) {
-    case ZERO: return (sign << 31) >>> 0;
-    case INF: return ((sign << 31) | 0x7f800000) >>> 0;
-    case UNSUPPORTED: fx.exc |= IE; return 0xffc00000;
+    case ZERO: return sign << 31;
+    case INF: return (sign << 31) | 0x7f800000;
+    case UNSUPPORTED: fx.exc |= IE; return 0xffc00000 | 0;
     case SNAN: fx.exc |= IE; // fall through: quieted
-    case QNAN: return ((sign << 31) | 0x7fc00000 | ((hi >>> 8) & 0x3fffff)) >>> 0;
+    case QNAN: return (sign << 31) | 0x7fc00000 | ((hi >>> 8) & 0x3fffff);
   }
   // (An 80-bit denormal source raises no DE here: hardware only flags it for arithmetic.)
   norm(se, hi, lo);
-  roundPack(sign, nE - 16383 + 127, nHi, nLo, 0, PC24, rc, EMAX32);
-  return ((sign << 31) | ((R.se & 0x7fff) << 23) | ((R.hi >>> 8) & 0x7fffff)) >>> 0;
+  roundPack(sign, N.e - 16383 + 127, N.hi | 0, N.lo | 0, 0, PC24, rc, EMAX32);
+  return (sign << 31) | ((R.se & 0x7fff) << 23) | ((R.hi >>> 8) & 0x7fffff);
 }
 
-/** 80-bit value → IEEE double; low half returned, high half in R.hi. */
+/** 80-bit value → IEEE double; low half returned, high half in R.hi (both int32). */
 export function toF64(se: number, hi: number, lo: number, rc: number): number {
+  hi >>>= 0; lo >>>= 0;
   fx.up = 0;
   const c = classify(se, hi, lo);
   const sign = se >>> 15;
   switch (c) {
-    case ZERO: R.hi = (sign << 31) >>> 0; return 0;
-    case INF: R.hi = ((sign << 31) | 0x7ff00000) >>> 0; return 0;
-    case UNSUPPORTED: fx.exc |= IE; R.hi = 0xfff80000; return 0;
+    case ZERO: R.hi = sign << 31; return 0;
+    case INF: R.hi = (sign << 31) | 0x7ff00000; return 0;
+    case UNSUPPORTED: fx.exc |= IE; R.hi = 0xfff80000 | 0; return 0;
     case SNAN: fx.exc |= IE; // fall through: quieted
     case QNAN:
-      R.hi = ((sign << 31) | 0x7ff80000 | ((hi >>> 11) & 0x7ffff)) >>> 0;
-      return ((hi << 21) | (lo >>> 11)) >>> 0;
+      R.hi = (sign << 31) | 0x7ff80000 | ((hi >>> 11) & 0x7ffff);
+      return (hi << 21) | (lo >>> 11);
   }
   norm(se, hi, lo);
-  roundPack(sign, nE - 16383 + 1023, nHi, nLo, 0, PC53, rc, EMAX64);
+  roundPack(sign, N.e - 16383 + 1023, N.hi | 0, N.lo | 0, 0, PC53, rc, EMAX64);
   const rhi = R.hi, rlo = R.lo;
-  R.hi = ((sign << 31) | ((R.se & 0x7fff) << 20) | ((rhi >>> 11) & 0xfffff)) >>> 0;
-  return ((rhi << 21) | (rlo >>> 11)) >>> 0;
+  R.hi = (sign << 31) | ((R.se & 0x7fff) << 20) | ((rhi >>> 11) & 0xfffff);
+  return (rhi << 21) | (rlo >>> 11);
 }

@@ -11,7 +11,7 @@
  */
 import type { Instr } from '../instr.js';
 import type { X87State } from '../x87-state.js';
-import { fx, IE, R, SF, tagOf } from './softfloat.js';
+import { fx, IE, R, SF, setIndefinite, tagOf } from './softfloat.js';
 
 export const C0 = 0x100, C1 = 0x200, C2 = 0x400, C3 = 0x4000, ES = 0x80, BUSY = 0x8000;
 export const CC_MASK = C0 | C1 | C2 | C3;
@@ -25,11 +25,12 @@ export function isEmpty(x: X87State, p: number): boolean {
 export function phys(x: X87State, i: number): number {
   return (x.top + i) & 7;
 }
+/** Significand halves as int32 (the softfloat convention: see R in softfloat.ts). */
 export function regLo(x: X87State, p: number): number {
-  return x.regsView.getUint32(p * 10, true);
+  return x.regsView.getInt32(p * 10, true);
 }
 export function regHi(x: X87State, p: number): number {
-  return x.regsView.getUint32(p * 10 + 4, true);
+  return x.regsView.getInt32(p * 10 + 4, true);
 }
 export function regSe(x: X87State, p: number): number {
   return x.regsView.getUint16(p * 10 + 8, true);
@@ -38,8 +39,8 @@ export function regSe(x: X87State, p: number): number {
 /** Writes a physical register and its tag. */
 export function writeReg(x: X87State, p: number, se: number, hi: number, lo: number): void {
   const v = x.regsView, o = p * 10;
-  v.setUint32(o, lo, true);
-  v.setUint32(o + 4, hi, true);
+  v.setInt32(o, lo, true);
+  v.setInt32(o + 4, hi, true);
   v.setUint16(o + 8, se, true);
   x.ftw = (x.ftw & ~(3 << (2 * p))) | (tagOf(se, hi, lo) << (2 * p));
 }
@@ -57,9 +58,7 @@ export function pop(x: X87State): void {
 export function underflow(): void {
   fx.exc |= IE | SF;
   fx.up = 0;
-  R.se = 0xffff;
-  R.hi = 0xc0000000;
-  R.lo = 0;
+  setIndefinite();
 }
 
 /** Stack overflow (pushing onto a full register): IE + SF, C1 = 1. */
@@ -88,11 +87,7 @@ export function pushR(x: X87State): boolean {
   const p = (x.top - 1) & 7;
   if (!isEmpty(x, p)) {
     overflow();
-    if (x.fcw & IE) {
-      R.se = 0xffff;
-      R.hi = 0xc0000000;
-      R.lo = 0;
-    }
+    if (x.fcw & IE) setIndefinite();
   }
   if ((fx.exc & ~x.fcw & PRE_EXC) !== 0) return false;
   x.top = p;

@@ -82,7 +82,7 @@ function binaryPop(fn: (xse: number, xhi: number, xlo: number, yse: number, yhi:
     begin(x, i);
     const p0 = x.top, p1 = phys(x, 1);
     if (isEmpty(x, p0) || isEmpty(x, p1)) underflow();
-    else fn(regSe(x, p0), regHi(x, p0), regLo(x, p0), regSe(x, p1), regHi(x, p1), regLo(x, p1), rcOf(x));
+    else fn(regSe(x, p0), regHi(x, p0) >>> 0, regLo(x, p0) >>> 0, regSe(x, p1), regHi(x, p1) >>> 0, regLo(x, p1) >>> 0, rcOf(x));
     if (storeR(x, p1)) pop(x);
     commit(x);
   };

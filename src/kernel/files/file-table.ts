@@ -1,15 +1,16 @@
 import { EBADF, EMFILE } from '../errno.js';
 import type { FileDescription } from './description.js';
 import { hostStdio } from './stdio.js';
+import { hostRlimits } from '../syscalls/system-identity.js';
 
 interface Slot {
   desc: FileDescription;
   cloexec: boolean;
 }
 
-/** Default RLIMIT_NOFILE soft limit. */
-export const NOFILE_SOFT = 1024;
-export const NOFILE_HARD = 1048576;
+/** RLIMIT_NOFILE at start: the host's. */
+export const NOFILE_SOFT = hostRlimits()[7].cur;
+export const NOFILE_HARD = hostRlimits()[7].max;
 
 /**
  * A process's file descriptor table: fd → open file description plus the

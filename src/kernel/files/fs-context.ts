@@ -135,11 +135,8 @@ export class FsContext {
       const last = queue.length === 0;
       const parentNode = loc.nodes.length ? loc.nodes[loc.nodes.length - 1] : null;
       const synth = this.synthChild(t, loc, name);
-      if (parentNode && !synth) {
-        // Inside a synthetic directory nothing else exists.
-        if (last) return -ENOENT;
-        return -ENOENT;
-      }
+      // Inside a synthetic directory nothing else exists.
+      if (parentNode && !synth) return -ENOENT;
       let isLink: boolean;
       let isDir: boolean;
       let hostSt: fs.Stats | null = null;

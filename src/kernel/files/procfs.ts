@@ -1,6 +1,7 @@
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Task } from '../task.js';
-import { S_IFDIR, S_IFREG } from '../syscalls/abi.js';
+import { S_IFDIR } from '../syscalls/abi.js';
 import { UNAME, bootTimeSec, cpuCount, hostname } from '../syscalls/system-identity.js';
 import type { FileDescription } from './description.js';
 import { bytesFile, dirNode, linkNode, synthIno, textFile, type SynthNode } from './synth.js';
@@ -12,6 +13,15 @@ import { bytesFile, dirNode, linkNode, synthIno, textFile, type SynthNode } from
 export const cpuinfoFlags = {
   list: 'fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 syscall nx lm constant_tsc rep_good nopl pni cx16 lahf_lm',
 };
+
+/** A host /proc file that describes the machine rather than the process (the guest sees the same). */
+function hostText(path: string, fallback: string): string {
+  try {
+    return fs.readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
 
 function basename(p: string): string {
   const k = p.lastIndexOf('/');
@@ -32,7 +42,7 @@ function procStat(t: Task): string {
   const rss = Math.floor(t.mem.residentBytes / 4096);
   const fields = [
     p.pid, `(${comm(t)})`, 'R', p.ppid, p.pgid, p.sid, 0, -1, 4194304, 0, 0, 0, 0, 0, 0, 0, 0, 20, 0, 1, 0,
-    Math.floor(process.uptime() * 100), vsize, rss, '18446744073709551615', 0, 0, t.mem.brkStart ? 0 : 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0,
+    Math.floor(process.uptime() * 100), vsize, rss, '18446744073709551615', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0,
     0, 0, t.mem.brkStart, 0, 0, 0, 0, 0,
   ];
   return fields.join(' ') + '\n';
@@ -187,7 +197,7 @@ export function procRoot(t: Task): SynthNode {
     uptime: () => textFile('/proc/uptime', () => `${os.uptime().toFixed(2)} ${(os.uptime() * cpuCount()).toFixed(2)}\n`),
     loadavg: () => textFile('/proc/loadavg', () => '0.00 0.00 0.00 1/1 ' + pid + '\n'),
     version: () => textFile('/proc/version', () => `Linux version ${UNAME.release} (elfshim) ${UNAME.version}\n`),
-    filesystems: () => textFile('/proc/filesystems', () => 'nodev\tproc\nnodev\ttmpfs\n\text4\n'),
+    filesystems: () => textFile('/proc/filesystems', () => hostText('/proc/filesystems', 'nodev\tproc\nnodev\ttmpfs\n\text4\n')),
     mounts: () => linkNode('/proc/mounts', () => 'self/mounts'),
     sys: () => sys,
   });
@@ -201,4 +211,3 @@ export function procRoot(t: Task): SynthNode {
   return root;
 }
 
-export { S_IFREG as PROC_FILE_TYPE };

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import type { Task } from '../task.js';
 import { StructWriter } from '../args.js';
@@ -136,12 +137,35 @@ export function writeStat(t: Task, addr: number, s: StatInfo): void {
 export const STATX_SIZE = 256;
 export const STATX_BASIC_STATS = 0x7ff;
 export const STATX_BTIME = 0x800;
+export const STATX_MNT_ID = 0x1000;
 
-/** Writes struct statx to guest memory. */
-export function writeStatx(t: Task, addr: number, s: StatInfo): void {
-  const hasBtime = s.btimeSec !== 0 || s.btimeNsec !== 0;
+let mountIds: Map<number, number> | null = null;
+
+/** The host mount id of a device (from /proc/self/mountinfo), or 0 when unknown. */
+function mountIdOf(dev: number): number {
+  if (mountIds === null) {
+    mountIds = new Map();
+    try {
+      for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+        const [id, , majmin] = line.split(' ');
+        if (!majmin) continue;
+        const [maj, min] = majmin.split(':').map(Number);
+        const d = makedev(maj, min);
+        if (!mountIds.has(d)) mountIds.set(d, Number(id));
+      }
+    } catch {
+      // no mountinfo: no mount ids
+    }
+  }
+  return mountIds.get(dev) ?? 0;
+}
+
+/** Writes struct statx to guest memory; the birth time is reported when asked for and known (like ext4). */
+export function writeStatx(t: Task, addr: number, s: StatInfo, requested: number): void {
+  const btime = requested & STATX_BTIME && (s.btimeSec !== 0 || s.btimeNsec !== 0);
+  const mnt = mountIdOf(s.dev);
   new StructWriter(STATX_SIZE)
-    .u32(0, STATX_BASIC_STATS | (hasBtime ? STATX_BTIME : 0))
+    .u32(0, STATX_BASIC_STATS | (btime ? STATX_BTIME : 0) | (mnt ? STATX_MNT_ID : 0))
     .u32(4, s.blksize)
     .u64(8, 0) // stx_attributes
     .u32(16, s.nlink)
@@ -164,5 +188,6 @@ export function writeStatx(t: Task, addr: number, s: StatInfo): void {
     .u32(132, devMinor(s.rdev))
     .u32(136, devMajor(s.dev))
     .u32(140, devMinor(s.dev))
+    .u64(144, mnt)
     .writeTo(t, addr);
 }

@@ -37,7 +37,10 @@ function isTty(hostFd: number): boolean {
 /** Window size of the host terminal: columns/rows from Node's TTY streams. */
 export function hostWindowSize(): { rows: number; cols: number } {
   for (const s of [process.stdout, process.stderr]) {
-    if (s.isTTY && s.columns && s.rows) return { rows: s.rows, cols: s.columns };
+    if (s.isTTY) {
+      const [cols, rows] = (s as tty.WriteStream).getWindowSize();
+      return { rows, cols };
+    }
   }
   return { rows: 24, cols: 80 };
 }

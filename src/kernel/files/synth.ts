@@ -121,4 +121,3 @@ export function synthDirEntries(n: SynthNode, parentIno: number): DirEntry[] {
   return [{ name: '.', ino: n.ino, type: 4 }, { name: '..', ino: parentIno, type: 4 }, ...(n.list?.() ?? [])];
 }
 
-export type SynthTask = Task;

@@ -59,7 +59,7 @@ function sysNewfstatat(t: Task): number {
   return statPath(t, argI(t, 0), argU(t, 1), argI(t, 3), true, (s) => writeStat(t, argU(t, 2), s));
 }
 function sysStatx(t: Task): number {
-  return statPath(t, argI(t, 0), argU(t, 1), argI(t, 2), true, (s) => writeStatx(t, argU(t, 4), s));
+  return statPath(t, argI(t, 0), argU(t, 1), argI(t, 2), true, (s) => writeStatx(t, argU(t, 4), s, argUI(t, 3)));
 }
 
 // ------------------------------------------------------------------ access
@@ -495,7 +495,7 @@ export const fsMetaHandlers: Record<string, SyscallImpl> = {
   lstat: impl(sysLstat),
   fstat: impl(sysFstat),
   newfstatat: impl(sysNewfstatat),
-  statx: partial(sysStatx, 'mask ignored: always basic stats (+ btime)'),
+  statx: partial(sysStatx, 'always the basic stats (+ btime when asked); no mount id, no DIO alignment'),
   access: impl((t) => doAccess(t, AT_FDCWD, argU(t, 0), argI(t, 1), 0)),
   faccessat: impl((t) => doAccess(t, argI(t, 0), argU(t, 1), argI(t, 2), 0)),
   faccessat2: impl((t) => doAccess(t, argI(t, 0), argU(t, 1), argI(t, 2), argI(t, 3))),
@@ -561,4 +561,3 @@ export const fsMetaHandlers: Record<string, SyscallImpl> = {
   chroot: partial(() => -EPERM, 'refused like for an unprivileged user'),
 };
 
-export { S_IFREG };

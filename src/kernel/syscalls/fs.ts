@@ -2,7 +2,7 @@
 import type { Task } from '../task.js';
 import { Blocked, type SyscallImpl } from '../syscall-types.js';
 import { argI, argS, argU, argUI, readIovecs, readPath, type IoVec } from '../args.js';
-import { EBADF, EINVAL, EISDIR, EPIPE, ESPIPE } from '../errno.js';
+import { EBADF, EINVAL, EISDIR, EPIPE } from '../errno.js';
 import type { FileDescription } from '../files/description.js';
 import { MAX_RW_COUNT } from '../files/host-file.js';
 import { openResolved } from '../files/open.js';
@@ -351,9 +351,8 @@ function fdNoop(t: Task): number {
   return typeof d === 'number' ? d : 0;
 }
 
-/** Copies between descriptions through a guest-invisible bounce buffer in the task's stack-free scratch. */
+/** sendfile / copy_file_range: one chunk from src to dst (positions null = the descriptions' own). */
 function copyBetween(t: Task, src: FileDescription, dst: FileDescription, count: number, srcOff: number | null, dstOff: number | null): { n: number; read: number } | number | Blocked {
-  // Moves through host memory: read into a temporary guest-independent buffer via a tiny adapter.
   const chunk = Math.min(count, 1 << 20);
   const data = readDescription(t, src, chunk, srcOff);
   if (data instanceof Blocked || typeof data === 'number') return data;
@@ -365,8 +364,8 @@ function copyBetween(t: Task, src: FileDescription, dst: FileDescription, count:
 
 /**
  * Reads from a description into host memory. Descriptions move bytes to and
- * from guest memory, so this borrows a scratch mapping: it uses the guest's
- * own address space at a free range mapped only for the duration.
+ * from guest memory, so this borrows a scratch mapping in the guest's address
+ * space for the duration of the call (no guest code runs meanwhile).
  */
 function readDescription(t: Task, d: FileDescription, len: number, off: number | null): Uint8Array | number | Blocked {
   return withScratch(t, len, (addr) => {
@@ -456,10 +455,6 @@ function sysSync(): number {
   return 0;
 }
 
-function isSeekable(d: FileDescription): boolean {
-  return d.seek(0, 1) !== -ESPIPE;
-}
-
 export const fsHandlers: Record<string, SyscallImpl> = {
   read: impl(sysRead),
   write: impl(sysWrite),
@@ -499,4 +494,3 @@ export const fsHandlers: Record<string, SyscallImpl> = {
   copy_file_range: impl(sysCopyFileRange),
 };
 
-export { isSeekable };

@@ -3,10 +3,10 @@ import * as os from 'node:os';
 import type { Task, Process } from '../task.js';
 import type { SyscallImpl } from '../syscall-types.js';
 import { argI, argU, argUI, StructWriter, readStruct, viewU64 } from '../args.js';
-import { EAGAIN, EINVAL, EPERM, ESRCH } from '../errno.js';
-import { NOFILE_HARD, NOFILE_SOFT } from '../files/file-table.js';
+import { EINVAL, EPERM, ESRCH } from '../errno.js';
+import { NOFILE_HARD } from '../files/file-table.js';
 import { GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM } from './abi.js';
-import { UNAME, bootTimeSec, cpuCount, hostEgid, hostEuid, hostGid, hostGroups, hostname, hostUid } from './system-identity.js';
+import { UNAME, bootTimeSec, cpuCount, hostEgid, hostEuid, hostGid, hostGroups, hostname, hostRlimits, hostUid } from './system-identity.js';
 import { impl, partial } from './util.js';
 
 // ------------------------------------------------------------------ uname
@@ -88,7 +88,7 @@ function sysSetsid(t: Task): number {
 
 // ------------------------------------------------------------------ resource limits
 
-const INF = -1; // RLIM_INFINITY marker (all ones in both halves)
+const INF = Infinity; // RLIM_INFINITY (all ones on the wire)
 
 interface Rlimit {
   cur: number;
@@ -98,34 +98,12 @@ interface Rlimit {
 const RLIMIT_NOFILE = 7;
 const RLIMIT_NLIMITS = 16;
 
-function defaultRlimits(t: Task): Rlimit[] {
-  const l = (cur: number, max: number): Rlimit => ({ cur, max });
-  return [
-    l(INF, INF), // CPU
-    l(INF, INF), // FSIZE
-    l(INF, INF), // DATA
-    l(8 << 20, INF), // STACK
-    l(0, INF), // CORE
-    l(INF, INF), // RSS
-    l(t.kernel.options.maxTasks, t.kernel.options.maxTasks), // NPROC
-    l(NOFILE_SOFT, NOFILE_HARD), // NOFILE
-    l(8 << 20, 8 << 20), // MEMLOCK
-    l(INF, INF), // AS
-    l(INF, INF), // LOCKS
-    l(63704, 63704), // SIGPENDING
-    l(819200, 819200), // MSGQUEUE
-    l(0, 0), // NICE
-    l(0, 0), // RTPRIO
-    l(INF, INF), // RTTIME
-  ];
-}
-
 const rlimits = new WeakMap<Process, Rlimit[]>();
 
-function limitsOf(t: Task, p: Process): Rlimit[] {
+function limitsOf(p: Process): Rlimit[] {
   let l = rlimits.get(p);
   if (!l) {
-    l = defaultRlimits(t);
+    l = hostRlimits();
     l[RLIMIT_NOFILE].cur = p.files.limit;
     rlimits.set(p, l);
   }
@@ -163,19 +141,19 @@ function doPrlimit(t: Task, pid: number, resource: number, newAddr: number, oldA
   if (resource < 0 || resource >= RLIMIT_NLIMITS) return -EINVAL;
   const p = processOf(t, pid);
   if (!p) return -ESRCH;
-  const limits = limitsOf(t, p);
+  const limits = limitsOf(p);
   const cur = limits[resource];
   let next: Rlimit | null = null;
   if (newAddr) {
     next = readRlimit(t, newAddr);
     if (!le(next.cur, next.max)) return -EINVAL;
     if (!le(next.max, cur.max)) return -EPERM; // raising the hard limit needs privilege
-    if (resource === RLIMIT_NOFILE && (next.max === INF || next.max > NOFILE_HARD)) return -EPERM;
+    if (resource === RLIMIT_NOFILE && next.max > Math.max(NOFILE_HARD, 1048576)) return -EPERM;
   }
   if (oldAddr) writeRlimit(t, oldAddr, cur);
   if (next) {
     limits[resource] = next;
-    if (resource === RLIMIT_NOFILE) p.files.limit = next.cur === INF ? NOFILE_HARD : next.cur;
+    if (resource === RLIMIT_NOFILE) p.files.limit = Math.min(next.cur, 1 << 20);
   }
   return 0;
 }
@@ -396,4 +374,3 @@ export const infoHandlers: Record<string, SyscallImpl> = {
   syslog: partial(() => -EPERM, 'no kernel log'),
 };
 
-export { EAGAIN };

@@ -8,7 +8,7 @@ import { USER_END, type Vma } from '../../mem/address-space.js';
 import { PAGE_SIZE } from '../../mem/fault.js';
 import {
   MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE,
-  O_ACCMODE, O_RDONLY, O_RDWR, O_WRONLY, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE,
+  O_ACCMODE, O_RDWR, O_WRONLY, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE,
 } from './abi.js';
 import { fileOf, impl, partial } from './util.js';
 
@@ -58,7 +58,6 @@ function sysMmap(t: Task): number {
   const dev = typeof st === 'number' ? '00:00' : `${hex2(devMajor(st.dev))}:${hex2(devMinor(st.dev))}`;
   // Mapping /dev/zero is an anonymous mapping.
   const anonymous = data.length === 0 && d.path === '/dev/zero';
-  void O_RDONLY;
   return t.mem.mmap(addr, size, prot & PROT_MASK, {
     fixed,
     noReplace,
@@ -131,8 +130,6 @@ function sysMremap(t: Task): number {
 
 const MADV_DONTNEED = 4;
 const MADV_REMOVE = 9;
-const MADV_WIPEONFORK = 18;
-const MADV_KEEPONFORK = 19;
 
 function sysMadvise(t: Task): number {
   const addr = argU(t, 0);
@@ -148,8 +145,6 @@ function sysMadvise(t: Task): number {
       t.mem.mmap(v.start, v.end - v.start, v.prot, { fixed: true, name: v.name });
     }
   }
-  void MADV_WIPEONFORK;
-  void MADV_KEEPONFORK;
   return 0;
 }
 

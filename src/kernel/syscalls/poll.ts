@@ -7,7 +7,6 @@ import type { FileDescription, Readiness } from '../files/description.js';
 import { impl, partial } from './util.js';
 
 const POLLIN = 0x1;
-const POLLPRI = 0x2;
 const POLLOUT = 0x4;
 const POLLERR = 0x8;
 const POLLHUP = 0x10;
@@ -21,7 +20,6 @@ function revents(r: Readiness, events: number): number {
   if (r.writable) v |= events & (POLLOUT | POLLWRNORM);
   if (r.hangup) v |= POLLHUP;
   if (r.error) v |= POLLERR;
-  void POLLPRI;
   return v;
 }
 
@@ -147,7 +145,6 @@ function doSelect(t: Task, nfds: number, rAddr: number, wAddr: number, eAddr: nu
       wout[byte] |= bit;
       ready++;
     }
-    void eout;
   }
   if (ready === 0 && timeoutMs !== 0 && !expired(deadline)) return waitAny(descs, deadline);
   waits.delete(t);
@@ -186,4 +183,3 @@ export const pollHandlers: Record<string, SyscallImpl> = {
   pselect6: partial(sysPselect6, 'the signal mask argument is ignored; exceptfds never report'),
 };
 
-export { POLLERR, POLLHUP };

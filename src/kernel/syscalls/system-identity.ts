@@ -58,3 +58,49 @@ export function hostGroups(): number[] {
   }
   return groups;
 }
+
+/** A resource limit; Infinity is RLIM_INFINITY. */
+export interface HostRlimit {
+  cur: number;
+  max: number;
+}
+
+const RLIMIT_ROWS = [
+  'Max cpu time', 'Max file size', 'Max data size', 'Max stack size', 'Max core file size', 'Max resident set',
+  'Max processes', 'Max open files', 'Max locked memory', 'Max address space', 'Max file locks',
+  'Max pending signals', 'Max msgqueue size', 'Max nice priority', 'Max realtime priority', 'Max realtime timeout',
+];
+
+const FALLBACK_LIMITS: HostRlimit[] = [
+  [Infinity, Infinity], [Infinity, Infinity], [Infinity, Infinity], [8 << 20, Infinity], [0, Infinity], [Infinity, Infinity],
+  [63704, 63704], [1024, 1048576], [8 << 20, 8 << 20], [Infinity, Infinity], [Infinity, Infinity],
+  [63704, 63704], [819200, 819200], [0, 0], [0, 0], [Infinity, Infinity],
+].map(([cur, max]) => ({ cur, max }));
+
+let limits: HostRlimit[] | null = null;
+
+/**
+ * The limits a native process would start with: the host's (from
+ * /proc/self/limits). Node raises its own open-files soft limit to the hard
+ * limit at startup; when that looks like what happened (a large, equal pair)
+ * the usual 1024 soft limit is reported instead.
+ */
+export function hostRlimits(): HostRlimit[] {
+  if (limits) return limits.map((l) => ({ ...l }));
+  limits = FALLBACK_LIMITS.map((l) => ({ ...l }));
+  try {
+    const text = fs.readFileSync('/proc/self/limits', 'utf8');
+    for (const line of text.split('\n')) {
+      const k = RLIMIT_ROWS.findIndex((r) => line.startsWith(r + ' '));
+      if (k < 0) continue;
+      const [soft, hard] = line.slice(26).trim().split(/\s+/);
+      const val = (s: string) => (s === 'unlimited' ? Infinity : Number(s));
+      if (Number.isFinite(val(soft)) || soft === 'unlimited') limits[k] = { cur: val(soft), max: val(hard) };
+    }
+  } catch {
+    // not Linux: keep the fallback
+  }
+  const nofile = limits[7];
+  if (nofile.cur === nofile.max && nofile.cur > 65536) nofile.cur = 1024;
+  return limits.map((l) => ({ ...l }));
+}

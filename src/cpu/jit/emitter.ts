@@ -1,0 +1,331 @@
+/**
+ * The state of translating one block: JavaScript source being written, which
+ * guest registers live in locals, where the arithmetic flags are, and the
+ * helpers every instruction translation uses (registers at a size, effective
+ * addresses, memory accesses with the inlined TLB probe, fallbacks).
+ *
+ * Conventions of the generated code (see compile.ts for the frame):
+ * - Guest register n lives in the int32 locals NAME (low half) and NAMEh
+ *   (high half), loaded at entry and written back at every exit, before
+ *   every fallback call and in the exception handler.
+ * - An instruction performs all its memory reads and writes (which may throw
+ *   a GuestFault) before it assigns any local, so when one throws the locals
+ *   still hold the state before that instruction: faults are precise.
+ * - Values follow the interpreter: 8/16-bit values are zero-extended, 32-bit
+ *   values int32, 64-bit values two int32 halves.
+ */
+import { SEG_FS, SEG_NONE, type Instr } from '../instr.js';
+import { TLB_INDEX_MASK } from '../../mem/address-space.js';
+import { type Producer, Res, ARITH_FLAGS, cfInt, cond as condOf, materialize } from './flag-exprs.js';
+
+export const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+
+export const MASK = [0, 0xff, 0xffff, 0, -1, 0, 0, 0, -1];
+
+/** Where the arithmetic flags are at a point of the generated code. */
+export type FlagState =
+  /** In the Cpu's lazy-flag fields (block entry, after fallbacks). */
+  | { kind: 'cpu' }
+  /** In the locals, produced by an operation known at translation time. */
+  | { kind: 'pending'; p: Producer }
+  /** Loop head: in the Cpu on the first iteration, in the locals (last producer of the body) on later ones. */
+  | { kind: 'carried' };
+
+/** Thrown when the block must be translated again with different assumptions. */
+export class Retry {
+  constructor(readonly reason: string) {}
+}
+
+/** How a block's last instruction leaves it. */
+export type Terminator =
+  | { kind: 'jump'; target: number }
+  | { kind: 'cond'; cond: string; target: number; next: number }
+  /** rip computed at run time: a statement list has assigned the double `expr`. */
+  | { kind: 'indirect'; expr: string }
+  /** A fallback (interpreter exec) already set c.rip. */
+  | { kind: 'fallback' };
+
+/** Marks in the body replaced once the whole block is known. */
+export const SYNC_OUT = '/*@SYNC_OUT@*/';
+export const RELOAD = '/*@RELOAD@*/';
+
+export class Emitter {
+  readonly out: string[] = [];
+  private tmp = 0;
+  /** Guest registers (0..15) referenced: loaded at entry. */
+  readonly cached = new Set<number>();
+  /** Guest registers assigned somewhere: written back at exits. */
+  readonly written = new Set<number>();
+  flags: FlagState;
+  /** Index of the instruction being translated. */
+  index = 0;
+  /** Flags live after the current instruction (a mask of EFLAGS bits). */
+  liveAfter = ARITH_FLAGS;
+  /** Flag state at each potentially throwing instruction index (for the exception handler). */
+  readonly throwFlags = new Map<number, FlagState>();
+  /** Instruction indices whose throw happens inside a fallback (registers and flags already in the Cpu). */
+  readonly fallbackPoints = new Set<number>();
+  /** Set when the flags were needed in the 'carried' state: translate again with the flags stored at the loop's back edge. */
+  carriedUsed = false;
+  /** The block writes memory (self-modifying code must be noticed at a loop's back edge). */
+  hasStores = false;
+  /** Fallback functions and their Instr, by index: bound as constants in the generated factory. */
+  readonly fallbacks: number[] = [];
+  /** Fallback calls not at the end of the block: the prologue sets c.rip like the interpreter's loop does. */
+  midFallback = false;
+  usesFs = false;
+  usesGs = false;
+
+  constructor(readonly instrs: Instr[], headFlags: FlagState) {
+    this.flags = headFlags;
+  }
+
+  emit(s: string): void {
+    this.out.push(s);
+  }
+  t(): string {
+    return `t${this.tmp++}`;
+  }
+
+  // ------------------------------------------------------------------ registers
+
+  lo(n: number): string {
+    this.cached.add(n);
+    return REG_NAMES[n];
+  }
+  hi(n: number): string {
+    this.cached.add(n);
+    return REG_NAMES[n] + 'h';
+  }
+  /** Register n read at size (1, 2, 4: one expression; 8: the low half, see hi()). 8-bit encodings 16..19 are ah..bh. */
+  get(n: number, size: number): string {
+    switch (size) {
+      case 1: return n < 16 ? `(${this.lo(n)} & 255)` : `((${this.lo(n - 16)} >> 8) & 255)`;
+      case 2: return `(${this.lo(n)} & 65535)`;
+      default: return this.lo(n);
+    }
+  }
+  /** Writes register n at size with x86 merge / zero-extension rules. */
+  set(n: number, size: number, lo: string, hi = '0'): void {
+    switch (size) {
+      case 1:
+        if (n < 16) {
+          const r = this.lo(n);
+          this.written.add(n);
+          this.emit(`${r} = (${r} & -256) | (${lo} & 255);`);
+        } else {
+          const r = this.lo(n - 16);
+          this.written.add(n - 16);
+          this.emit(`${r} = (${r} & -65281) | ((${lo} & 255) << 8);`);
+        }
+        return;
+      case 2: {
+        const r = this.lo(n);
+        this.written.add(n);
+        this.emit(`${r} = (${r} & -65536) | (${lo} & 65535);`);
+        return;
+      }
+      case 4:
+        this.written.add(n);
+        this.emit(`${this.lo(n)} = ${lo}; ${this.hi(n)} = 0;`);
+        return;
+      default:
+        this.written.add(n);
+        this.emit(`${this.lo(n)} = ${lo}; ${this.hi(n)} = ${hi};`);
+    }
+  }
+  /** Copies an expression into a fresh const (so later register writes cannot change it). */
+  val(e: string): string {
+    if (/^(t\d+|-?\d+)$/.test(e)) return e;
+    const t = this.t();
+    this.emit(`const ${t} = ${e};`);
+    return t;
+  }
+
+  // ------------------------------------------------------------------ 64-bit arithmetic on halves
+
+  /** (al, ah) + (bl, bh) as two new consts. */
+  add64(al: string, ah: string, bl: string, bh: string): [string, string] {
+    const l = this.t(), h = this.t();
+    this.emit(`const ${l} = (${al} + ${bl}) | 0, ${h} = (${ah} + ${bh} + ((${l} >>> 0) < (${al} >>> 0) ? 1 : 0)) | 0;`);
+    return [l, h];
+  }
+  /** (al, ah) + a 64-bit constant given as a double (|v| < 2^63). */
+  addConst64(al: string, ah: string, v: number): [string, string] {
+    if (v === 0) return [al, ah];
+    const cl = v | 0, ch = Math.floor(v / 4294967296) | 0;
+    return this.add64(al, ah, String(cl), String(ch));
+  }
+
+  // ------------------------------------------------------------------ effective addresses
+
+  /** The memory operand's address as [lo, hi] (names or literals). lea: no segment base. */
+  ea(i: Instr, lea = false): [string, string] {
+    const disp = i.disp;
+    let lo: string, hi: string;
+    if (i.base >= 0) {
+      lo = this.lo(i.base);
+      hi = this.hi(i.base);
+    } else {
+      lo = '0';
+      hi = '0';
+    }
+    if (i.index >= 0) {
+      const x = i.index, k = i.scale;
+      let xl = this.lo(x), xh = this.hi(x);
+      if (k) {
+        const sl = this.t(), sh = this.t();
+        this.emit(`const ${sh} = (${xh} << ${k}) | (${xl} >>> ${32 - k}), ${sl} = ${xl} << ${k};`);
+        xl = sl;
+        xh = sh;
+      }
+      if (i.base >= 0) [lo, hi] = this.add64(lo, hi, xl, xh);
+      else {
+        lo = xl;
+        hi = xh;
+      }
+    }
+    if (i.base < 0 && i.index < 0) {
+      lo = String(disp | 0);
+      hi = String(Math.floor(disp / 4294967296) | 0);
+    } else [lo, hi] = this.addConst64(lo, hi, disp);
+    if (i.adsize === 4) hi = '0';
+    if (!lea && i.seg !== SEG_NONE) {
+      const fs = i.seg === SEG_FS;
+      if (fs) this.usesFs = true;
+      else this.usesGs = true;
+      [lo, hi] = this.add64(lo, hi, fs ? 'fsl' : 'gsl', fs ? 'fsh' : 'gsh');
+    }
+    return [lo, hi];
+  }
+
+  // ------------------------------------------------------------------ memory
+
+  /** Records that the current instruction may throw with the flags in their current state. */
+  private throwPoint(): void {
+    this.throwFlags.set(this.index, this.flags);
+  }
+
+  /** Loads size bytes at (al, ah): returns [lo, hi] names (hi '0' below 8 bytes). */
+  load(size: number, al: string, ah: string): [string, string] {
+    this.throwPoint();
+    const v = this.t(), x = this.t();
+    const vh = size === 8 ? this.t() : '0';
+    const inPage = size > 1 ? ` && (${al} & 4095) <= ${4096 - size}` : '';
+    const probe = `TR[${x}] === ((${ah} << 10) | (${al} >>> 22)) && (${ah} >>> 15) === 0${inPage}`;
+    this.emit(`const ${x} = (${al} >>> 11) & ${TLB_INDEX_MASK}; let ${v}${size === 8 ? `, ${vh}` : ''};`);
+    const o = `TR[${x} + 1] + (${al} & 4095)`;
+    switch (size) {
+      case 1: this.emit(`if (${probe}) ${v} = U8[${o}]; else ${v} = rd8(c, ${al}, ${ah});`); break;
+      case 2: this.emit(`if (${probe}) ${v} = DV.getUint16(${o}, true); else ${v} = rd16(c, ${al}, ${ah});`); break;
+      case 4: this.emit(`if (${probe}) ${v} = DV.getInt32(${o}, true); else ${v} = rd32(c, ${al}, ${ah});`); break;
+      default:
+        this.emit(`if (${probe}) { const o = ${o}; ${v} = DV.getInt32(o, true); ${vh} = DV.getInt32(o + 4, true); } else { ${v} = rd64(c, ${al}, ${ah}); ${vh} = M.hi; }`);
+    }
+    return [v, vh];
+  }
+
+  /** Stores size bytes of (lo, hi) at (al, ah). */
+  store(size: number, al: string, ah: string, lo: string, hi = '0'): void {
+    this.throwPoint();
+    this.hasStores = true;
+    const x = this.t();
+    const inPage = size > 1 ? ` && (${al} & 4095) <= ${4096 - size}` : '';
+    const probe = `TW[${x}] === ((${ah} << 10) | (${al} >>> 22)) && (${ah} >>> 15) === 0${inPage}`;
+    this.emit(`const ${x} = (${al} >>> 11) & ${TLB_INDEX_MASK};`);
+    const o = `TW[${x} + 1] + (${al} & 4095)`;
+    switch (size) {
+      case 1: this.emit(`if (${probe}) U8[${o}] = ${lo}; else wr8(c, ${al}, ${ah}, ${lo});`); break;
+      case 2: this.emit(`if (${probe}) DV.setUint16(${o}, ${lo}, true); else wr16(c, ${al}, ${ah}, ${lo});`); break;
+      case 4: this.emit(`if (${probe}) DV.setInt32(${o}, ${lo}, true); else wr32(c, ${al}, ${ah}, ${lo});`); break;
+      default:
+        this.emit(`if (${probe}) { const o = ${o}; DV.setInt32(o, ${lo}, true); DV.setInt32(o + 4, ${hi}, true); } else wr64(c, ${al}, ${ah}, ${lo}, ${hi});`);
+    }
+  }
+
+  /** Reads the r/m operand at size: [lo, hi] (hi '0' below 8 bytes). Register values are copied when asked (copy = true). */
+  readRM(i: Instr, size: number): [string, string] {
+    if (i.isMem) {
+      const [al, ah] = this.ea(i);
+      return this.load(size, al, ah);
+    }
+    return [this.get(i.rm, size), size === 8 ? this.hi(i.rm) : '0'];
+  }
+
+  // ------------------------------------------------------------------ flags
+
+  /** The flags are needed as values: fails over to a retranslation in the 'carried' state. */
+  private need(): Producer | null {
+    const f = this.flags;
+    if (f.kind === 'carried') {
+      this.carriedUsed = true;
+      throw new Retry('flags read at the loop head');
+    }
+    return f.kind === 'pending' ? f.p : null;
+  }
+  /** Boolean expression for condition code cc. */
+  cond(cc: number): string {
+    const p = this.need();
+    return p ? condOf(p, cc) : `c.cond(${cc})`;
+  }
+  /** CF as 0/1. */
+  cf(): string {
+    const p = this.need();
+    return p ? cfInt(p) : `c.getCF()`;
+  }
+  /** Stores pending flags into the Cpu (before code that reads them there). */
+  syncFlags(): void {
+    const p = this.need();
+    if (p) {
+      this.emit(materialize(p));
+      this.flags = { kind: 'cpu' };
+    }
+  }
+  /** Whether any of the given flags is read (or observable at a fault or exit) after this instruction. */
+  live(mask: number): boolean {
+    return (this.liveAfter & mask) !== 0;
+  }
+  /**
+   * Records a flag-setting operation: assigns the operand locals (call after
+   * the instruction's last memory access). Only the locals the producer's
+   * formulas read are assigned.
+   */
+  produce(op: number, size: number, v: { a?: string; ah?: string; b?: string; bh?: string; r: string; rh?: string; cin?: string; cf?: string; of?: string }): void {
+    const s: string[] = [];
+    if (v.a !== undefined) s.push(`fa = ${v.a};`);
+    if (v.b !== undefined) s.push(`fb = ${v.b};`);
+    if (size === 8) {
+      if (v.ah !== undefined) s.push(`fah = ${v.ah};`);
+      if (v.bh !== undefined) s.push(`fbh = ${v.bh};`);
+    }
+    s.push(`fr = ${v.r};`);
+    if (size === 8) s.push(`frh = ${v.rh ?? '0'};`);
+    if (v.cin !== undefined) s.push(`fci = ${v.cin};`);
+    if (op === Res) s.push(`fcf = ${v.cf}; fof = ${v.of};`);
+    this.emit(s.join(' '));
+    this.flags = { kind: 'pending', p: { op, size } };
+  }
+
+  // ------------------------------------------------------------------ fallback
+
+  /**
+   * Runs instruction `index` through its interpreter exec function: registers
+   * and flags go to the Cpu first and come back after.
+   */
+  fallback(last: boolean): void {
+    const j = this.index;
+    this.syncFlags();
+    this.fallbacks.push(j);
+    this.fallbackPoints.add(j);
+    this.throwFlags.set(j, { kind: 'cpu' });
+    this.hasStores = true;
+    this.emit(SYNC_OUT);
+    this.emit(`f${j}(c, i${j});`);
+    if (!last) {
+      this.midFallback = true;
+      this.emit(`if (c.stop !== 0) return done + ${j + 1};`);
+      this.emit(RELOAD);
+    }
+    this.flags = { kind: 'cpu' };
+  }
+}

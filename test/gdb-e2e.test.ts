@@ -1,0 +1,103 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ROOT, haveGdb, haveGdbserver, normaliseGdb, runGdb, runGdbserver } from './helpers/gdb-run.js';
+
+const DEBUG_PIE = path.join(ROOT, 'test/fixtures/build/debug-glibc-pie/debug');
+const DEBUG_MUSL = path.join(ROOT, 'test/fixtures/build/debug-musl/debug');
+const skip = !haveGdb() ? 'gdb is not installed' : !fs.existsSync(DEBUG_PIE) ? 'fixtures not built (npm run fixtures)' : false;
+
+for (const [variant, program] of [['glibc static-pie', DEBUG_PIE], ['musl static', DEBUG_MUSL]] as const) {
+  test(`${variant}: stops before the first instruction, PIE relocated, startup walkable`, { skip }, async () => {
+    const r = await runGdb(program, ['3'], ['info registers rip', 'stepi 5', 'x/3i $pc', 'info auxv', 'kill']);
+    assert.match(r.gdb, /rip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <_start>/);
+    assert.match(r.gdb, /=> 0x[0-9a-f]+ <_start[_a-z]*(\+\d+)?>:/);
+    for (const key of ['AT_ENTRY', 'AT_PHDR', 'AT_RANDOM']) assert.match(r.gdb, new RegExp(key));
+  });
+
+  test(`${variant}: hbreak main, args, next/step/finish, locals`, { skip }, async () => {
+    const r = await runGdb(program, ['3'], ['hbreak main', 'continue', 'info args', 'p argv[1]', 'bt', 'next', 'next', 'next', 'break step_loop', 'continue', 'step', 'step', 'info locals', 'step', 'finish', 'kill']);
+    assert.match(r.gdb, /Breakpoint 1, main \(argc=2, argv=0x[0-9a-f]+\)/);
+    assert.match(r.gdb, /\$1 = 0x[0-9a-f]+ "3"/);
+    assert.match(r.gdb, /#0  main \(argc=2/);
+    assert.match(r.gdb, /^44\t/m); // next walks the source lines
+    assert.match(r.gdb, /Breakpoint 2, step_loop \(iterations=3\)/);
+    assert.match(r.gdb, /^i = 0\ntotal = 0$/m);
+    assert.match(r.gdb, /add_numbers \(a=0, b=0\) at .*debug\.c:16/);
+    assert.match(r.gdb, /Value returned is \$\d+ = 0/);
+  });
+}
+
+test('breakpoints: repeated hits, delete, disable, conditions', { skip }, async () => {
+  const r = await runGdb(DEBUG_PIE, ['4'], ['break add_numbers', 'continue', 'continue', 'p a', 'disable 1', 'break add_numbers if a == 3', 'continue', 'p b', 'delete', 'continue']);
+  assert.equal((r.gdb.match(/Breakpoint 1, add_numbers/g) ?? []).length, 2);
+  assert.match(r.gdb, /\$1 = 1/);
+  assert.match(r.gdb, /Breakpoint 2, add_numbers \(a=3, b=30\)/);
+  assert.match(r.gdb, /\$2 = 30/);
+  assert.match(r.gdb, /\[Inferior 1 \(process \d+\) exited normally\]/);
+  assert.match(r.guestOut, /total=66 global_counter=66/);
+});
+
+test('watch, rwatch and awatch report like hardware watchpoints', { skip }, async () => {
+  const r = await runGdb(DEBUG_PIE, ['3'], ['break step_loop', 'continue', 'watch global_counter', 'continue', 'continue', 'delete', 'rwatch global_counter', 'continue', 'delete', 'awatch global_counter', 'continue', 'kill']);
+  assert.match(r.gdb, /Hardware watchpoint 2: global_counter\s+Old value = 0\s+New value = 11/);
+  assert.match(r.gdb, /Old value = 11\s+New value = 33/);
+  assert.match(r.gdb, /Hardware read watchpoint 3: global_counter\s+Value = 33/);
+  assert.match(r.gdb, /Hardware access \(read\/write\) watchpoint 4: global_counter/);
+});
+
+test('set var and register writes change what the guest does', { skip }, async () => {
+  const r = await runGdb(DEBUG_PIE, ['2'], ['break add_numbers', 'continue', 'set var a = 100', 'finish', 'set $rax = 7', 'delete', 'continue']);
+  assert.match(r.gdb, /Value returned is \$1 = 100/);
+  // step_loop's first add_numbers result was replaced by 7 after finish.
+  assert.match(r.guestOut, /iteration 0 total 7/);
+});
+
+test('registers: general, segment, fs_base, SSE and x87 print like native', { skip }, async () => {
+  const r = await runGdb(DEBUG_PIE, ['2'], ['hbreak step_loop', 'continue', 'info registers', 'info registers fs_base gs_base', 'p $xmm0', 'p $st0', 'p $mxcsr', 'p $fs_base != 0', 'kill']);
+  for (const reg of ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r15', 'rip', 'eflags', 'cs', 'ss', 'ds', 'fs_base', 'gs_base']) {
+    assert.match(r.gdb, new RegExp(`^${reg}\\s+0x`, 'm'), reg);
+  }
+  assert.match(r.gdb, /cs\s+0x33\s+51/);
+  assert.match(r.gdb, /v4_float = \{/);
+  assert.match(r.gdb, /\$\d+ = 0\n/); // st0 empty → 0
+  assert.match(r.gdb, /\[ IM DM ZM OM UM PM \]/);
+  assert.match(r.gdb, /\$\d+ = 1\n/);
+});
+
+test('a null-pointer write stops with SIGSEGV and $_siginfo has the address', { skip }, async () => {
+  const r = await runGdb(DEBUG_PIE, ['1', '--crash'], ['continue', 'bt 1', 'p $_siginfo.si_signo', 'p $_siginfo._sifields._sigfault.si_addr', 'kill']);
+  assert.match(r.gdb, /Program received signal SIGSEGV, Segmentation fault\./);
+  assert.match(r.gdb, /#0  0x[0-9a-f]+ in crash_here \(\) at .*debug\.c:\d+|#0  crash_here \(\) at .*debug\.c:\d+/);
+  assert.match(r.gdb, /\$1 = 11/);
+  assert.match(r.gdb, /\$2 = \(void \*\) 0x0/);
+});
+
+test('Ctrl-C stops a spinning guest with SIGINT and continue resumes it', { skip }, async () => {
+  const r = await runGdb(DEBUG_PIE, ['1', '--spin'], ['continue', 'p keep_spinning = 0', 'continue'], { interruptAfterMs: 4000 });
+  assert.match(r.gdb, /Program received signal SIGINT, Interrupt\./);
+  assert.match(r.gdb, /\[Inferior 1 \(process \d+\) exited normally\]/);
+  assert.match(r.guestOut, /stopped spinning after \d+ spins/);
+});
+
+test('exit codes reach gdb; kill and detach', { skip }, async () => {
+  const exitcode = path.join(ROOT, 'test/fixtures/build/glibc-pie/exitcode');
+  const r1 = await runGdb(exitcode, ['exit', '42'], ['continue']);
+  assert.match(r1.gdb, /\[Inferior 1 \(process \d+\) exited with code 052\]/);
+  assert.equal(r1.elfshimStatus, 42);
+  const r2 = await runGdb(DEBUG_PIE, ['2'], ['break add_numbers', 'continue', 'kill']);
+  assert.match(r2.gdb, /\[Inferior 1 \(process \d+\) killed\]/);
+  assert.notEqual(r2.elfshimStatus, 0);
+  const r3 = await runGdb(DEBUG_PIE, ['2'], ['break add_numbers', 'continue', 'detach']);
+  assert.match(r3.gdb, /\[Inferior 1 \(process \d+\) detached\]/);
+  assert.equal(r3.elfshimStatus, 0);
+  assert.match(r3.guestOut, /debug fixture: done/);
+});
+
+test('the same session against gdbserver prints the same', { skip: skip || (!haveGdbserver() && 'gdbserver is not installed') }, async () => {
+  const commands = ['break add_numbers', 'continue', 'bt', 'info args', 'finish', 'p global_counter', 'x/4xb &global_counter', 'info registers rip', 'stepi', 'info registers rip', 'delete', 'continue'];
+  const ours = normaliseGdb((await runGdb(DEBUG_PIE, ['2'], commands)).gdb);
+  const theirs = normaliseGdb(await runGdbserver(DEBUG_PIE, ['2'], commands));
+  assert.deepEqual(ours, theirs);
+});

@@ -1,0 +1,124 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** Project root (dist-test/test/helpers → three levels up). */
+export const ROOT = path.resolve(here, '../../..');
+export const CLI = process.env.ELFSHIM_CLI ?? path.join(ROOT, 'dist/cli.js');
+
+/** A small fixed environment, so that stack addresses agree between elfshim and native runs. */
+export const GUEST_ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C' };
+
+export function haveGdb(): boolean {
+  return spawnSync('gdb', ['--version']).status === 0;
+}
+
+export interface GdbRun {
+  /** What gdb printed (stdout and stderr interleaved as gdb wrote them). */
+  gdb: string;
+  /** The guest's stdout (through elfshim). */
+  guestOut: string;
+  /** elfshim's stderr. */
+  elfshimErr: string;
+  elfshimStatus: number | null;
+}
+
+/** Starts `elfshim --gdb 0 [extra] program args` and resolves with it and the port it listens on. */
+export async function startStub(program: string, args: string[], extra: string[] = []): Promise<{ child: ChildProcess; port: number; out: () => string; err: () => string }> {
+  const child = spawn(process.execPath, [CLI, '--gdb', '0', ...extra, program, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: GUEST_ENV });
+  let out = '', err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`elfshim did not start listening: ${err}`)), 15000);
+    child.stderr!.on('data', (d) => {
+      err += d;
+      const m = /127\.0\.0\.1:(\d+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.on('exit', () => reject(new Error(`elfshim exited early: ${err}`)));
+  });
+  return { child, port, out: () => out, err: () => err };
+}
+
+/**
+ * Runs gdb in batch mode against a fresh `elfshim --gdb` of program: connects,
+ * runs the commands, and returns what everyone printed. interruptAfterMs
+ * sends SIGINT to gdb (Ctrl-C) once, that long after start.
+ */
+export async function runGdb(program: string, args: string[], commands: string[], opts: { extra?: string[]; interruptAfterMs?: number; timeoutMs?: number } = {}): Promise<GdbRun> {
+  const stub = await startStub(program, args, opts.extra);
+  const gdbArgs = ['-batch', '-nx', '-ex', 'set pagination off', '-ex', 'set confirm off', '-ex', `target remote 127.0.0.1:${stub.port}`];
+  for (const c of commands) gdbArgs.push('-ex', c);
+  gdbArgs.push(program);
+  const gdb = spawn('gdb', gdbArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  gdb.stdout!.on('data', (d) => (text += d));
+  gdb.stderr!.on('data', (d) => (text += d));
+  if (opts.interruptAfterMs !== undefined) setTimeout(() => gdb.kill('SIGINT'), opts.interruptAfterMs);
+  const killer = setTimeout(() => {
+    gdb.kill('SIGKILL');
+    stub.child.kill('SIGKILL');
+  }, opts.timeoutMs ?? 60000);
+  await new Promise((r) => gdb.on('close', r));
+  const status = await new Promise<number | null>((resolve) => {
+    if (stub.child.exitCode !== null) return resolve(stub.child.exitCode);
+    const t = setTimeout(() => {
+      stub.child.kill('SIGKILL');
+    }, 10000);
+    stub.child.on('exit', (code) => {
+      clearTimeout(t);
+      resolve(code);
+    });
+  });
+  clearTimeout(killer);
+  return { gdb: text, guestOut: stub.out(), elfshimErr: stub.err(), elfshimStatus: status };
+}
+
+/** Runs the same gdb commands against the program under Debian's gdbserver (the reference behaviour). */
+export async function runGdbserver(program: string, args: string[], commands: string[]): Promise<string> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const server = spawn('gdbserver', ['--once', '--no-startup-with-shell', `127.0.0.1:${port}`, program, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: GUEST_ENV });
+  let serr = '';
+  server.stderr!.on('data', (d) => (serr += d));
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`gdbserver did not start: ${serr}`)), 10000);
+    server.stderr!.on('data', () => {
+      if (serr.includes('Listening on port')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
+  const gdbArgs = ['-batch', '-nx', '-ex', 'set pagination off', '-ex', 'set confirm off', '-ex', `target remote 127.0.0.1:${port}`];
+  for (const c of commands) gdbArgs.push('-ex', c);
+  gdbArgs.push(program);
+  const gdb = spawn('gdb', gdbArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  gdb.stdout!.on('data', (d) => (text += d));
+  gdb.stderr!.on('data', (d) => (text += d));
+  await new Promise((r) => gdb.on('close', r));
+  server.kill('SIGKILL');
+  return text;
+}
+
+export function haveGdbserver(): boolean {
+  return spawnSync('gdbserver', ['--version']).status === 0;
+}
+
+/**
+ * Lines that differ between any two runs (pids, connection banners) are
+ * normalised or dropped. Stack addresses are masked: Linux puts AT_SYSINFO_EHDR
+ * and the rseq auxv entries on the stack, elfshim has no vDSO and no rseq, so
+ * the initial stack sits 48 bytes higher.
+ */
+export function normaliseGdb(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((l) => !/^(Remote debugging using|Reading |warning: |Download failed|This GDB supports|Debuginfod|Process .* created|Listening on|Remote debugging from)/.test(l))
+    .map((l) => l.replace(/process \d+/g, 'process N').replace(/Thread \d+\.\d+/g, 'Thread N').replace(/0x7fffffff[0-9a-f]{4}\b/g, '0x7fffffffSTACK').replace(/\s+$/, ''))
+    .filter((l) => l !== '');
+}
