@@ -98,6 +98,6 @@ test('exit codes reach gdb; kill and detach', { skip }, async () => {
 test('the same session against gdbserver prints the same', { skip: skip || (!haveGdbserver() && 'gdbserver is not installed') }, async () => {
   const commands = ['break add_numbers', 'continue', 'bt', 'info args', 'finish', 'p global_counter', 'x/4xb &global_counter', 'info registers rip', 'stepi', 'info registers rip', 'delete', 'continue'];
   const ours = normaliseGdb((await runGdb(DEBUG_PIE, ['2'], commands)).gdb);
-  const theirs = normaliseGdb(await runGdbserver(DEBUG_PIE, ['2'], commands));
+  const theirs = normaliseGdb((await runGdbserver(DEBUG_PIE, ['2'], commands)).gdb);
   assert.deepEqual(ours, theirs);
 });

@@ -592,6 +592,11 @@ test('x87 fxch, fcmovcc, ffree, ffreep, fincstp, fdecstp, fnop, fnstsw, fnclex, 
     const cw = new Uint8Array(2);
     new DataView(cw.buffer).setUint16(0, (rnd() & 0xffff) | 0x3f, true);
     cases.push(mk('fldcw;fadd', [0xd9, M(5), 0xd8, 0xc1], regs, cw));
+    // Unmasking an exception that is already flagged makes it pending (ES, B). Nothing
+    // waits afterwards (the oracle's fnsave is a no-wait instruction), so no #MF.
+    const cw2 = new Uint8Array(2);
+    new DataView(cw2.buffer).setUint16(0, rnd() & 0xffff, true);
+    cases.push(mk('fdiv;fldcw unmask', [0xdc, 0xf9, 0xd9, M(5)], regs, cw2));
   }
   check(cases);
 });
@@ -629,6 +634,14 @@ test('x87 fnstenv/fldenv/fnsave/frstor (32- and 16-bit layouts)', { skip }, () =
     cases.push(mk('fnsave16', [0x66, 0xdd, M(6)], regs, undefined, 96, { ignoreMem: [[6, 14]] }));
     const env = envImage(false);
     cases.push(mk('fldenv', [0xd9, M(4)], regs, env, 28));
+    // An image with unmasked exceptions and arbitrary ES/B bits.
+    const env2 = envImage(false);
+    env2[0] = rnd() & 0x7f;
+    env2[2] = rnd() & 0xff;
+    env2[3] = rnd() & 0xff;
+    env2[4] |= rnd() & 0x80;
+    env2[5] |= rnd() & 0x80;
+    cases.push(mk('fldenv unmasked', [0xd9, M(4)], regs, env2, 28));
     const img = new Uint8Array(108);
     img.set(envImage(false));
     for (let j = 0; j < 8; j++) img.set(any80(), 28 + 10 * j);
@@ -704,30 +717,156 @@ test('x87 transcendentals (within 1 ulp of the host)', { skip }, () => {
 
 // ------------------------------------------------------------------ host-independent tests
 
-test('undefined x87 encodings decode to null', () => {
+test('exactly the undefined x87 encodings decode to null', () => {
+  const undefinedReg = (op: number, m: number): boolean => {
+    switch (op) {
+      case 0xd9: return (m >= 0xd1 && m <= 0xd7) || [0xe2, 0xe3, 0xe6, 0xe7, 0xef].includes(m);
+      case 0xda: return m >= 0xe0 && m !== 0xe9;
+      case 0xdb: return (m >= 0xe5 && m <= 0xe7) || m >= 0xf8;
+      case 0xdd: return m >= 0xf0;
+      case 0xde: return m >= 0xd8 && m <= 0xdf && m !== 0xd9;
+      case 0xdf: return (m >= 0xe1 && m <= 0xe7) || m >= 0xf8;
+      default: return false;
+    }
+  };
+  for (let op = 0xd8; op <= 0xdf; op++) {
+    for (let m = 0xc0; m <= 0xff; m++) {
+      const i = new Instr();
+      i.op = op;
+      i.mod = 3;
+      i.reg = (m >> 3) & 7;
+      i.rm = m & 7;
+      assert.equal(decodeX87(i) === null, undefinedReg(op, m), `${op.toString(16)} ${m.toString(16)}`);
+    }
+    for (let r = 0; r < 8; r++) {
+      const i = new Instr();
+      i.op = op;
+      i.mod = 0;
+      i.reg = r;
+      i.isMem = true;
+      i.rm = -1;
+      i.base = 7;
+      const undef = (op === 0xd9 && r === 1) || (op === 0xdb && (r === 4 || r === 6)) || (op === 0xdd && r === 5);
+      assert.equal(decodeX87(i) === null, undef, `${op.toString(16)} /${r}`);
+    }
+  }
+  const g = new Instr();
+  g.op = 0xae;
+  g.map = 0x0f;
+  g.mod = 0;
+  g.isMem = true;
+  for (const [r, ok] of [[0, true], [1, true], [2, false], [3, false], [4, true], [5, true], [6, true], [7, false]] as [number, boolean][]) {
+    g.reg = r;
+    assert.equal(decodeFxsaveGroup(g) !== null, ok, `0f ae /${r}`);
+  }
+  g.reg = 6;
+  g.p66 = true; // clwb
+  assert.equal(decodeFxsaveGroup(g), null);
+  g.mod = 3;
+  g.reg = 0;
+  assert.equal(decodeFxsaveGroup(g), null);
+});
+
+/** Decodes and runs one instruction on the shared test Cpu (memory operands: [disp] absolute). */
+function exec1(bytes: number[], disp = 0): void {
   const i = new Instr();
-  const undef: [number, number][] = [[0xd9, 0xd1], [0xd9, 0xe2], [0xd9, 0xe3], [0xd9, 0xe6], [0xd9, 0xe7], [0xd9, 0xef], [0xda, 0xc0 + 0x28], [0xda, 0xe8], [0xdb, 0xe5], [0xdb, 0xf8], [0xdd, 0xf0], [0xde, 0xd8], [0xdf, 0xe1], [0xdf, 0xf8]];
-  for (const [op, m] of undef) {
-    i.op = op;
-    i.mod = 3;
-    i.reg = (m >> 3) & 7;
-    i.rm = m & 7;
-    assert.equal(decodeX87(i), null, `${op.toString(16)} ${m.toString(16)}`);
-  }
-  i.mod = 0;
-  i.rm = -1;
-  i.isMem = true;
-  for (const [op, r] of [[0xd9, 1], [0xdb, 4], [0xdb, 6], [0xdd, 5]]) {
-    i.op = op;
-    i.reg = r;
-    assert.equal(decodeX87(i), null, `${op.toString(16)} /${r}`);
-  }
-  i.op = 0xae;
-  i.reg = 7;
-  assert.equal(decodeFxsaveGroup(i), null);
-  i.mod = 3;
-  i.reg = 0;
-  assert.equal(decodeFxsaveGroup(i), null);
+  i.addr = 0x401000;
+  let k = 0;
+  if (bytes[k] === 0x66) { i.p66 = true; k++; }
+  if ((bytes[k] & 0xf0) === 0x40) { i.rexW = (bytes[k] & 8) !== 0; i.rex = true; k++; }
+  if (bytes[k] === 0x0f) { i.map = 0x0f; k++; }
+  i.op = bytes[k++];
+  const m = bytes[k];
+  i.mod = m >> 6;
+  i.reg = (m >> 3) & 7;
+  if (i.mod === 3) i.rm = m & 7;
+  else { i.isMem = true; i.rm = -1; i.base = -1; i.disp = disp; }
+  const fn = i.map === 0x0f ? decodeFxsaveGroup(i) : decodeX87(i);
+  assert.ok(fn, hex(bytes));
+  fn(cpu, i);
+}
+
+function resetX87(): void {
+  exec1([0xdb, 0xe3]); // fninit
+  cpu.x87.regs.fill(0);
+}
+
+test('unmasked invalid operation leaves the destination unchanged and sets ES/B', () => {
+  resetX87();
+  const cw = new Uint8Array([0x7e, 0x03]); // IM clear
+  mem.writeBytes(MEM, cw);
+  exec1([0xd9, 0x2d], MEM); // fldcw
+  exec1([0xd9, 0xe8]); // fld1
+  exec1([0xd9, 0xe0]); // fchs → -1
+  exec1([0xd9, 0xfa]); // fsqrt(-1): invalid
+  const x = cpu.x87;
+  assert.equal(x.statusWord & 0x80ff, 0x8081); // B, ES, IE
+  assert.equal(st80ToNumber(x.regs, x.top * 10), -1);
+  // Masked, the same operation produces the indefinite.
+  resetX87();
+  exec1([0xd9, 0xe8]);
+  exec1([0xd9, 0xe0]);
+  exec1([0xd9, 0xfa]);
+  assert.equal(cpu.x87.statusWord & 0x80ff, 0x01);
+  assert.deepEqual(Array.from(cpu.x87.regs.subarray(cpu.x87.top * 10, cpu.x87.top * 10 + 10)), [0, 0, 0, 0, 0, 0, 0, 0xc0, 0xff, 0xff]);
+});
+
+test('FIP, FDP and FOP land in fnstenv, fxsave and fxsave64 images', () => {
+  resetX87();
+  mem.writeBytes(MEM, new Uint8Array([0, 0, 0, 0, 0, 0, 0xf0, 0x3f])); // 1.0 as a double
+  exec1([0xdd, 0x05], MEM); // fld qword [MEM] at 0x401000
+  exec1([0xd9, 0x35], MEM + 0x100); // fnstenv
+  const env = new DataView(mem.readBytes(MEM + 0x100, 28).buffer);
+  assert.equal(env.getUint32(12, true), 0x401000);
+  assert.equal(env.getUint16(18, true), 0x505); // DD 05
+  assert.equal(env.getUint32(20, true), MEM);
+  assert.equal(cpu.x87.fcw & 0x3f, 0x3f);
+  cpu.x87.fip = 0x7fff12345678; // a 47-bit address
+  exec1([0x48, 0x0f, 0xae, 0x05], MEM + 0x200); // fxsave64
+  const img = new DataView(mem.readBytes(MEM + 0x200, 512).buffer);
+  assert.equal(img.getUint32(8, true), 0x12345678);
+  assert.equal(img.getUint32(12, true), 0x7fff);
+  assert.equal(img.getUint32(16, true), MEM);
+  assert.equal(img.getUint16(6, true), 0x505);
+  assert.equal(img.getUint32(28, true), 0xffff); // MXCSR_MASK
+  exec1([0x0f, 0xae, 0x05], MEM + 0x400); // fxsave (32-bit pointers)
+  const img32 = new DataView(mem.readBytes(MEM + 0x400, 512).buffer);
+  assert.equal(img32.getUint32(8, true), 0x12345678);
+  assert.equal(img32.getUint32(12, true), 0);
+  // fxrstor64 brings everything back.
+  resetX87();
+  exec1([0x48, 0x0f, 0xae, 0x0d], MEM + 0x200);
+  assert.equal(cpu.x87.fip, 0x7fff12345678);
+  assert.equal(cpu.x87.fdp, MEM);
+  assert.equal(st80ToNumber(cpu.x87.regs, cpu.x87.top * 10), 1);
+  assert.equal(cpu.x87.ftw, 0x3fff);
+});
+
+test('xrstor with XSTATE_BV clear initializes the component', () => {
+  resetX87();
+  exec1([0xd9, 0xeb]); // fldpi
+  cpu.xmm[0] = 0x1234;
+  cpu.r[0] = 3; // EDX:EAX = 3
+  cpu.r[4] = 0;
+  const area = MEM + 0x800;
+  mem.writeBytes(area, new Uint8Array(576));
+  exec1([0x0f, 0xae, 0x2d], area); // xrstor with XSTATE_BV = 0
+  assert.equal(cpu.x87.ftw, 0xffff);
+  assert.equal(cpu.x87.fcw, 0x37f);
+  assert.ok(cpu.x87.regs.every((b) => b === 0));
+  assert.equal(cpu.xmm[0], 0);
+  assert.equal(cpu.mxcsr, 0); // standard form: MXCSR comes from memory (zeros here)
+  // xsave then xrstor round trip
+  exec1([0xd9, 0xeb]);
+  cpu.xmm[5] = -7;
+  cpu.mxcsr = 0x1f80;
+  exec1([0x0f, 0xae, 0x25], area); // xsave
+  assert.equal(mem.read8(area + 512), 3);
+  resetX87();
+  cpu.xmm.fill(0);
+  exec1([0x0f, 0xae, 0x2d], area);
+  assert.equal(st80ToNumber(cpu.x87.regs, cpu.x87.top * 10), Math.PI);
+  assert.equal(cpu.xmm[5], -7);
 });
 
 test('st80ToNumber / numberToSt80 round trip', () => {

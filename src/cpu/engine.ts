@@ -4,6 +4,14 @@ import { Cpu, Stop } from './cpu.js';
 import { Decoder } from './decoder.js';
 import type { Instr } from './instr.js';
 import { DIVIDE_ERROR } from './ops/alu.js';
+import { compileJit, type JitFn } from './jit/compile.js';
+
+/** 'jit' translates hot blocks to JavaScript; 'interp' runs every instruction through its exec function (the reference). */
+export type EngineMode = 'jit' | 'interp';
+
+export interface EngineOptions {
+  engine?: EngineMode;
+}
 
 /** A decoded basic block: straight-line instructions ending at a control transfer (or a size limit). */
 export class Block {
@@ -13,8 +21,14 @@ export class Block {
   fn: ((c: Cpu) => void) | null = null;
   /** Last successor seen (block chaining without a map lookup). */
   succ: Block | null = null;
+  /** Second successor (the other side of a conditional branch). */
+  succ2: Block | null = null;
   /** Cleared when the block is invalidated, so stale chains are not followed. */
   valid = true;
+  /** The translated function (jit mode), once the block is hot. */
+  jit: JitFn | null = null;
+  /** Translation was attempted (and failed when jit is still null). */
+  jitTried = false;
   constructor(
     readonly start: number,
     readonly instrs: Instr[],
@@ -28,6 +42,11 @@ export class Block {
 const MAX_BLOCK = 128;
 /** Executions before a block is compiled to a JavaScript function. */
 const HOT = 8;
+/** Executions before a block is translated (jit mode). */
+const JIT_HOT = 16;
+/** Direct-mapped cache in front of the block map (block start → block). */
+const CACHE_SIZE = 4096;
+const JIT_DEBUG = !!process.env.ELFSHIM_JIT_DEBUG;
 
 /**
  * Compiles a block into one function. Each instruction's exec is a constant
@@ -58,9 +77,18 @@ export class Engine {
   readonly watchpoints: { addr: number; len: number; kind: 'watch' | 'rwatch' | 'awatch' }[] = [];
   private watchPending = false;
   private watchingCpu: Cpu | null = null;
+  private readonly cache: (Block | null)[] = new Array<Block | null>(CACHE_SIZE).fill(null);
+  /**
+   * How blocks run. Default: Engine.defaultMode. Can be changed between runs;
+   * translated code is only used in 'jit' mode.
+   */
+  mode: EngineMode;
+  /** The mode of engines created without an explicit option (ELFSHIM_ENGINE=interp selects the interpreter). */
+  static defaultMode: EngineMode = process.env.ELFSHIM_ENGINE === 'interp' ? 'interp' : 'jit';
 
-  constructor(readonly mem: AddressSpace) {
+  constructor(readonly mem: AddressSpace, opts: EngineOptions = {}) {
     this.decoder = new Decoder(mem);
+    this.mode = opts.engine ?? Engine.defaultMode;
     mem.onCodeWrite = (vpn) => this.invalidatePage(vpn);
   }
 
@@ -69,6 +97,7 @@ export class Engine {
     for (const b of this.blocks.values()) b.valid = false;
     this.blocks.clear();
     this.byPage.clear();
+    this.cache.fill(null);
   }
 
   private invalidatePage(vpn: number): void {
@@ -77,7 +106,9 @@ export class Engine {
     this.byPage.delete(vpn);
     for (const b of list) {
       b.valid = false;
-      this.blocks.delete(b.start);
+      if (this.blocks.get(b.start) === b) this.blocks.delete(b.start);
+      const k = (b.start | 0) & (CACHE_SIZE - 1);
+      if (this.cache[k] === b) this.cache[k] = null;
     }
   }
 
@@ -112,7 +143,23 @@ export class Engine {
   }
 
   private lookup(addr: number): Block {
-    return this.blocks.get(addr) ?? this.translate(addr);
+    const k = (addr | 0) & (CACHE_SIZE - 1);
+    const c = this.cache[k];
+    if (c !== null && c.start === addr) return c;
+    const b = this.blocks.get(addr) ?? this.translate(addr);
+    this.cache[k] = b;
+    return b;
+  }
+
+  /** Translates a hot block; on failure the block stays interpreted. */
+  private jitCompile(b: Block): void {
+    b.jitTried = true;
+    try {
+      b.jit = compileJit(b, { loop: !this.breakpoints.has(b.start) });
+    } catch (e) {
+      if (JIT_DEBUG) process.stderr.write(`elfshim: jit: block 0x${b.start.toString(16)} not translated: ${(e as Error)?.stack ?? e}\n`);
+      b.fn = compileBlock(b);
+    }
   }
 
   /**
@@ -123,6 +170,7 @@ export class Engine {
   run(c: Cpu, budget: number, skipBreakpointAt = -1): Stop {
     c.stop = Stop.None;
     if (this.watchpoints.length) return this.runWatched(c, budget, skipBreakpointAt);
+    if (this.mode === 'jit') return this.runJit(c, budget, skipBreakpointAt);
     const bps = this.breakpoints;
     const checkBps = bps.size > 0;
     let executed = 0;
@@ -177,6 +225,96 @@ export class Engine {
       }
       executed += n;
       c.icount += n;
+      if (c.stop !== Stop.None) {
+        // Illegal/privileged stops happen before the instruction retires.
+        if (c.stop === Stop.Illegal || c.stop === Stop.Privileged) c.icount--;
+        break;
+      }
+      prev = b;
+    }
+    if (c.stop === Stop.None) c.stop = Stop.Budget;
+    return c.stop;
+  }
+
+  /**
+   * run() in jit mode: hot blocks run as translated functions, which set
+   * c.rip themselves and return how many instructions retired (a looping
+   * block may retire many iterations, never starting one once `budget` is
+   * used up — the same block-granular budget as the interpreter's loop).
+   */
+  private runJit(c: Cpu, budget: number, skipBreakpointAt: number): Stop {
+    const bps = this.breakpoints;
+    const checkBps = bps.size > 0;
+    let executed = 0;
+    let prev: Block | null = null;
+    while (executed < budget) {
+      const pc = c.rip;
+      if (checkBps && bps.has(pc) && pc !== skipBreakpointAt) {
+        c.stop = Stop.Breakpoint;
+        break;
+      }
+      skipBreakpointAt = -1;
+      let b: Block | null = null;
+      if (prev !== null) {
+        const s1: Block | null = prev.succ;
+        if (s1 !== null && s1.start === pc && s1.valid) b = s1;
+        else {
+          const s2: Block | null = prev.succ2;
+          if (s2 !== null && s2.start === pc && s2.valid) b = s2;
+        }
+      }
+      if (b === null) {
+        try {
+          b = this.lookup(pc);
+        } catch (e) {
+          this.onFault(c, e, pc);
+          break;
+        }
+        if (prev !== null) {
+          prev.succ2 = prev.succ;
+          prev.succ = b;
+        }
+      }
+      let fn = b.jit;
+      if (fn === null && !b.jitTried && ++b.hits >= JIT_HOT) {
+        this.jitCompile(b);
+        fn = b.jit;
+      }
+      if (fn !== null) {
+        let n: number;
+        try {
+          n = fn(c, budget - executed);
+        } catch (e) {
+          const k = c.faultIndex;
+          executed += k;
+          c.icount += k;
+          this.onFault(c, e, c.rip);
+          break;
+        }
+        executed += n;
+        c.icount += n;
+      } else {
+        const ins = b.instrs;
+        const n = ins.length;
+        c.rip = b.end;
+        const bfn = b.fn;
+        let k = 0;
+        try {
+          if (bfn !== null) bfn(c);
+          else for (; k < n; k++) {
+            const i = ins[k];
+            i.exec(c, i);
+          }
+        } catch (e) {
+          if (bfn !== null) k = c.faultIndex;
+          executed += k;
+          c.icount += k;
+          this.onFault(c, e, ins[k].addr);
+          break;
+        }
+        executed += n;
+        c.icount += n;
+      }
       if (c.stop !== Stop.None) {
         // Illegal/privileged stops happen before the instruction retires.
         if (c.stop === Stop.Illegal || c.stop === Stop.Privileged) c.icount--;

@@ -78,15 +78,3 @@ export function readU64LE(view: DataView, off: number): number {
 export function readS64LE(view: DataView, off: number): number {
   return view.getInt32(off + 4, true) * TWO32 + view.getUint32(off, true);
 }
-
-/** A latin1 string (one char per byte) from bytes, and back. */
-export function bytesToLatin1(data: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < data.length; i += 8192) s += String.fromCharCode(...data.subarray(i, i + 8192));
-  return s;
-}
-export function latin1ToBytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
-  return out;
-}

@@ -170,8 +170,8 @@ export function parseCatchSyscalls(p: string): Set<number> | null | undefined {
 
 /**
  * vFile:OPERATION:ARGS → the operation and its comma-separated arguments.
- * `binaryArgs` is how many leading arguments precede a trailing binary
- * argument (which may itself contain commas): pwrite has fd,offset,DATA.
+ * pwrite's last argument is binary data that may itself contain commas, so
+ * it is split off after the first two.
  */
 export function parseVFile(p: string): { op: string; args: string[] } | null {
   const m = /^vFile:([a-z]+):?/.exec(p);

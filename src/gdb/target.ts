@@ -50,14 +50,26 @@ export interface Target extends SigInfoSource {
 
   /**
    * Resumes the guest. step: execute exactly one instruction of thread tid.
-   * signal: Linux signal to deliver on resume (0 = none). Resolves with the next stop.
+   * For a continue, tid names the thread that receives the resume signal (or
+   * the thread gdb named); undefined means all threads run. signal: Linux
+   * signal to deliver on resume (0 = none). Resolves with the next stop.
    */
   resume(opts: { step: boolean; tid?: number; signal: number }): Promise<StopEvent>;
-  /** Stops a running guest as soon as possible (Ctrl-C); the pending resume() resolves with SIGINT. */
+  /**
+   * Stops a running guest as soon as possible (Ctrl-C); the pending resume()
+   * resolves with SIGINT. May be called right after resume() (Ctrl-C in the
+   * same read as the continue packet).
+   */
   interrupt(): void;
+  /** A debugger connects to a guest running without one (--no-wait, re-attach): stop it wherever it is. */
+  attach?(): Promise<StopEvent>;
   /** Ends the guest (gdb `kill`). */
   kill(): void;
-  /** Lets the guest run to completion without the debugger (gdb `detach`). */
+  /**
+   * Lets the guest run to completion without the debugger (gdb `detach`, or a
+   * dropped connection). detach(), removeBreakpoint() and removeWatchpoint()
+   * may be called while a resume() is pending; its late result is ignored.
+   */
   detach(): void;
 
   /** Syscall catchpoints: null = off, empty set = all, else those numbers. */
@@ -73,7 +85,11 @@ export interface Target extends SigInfoSource {
   monitor(cmd: string): string | null;
 }
 
-/** The guest's filesystem as the debugger sees it (vFile:* packets). Negative numbers are -errno. */
+/**
+ * The guest's filesystem as the debugger sees it (vFile:* packets). Negative
+ * numbers are -errno (Linux values; the stub translates them to gdb's). open()
+ * receives Linux O_* flags (the stub translates gdb's File-I/O flags).
+ */
 export interface GuestFiles {
   open(path: string, flags: number, mode: number): number;
   pread(fd: number, count: number, offset: number): Uint8Array | number;

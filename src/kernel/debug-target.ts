@@ -261,7 +261,11 @@ export class DebugController implements Target {
     return p.killedBy ? { kind: 'killed', signal: p.killedBy } : { kind: 'exited', code: (p.exitCode ?? 0) & 0xff };
   }
 
+  /** Stop reports so far (lets a step tell whether something else already reported). */
+  reports = 0;
+
   private report(t: Task, ev: StopEvent): void {
+    this.reports++;
     this.paused = true;
     this.current = t;
     this.deliver(ev);

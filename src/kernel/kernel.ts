@@ -235,6 +235,7 @@ export class Kernel {
       if (t.state !== 'runnable') return;
       if (t.restartSyscall >= 0) {
         this.syscall(t, t.restartSyscall);
+        if (this.debug?.paused) return;
         continue;
       }
       const skip = t.skipBreakpointAt;
@@ -250,27 +251,31 @@ export class Kernel {
     }
   }
 
-  /** gdb stepi: one instruction of t, then a stop report (syscalls are executed whole). */
+  /** gdb stepi: one instruction of t, then a stop report (a syscall instruction runs its whole call). */
   debugStep(t: Task): void {
+    const dbg = this.debug;
+    if (!dbg) return;
+    const before = dbg.reports;
+    const reported = () => dbg.reports !== before || this.debug !== dbg;
     void (async () => {
-      if (t.restartSyscall >= 0) {
-        this.syscall(t, t.restartSyscall);
-      } else {
+      if (t.restartSyscall >= 0) this.syscall(t, t.restartSyscall);
+      else {
         const stop = this.engineOf(t.mem).step(t.cpu);
         t.skipBreakpointAt = -1;
         if (stop === Stop.Syscall) this.syscall(t, t.cpu.r[2 * RAX + 1] === 0 ? t.cpu.r[2 * RAX] : -1);
         else if (stop !== Stop.Step && stop !== Stop.Watchpoint) {
-          if (this.debug?.onCpuStop(t, stop)) return;
+          if (dbg.onCpuStop(t, stop)) return;
           this.handleStop(t, stop);
         }
       }
-      // A syscall that blocked: wait for it to finish before reporting the step.
-      while (t.state === 'blocked' || (t.state === 'runnable' && t.restartSyscall >= 0 && !this.debug?.paused)) {
+      // A syscall that blocked: let it finish before the step is reported.
+      while (!reported() && t.state !== 'exited' && (t.state === 'blocked' || t.restartSyscall >= 0)) {
         if (t.state === 'blocked') await new Promise<void>((r) => (this.wake = r));
         else this.syscall(t, t.restartSyscall);
       }
-      if (!this.debug || t.state === 'exited') return;
-      if (!this.debug.paused || this.debug.current !== t || t.restartSyscall < 0) this.debug.onCpuStop(t, t.cpu.stop === Stop.Watchpoint ? Stop.Watchpoint : Stop.Step);
+      if (reported() || t.state === 'exited') return;
+      if (t.pendingSignals.size && !this.deliverPending(t)) return;
+      dbg.onCpuStop(t, t.cpu.stop === Stop.Watchpoint ? Stop.Watchpoint : Stop.Step);
     })();
   }
 
@@ -325,6 +330,7 @@ export class Kernel {
     if (dbg && !t.entryReported && dbg.catches(nr)) {
       // Entry stop: registers as Linux shows them (orig_rax = nr, rax = -ENOSYS); gdb may change both.
       t.entryReported = true;
+      t.entryNr = nr;
       t.restartSyscall = nr;
       c.origRax = nr;
       c.setS(RAX, -38);
@@ -334,9 +340,10 @@ export class Kernel {
     if (t.entryReported) {
       nr = c.origRax;
       if (nr === -1) {
-        // gdb skipped the call (set $orig_rax = -1): rax keeps what it holds.
+        // gdb skipped the call (set $orig_rax = -1): rax keeps what it holds; Linux still reports the exit stop.
         t.entryReported = false;
         t.restartSyscall = -1;
+        if (dbg) dbg.syscallReturn(t, t.entryNr);
         return;
       }
     }

@@ -74,6 +74,8 @@ export class Task {
   restartSyscall = -1;
   /** The debugger has seen this syscall's entry stop (so the next run completes it). */
   entryReported = false;
+  /** The syscall number at the entry stop (gdb may rewrite orig_rax). */
+  entryNr = -1;
   /** rt_sigsuspend: the mask to restore once a signal has been handled. */
   suspendMask: [number, number] | null = null;
   /** Set by a successful execve (the syscall must not touch the new image's registers further). */

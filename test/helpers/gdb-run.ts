@@ -79,11 +79,12 @@ export async function runGdb(program: string, args: string[], commands: string[]
 }
 
 /** Runs the same gdb commands against the program under Debian's gdbserver (the reference behaviour). */
-export async function runGdbserver(program: string, args: string[], commands: string[]): Promise<string> {
+export async function runGdbserver(program: string, args: string[], commands: string[]): Promise<{ gdb: string; guestOut: string }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const server = spawn('gdbserver', ['--once', '--no-startup-with-shell', `127.0.0.1:${port}`, program, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: GUEST_ENV });
-  let serr = '';
+  let serr = '', sout = '';
   server.stderr!.on('data', (d) => (serr += d));
+  server.stdout!.on('data', (d) => (sout += d));
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`gdbserver did not start: ${serr}`)), 10000);
     server.stderr!.on('data', () => {
@@ -101,8 +102,9 @@ export async function runGdbserver(program: string, args: string[], commands: st
   gdb.stdout!.on('data', (d) => (text += d));
   gdb.stderr!.on('data', (d) => (text += d));
   await new Promise((r) => gdb.on('close', r));
+  await new Promise((r) => (server.exitCode !== null ? r(null) : setTimeout(r, 2000)));
   server.kill('SIGKILL');
-  return text;
+  return { gdb: text, guestOut: sout };
 }
 
 export function haveGdbserver(): boolean {

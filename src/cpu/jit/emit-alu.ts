@@ -16,7 +16,7 @@ function alu(g: Emitter, op: number, s: number, a: string, ah: string, b: string
   let cin: string | undefined;
   const m = MASK[s];
   const wrap = (e: string) => (s === 4 ? `(${e}) | 0` : `(${e}) & ${m}`);
-  if (op === ADC || op === SBB) cin = g.val(g.live(ARITH_FLAGS) || true ? g.cf() : '0');
+  if (op === ADC || op === SBB) cin = g.val(g.cf());
   if (s === 8) {
     rh = g.t();
     switch (op) {

@@ -129,9 +129,16 @@ export class Emitter {
         this.written.add(n);
         this.emit(`${this.lo(n)} = ${lo}; ${this.hi(n)} = 0;`);
         return;
-      default:
+      default: {
         this.written.add(n);
-        this.emit(`${this.lo(n)} = ${lo}; ${this.hi(n)} = ${hi};`);
+        // Through consts unless both halves are temporaries or literals: hi may read the register lo overwrites.
+        const simple = (e: string) => /^(t\d+|-?\d+)$/.test(e);
+        if (simple(lo) && simple(hi)) this.emit(`${this.lo(n)} = ${lo}; ${this.hi(n)} = ${hi};`);
+        else {
+          const l = this.t(), h = this.t();
+          this.emit(`const ${l} = ${lo}, ${h} = ${hi}; ${this.lo(n)} = ${l}; ${this.hi(n)} = ${h};`);
+        }
+      }
     }
   }
   /** Copies an expression into a fresh const (so later register writes cannot change it). */
@@ -220,7 +227,7 @@ export class Emitter {
       case 2: this.emit(`if (${probe}) ${v} = DV.getUint16(${o}, true); else ${v} = rd16(c, ${al}, ${ah});`); break;
       case 4: this.emit(`if (${probe}) ${v} = DV.getInt32(${o}, true); else ${v} = rd32(c, ${al}, ${ah});`); break;
       default:
-        this.emit(`if (${probe}) { const o = ${o}; ${v} = DV.getInt32(o, true); ${vh} = DV.getInt32(o + 4, true); } else { ${v} = rd64(c, ${al}, ${ah}); ${vh} = M.hi; }`);
+        this.emit(`if (${probe}) { const o = ${o}; ${v} = DV.getInt32(o, true); ${vh} = DV.getInt32(o + 4, true); } else { ${v} = rd64(c, ${al}, ${ah}); ${vh} = m.hi; }`);
     }
     return [v, vh];
   }

@@ -44,18 +44,14 @@ function cmp32(c: Cpu, ai: number, bi: number, ri: number, pred: number): void {
   S[ri] = cmpResult(pred, a, b) ? -1 : 0;
 }
 
-export function cmpps(pred: number): Kernel {
-  return (c) => { cmp32(c, 0, 4, 8, pred); cmp32(c, 1, 5, 9, pred); cmp32(c, 2, 6, 10, pred); cmp32(c, 3, 7, 11, pred); };
-}
-export function cmppd(pred: number): Kernel {
-  return (c) => { cmp64(c, 0, 2, 4, pred); cmp64(c, 1, 3, 5, pred); };
-}
-export function cmpss(pred: number): Kernel {
-  return (c) => { S[9] = S[1]; S[10] = S[2]; S[11] = S[3]; cmp32(c, 0, 4, 8, pred); };
-}
-export function cmpsd(pred: number): Kernel {
-  return (c) => { S[10] = S[2]; S[11] = S[3]; cmp64(c, 0, 2, 4, pred); };
-}
+const PREDICATES = [0, 1, 2, 3, 4, 5, 6, 7];
+/** One kernel per predicate (indexed by imm8 & 7), built once so exec functions can be cached per kernel. */
+export const cmpps: Kernel[] = PREDICATES.map((pred) => (c: Cpu) => {
+  cmp32(c, 0, 4, 8, pred); cmp32(c, 1, 5, 9, pred); cmp32(c, 2, 6, 10, pred); cmp32(c, 3, 7, 11, pred);
+});
+export const cmppd: Kernel[] = PREDICATES.map((pred) => (c: Cpu) => { cmp64(c, 0, 2, 4, pred); cmp64(c, 1, 3, 5, pred); });
+export const cmpss: Kernel[] = PREDICATES.map((pred) => (c: Cpu) => { S[9] = S[1]; S[10] = S[2]; S[11] = S[3]; cmp32(c, 0, 4, 8, pred); });
+export const cmpsd: Kernel[] = PREDICATES.map((pred) => (c: Cpu) => { S[10] = S[2]; S[11] = S[3]; cmp64(c, 0, 2, 4, pred); });
 
 /** EFLAGS from an ordered/unordered compare: unordered 111, less CF, equal ZF, greater 000; OF SF AF cleared. */
 function setCompareFlags(c: Cpu, a: number, b: number): void {
@@ -65,7 +61,7 @@ function setCompareFlags(c: Cpu, a: number, b: number): void {
 }
 
 /** comisd/ucomisd (signaling: IE on QNaN too for comis). */
-export function comis64(signaling: boolean): Kernel {
+function comis64(signaling: boolean): Kernel {
   return (c) => {
     let a = F64[0], b = F64[2];
     if (a !== a || b !== b) {
@@ -77,7 +73,7 @@ export function comis64(signaling: boolean): Kernel {
     setCompareFlags(c, a, b);
   };
 }
-export function comis32(signaling: boolean): Kernel {
+function comis32(signaling: boolean): Kernel {
   return (c) => {
     let a = F32[0], b = F32[4];
     if (a !== a || b !== b) {
@@ -90,3 +86,5 @@ export function comis32(signaling: boolean): Kernel {
   };
 }
 
+
+export const comisd = comis64(true), ucomisd = comis64(false), comiss = comis32(true), ucomiss = comis32(false);

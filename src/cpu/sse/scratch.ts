@@ -98,43 +98,48 @@ export function loader(i: Instr, src: Src): Loader {
   return i.isMem ? MEM_LOADERS[src] : loadReg;
 }
 
+// Exec functions are generated per (shape, kernel, loader) with new Function, so that each
+// has its own call-site feedback: V8 then sees one kernel per function and inlines it,
+// instead of one shared, megamorphic call site for every SSE instruction. They are
+// cached, so decoding never compiles twice, and take everything else from (c, i).
+const LOAD_A = 'const x = c.xmm, d = i.reg << 2; S[0] = x[d]; S[1] = x[d + 1]; S[2] = x[d + 2]; S[3] = x[d + 3];';
+const LOAD_X0 = 'S[12] = x[0]; S[13] = x[1]; S[14] = x[2]; S[15] = x[3];';
+const LOAD_B_REG = 'const s = i.rm << 2; S[4] = x[s]; S[5] = x[s + 1]; S[6] = x[s + 2]; S[7] = x[s + 3];';
+const LOAD_B_MEM = 'load(c, i);';
+const STORE_R = 'x[d] = S[8]; x[d + 1] = S[9]; x[d + 2] = S[10]; x[d + 3] = S[11];';
+
+type Shape = 'binop' | 'binopX0' | 'readOnly';
+const BODIES: Record<Shape, string> = {
+  binop: `${LOAD_A} LOADB k(c, i); ${STORE_R}`,
+  binopX0: `${LOAD_A} ${LOAD_X0} LOADB k(c, i); ${STORE_R}`,
+  readOnly: `${LOAD_A} LOADB k(c, i);`,
+};
+const generated = new Map<string, Map<Kernel, ExecFn>>();
+
+function specialise(shape: Shape, i: Instr, k: Kernel, src: Src): ExecFn {
+  const key = `${shape}:${i.isMem ? src : 'reg'}`;
+  let byKernel = generated.get(key);
+  if (!byKernel) generated.set(key, (byKernel = new Map()));
+  let f = byKernel.get(k);
+  if (!f) {
+    const body = BODIES[shape].replace('LOADB', i.isMem ? LOAD_B_MEM : LOAD_B_REG);
+    f = new Function('S', 'k', 'load', `return function sse_${shape}(c, i) { ${body} };`)(S, k, loader(i, src)) as ExecFn;
+    byKernel.set(k, f);
+  }
+  return f;
+}
+
 /** dest xmm ← kernel(dest, src): the shape of almost every SSE instruction. */
 export function binop(i: Instr, k: Kernel, src: Src): ExecFn {
-  const load = loader(i, src);
-  return (c, i) => {
-    const x = c.xmm, d = i.reg << 2;
-    S[0] = x[d]; S[1] = x[d + 1]; S[2] = x[d + 2]; S[3] = x[d + 3];
-    load(c, i);
-    k(c, i);
-    x[d] = S[8]; x[d + 1] = S[9]; x[d + 2] = S[10]; x[d + 3] = S[11];
-  };
+  return specialise('binop', i, k, src);
 }
 
 /** Like binop, with xmm0 also loaded into slot X (blendv, pblendvb). */
 export function binopX0(i: Instr, k: Kernel, src: Src): ExecFn {
-  const load = loader(i, src);
-  return (c, i) => {
-    const x = c.xmm, d = i.reg << 2;
-    S[0] = x[d]; S[1] = x[d + 1]; S[2] = x[d + 2]; S[3] = x[d + 3];
-    S[12] = x[0]; S[13] = x[1]; S[14] = x[2]; S[15] = x[3];
-    load(c, i);
-    k(c, i);
-    x[d] = S[8]; x[d + 1] = S[9]; x[d + 2] = S[10]; x[d + 3] = S[11];
-  };
+  return specialise('binopX0', i, k, src);
 }
 
-/** Reads both operands and runs the kernel without writing a register (ptest, comis, pcmpXstri). */
+/** Reads both operands and runs the kernel without writing a register (ptest, comis). */
 export function readOnly(i: Instr, k: Kernel, src: Src): ExecFn {
-  const load = loader(i, src);
-  return (c, i) => {
-    const x = c.xmm, d = i.reg << 2;
-    S[0] = x[d]; S[1] = x[d + 1]; S[2] = x[d + 2]; S[3] = x[d + 3];
-    load(c, i);
-    k(c, i);
-  };
-}
-
-/** Copies slot R into slot A (for kernels composed of two steps). */
-export function copyRtoA(): void {
-  S[0] = S[8]; S[1] = S[9]; S[2] = S[10]; S[3] = S[11];
+  return specialise('readOnly', i, k, src);
 }

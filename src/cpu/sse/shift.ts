@@ -45,13 +45,19 @@ export function byXmm(f: Shift): Kernel {
   return () => f(countB());
 }
 
-/** psllw/… xmm, imm8: the register is ModRM.rm. */
+const byImmCache = new Map<Shift, ExecFn>();
+/** psllw/… xmm, imm8: the register is ModRM.rm. One generated function per shift (see scratch.ts: monomorphic, inlinable). */
 export function byImm(i: Instr, f: Shift): ExecFn | null {
   if (i.isMem) return null;
-  return (c, i) => {
-    const x = c.xmm, d = i.rm << 2;
-    S[0] = x[d]; S[1] = x[d + 1]; S[2] = x[d + 2]; S[3] = x[d + 3];
-    f(i.imm);
-    x[d] = S[8]; x[d + 1] = S[9]; x[d + 2] = S[10]; x[d + 3] = S[11];
-  };
+  let e = byImmCache.get(f);
+  if (!e) {
+    e = new Function('S', 'f', `return function sse_shift_imm(c, i) {
+      const x = c.xmm, d = i.rm << 2;
+      S[0] = x[d]; S[1] = x[d + 1]; S[2] = x[d + 2]; S[3] = x[d + 3];
+      f(i.imm);
+      x[d] = S[8]; x[d + 1] = S[9]; x[d + 2] = S[10]; x[d + 3] = S[11];
+    };`)(S, f) as ExecFn;
+    byImmCache.set(f, e);
+  }
+  return e;
 }

@@ -89,7 +89,7 @@ export const pmovzxdq: Kernel = () => { const a = S[4], b = S[5]; S[8] = a; S[9]
 // ------------------------------------------------------------------ insertps
 
 /** insertps: element imm[7:6] of the source (a register; memory gives its one dword) into dest element imm[5:4], then zero by imm[3:0]. */
-export function insertps(fromMem: boolean): Kernel {
+function insertpsKernel(fromMem: boolean): Kernel {
   return (c, i) => {
     const m = i.imm;
     const v = S[4 + (fromMem ? 0 : (m >> 6) & 3)];
@@ -98,3 +98,4 @@ export function insertps(fromMem: boolean): Kernel {
     for (let k = 0; k < 4; k++) if (m & (1 << k)) S[8 + k] = 0;
   };
 }
+export const insertpsReg = insertpsKernel(false), insertpsMem = insertpsKernel(true);

@@ -32,8 +32,8 @@ function def(map: number, prefix: number, op: number, f: Factory): void {
 }
 /** dest ← kernel(dest, src) with the source's memory width. */
 const bin = (k: Kernel, src: Src = Src.M128A): Factory => (i) => binop(i, k, src);
-/** Same, with the kernel chosen by imm8. */
-const binImm = (k: (imm: number) => Kernel, src: Src = Src.M128A): Factory => (i) => binop(i, k(i.imm), src);
+/** Same, with the kernel chosen by imm8[2:0] from a prebuilt list. */
+const binImm = (ks: Kernel[], src: Src = Src.M128A): Factory => (i) => binop(i, ks[i.imm & 7], src);
 const memOnly = (f: Factory): Factory => (i) => (i.isMem ? f(i) : null);
 
 const NP = 0, P66 = 0x66, PF3 = 0xf3, PF2 = 0xf2;
@@ -123,14 +123,14 @@ def(M3A, P66, 0x41, bin(F.dppd));
 
 // ------------------------------------------------------------------ float compares
 
-def(M0F, NP, 0xc2, binImm((imm) => C.cmpps(imm & 7)));
-def(M0F, P66, 0xc2, binImm((imm) => C.cmppd(imm & 7)));
-def(M0F, PF3, 0xc2, binImm((imm) => C.cmpss(imm & 7), Src.M32));
-def(M0F, PF2, 0xc2, binImm((imm) => C.cmpsd(imm & 7), Src.M64));
-def(M0F, NP, 0x2e, (i) => readOnly(i, C.comis32(false), Src.M32)); // ucomiss
-def(M0F, NP, 0x2f, (i) => readOnly(i, C.comis32(true), Src.M32)); // comiss
-def(M0F, P66, 0x2e, (i) => readOnly(i, C.comis64(false), Src.M64)); // ucomisd
-def(M0F, P66, 0x2f, (i) => readOnly(i, C.comis64(true), Src.M64)); // comisd
+def(M0F, NP, 0xc2, binImm(C.cmpps));
+def(M0F, P66, 0xc2, binImm(C.cmppd));
+def(M0F, PF3, 0xc2, binImm(C.cmpss, Src.M32));
+def(M0F, PF2, 0xc2, binImm(C.cmpsd, Src.M64));
+def(M0F, NP, 0x2e, (i) => readOnly(i, C.ucomiss, Src.M32)); // ucomiss
+def(M0F, NP, 0x2f, (i) => readOnly(i, C.comiss, Src.M32)); // comiss
+def(M0F, P66, 0x2e, (i) => readOnly(i, C.ucomisd, Src.M64)); // ucomisd
+def(M0F, P66, 0x2f, (i) => readOnly(i, C.comisd, Src.M64)); // comisd
 
 // ------------------------------------------------------------------ conversions
 
@@ -237,7 +237,7 @@ def(M3A, P66, 0x15, (i) => M.pextr(i, 2));
 def(M3A, P66, 0x16, (i) => M.pextr(i, i.rexW ? 8 : 4));
 def(M3A, P66, 0x17, (i) => M.pextr(i, 4)); // extractps
 def(M3A, P66, 0x20, (i) => M.pinsr(i, 1));
-def(M3A, P66, 0x21, (i) => binop(i, X.insertps(i.isMem), Src.M32));
+def(M3A, P66, 0x21, (i) => binop(i, i.isMem ? X.insertpsMem : X.insertpsReg, Src.M32));
 def(M3A, P66, 0x22, (i) => M.pinsr(i, i.rexW ? 8 : 4));
 
 // ------------------------------------------------------------------ SSE4.2

@@ -435,23 +435,29 @@ function mul64(ah: number, al: number, bh: number, bl: number): void {
   ah >>>= 0; al >>>= 0; bh >>>= 0; bl >>>= 0;
   const a0 = al & 0xffff, a1 = al >>> 16, a2 = ah & 0xffff, a3 = ah >>> 16;
   const b0 = bl & 0xffff, b1 = bl >>> 16, b2 = bh & 0xffff, b3 = bh >>> 16;
-  // Column sums stay below 2^53; `& 0xffff` takes the low 16 bits of any such
-  // integer (ToInt32 is exact modulo 2^32) and avoids the slow double `%`.
-  let t = a0 * b0;
-  const r0 = t & 0xffff;
-  t = (t - r0) / 65536 + a1 * b0 + a0 * b1;
-  const r1 = t & 0xffff;
-  t = (t - r1) / 65536 + a2 * b0 + a1 * b1 + a0 * b2;
-  const r2 = t & 0xffff;
-  t = (t - r2) / 65536 + a3 * b0 + a2 * b1 + a1 * b2 + a0 * b3;
-  const r3 = t & 0xffff;
-  t = (t - r3) / 65536 + a3 * b1 + a2 * b2 + a1 * b3;
-  const r4 = t & 0xffff;
-  t = (t - r4) / 65536 + a3 * b2 + a2 * b3;
-  const r5 = t & 0xffff;
-  t = (t - r5) / 65536 + a3 * b3;
-  const r6 = t & 0xffff;
-  const r7 = (t - r6) / 65536;
+  // Column sums stay below 2^36: the carry (t / 2^16) fits an int32, so `| 0`
+  // is a single truncation (bit operations on the sums themselves would take
+  // V8's slow out-of-int32-range path).
+  let t = a0 * b0, c = (t / 65536) | 0;
+  const r0 = t - c * 65536;
+  t = c + a1 * b0 + a0 * b1;
+  c = (t / 65536) | 0;
+  const r1 = t - c * 65536;
+  t = c + a2 * b0 + a1 * b1 + a0 * b2;
+  c = (t / 65536) | 0;
+  const r2 = t - c * 65536;
+  t = c + a3 * b0 + a2 * b1 + a1 * b2 + a0 * b3;
+  c = (t / 65536) | 0;
+  const r3 = t - c * 65536;
+  t = c + a3 * b1 + a2 * b2 + a1 * b3;
+  c = (t / 65536) | 0;
+  const r4 = t - c * 65536;
+  t = c + a3 * b2 + a2 * b3;
+  c = (t / 65536) | 0;
+  const r5 = t - c * 65536;
+  t = c + a3 * b3;
+  const r7 = (t / 65536) | 0;
+  const r6 = t - r7 * 65536;
   PR.hi = r7 * 65536 + r6;
   PR.lo = r5 * 65536 + r4;
   PR.x = r3 * 65536 + r2;
@@ -496,40 +502,81 @@ export function div(ase: number, ahi: number, alo: number, bse: number, bhi: num
   divNormalized(sign, ae - N.e + 16383, ah | 0, al | 0, N.hi | 0, N.lo | 0, pc, rc);
 }
 
-/** Quotient of normalized significands by restoring division: 66 quotient bits + sticky. */
+/** 16-bit limbs (little-endian) of the dividend/remainder and the divisor for divNormalized. */
+const DU = new Float64Array(9);
+const DV = new Float64Array(4);
+const DQ = new Float64Array(5);
+
+/**
+ * Quotient of normalized significands: Knuth's algorithm D in radix 2^16.
+ * With A' = A (or 2A when A < B, so that B <= A' < 2B) it computes
+ * Q = floor(A' * 2^64 / B), a 65-bit quotient whose last bit is the guard
+ * bit; the remainder supplies the sticky bit. Each quotient digit is
+ * estimated as floor(top 3 remainder limbs / top 2 divisor limbs), exact in
+ * doubles and at most one too large.
+ */
 function divNormalized(sign: number, exp: number, ah: number, al: number, bh: number, bl: number, pc: number, rc: number): void {
   ah >>>= 0; al >>>= 0; bh >>>= 0; bl >>>= 0;
-  let top = 0, rh = ah, rl = al;
+  let top = 0;
   if (ah < bh || (ah === bh && al < bl)) {
-    top = rh >>> 31;
-    rh = ((rh << 1) | (rl >>> 31)) >>> 0;
-    rl = (rl << 1) >>> 0;
+    top = ah >>> 31;
+    ah = ((ah << 1) | (al >>> 31)) >>> 0;
+    al = (al << 1) >>> 0;
     exp--;
   }
-  let qh = 0, ql = 0, qx = 0;
-  for (let k = 0; k < 66; k++) {
-    let bit = 0;
-    if (top !== 0 || rh > bh || (rh === bh && rl >= bl)) {
-      let l = rl - bl, b = 0;
-      if (l < 0) {
-        l += TWO32;
-        b = 1;
+  const u = DU, v = DV, q = DQ;
+  u[0] = u[1] = u[2] = u[3] = 0;
+  u[4] = al & 0xffff;
+  u[5] = al >>> 16;
+  u[6] = ah & 0xffff;
+  u[7] = ah >>> 16;
+  u[8] = top;
+  v[0] = bl & 0xffff;
+  v[1] = bl >>> 16;
+  v[2] = bh & 0xffff;
+  v[3] = bh >>> 16;
+  const den = v[3] * 65536 + v[2];
+  for (let j = 4; j >= 0; j--) {
+    let qhat = ((u[j + 4] * 4294967296 + u[j + 3] * 65536 + u[j + 2]) / den) | 0;
+    if (qhat > 0xffff) qhat = 0xffff;
+    // u[j..j+4] -= qhat * v
+    let carry = 0, borrow = 0;
+    for (let k = 0; k < 4; k++) {
+      const p = qhat * v[k] + carry;
+      carry = (p / 65536) | 0;
+      let t = u[j + k] - (p - carry * 65536) - borrow;
+      borrow = 0;
+      if (t < 0) {
+        t += 65536;
+        borrow = 1;
       }
-      let h = rh - bh - b;
-      if (h < 0) h += TWO32;
-      rh = h;
-      rl = l;
-      bit = 1;
+      u[j + k] = t;
     }
-    if (k < 32) qh = qh * 2 + bit;
-    else if (k < 64) ql = ql * 2 + bit;
-    else qx = qx * 2 + bit;
-    top = rh >>> 31;
-    rh = ((rh << 1) | (rl >>> 31)) >>> 0;
-    rl = (rl << 1) >>> 0;
+    let t = u[j + 4] - carry - borrow;
+    if (t < 0) {
+      // qhat was one too large: add the divisor back.
+      qhat--;
+      let c = 0;
+      for (let k = 0; k < 4; k++) {
+        let s2 = u[j + k] + v[k] + c;
+        c = 0;
+        if (s2 >= 65536) {
+          s2 -= 65536;
+          c = 1;
+        }
+        u[j + k] = s2;
+      }
+      t += c;
+    }
+    u[j + 4] = t;
+    q[j] = qhat;
   }
-  qx = qx * 0x40000000 + (top !== 0 || rh !== 0 || rl !== 0 ? 1 : 0);
-  roundPack(sign, exp, qh | 0, ql | 0, qx | 0, pc, rc, EMAX80);
+  // Q = q4 (= 1) : q3 : q2 : q1 : q0; drop its last bit into the guard position.
+  const sticky = u[0] !== 0 || u[1] !== 0 || u[2] !== 0 || u[3] !== 0 ? 1 : 0;
+  const hi = q[4] * 0x80000000 + q[3] * 32768 + (q[2] >>> 1);
+  const lo = (q[2] & 1) * 0x80000000 + q[1] * 32768 + (q[0] >>> 1);
+  const x = (q[0] & 1) * 0x80000000 + sticky;
+  roundPack(sign, exp, hi | 0, lo | 0, x | 0, pc, rc, EMAX80);
 }
 
 // ------------------------------------------------------------------ square root

@@ -15,8 +15,12 @@ const NAME_MAX = 255;
 export type Resolved =
   /** A host file (or the place a new one would go: st === null). */
   | { kind: 'host'; guestPath: string; hostPath: string; st: fs.Stats | null }
-  /** A node of /proc or the emulated /dev (a magic link when it has open()). */
-  | { kind: 'synth'; guestPath: string; node: SynthNode; parentIno: number }
+  /**
+   * A node of /proc or the emulated /dev. followed: a magic link (one with
+   * open()) was followed as the last component, so opening or stat'ing it
+   * means its object, not the link.
+   */
+  | { kind: 'synth'; guestPath: string; node: SynthNode; parentIno: number; followed?: boolean }
   /** AT_EMPTY_PATH: the dirfd itself. */
   | { kind: 'fd'; guestPath: string; desc: FileDescription };
 
@@ -158,7 +162,7 @@ export class FsContext {
       if (isLink && (!last || followLast)) {
         // A magic link as the last component opens its object instead of following text.
         if (synth?.open && last) {
-          return { kind: 'synth', guestPath, node: synth, parentIno: parentNode?.ino ?? 0 };
+          return { kind: 'synth', guestPath, node: synth, parentIno: parentNode?.ino ?? 0, followed: true };
         }
         if (++links > MAX_SYMLINKS) return -ELOOP;
         let target: string;

@@ -59,7 +59,7 @@ export function openResolved(t: Task, r: Resolved, flags: number, mode: number):
   if (r.kind === 'synth') {
     const n = r.node;
     if (flags & O_CREAT && flags & O_EXCL) return -EEXIST;
-    if (flags & O_PATH) return new PathOnlyDescription(r.guestPath, () => (n.targetStat ? n.targetStat() : synthStat(n)), n.type === 'dir', null, kept);
+    if (flags & O_PATH) return new PathOnlyDescription(r.guestPath, () => (r.followed && n.targetStat ? n.targetStat() : synthStat(n)), n.type === 'dir', null, kept);
     switch (n.type) {
       case 'dir':
         if (acc !== O_RDONLY || flags & O_CREAT) return -EISDIR;
@@ -72,7 +72,7 @@ export function openResolved(t: Task, r: Resolved, flags: number, mode: number):
         if (flags & O_DIRECTORY) return -ENOTDIR;
         return n.open!(kept);
       case 'link':
-        if (n.open) return n.open(kept);
+        if (r.followed && n.open) return n.open(kept);
         return -ELOOP;
     }
   }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Task } from '../task.js';
-import { S_IFDIR } from '../syscalls/abi.js';
+import { O_ACCMODE, O_RDWR, O_WRONLY, S_IFDIR, S_IFLNK } from '../syscalls/abi.js';
 import { UNAME, bootTimeSec, cpuCount, hostname } from '../syscalls/system-identity.js';
 import type { FileDescription } from './description.js';
 import { bytesFile, dirNode, linkNode, synthIno, textFile, type SynthNode } from './synth.js';
@@ -129,7 +129,12 @@ const MOUNTS = '/dev/root / ext4 rw,relatime 0 0\nproc /proc proc rw,nosuid,node
 function fdLink(path: string, d: FileDescription): SynthNode {
   // Host files and directories are reopened by their guest path; streams, pipes and devices directly.
   const direct = d.hostPath === null;
-  return linkNode(path, () => d.path, direct ? { open: () => d.reopen(d.flags), targetStat: () => d.stat() } : undefined);
+  const node = linkNode(path, () => d.path, direct ? { open: () => d.reopen(d.flags), targetStat: () => d.stat() } : undefined);
+  // The link's permissions show the fd's access mode (lr-x, l-wx, lrwx), its size is 64.
+  const acc = d.flags & O_ACCMODE;
+  node.mode = S_IFLNK | (acc === O_WRONLY ? 0o300 : acc === O_RDWR ? 0o700 : 0o500);
+  node.size = 64;
+  return node;
 }
 
 function fdDir(t: Task, base: string): SynthNode {

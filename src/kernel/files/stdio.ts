@@ -3,7 +3,7 @@ import * as tty from 'node:tty';
 import type { Task } from '../task.js';
 import type { Blocked } from '../syscall-types.js';
 import { EBADF, ENOTTY, hostErrno } from '../errno.js';
-import { FIONBIO, FIONREAD, O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, TCGETS, TCSETS, TCSETSF, TCSETSW, TIOCGPGRP, TIOCGWINSZ, TIOCSPGRP, TIOCSWINSZ } from '../syscalls/abi.js';
+import { FIONBIO, FIONREAD, O_ACCMODE, O_APPEND, O_LARGEFILE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, TCGETS, TCSETS, TCSETSF, TCSETSW, TIOCGPGRP, TIOCGWINSZ, TIOCSPGRP, TIOCSWINSZ } from '../syscalls/abi.js';
 import { FileDescription, type Readiness } from './description.js';
 import { MAX_RW_COUNT } from './host-file.js';
 import { hostReader, hostWriter } from './host-stream.js';
@@ -158,9 +158,24 @@ export class HostStdio extends FileDescription {
   }
 }
 
+/**
+ * The status flags the host fd was opened with (/proc/self/fdinfo), as a
+ * native process would see them with F_GETFL. O_NONBLOCK is left out: Node
+ * may have set it on its own streams, and the emulated streams never block
+ * the host anyway.
+ */
+function hostFdFlags(fd: number): number | null {
+  try {
+    const m = /^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    return m ? parseInt(m[1], 8) & (O_ACCMODE | O_APPEND | O_LARGEFILE) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The guest's fds 0, 1, 2 for the host's standard streams. */
 export function hostStdio(): [HostStdio, HostStdio, HostStdio] {
-  const mode = (fd: number) => (isTty(fd) ? O_RDWR : fd === 0 ? O_RDONLY : O_WRONLY);
+  const mode = (fd: number) => hostFdFlags(fd) ?? (isTty(fd) ? O_RDWR : fd === 0 ? O_RDONLY : O_WRONLY);
   const name = (fd: number) => {
     try {
       return fs.readlinkSync(`/proc/self/fd/${fd}`); // the host's name: /dev/pts/N, pipe:[N], a file

@@ -16,6 +16,8 @@ export interface SynthNode {
   mode: number;
   rdev?: number;
   dev?: number;
+  /** st_size when it is not the natural one (Linux shows 64 for /proc/PID/fd links). */
+  size?: number;
   /** Directories: the entries (without . and ..). */
   list?(): DirEntry[];
   /** Directories: a child by name. */
@@ -35,7 +37,7 @@ export const DEV_DEV = makedev(0, 5);
 
 export function synthStat(n: SynthNode): StatInfo {
   const nlink = n.type === 'dir' ? 2 : 1;
-  const size = n.type === 'link' && n.target ? Buffer.byteLength(n.target()) : 0;
+  const size = n.size ?? (n.type === 'link' && n.target ? Buffer.byteLength(n.target()) : 0);
   return syntheticStat(n.mode, { ino: n.ino, rdev: n.rdev ?? 0, dev: n.dev ?? PROC_DEV, nlink, size, blksize: 1024 });
 }
 

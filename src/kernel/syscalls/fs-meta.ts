@@ -20,7 +20,7 @@ export function statResolved(r: Resolved): StatInfo | number {
     case 'fd':
       return r.desc.stat();
     case 'synth':
-      return r.node.targetStat ? r.node.targetStat() : synthStat(r.node);
+      return r.followed && r.node.targetStat ? r.node.targetStat() : synthStat(r.node);
     case 'host':
       if (r.st === null) return -ENOENT;
       try {
