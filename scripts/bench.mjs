@@ -137,7 +137,7 @@ async function benchWorkload(w, dataDir) {
   row.elfshim = elfshim;
   if (elfshim.error) {
     row.status = w.failIsSkip ? 'SKIP' : 'FAIL';
-    row.reason = w.failIsSkip ? `${w.note}: ${elfshim.error}` : elfshim.error;
+    row.reason = w.failIsSkip ? `${w.failIsSkip}: ${elfshim.error}` : elfshim.error;
     return row;
   }
   row.instructions = elfshim.stats?.instructions ?? null;

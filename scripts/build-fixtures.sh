@@ -6,7 +6,8 @@
 #   musl/            musl-gcc -O2 -static           every *.c (except bench-*, debug)
 #   debug-glibc-pie/ gcc -O0 -g -static-pie         debug.c (for the gdb tests)
 #   debug-musl/      musl-gcc -O0 -g -static        debug.c
-#   glibc-dynamic/   gcc -O2                        hello.c (dynamically linked, for later)
+#   debug-glibc-dynamic/ gcc -O0 -g                 debug.c (dynamically linked, for the gdb tests)
+#   glibc-dynamic/   gcc -O2                        hello.c, threads.c, signals.c (dynamically linked)
 #   bench/           musl-gcc -O2 -static           bench-*.c (scripts/bench.mjs)
 #
 # Incremental: an output newer than its source and this script is skipped.
@@ -64,7 +65,8 @@ plan() {
       */bench-*.c) echo "bench $name $file musl-gcc -O2 -static" ;;
       */debug.c)
         echo "debug-glibc-pie $name $file gcc -O0 -g -static-pie"
-        echo "debug-musl $name $file musl-gcc -O0 -g -static" ;;
+        echo "debug-musl $name $file musl-gcc -O0 -g -static"
+        echo "debug-glibc-dynamic $name $file gcc -O0 -g" ;;
       *.cc)
         echo "glibc-pie $name $file g++ -O2 -static-pie"
         echo "glibc-static $name $file g++ -O2 -static -no-pie" ;;
@@ -72,7 +74,7 @@ plan() {
         echo "glibc-pie $name $file gcc -O2 -static-pie"
         echo "glibc-static $name $file gcc -O2 -static -no-pie"
         echo "musl $name $file musl-gcc -O2 -static"
-        if [[ $name == hello ]]; then echo "glibc-dynamic $name $file gcc -O2"; fi ;;
+        case $name in hello|threads|signals|syscalls) echo "glibc-dynamic $name $file gcc -O2 -pthread" ;; esac ;;
     esac
   done
 }

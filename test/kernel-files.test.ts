@@ -444,3 +444,33 @@ test('bad guest pointers give EFAULT, never an exception', () => {
   assert.equal(h.sys('newfstatat', AT_FDCWD, h.str('/f'), 0x1000, 0), -14);
   assert.equal(h.sys('write', fd, 0x1000, 3), EBADF);
 });
+
+test('/proc/self/fd links: lstat shows the link (mode from the access mode), stat shows the target', () => {
+  const h = harness();
+  const fds = h.buf(8);
+  h.sys('pipe', fds);
+  const w = new DataView(h.read(fds, 8).buffer).getInt32(4, true);
+  const st = h.buf(144);
+  assert.equal(h.sys('lstat', h.str(`/proc/self/fd/${w}`), st), 0);
+  assert.equal(stDv(h, st).getUint32(24, true), 0o120300);
+  assert.equal(Number(stDv(h, st).getBigInt64(48, true)), 64);
+  assert.equal(h.sys('stat', h.str(`/proc/self/fd/${w}`), st), 0);
+  assert.equal(stDv(h, st).getUint32(24, true) & 0o170000, 0o010000);
+  assert.equal(h.sys('open', h.str(`/proc/self/fd/${w}`), O_WRONLY | O_NOFOLLOW), ELOOP);
+});
+
+test('/proc/self/exe opens the loaded program even outside the rootfs', () => {
+  const outside = makeRootfs();
+  fs.writeFileSync(path.join(outside, 'prog'), 'ELF-ish');
+  const h = harness();
+  h.t.proc.hostExePath = path.join(outside, 'prog');
+  const fd = h.sys('open', h.str('/proc/self/exe'), O_RDONLY);
+  assert.ok(fd >= 0);
+  const buf = h.buf(16);
+  assert.equal(h.sys('read', fd, buf, 16), 7);
+  assert.equal(h.text(buf, 7), 'ELF-ish');
+  assert.equal(h.sys('open', h.str('/proc/self/exe'), O_RDWR), -13);
+  const st = h.buf(144);
+  assert.equal(h.sys('stat', h.str('/proc/self/exe'), st), 0);
+  assert.equal(Number(stDv(h, st).getBigInt64(48, true)), 7);
+});

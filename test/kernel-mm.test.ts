@@ -116,3 +116,20 @@ test('madvise(MADV_DONTNEED) zeroes private anonymous memory', () => {
   assert.equal(h.sys('madvise', a, 4096, 0), 0);
   assert.equal(h.sys('madvise', a + 1, 4096, 0), EINVAL);
 });
+
+test('MAP_SHARED file mappings are written back at msync and munmap, never past EOF', () => {
+  const h = harness();
+  fs.writeFileSync(path.join(h.root, 'shared'), 'hello world');
+  const fd = h.sys('open', h.str('/shared'), 2 /* O_RDWR */);
+  const a = h.sys('mmap', 0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  assert.ok(a > 0);
+  h.sys('close', fd); // the mapping keeps the file
+  h.t.mem.writeBytes(a, Buffer.from('HELLO'));
+  h.t.mem.write8(a + 100, 0x41); // beyond EOF: not written
+  assert.equal(fs.readFileSync(path.join(h.root, 'shared'), 'utf8'), 'hello world');
+  assert.equal(h.sys('msync', a, 4096, 4 /* MS_SYNC */), 0);
+  assert.equal(fs.readFileSync(path.join(h.root, 'shared'), 'utf8'), 'HELLO world');
+  h.t.mem.writeBytes(a + 6, Buffer.from('W'));
+  assert.equal(h.sys('munmap', a, 4096), 0);
+  assert.equal(fs.readFileSync(path.join(h.root, 'shared'), 'utf8'), 'HELLO World');
+});

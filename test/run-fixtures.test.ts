@@ -24,7 +24,10 @@ describe('prebuilt demo guest (no libc, raw syscalls)', () => {
   test('hello-demo with no arguments', (t) => compareWithNative(t, demo).then(() => {}));
 });
 
-describe('dynamically linked guest', () => {
-  test('glibc-dynamic/hello', { todo: 'needs dynamic linking (PT_INTERP, ld.so)' }, (t) =>
-    compareWithNative(t, fixturePath('glibc-dynamic', 'hello'), ['dyn']).then(() => {}));
+describe('dynamically linked guests (through ld-linux and libc from the host)', () => {
+  test('glibc-dynamic/hello', (t) => compareWithNative(t, fixturePath('glibc-dynamic', 'hello'), ['dyn']).then(() => {}));
+  test('glibc-dynamic/signals', (t) => compareWithNative(t, fixturePath('glibc-dynamic', 'signals')).then(() => {}));
+  test('glibc-dynamic/threads', (t) => compareWithNative(t, fixturePath('glibc-dynamic', 'threads')).then(() => {}));
+  test('ld-linux-x86-64.so.2 run directly on a program', (t) =>
+    compareWithNative(t, '/lib64/ld-linux-x86-64.so.2', [fixturePath('glibc-dynamic', 'hello'), 'via-ld.so']).then(() => {}));
 });

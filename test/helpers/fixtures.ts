@@ -50,6 +50,9 @@ export const FIXTURE_CASES: FixtureCase[] = [
   { fixture: 'catcount', label: 'empty stdin', opts: { input: '' } },
   { fixture: 'catcount', label: '200 KB of lines on stdin', opts: { input: linesOfText(2500) } },
   { fixture: 'cxx', args: ['some-arg'], variants: glibcOnly },
+  { fixture: 'signals' },
+  { fixture: 'signals', args: ['--abort'], label: 'ends in abort()' },
+  { fixture: 'threads' },
   { fixture: 'debug', variants: DEBUG_VARIANTS },
   { fixture: 'debug', args: ['2', '--crash'], variants: DEBUG_VARIANTS },
 ];

@@ -1,5 +1,7 @@
 /**
- * Packed integer arithmetic, comparisons and logic on the scratch slots.
+ * Packed integer operations that are not element-wise (those are expressions
+ * in table.ts, run by lanewise.ts): 64-bit lanes, widening multiplies,
+ * horizontal and sum-of-differences ops, ptest. They work on the scratch slots.
  * Byte index: A 0..15, B 16..31, R 32..47; word: A 0..7, B 8..15, R 16..23;
  * dword: A 0..3, B 4..7, R 8..11 (X, the fourth slot, follows each).
  */
@@ -12,18 +14,8 @@ const sat16s = (v: number): number => (v > 32767 ? 32767 : v < -32768 ? -32768 :
 const sat16u = (v: number): number => (v > 65535 ? 65535 : v < 0 ? 0 : v);
 export { sat8s, sat8u, sat16s, sat16u };
 
-// ------------------------------------------------------------------ logic
-
-export const pand: Kernel = () => { for (let k = 0; k < 4; k++) S[8 + k] = S[k] & S[4 + k]; };
-export const pandn: Kernel = () => { for (let k = 0; k < 4; k++) S[8 + k] = ~S[k] & S[4 + k]; };
-export const por: Kernel = () => { for (let k = 0; k < 4; k++) S[8 + k] = S[k] | S[4 + k]; };
-export const pxor: Kernel = () => { for (let k = 0; k < 4; k++) S[8 + k] = S[k] ^ S[4 + k]; };
-
 // ------------------------------------------------------------------ add / sub
 
-export const paddb: Kernel = () => { for (let k = 0; k < 16; k++) U8[32 + k] = U8[k] + U8[16 + k]; };
-export const paddw: Kernel = () => { for (let k = 0; k < 8; k++) U16[16 + k] = U16[k] + U16[8 + k]; };
-export const paddd: Kernel = () => { for (let k = 0; k < 4; k++) S[8 + k] = (S[k] + S[4 + k]) | 0; };
 export const paddq: Kernel = () => {
   for (let k = 0; k < 4; k += 2) {
     const l = (S[k] >>> 0) + (S[4 + k] >>> 0);
@@ -31,9 +23,6 @@ export const paddq: Kernel = () => {
     S[9 + k] = (S[1 + k] + S[5 + k] + (l > 0xffffffff ? 1 : 0)) | 0;
   }
 };
-export const psubb: Kernel = () => { for (let k = 0; k < 16; k++) U8[32 + k] = U8[k] - U8[16 + k]; };
-export const psubw: Kernel = () => { for (let k = 0; k < 8; k++) U16[16 + k] = U16[k] - U16[8 + k]; };
-export const psubd: Kernel = () => { for (let k = 0; k < 4; k++) S[8 + k] = (S[k] - S[4 + k]) | 0; };
 export const psubq: Kernel = () => {
   for (let k = 0; k < 4; k += 2) {
     const l = (S[k] >>> 0) - (S[4 + k] >>> 0);
@@ -41,24 +30,9 @@ export const psubq: Kernel = () => {
     S[9 + k] = (S[1 + k] - S[5 + k] - (l < 0 ? 1 : 0)) | 0;
   }
 };
-export const paddsb: Kernel = () => { for (let k = 0; k < 16; k++) I8[32 + k] = sat8s(I8[k] + I8[16 + k]); };
-export const paddsw: Kernel = () => { for (let k = 0; k < 8; k++) I16[16 + k] = sat16s(I16[k] + I16[8 + k]); };
-export const paddusb: Kernel = () => { for (let k = 0; k < 16; k++) U8[32 + k] = sat8u(U8[k] + U8[16 + k]); };
-export const paddusw: Kernel = () => { for (let k = 0; k < 8; k++) U16[16 + k] = sat16u(U16[k] + U16[8 + k]); };
-export const psubsb: Kernel = () => { for (let k = 0; k < 16; k++) I8[32 + k] = sat8s(I8[k] - I8[16 + k]); };
-export const psubsw: Kernel = () => { for (let k = 0; k < 8; k++) I16[16 + k] = sat16s(I16[k] - I16[8 + k]); };
-export const psubusb: Kernel = () => { for (let k = 0; k < 16; k++) U8[32 + k] = sat8u(U8[k] - U8[16 + k]); };
-export const psubusw: Kernel = () => { for (let k = 0; k < 8; k++) U16[16 + k] = sat16u(U16[k] - U16[8 + k]); };
 
 // ------------------------------------------------------------------ multiply
 
-export const pmullw: Kernel = () => { for (let k = 0; k < 8; k++) U16[16 + k] = Math.imul(U16[k], U16[8 + k]); };
-export const pmulhw: Kernel = () => { for (let k = 0; k < 8; k++) I16[16 + k] = (I16[k] * I16[8 + k]) >> 16; };
-export const pmulhuw: Kernel = () => { for (let k = 0; k < 8; k++) U16[16 + k] = Math.floor((U16[k] * U16[8 + k]) / 65536); };
-export const pmulld: Kernel = () => { for (let k = 0; k < 4; k++) S[8 + k] = Math.imul(S[k], S[4 + k]); };
-export const pmulhrsw: Kernel = () => {
-  for (let k = 0; k < 8; k++) I16[16 + k] = (((I16[k] * I16[8 + k]) >> 14) + 1) >> 1;
-};
 export const pmaddwd: Kernel = () => {
   for (let k = 0; k < 4; k++) S[8 + k] = (I16[2 * k] * I16[8 + 2 * k] + I16[2 * k + 1] * I16[9 + 2 * k]) | 0;
 };
@@ -89,10 +63,8 @@ export const pmuldq: Kernel = () => {
   }
 };
 
-// ------------------------------------------------------------------ average, sum of differences, min/max
+// ------------------------------------------------------------------ sums of differences, minimum position
 
-export const pavgb: Kernel = () => { for (let k = 0; k < 16; k++) U8[32 + k] = (U8[k] + U8[16 + k] + 1) >> 1; };
-export const pavgw: Kernel = () => { for (let k = 0; k < 8; k++) U16[16 + k] = (U16[k] + U16[8 + k] + 1) >> 1; };
 export const psadbw: Kernel = () => {
   for (let lane = 0; lane < 16; lane += 8) {
     let s = 0;
@@ -102,19 +74,6 @@ export const psadbw: Kernel = () => {
     S[r + 1] = 0;
   }
 };
-
-export const pminub: Kernel = () => { for (let k = 0; k < 16; k++) U8[32 + k] = Math.min(U8[k], U8[16 + k]); };
-export const pmaxub: Kernel = () => { for (let k = 0; k < 16; k++) U8[32 + k] = Math.max(U8[k], U8[16 + k]); };
-export const pminsb: Kernel = () => { for (let k = 0; k < 16; k++) I8[32 + k] = Math.min(I8[k], I8[16 + k]); };
-export const pmaxsb: Kernel = () => { for (let k = 0; k < 16; k++) I8[32 + k] = Math.max(I8[k], I8[16 + k]); };
-export const pminuw: Kernel = () => { for (let k = 0; k < 8; k++) U16[16 + k] = Math.min(U16[k], U16[8 + k]); };
-export const pmaxuw: Kernel = () => { for (let k = 0; k < 8; k++) U16[16 + k] = Math.max(U16[k], U16[8 + k]); };
-export const pminsw: Kernel = () => { for (let k = 0; k < 8; k++) I16[16 + k] = Math.min(I16[k], I16[8 + k]); };
-export const pmaxsw: Kernel = () => { for (let k = 0; k < 8; k++) I16[16 + k] = Math.max(I16[k], I16[8 + k]); };
-export const pminsd: Kernel = () => { for (let k = 0; k < 4; k++) S[8 + k] = Math.min(S[k], S[4 + k]); };
-export const pmaxsd: Kernel = () => { for (let k = 0; k < 4; k++) S[8 + k] = Math.max(S[k], S[4 + k]); };
-export const pminud: Kernel = () => { for (let k = 0; k < 4; k++) S[8 + k] = (S[k] >>> 0) < (S[4 + k] >>> 0) ? S[k] : S[4 + k]; };
-export const pmaxud: Kernel = () => { for (let k = 0; k < 4; k++) S[8 + k] = (S[k] >>> 0) > (S[4 + k] >>> 0) ? S[k] : S[4 + k]; };
 
 /** phminposuw: the smallest unsigned word of the source and its (lowest) index. */
 export const phminposuw: Kernel = () => {
@@ -136,15 +95,9 @@ export const mpsadbw: Kernel = (c, i) => {
 
 // ------------------------------------------------------------------ compare
 
-export const pcmpeqb: Kernel = () => { for (let k = 0; k < 16; k++) U8[32 + k] = U8[k] === U8[16 + k] ? 0xff : 0; };
-export const pcmpeqw: Kernel = () => { for (let k = 0; k < 8; k++) U16[16 + k] = U16[k] === U16[8 + k] ? 0xffff : 0; };
-export const pcmpeqd: Kernel = () => { for (let k = 0; k < 4; k++) S[8 + k] = S[k] === S[4 + k] ? -1 : 0; };
 export const pcmpeqq: Kernel = () => {
   for (let k = 0; k < 4; k += 2) S[8 + k] = S[9 + k] = S[k] === S[4 + k] && S[k + 1] === S[5 + k] ? -1 : 0;
 };
-export const pcmpgtb: Kernel = () => { for (let k = 0; k < 16; k++) U8[32 + k] = I8[k] > I8[16 + k] ? 0xff : 0; };
-export const pcmpgtw: Kernel = () => { for (let k = 0; k < 8; k++) U16[16 + k] = I16[k] > I16[8 + k] ? 0xffff : 0; };
-export const pcmpgtd: Kernel = () => { for (let k = 0; k < 4; k++) S[8 + k] = S[k] > S[4 + k] ? -1 : 0; };
 export const pcmpgtq: Kernel = () => {
   for (let k = 0; k < 4; k += 2) {
     const ah = S[k + 1], bh = S[5 + k];
@@ -153,20 +106,7 @@ export const pcmpgtq: Kernel = () => {
   }
 };
 
-// ------------------------------------------------------------------ SSSE3 abs / sign / horizontal
-
-export const pabsb: Kernel = () => { for (let k = 0; k < 16; k++) U8[32 + k] = Math.abs(I8[16 + k]); };
-export const pabsw: Kernel = () => { for (let k = 0; k < 8; k++) U16[16 + k] = Math.abs(I16[8 + k]); };
-export const pabsd: Kernel = () => { for (let k = 0; k < 4; k++) S[8 + k] = Math.abs(S[4 + k]) | 0; };
-export const psignb: Kernel = () => {
-  for (let k = 0; k < 16; k++) { const b = I8[16 + k]; I8[32 + k] = b < 0 ? -I8[k] : b === 0 ? 0 : I8[k]; }
-};
-export const psignw: Kernel = () => {
-  for (let k = 0; k < 8; k++) { const b = I16[8 + k]; I16[16 + k] = b < 0 ? -I16[k] : b === 0 ? 0 : I16[k]; }
-};
-export const psignd: Kernel = () => {
-  for (let k = 0; k < 4; k++) { const b = S[4 + k]; S[8 + k] = b < 0 ? -S[k] | 0 : b === 0 ? 0 : S[k]; }
-};
+// ------------------------------------------------------------------ SSSE3 horizontal add / subtract
 
 export const phaddw: Kernel = () => {
   for (let k = 0; k < 4; k++) {

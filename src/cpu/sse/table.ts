@@ -14,6 +14,7 @@ import * as X from './shuffle.js';
 import * as M from './moves.js';
 import { pcmpstr } from './string-ops.js';
 import { crc32 } from './crc32.js';
+import { lanewise, type Lane } from './lanewise.js';
 
 type Factory = (i: Instr) => ExecFn | null;
 
@@ -107,10 +108,10 @@ def(M0F, NP, 0x53, bin(F.packed32(F.rcp32)));
 def(M0F, PF3, 0x53, bin(F.scalar32(F.rcp32), Src.M32));
 // Bitwise float ops are the integer ones.
 for (const p of [NP, P66]) {
-  def(M0F, p, 0x54, bin(I.pand));
-  def(M0F, p, 0x55, bin(I.pandn));
-  def(M0F, p, 0x56, bin(I.por));
-  def(M0F, p, 0x57, bin(I.pxor));
+  def(M0F, p, 0x54, (i) => lanewise(i, 'i32', 'a & b'));
+  def(M0F, p, 0x55, (i) => lanewise(i, 'i32', '~a & b'));
+  def(M0F, p, 0x56, (i) => lanewise(i, 'i32', 'a | b'));
+  def(M0F, p, 0x57, (i) => lanewise(i, 'i32', 'a ^ b'));
 }
 def(M0F, P66, 0x7c, bin(F.haddpd));
 def(M0F, PF2, 0x7c, bin(F.haddps));
@@ -159,34 +160,74 @@ def(M3A, P66, 0x0b, bin(V.roundsd, Src.M64));
 
 const int66: [number, number, Kernel][] = [
   [M0F, 0x60, X.punpcklbw], [M0F, 0x61, X.punpcklwd], [M0F, 0x62, X.punpckldq], [M0F, 0x63, X.packsswb],
-  [M0F, 0x64, I.pcmpgtb], [M0F, 0x65, I.pcmpgtw], [M0F, 0x66, I.pcmpgtd], [M0F, 0x67, X.packuswb],
-  [M0F, 0x68, X.punpckhbw], [M0F, 0x69, X.punpckhwd], [M0F, 0x6a, X.punpckhdq], [M0F, 0x6b, X.packssdw],
-  [M0F, 0x6c, X.punpcklqdq], [M0F, 0x6d, X.punpckhqdq],
-  [M0F, 0x74, I.pcmpeqb], [M0F, 0x75, I.pcmpeqw], [M0F, 0x76, I.pcmpeqd],
+  [M0F, 0x67, X.packuswb], [M0F, 0x68, X.punpckhbw], [M0F, 0x69, X.punpckhwd], [M0F, 0x6a, X.punpckhdq],
+  [M0F, 0x6b, X.packssdw], [M0F, 0x6c, X.punpcklqdq], [M0F, 0x6d, X.punpckhqdq],
   [M0F, 0xd1, H.byXmm(H.psrlw)], [M0F, 0xd2, H.byXmm(H.psrld)], [M0F, 0xd3, H.byXmm(H.psrlq)],
-  [M0F, 0xd4, I.paddq], [M0F, 0xd5, I.pmullw], [M0F, 0xd8, I.psubusb], [M0F, 0xd9, I.psubusw],
-  [M0F, 0xda, I.pminub], [M0F, 0xdb, I.pand], [M0F, 0xdc, I.paddusb], [M0F, 0xdd, I.paddusw],
-  [M0F, 0xde, I.pmaxub], [M0F, 0xdf, I.pandn],
-  [M0F, 0xe0, I.pavgb], [M0F, 0xe1, H.byXmm(H.psraw)], [M0F, 0xe2, H.byXmm(H.psrad)], [M0F, 0xe3, I.pavgw],
-  [M0F, 0xe4, I.pmulhuw], [M0F, 0xe5, I.pmulhw], [M0F, 0xe8, I.psubsb], [M0F, 0xe9, I.psubsw],
-  [M0F, 0xea, I.pminsw], [M0F, 0xeb, I.por], [M0F, 0xec, I.paddsb], [M0F, 0xed, I.paddsw],
-  [M0F, 0xee, I.pmaxsw], [M0F, 0xef, I.pxor],
+  [M0F, 0xe1, H.byXmm(H.psraw)], [M0F, 0xe2, H.byXmm(H.psrad)],
   [M0F, 0xf1, H.byXmm(H.psllw)], [M0F, 0xf2, H.byXmm(H.pslld)], [M0F, 0xf3, H.byXmm(H.psllq)],
-  [M0F, 0xf4, I.pmuludq], [M0F, 0xf5, I.pmaddwd], [M0F, 0xf6, I.psadbw],
-  [M0F, 0xf8, I.psubb], [M0F, 0xf9, I.psubw], [M0F, 0xfa, I.psubd], [M0F, 0xfb, I.psubq],
-  [M0F, 0xfc, I.paddb], [M0F, 0xfd, I.paddw], [M0F, 0xfe, I.paddd],
+  [M0F, 0xd4, I.paddq], [M0F, 0xfb, I.psubq], [M0F, 0xf4, I.pmuludq], [M0F, 0xf5, I.pmaddwd], [M0F, 0xf6, I.psadbw],
   // SSSE3
   [M38, 0x00, X.pshufb], [M38, 0x01, I.phaddw], [M38, 0x02, I.phaddd], [M38, 0x03, I.phaddsw],
   [M38, 0x04, I.pmaddubsw], [M38, 0x05, I.phsubw], [M38, 0x06, I.phsubd], [M38, 0x07, I.phsubsw],
-  [M38, 0x08, I.psignb], [M38, 0x09, I.psignw], [M38, 0x0a, I.psignd], [M38, 0x0b, I.pmulhrsw],
-  [M38, 0x1c, I.pabsb], [M38, 0x1d, I.pabsw], [M38, 0x1e, I.pabsd],
   // SSE4.1 / 4.2
   [M38, 0x28, I.pmuldq], [M38, 0x29, I.pcmpeqq], [M38, 0x2b, X.packusdw], [M38, 0x37, I.pcmpgtq],
-  [M38, 0x38, I.pminsb], [M38, 0x39, I.pminsd], [M38, 0x3a, I.pminuw], [M38, 0x3b, I.pminud],
-  [M38, 0x3c, I.pmaxsb], [M38, 0x3d, I.pmaxsd], [M38, 0x3e, I.pmaxuw], [M38, 0x3f, I.pmaxud],
-  [M38, 0x40, I.pmulld], [M38, 0x41, I.phminposuw],
+  [M38, 0x41, I.phminposuw],
 ];
 for (const [map, op, k] of int66) def(map, P66, op, bin(k));
+
+/** Element-wise integer ops: dest[k] = expression(a = dest[k], b = src[k]) (see lanewise.ts). */
+const elementwise: [number, number, Lane, string][] = [
+  [M0F, 0x64, 's8', 'a > b ? 0xff : 0'], // pcmpgtb
+  [M0F, 0x65, 's16', 'a > b ? 0xffff : 0'], // pcmpgtw
+  [M0F, 0x66, 'i32', 'a > b ? -1 : 0'], // pcmpgtd
+  [M0F, 0x74, 'u8', 'a === b ? 0xff : 0'], // pcmpeqb
+  [M0F, 0x75, 'u16', 'a === b ? 0xffff : 0'], // pcmpeqw
+  [M0F, 0x76, 'i32', 'a === b ? -1 : 0'], // pcmpeqd
+  [M0F, 0xd5, 'u16', 'Math.imul(a, b)'], // pmullw
+  [M0F, 0xd8, 'u8', 'sat8u(a - b)'], // psubusb
+  [M0F, 0xd9, 'u16', 'sat16u(a - b)'], // psubusw
+  [M0F, 0xda, 'u8', 'a < b ? a : b'], // pminub
+  [M0F, 0xdb, 'i32', 'a & b'], // pand
+  [M0F, 0xdc, 'u8', 'sat8u(a + b)'], // paddusb
+  [M0F, 0xdd, 'u16', 'sat16u(a + b)'], // paddusw
+  [M0F, 0xde, 'u8', 'a > b ? a : b'], // pmaxub
+  [M0F, 0xdf, 'i32', '~a & b'], // pandn
+  [M0F, 0xe0, 'u8', '(a + b + 1) >> 1'], // pavgb
+  [M0F, 0xe3, 'u16', '(a + b + 1) >> 1'], // pavgw
+  [M0F, 0xe4, 'u16', '(a * b) >>> 16'], // pmulhuw
+  [M0F, 0xe5, 's16', '(a * b) >> 16'], // pmulhw
+  [M0F, 0xe8, 's8', 'sat8s(a - b)'], // psubsb
+  [M0F, 0xe9, 's16', 'sat16s(a - b)'], // psubsw
+  [M0F, 0xea, 's16', 'a < b ? a : b'], // pminsw
+  [M0F, 0xeb, 'i32', 'a | b'], // por
+  [M0F, 0xec, 's8', 'sat8s(a + b)'], // paddsb
+  [M0F, 0xed, 's16', 'sat16s(a + b)'], // paddsw
+  [M0F, 0xee, 's16', 'a > b ? a : b'], // pmaxsw
+  [M0F, 0xef, 'i32', 'a ^ b'], // pxor
+  [M0F, 0xf8, 'u8', 'a - b'], // psubb
+  [M0F, 0xf9, 'u16', 'a - b'], // psubw
+  [M0F, 0xfa, 'i32', 'a - b'], // psubd
+  [M0F, 0xfc, 'u8', 'a + b'], // paddb
+  [M0F, 0xfd, 'u16', 'a + b'], // paddw
+  [M0F, 0xfe, 'i32', 'a + b'], // paddd
+  [M38, 0x08, 's8', 'b < 0 ? -a : b === 0 ? 0 : a'], // psignb
+  [M38, 0x09, 's16', 'b < 0 ? -a : b === 0 ? 0 : a'], // psignw
+  [M38, 0x0a, 'i32', 'b < 0 ? -a : b === 0 ? 0 : a'], // psignd
+  [M38, 0x0b, 's16', '(((a * b) >> 14) + 1) >> 1'], // pmulhrsw
+  [M38, 0x1c, 's8', 'b < 0 ? -b : b'], // pabsb
+  [M38, 0x1d, 's16', 'b < 0 ? -b : b'], // pabsw
+  [M38, 0x1e, 'i32', 'b < 0 ? -b : b'], // pabsd
+  [M38, 0x38, 's8', 'a < b ? a : b'], // pminsb
+  [M38, 0x39, 'i32', 'a < b ? a : b'], // pminsd
+  [M38, 0x3a, 'u16', 'a < b ? a : b'], // pminuw
+  [M38, 0x3b, 'u32', 'a < b ? a : b'], // pminud
+  [M38, 0x3c, 's8', 'a > b ? a : b'], // pmaxsb
+  [M38, 0x3d, 'i32', 'a > b ? a : b'], // pmaxsd
+  [M38, 0x3e, 'u16', 'a > b ? a : b'], // pmaxuw
+  [M38, 0x3f, 'u32', 'a > b ? a : b'], // pmaxud
+  [M38, 0x40, 'i32', 'Math.imul(a, b)'], // pmulld
+];
+for (const [map, op, lane, expr] of elementwise) def(map, P66, op, (i) => lanewise(i, lane, expr));
 
 def(M0F, NP, 0x14, bin(X.punpckldq)); // unpcklps
 def(M0F, NP, 0x15, bin(X.punpckhdq)); // unpckhps

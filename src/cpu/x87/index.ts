@@ -4,6 +4,18 @@
  *
  * The main decoder calls decodeX87 for D8..DF and decodeFxsaveGroup for
  * 0F AE with a memory operand; both return null for undefined encodings.
+ *
+ * Files: softfloat.ts (80-bit arithmetic on int32 halves), stack.ts
+ * (register stack, tags, FSW bookkeeping), loadstore.ts, arith.ts,
+ * compare.ts, control.ts (fldcw/fnstenv/fnsave…), transcendental.ts with
+ * bigfloat.ts (BigInt, rare path), constants.ts, fxsave.ts, decode.ts
+ * (the opcode tables), convert.ts (helpers for display).
+ *
+ * Tested bit for bit against the host CPU (test/x87.test.ts); known
+ * deviations: transcendental results may differ by 1 ulp and their C1;
+ * unmasked exceptions only set flags + ES/B (no #MF); unmasked overflow/
+ * underflow store the masked result; fxsave/xsave alignment and reserved
+ * MXCSR bits do not fault.
  */
 import type { ExecFn, Instr } from '../instr.js';
 import { execFxrstor, execFxsave, execXrstor, execXsave } from './fxsave.js';

@@ -4,10 +4,10 @@
  * ffree, fincstp/fdecstp, fnop.
  */
 import type { Cpu } from '../cpu.js';
-import type { ExecFn, Instr } from '../instr.js';
+import type { ExecFn } from '../instr.js';
 import {
-  classify, DE, fromF32, fromF64, fromInt32, fromInt64, fromUint64, fx, I, IE, INF, PE, R, roundToInt, SNAN, setResult,
-  toF32, toF64, UE, OE, UNSUPPORTED, ZERO, DENORMAL, RC_ZERO,
+  classify, DE, fromF32, fromF64, fromInt32, fromInt64, fromUint64, fx, I, IE, INF, R, roundToInt, SNAN, setResult,
+  toF32, toF64, UE, OE, ZERO, RC_ZERO,
 } from './softfloat.js';
 import {
   begin, commit, isEmpty, phys, pop, pushR, rcOf, regHi, regLo, regSe, setEmpty, storeR, underflow, writeReg,
@@ -16,7 +16,7 @@ import { loadConstant } from './constants.js';
 
 const TWO32 = 4294967296;
 
-/** Loads a memory operand into R, exactly (SNaNs kept signaling; m32/m64 denormals raise DE). */
+/** Loads a memory operand into R, exactly (SNaNs kept signaling; m32/m64 denormals set fx.pendDE). */
 export type MemLoad = (c: Cpu, a: number) => void;
 
 export const loadM32: MemLoad = (c, a) => fromF32(c.mem.read32(a) >>> 0);

@@ -2,16 +2,23 @@
  * 80-bit extended-precision software floating point on 32-bit halves.
  *
  * A value is passed as (se, hi, lo): se = sign << 15 | biased exponent, and
- * hi:lo the 64-bit significand with its explicit integer bit (hi bit 31);
- * hi and lo are unsigned (0..2^32-1). Results land in `R`, exception flags
- * accumulate in `fx.exc` (FSW bit positions), and `fx.up` records whether the
- * last rounding increased the magnitude (the x87 reports that in C1).
+ * hi:lo the 64-bit significand with its explicit integer bit (hi bit 31).
+ * hi and lo may be passed as int32 or uint32 (see R). Results land in `R`,
+ * exception flags accumulate in `fx.exc` (FSW bit positions), and `fx.up`
+ * records whether the last rounding increased the magnitude (the x87
+ * reports that in C1).
  *
  * Rounding follows Berkeley SoftFloat's roundPackToExtF80 with the 8086
  * conventions the x87 uses: precision control rounds the significand to
  * 24/53/64 bits while keeping the extended exponent range, tininess is
  * detected after rounding, and a masked underflow is only flagged when the
- * result is also inexact. No BigInt here: this is the hot path.
+ * result is also inexact.
+ *
+ * Exception precedence, as measured on hardware: an unsupported operand
+ * (unnormal, pseudo-NaN/-infinity) or an SNaN gives IE; NaN operands, invalid
+ * operations and zero divides suppress DE; DE is raised for denormal operands
+ * of arithmetic and comparisons only (not for fst/fist/fbstp sources).
+ * No BigInt here: this is the hot path.
  */
 
 export const IE = 1, DE = 2, ZE = 4, OE = 8, UE = 16, PE = 32, SF = 64;

@@ -3,7 +3,7 @@ import * as nodePath from 'node:path';
 import type { Task } from '../task.js';
 import { EACCES, EEXIST, EISDIR, ELOOP, ENOENT, ENOTDIR, hostErrno } from '../errno.js';
 import {
-  O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
+  O_ACCMODE, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
 } from '../syscalls/abi.js';
 import { FileDescription, PathOnlyDescription } from './description.js';
 import { DirDescription, hostStat, listHostDir } from './dir.js';
@@ -105,8 +105,9 @@ export function openResolved(t: Task, r: Resolved, flags: number, mode: number):
   const createMode = mode & ~t.proc.umask & 0o7777;
   let fd: number;
   try {
-    // Linux and the host share flag values; the host fd is always close-on-exec for Node.
-    fd = fs.openSync(hostPath, (flags & ~O_CLOEXEC) | O_CLOEXEC, createMode);
+    // Linux and the host share flag values. The host fd is always close-on-exec (it is
+    // Node's), and never O_APPEND: HostFile appends itself, so F_SETFL can turn it off.
+    fd = fs.openSync(hostPath, (flags & ~(O_CLOEXEC | O_APPEND)) | O_CLOEXEC, createMode);
   } catch (e) {
     return hostErrno(e);
   }

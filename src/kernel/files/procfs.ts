@@ -1,9 +1,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Task } from '../task.js';
-import { O_ACCMODE, O_RDWR, O_WRONLY, S_IFDIR, S_IFLNK } from '../syscalls/abi.js';
+import { O_ACCMODE, O_CLOEXEC, O_RDWR, O_WRONLY, S_IFDIR, S_IFLNK } from '../syscalls/abi.js';
 import { UNAME, bootTimeSec, cpuCount, hostname } from '../syscalls/system-identity.js';
 import type { FileDescription } from './description.js';
+import { EACCES, hostErrno } from '../errno.js';
+import { HostFile } from './host-file.js';
+import { statFromHost } from './stat.js';
 import { bytesFile, dirNode, linkNode, synthIno, textFile, type SynthNode } from './synth.js';
 
 /**
@@ -152,11 +155,38 @@ function fdDir(t: Task, base: string): SynthNode {
   };
 }
 
+/**
+ * /proc/PID/exe: shows the guest path, but opens the file the process was
+ * loaded from even when it lies outside the guest root (like Linux, which
+ * opens the mapped inode).
+ */
+function exeLink(t: Task, path: string): SynthNode {
+  const p = t.proc;
+  if (!p.hostExePath) return linkNode(path, () => p.exePath);
+  return linkNode(path, () => p.exePath, {
+    open: (flags) => {
+      if ((flags & O_ACCMODE) !== 0) return -EACCES; // ETXTBSY for a running program; never writable here
+      try {
+        return new HostFile(fs.openSync(p.hostExePath, fs.constants.O_RDONLY | O_CLOEXEC), p.exePath, p.hostExePath, flags);
+      } catch (e) {
+        return hostErrno(e);
+      }
+    },
+    targetStat: () => {
+      try {
+        return statFromHost(fs.statSync(p.hostExePath, { bigint: true }));
+      } catch (e) {
+        return hostErrno(e);
+      }
+    },
+  });
+}
+
 /** /proc/<pid> for the calling process. */
 function pidDir(t: Task, base: string): SynthNode {
   const p = t.proc;
   return dirNode(base, {
-    exe: () => (p.exePath ? linkNode(`${base}/exe`, () => p.exePath) : null),
+    exe: () => (p.exePath ? exeLink(t, `${base}/exe`) : null),
     cwd: () => linkNode(`${base}/cwd`, () => p.fs.cwd),
     root: () => linkNode(`${base}/root`, () => '/'),
     fd: () => fdDir(t, `${base}/fd`),

@@ -2,12 +2,22 @@ import * as fs from 'node:fs';
 import * as tty from 'node:tty';
 import type { Task } from '../task.js';
 import type { Blocked } from '../syscall-types.js';
-import { EBADF, ENOTTY, hostErrno } from '../errno.js';
-import { FIONBIO, FIONREAD, O_ACCMODE, O_APPEND, O_LARGEFILE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, TCGETS, TCSETS, TCSETSF, TCSETSW, TIOCGPGRP, TIOCGWINSZ, TIOCSPGRP, TIOCSWINSZ } from '../syscalls/abi.js';
+import { EBADF, EINVAL, ENOTTY, ESPIPE, hostErrno } from '../errno.js';
+import { FIONBIO, FIONREAD, O_ACCMODE, O_APPEND, O_LARGEFILE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET, TCGETS, TCSETS, TCSETSF, TCSETSW, TIOCGPGRP, TIOCGWINSZ, TIOCSPGRP, TIOCSWINSZ } from '../syscalls/abi.js';
 import { FileDescription, type Readiness } from './description.js';
-import { MAX_RW_COUNT } from './host-file.js';
+import { MAX_RW_COUNT, partialOr } from './host-file.js';
 import { hostReader, hostWriter } from './host-stream.js';
 import { statFromHost, type StatInfo } from './stat.js';
+
+/** The host fd's current offset (/proc/self/fdinfo), 0 when unknown. */
+function hostOffset(fd: number): number {
+  try {
+    const m = /^pos:\s*(\d+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
 
 /** Size of the kernel's struct termios (NCCS = 19). */
 const TERMIOS_SIZE = 36;
@@ -81,8 +91,48 @@ export class HostStdio extends FileDescription {
     }
   }
 
+  /**
+   * Once the guest seeks a stream that is a regular host file, its position
+   * lives here and transfers become positional (Node cannot move a host fd's
+   * offset). Until then the host offset is used, so parent and child share it.
+   */
+  private pos: number | null = null;
+
+  private hostIsRegular(): boolean {
+    try {
+      return fs.fstatSync(this.hostFd).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  seek(off: number, whence: number): number {
+    if (!this.hostIsRegular()) return -ESPIPE;
+    const cur = this.pos ?? hostOffset(this.hostFd);
+    let base: number;
+    if (whence === SEEK_SET) base = 0;
+    else if (whence === SEEK_CUR) base = cur;
+    else if (whence === SEEK_END) base = fs.fstatSync(this.hostFd).size;
+    else return -EINVAL;
+    const next = base + off;
+    if (next < 0) return -EINVAL;
+    if (next !== cur || this.pos !== null) this.pos = next;
+    return next;
+  }
+
   read(t: Task, addr: number, len: number): number | Blocked {
     if ((this.flags & O_ACCMODE) === O_WRONLY) return -EBADF;
+    if (this.pos !== null) {
+      const buf = Buffer.alloc(Math.min(len, 1 << 24));
+      try {
+        const n = fs.readSync(this.hostFd, buf, 0, buf.length, this.pos);
+        t.mem.writeBytes(addr, buf.subarray(0, n));
+        this.pos += n;
+        return n;
+      } catch (e) {
+        return partialOr(0, e);
+      }
+    }
     const r = hostReader(this.hostFd).read(Math.min(len, MAX_RW_COUNT), (this.flags & O_NONBLOCK) !== 0);
     if (!(r instanceof Uint8Array)) return r;
     t.mem.writeBytes(addr, r);
@@ -90,8 +140,17 @@ export class HostStdio extends FileDescription {
   }
 
   write(t: Task, addr: number, len: number): number | Blocked {
-    if ((this.flags & O_ACCMODE) === O_RDONLY && this.hostFd !== 0) return -EBADF;
-    return hostWriter(this.hostFd).write(t.mem.readBytes(addr, Math.min(len, MAX_RW_COUNT)));
+    const data = t.mem.readBytes(addr, Math.min(len, MAX_RW_COUNT));
+    if (this.pos !== null) {
+      try {
+        const n = fs.writeSync(this.hostFd, data, 0, data.length, this.pos);
+        this.pos += n;
+        return n;
+      } catch (e) {
+        return partialOr(0, e);
+      }
+    }
+    return hostWriter(this.hostFd).write(data);
   }
 
   ioctl(t: Task, req: number, arg: number): number {

@@ -10,6 +10,7 @@ import {
   MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MAP_TYPE, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE,
   O_ACCMODE, O_RDWR, O_WRONLY, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ, PROT_WRITE,
 } from './abi.js';
+import { trackSharedMapping, writeBack } from './mm-shared.js';
 import { fileOf, impl, partial } from './util.js';
 
 const PROT_MASK = PROT_READ | PROT_WRITE | PROT_EXEC;
@@ -43,6 +44,8 @@ function sysMmap(t: Task): number {
   if ((fixed || noReplace) && addr % PAGE_SIZE !== 0) return -EINVAL;
   if (!fixed && !noReplace) addr -= addr % PAGE_SIZE; // a hint: Linux rounds it down
   const shared = type !== MAP_PRIVATE;
+  // MAP_FIXED replaces what is there: shared file pages in the range go back to their file first.
+  if (fixed) writeBack(t, addr, addr + size, true);
   if (flags & MAP_ANONYMOUS) return t.mem.mmap(addr, size, prot & PROT_MASK, { fixed, noReplace, shared });
 
   const d = fileOf(t, fd);
@@ -58,7 +61,7 @@ function sysMmap(t: Task): number {
   const dev = typeof st === 'number' ? '00:00' : `${hex2(devMajor(st.dev))}:${hex2(devMinor(st.dev))}`;
   // Mapping /dev/zero is an anonymous mapping.
   const anonymous = data.length === 0 && d.path === '/dev/zero';
-  return t.mem.mmap(addr, size, prot & PROT_MASK, {
+  const r = t.mem.mmap(addr, size, prot & PROT_MASK, {
     fixed,
     noReplace,
     shared,
@@ -68,6 +71,8 @@ function sysMmap(t: Task): number {
     dev: anonymous ? '00:00' : dev,
     data: data.length ? data : undefined,
   });
+  if (r >= 0 && shared && acc === O_RDWR && !anonymous) trackSharedMapping(t, r, size, off, d);
+  return r;
 }
 
 function hex2(n: number): string {
@@ -78,6 +83,7 @@ function sysMunmap(t: Task): number {
   const addr = argU(t, 0);
   const len = argU(t, 1);
   if (addr % PAGE_SIZE !== 0 || len === 0 || addr + len > USER_END) return -EINVAL;
+  writeBack(t, addr, addr + pageUp(len), true);
   return t.mem.munmap(addr, len);
 }
 
@@ -116,6 +122,8 @@ function sysMremap(t: Task): number {
   if (newLen === 0 || oldLen === 0) return -EINVAL;
   if (flags & MREMAP_DONTUNMAP) return -EINVAL;
   if (!fullyMapped(t, old, old + oldLen)) return -14; // EFAULT, as Linux reports an unmapped source
+  // A moved or resized shared file mapping is written back and no longer tracked.
+  writeBack(t, old, old + oldLen, true);
   if (!(flags & MREMAP_FIXED)) return t.mem.mremap(old, oldLen, newLen, (flags & MREMAP_MAYMOVE) !== 0);
   // Move to a fixed address: copy the contents, map there, drop the old range.
   if (newAddr % PAGE_SIZE !== 0 || (newAddr < old + oldLen && newAddr + newLen > old)) return -EINVAL;
@@ -153,7 +161,9 @@ function sysMsync(t: Task): number {
   const len = pageUp(argU(t, 1));
   const flags = argI(t, 2);
   if (addr % PAGE_SIZE !== 0 || flags & ~7 || (flags & 1 && flags & 4)) return -EINVAL;
-  return fullyMapped(t, addr, addr + len) ? 0 : -ENOMEM;
+  if (!fullyMapped(t, addr, addr + len)) return -ENOMEM;
+  writeBack(t, addr, addr + len, false);
+  return 0;
 }
 
 function sysMincore(t: Task): number {
@@ -174,11 +184,11 @@ function lockRange(t: Task): number {
 
 export const mmHandlers: Record<string, SyscallImpl> = {
   brk: impl(sysBrk),
-  mmap: partial(sysMmap, 'MAP_SHARED file mappings are private copies (writes are not written back); MAP_SHARED anonymous memory is not shared across fork'),
+  mmap: partial(sysMmap, 'MAP_SHARED file mappings are written back at msync/munmap/exit, not coherent with read/write meanwhile; MAP_SHARED memory is not shared across fork'),
   munmap: impl(sysMunmap),
   mprotect: partial(sysMprotect, 'PROT_GROWSDOWN/GROWSUP ignored'),
   pkey_mprotect: partial((t) => (argI(t, 3) === -1 ? sysMprotect(t) : -EINVAL), 'pkey -1 only'),
-  mremap: partial(sysMremap, 'no MREMAP_DONTUNMAP'),
+  mremap: partial(sysMremap, 'no MREMAP_DONTUNMAP; a remapped MAP_SHARED file range is written back and then private'),
   madvise: partial(sysMadvise, 'MADV_DONTNEED zeroes private anonymous memory; other advice is accepted and ignored'),
   msync: impl(sysMsync),
   mincore: impl(sysMincore),
