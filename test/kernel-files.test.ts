@@ -474,3 +474,23 @@ test('/proc/self/exe opens the loaded program even outside the rootfs', () => {
   assert.equal(h.sys('stat', h.str('/proc/self/exe'), st), 0);
   assert.equal(Number(stDv(h, st).getBigInt64(48, true)), 7);
 });
+
+test('a host FIFO is read asynchronously: the read parks instead of blocking Node', async () => {
+  const h = harness();
+  const { execFileSync } = await import('node:child_process');
+  execFileSync('mkfifo', [path.join(h.root, 'fifo')]);
+  // O_RDWR on a FIFO never waits for a peer on Linux.
+  const fd = h.sys('open', h.str('/fifo'), O_RDWR);
+  assert.ok(fd >= 0);
+  const buf = h.buf(16);
+  const first = h.call('read', fd, buf, 16);
+  assert.ok(first instanceof Blocked);
+  let timerRan = false;
+  setTimeout(() => (timerRan = true), 1);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.ok(timerRan, 'the event loop keeps running while the guest waits');
+  assert.equal(h.sys('write', fd, h.str('fifo!'), 5), 5);
+  assert.equal(await h.callAsync('read', fd, buf, 16), 5);
+  assert.equal(h.text(buf, 5), 'fifo!');
+  h.sys('close', fd);
+});

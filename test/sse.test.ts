@@ -25,7 +25,7 @@ const BASE = 0x10000; // guest address of the 128-byte state (rdi)
 const ARITH = 0x8d5;
 
 /** Builds an Instr the way the main decoder does, from legacy-SSE machine code. */
-export function decodeBytes(b: Uint8Array): { i: Instr; prefix: number } {
+function decodeBytes(b: Uint8Array): { i: Instr; prefix: number } {
   const i = new Instr();
   let p = 0, rep = 0, p66 = false, rex = 0;
   for (;; p++) {
@@ -68,7 +68,7 @@ function hexBytes(s: string): Uint8Array {
   return out;
 }
 
-export function newCpu(): Cpu {
+function newCpu(): Cpu {
   const mem = new AddressSpace(new PhysicalMemory(1 << 24));
   const r = mem.mmap(BASE, 0x2000, 3, { fixed: true });
   assert.equal(r, BASE);

@@ -9,6 +9,7 @@ import * as Y from './ops/system.js';
 import { shiftRm, shiftDouble } from './ops/shift.js';
 import { decodeSse } from './sse/index.js';
 import { decodeX87, decodeFxsaveGroup } from './x87/index.js';
+import { decodeVex } from './vex/index.js';
 
 /** What a table entry does with the decoder positioned after the opcode byte. Returns null for an undefined encoding. */
 type DecodeFn = (d: Decoder, i: Instr, op: number) => ExecFn | null;
@@ -123,7 +124,9 @@ export class Decoder {
     }
     i.opsize = i.rexW ? 8 : i.p66 ? 2 : 4;
     let fn: ExecFn | null;
-    if (op === 0x0f) {
+    if ((op === 0xc4 || op === 0xc5) && !i.rex) {
+      fn = this.vex(i, op);
+    } else if (op === 0x0f) {
       const op2 = this.u8();
       if (op2 === 0x38 || op2 === 0x3a) {
         i.map = op2 === 0x38 ? 0x0f38 : 0x0f3a;
@@ -151,8 +154,46 @@ export class Decoder {
     return i;
   }
 
+  /**
+   * VEX-encoded instructions (C4/C5 prefixes; in 64-bit mode they are always
+   * VEX). The prefix's inverted R/X/B, vvvv, L, W and pp are decoded here; the
+   * vex module (BMI1/BMI2 and friends) chooses the operation.
+   */
+  private vex(i: Instr, first: number): ExecFn | null {
+    const b1 = this.u8();
+    let map = 0x0f, w = false, pp: number, b2: number;
+    if (first === 0xc5) {
+      this.rexR = (~b1 & 0x80) >> 4;
+      b2 = b1;
+    } else {
+      this.rexR = (~b1 & 0x80) >> 4;
+      this.rexX = (~b1 & 0x40) >> 3;
+      this.rexB = (~b1 & 0x20) >> 2;
+      const mm = b1 & 0x1f;
+      map = mm === 1 ? 0x0f : mm === 2 ? 0x0f38 : mm === 3 ? 0x0f3a : -1;
+      b2 = this.u8();
+      w = (b2 & 0x80) !== 0;
+    }
+    i.vex = true;
+    i.vvvv = (~b2 >> 3) & 15;
+    i.vexL = (b2 >> 2) & 1;
+    pp = b2 & 3;
+    i.rexW = w;
+    i.rex = true; // VEX implies REX-style byte registers
+    i.opsize = w ? 8 : 4;
+    if (map < 0) return null;
+    i.map = map;
+    i.op = this.u8();
+    this.modrm(i);
+    if (map === 0x0f3a) i.imm = this.u8();
+    return decodeVex(i, [0, 0x66, 0xf3, 0xf2][pp]);
+  }
+
   private threeByte(i: Instr): ExecFn | null {
     this.modrm(i);
+    if (i.map === 0x0f38 && i.op === 0xf6 && (this.mandatory === 0x66 || this.mandatory === 0xf3)) {
+      return decodeVex(i, this.mandatory); // adcx / adox (legacy-encoded ADX)
+    }
     if (i.map === 0x0f38 && (i.op === 0xf0 || i.op === 0xf1) && this.mandatory !== 0xf2) {
       // movbe
       if (!i.isMem) return null;

@@ -67,6 +67,12 @@ export class Instr {
   rep = REP_NONE;
   /** LOCK prefix present. */
   lock = false;
+  /** VEX-encoded (C4/C5). */
+  vex = false;
+  /** VEX.vvvv (an extra register operand, already un-inverted), 0..15. */
+  vvvv = 0;
+  /** VEX.L (vector length: 0 = 128-bit). */
+  vexL = 0;
   /** Free slot for decoders that need to remember a sub-operation (x87, SSE, group opcodes). */
   sub = 0;
   /** Second free slot. */

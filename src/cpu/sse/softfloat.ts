@@ -9,7 +9,7 @@
  * BigInt is slow, but this path runs only for non-default MXCSR modes,
  * special operands, and until the program's first inexact operation.
  */
-import { DAZ, DE, FTZ, IE, OE, PE, RC_SHIFT, RD, RN, RU, RZ, UE, ZE } from './mxcsr.js';
+import { DAZ, DE, FTZ, IE, OE, PE, RC_SHIFT, RD, RN, RU, UE, ZE } from './mxcsr.js';
 
 /** Exception flags raised by the last soft operation. */
 export let softFlags = 0;
@@ -273,4 +273,3 @@ export function roundInt(x: number, rc: number): number {
     default: return Math.trunc(x);
   }
 }
-void RZ;

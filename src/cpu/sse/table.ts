@@ -15,6 +15,7 @@ import * as M from './moves.js';
 import { pcmpstr } from './string-ops.js';
 import { crc32 } from './crc32.js';
 import { lanewise, type Lane } from './lanewise.js';
+import { scalarFast, type ScalarOp } from './scalar-fast.js';
 
 type Factory = (i: Instr) => ExecFn | null;
 
@@ -87,20 +88,22 @@ def(M38, P66, 0x2a, memOnly((i) => M.load128(i, true))); // movntdqa
 
 // ------------------------------------------------------------------ float arithmetic
 
-const arith: [number, F.Elem, F.Elem][] = [
-  [0x51, F.sqrt32, F.sqrt64],
-  [0x58, F.add32, F.add64],
-  [0x59, F.mul32, F.mul64],
-  [0x5c, F.sub32, F.sub64],
-  [0x5d, F.min32, F.min64],
-  [0x5e, F.div32, F.div64],
-  [0x5f, F.max32, F.max64],
+/** opcode, single and double element operations, and the JavaScript operator of the scalar fast path. */
+const arith: [number, F.Elem, F.Elem, ScalarOp | null][] = [
+  [0x51, F.sqrt32, F.sqrt64, null],
+  [0x58, F.add32, F.add64, '+'],
+  [0x59, F.mul32, F.mul64, '*'],
+  [0x5c, F.sub32, F.sub64, '-'],
+  [0x5d, F.min32, F.min64, null],
+  [0x5e, F.div32, F.div64, '/'],
+  [0x5f, F.max32, F.max64, null],
 ];
-for (const [op, e32, e64] of arith) {
+for (const [op, e32, e64, js] of arith) {
   def(M0F, NP, op, bin(F.packed32(e32)));
   def(M0F, P66, op, bin(F.packed64(e64)));
-  def(M0F, PF3, op, bin(F.scalar32(e32), Src.M32));
-  def(M0F, PF2, op, bin(F.scalar64(e64), Src.M64));
+  const ss = F.scalar32(e32), sd = F.scalar64(e64);
+  def(M0F, PF3, op, js ? (i) => scalarFast(i, js, true, ss) : bin(ss, Src.M32));
+  def(M0F, PF2, op, js ? (i) => scalarFast(i, js, false, sd) : bin(sd, Src.M64));
 }
 def(M0F, NP, 0x52, bin(F.packed32(F.rsqrt32)));
 def(M0F, PF3, 0x52, bin(F.scalar32(F.rsqrt32), Src.M32));

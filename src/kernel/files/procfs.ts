@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Task } from '../task.js';
 import { O_ACCMODE, O_CLOEXEC, O_RDWR, O_WRONLY, S_IFDIR, S_IFLNK } from '../syscalls/abi.js';
+import { formatLimits } from '../syscalls/rlimits.js';
 import { UNAME, bootTimeSec, cpuCount, hostname } from '../syscalls/system-identity.js';
 import type { FileDescription } from './description.js';
 import { EACCES, hostErrno } from '../errno.js';
@@ -39,14 +40,23 @@ function comm(t: Task): string {
   return basename(t.proc.exePath || t.proc.argv[0] || 'elfshim').slice(0, 15);
 }
 
+/** /proc/PID/stat: the 52 fields of Linux 6.x, with what the emulator knows. */
 function procStat(t: Task): string {
   const p = t.proc;
-  const vsize = t.mem.mappings.reduce((a, v) => a + (v.end - v.start), 0);
+  const maps = t.mem.mappings;
+  const vsize = maps.reduce((a, v) => a + (v.end - v.start), 0);
   const rss = Math.floor(t.mem.residentBytes / 4096);
-  const fields = [
-    p.pid, `(${comm(t)})`, 'R', p.ppid, p.pgid, p.sid, 0, -1, 4194304, 0, 0, 0, 0, 0, 0, 0, 0, 20, 0, 1, 0,
-    Math.floor(process.uptime() * 100), vsize, rss, '18446744073709551615', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0,
-    0, 0, t.mem.brkStart, 0, 0, 0, 0, 0,
+  const stack = maps.find((v) => v.name === '[stack]');
+  const start = Math.floor(process.uptime() * 100); // clock ticks since "boot" ≈ since the emulator started
+  const fields: (string | number)[] = [
+    p.pid, `(${comm(t)})`, 'R', p.ppid, p.pgid, p.sid,
+    0, -1, 4194304, // tty_nr, tpgid, flags
+    0, 0, 0, 0, 0, 0, 0, 0, // minflt cminflt majflt cmajflt utime stime cutime cstime
+    20, 0, 1, 0, start, vsize, rss, '18446744073709551615', // priority nice threads itrealvalue starttime vsize rss rsslim
+    0, 0, stack ? stack.end : 0, 0, 0, // startcode endcode startstack kstkesp kstkeip
+    0, 0, 0, 0, 0, 0, 0, // signal blocked sigignore sigcatch wchan nswap cnswap
+    17, 0, 0, 0, 0, 0, 0, // exit_signal processor rt_priority policy delayacct guest_time cguest_time
+    0, 0, t.mem.brkStart, 0, 0, 0, 0, 0, // start_data end_data start_brk arg_start arg_end env_start env_end exit_code
   ];
   return fields.join(' ') + '\n';
 }
@@ -199,7 +209,7 @@ function pidDir(t: Task, base: string): SynthNode {
     statm: () => textFile(`${base}/statm`, () => `${Math.floor(t.mem.mappings.reduce((a, v) => a + v.end - v.start, 0) / 4096)} ${t.mem.residentBytes / 4096} 0 0 0 0 0\n`),
     comm: () => textFile(`${base}/comm`, () => comm(t) + '\n', 0o644),
     mounts: () => textFile(`${base}/mounts`, () => MOUNTS),
-    limits: () => textFile(`${base}/limits`, () => 'Limit                     Soft Limit           Hard Limit           Units     \nMax stack size            8388608              unlimited            bytes     \nMax open files            1024                 1048576              files     \n'),
+    limits: () => textFile(`${base}/limits`, () => formatLimits(p)),
   });
 }
 

@@ -34,14 +34,18 @@ function sysRead(t: Task): number | Blocked {
   const d = fileOf(t, argI(t, 0));
   if (typeof d === 'number') return d;
   if (!readable(d)) return -EBADF;
-  return d.read(t, argU(t, 1), Math.min(argU(t, 2), MAX_RW_COUNT));
+  const len = Math.min(argU(t, 2), MAX_RW_COUNT);
+  if (len === 0) return d.isDirectory ? -EISDIR : 0; // never waits
+  return d.read(t, argU(t, 1), len);
 }
 
 function sysWrite(t: Task): number | Blocked {
   const d = fileOf(t, argI(t, 0));
   if (typeof d === 'number') return d;
   if (!writable(d)) return -EBADF;
-  return afterWrite(t, d.write(t, argU(t, 1), Math.min(argU(t, 2), MAX_RW_COUNT)));
+  const len = Math.min(argU(t, 2), MAX_RW_COUNT);
+  if (len === 0 && !d.isDirectory) return 0;
+  return afterWrite(t, d.write(t, argU(t, 1), len));
 }
 
 function iovecs(t: Task, addr: number, count: number): IoVec[] | number {

@@ -5,8 +5,9 @@ import type { SyscallImpl } from '../syscall-types.js';
 import { argI, argU, argUI, StructWriter, readStruct, viewU64 } from '../args.js';
 import { EINVAL, EPERM, ESRCH } from '../errno.js';
 import { NOFILE_HARD } from '../files/file-table.js';
+import { limitsOf, RLIMIT_NLIMITS, RLIMIT_NOFILE, type Rlimit } from './rlimits.js';
 import { GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM } from './abi.js';
-import { UNAME, bootTimeSec, cpuCount, hostEgid, hostEuid, hostGid, hostGroups, hostname, hostRlimits, hostUid } from './system-identity.js';
+import { UNAME, bootTimeSec, cpuCount, hostEgid, hostEuid, hostGid, hostGroups, hostname, hostUid } from './system-identity.js';
 import { impl, partial } from './util.js';
 
 // ------------------------------------------------------------------ uname
@@ -90,32 +91,6 @@ function sysSetsid(t: Task): number {
 
 const INF = Infinity; // RLIM_INFINITY (all ones on the wire)
 
-interface Rlimit {
-  cur: number;
-  max: number;
-}
-
-const RLIMIT_NOFILE = 7;
-const RLIMIT_NLIMITS = 16;
-
-const rlimits = new WeakMap<Process, Rlimit[]>();
-
-function limitsOf(p: Process): Rlimit[] {
-  let l = rlimits.get(p);
-  if (!l) {
-    l = hostRlimits();
-    l[RLIMIT_NOFILE].cur = p.files.limit;
-    rlimits.set(p, l);
-  }
-  return l;
-}
-
-/** For fork: the child starts with the parent's limits. */
-export function inheritRlimits(parent: Process, child: Process): void {
-  const l = rlimits.get(parent);
-  if (l) rlimits.set(child, l.map((r) => ({ ...r })));
-}
-
 function writeRlimit(t: Task, addr: number, r: Rlimit): void {
   const w = new StructWriter(16);
   for (const [off, v] of [[0, r.cur], [8, r.max]] as const) {
@@ -131,12 +106,6 @@ function readRlimit(t: Task, addr: number): Rlimit {
   return { cur: get(0), max: get(8) };
 }
 
-function le(a: number, b: number): boolean {
-  if (b === INF) return true;
-  if (a === INF) return false;
-  return a <= b;
-}
-
 function doPrlimit(t: Task, pid: number, resource: number, newAddr: number, oldAddr: number): number {
   if (resource < 0 || resource >= RLIMIT_NLIMITS) return -EINVAL;
   const p = processOf(t, pid);
@@ -146,8 +115,8 @@ function doPrlimit(t: Task, pid: number, resource: number, newAddr: number, oldA
   let next: Rlimit | null = null;
   if (newAddr) {
     next = readRlimit(t, newAddr);
-    if (!le(next.cur, next.max)) return -EINVAL;
-    if (!le(next.max, cur.max)) return -EPERM; // raising the hard limit needs privilege
+    if (next.cur > next.max) return -EINVAL;
+    if (next.max > cur.max && hostEuid() !== 0) return -EPERM; // raising the hard limit needs privilege
     if (resource === RLIMIT_NOFILE && next.max > Math.max(NOFILE_HARD, 1048576)) return -EPERM;
   }
   if (oldAddr) writeRlimit(t, oldAddr, cur);
