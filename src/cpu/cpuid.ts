@@ -65,3 +65,16 @@ export function cpuidLeaf(leaf: number, sub: number): number[] {
   // Above the maximum basic leaf Intel CPUs return the highest basic leaf's data; zeros is what most code expects.
   return [0, 0, 0, 0];
 }
+
+/** /proc/cpuinfo "flags" for exactly the features CPUID advertises (Linux's names). */
+export function cpuinfoFlagList(): string {
+  const l1d = FEATURES.leaf1Edx, l1c = FEATURES.leaf1Ecx, l7 = CPUID_LEAVES[0x7](0)[1], e1 = CPUID_LEAVES[0x80000001](0);
+  const pick = (word: number, names: [number, string][]) => names.filter(([bit]) => word & (1 << bit)).map(([, n]) => n);
+  return [
+    ...pick(l1d, [[0, 'fpu'], [4, 'tsc'], [8, 'cx8'], [15, 'cmov'], [19, 'clflush'], [23, 'mmx'], [24, 'fxsr'], [25, 'sse'], [26, 'sse2']]),
+    ...pick(e1[3], [[11, 'syscall'], [20, 'nx'], [29, 'lm']]),
+    ...pick(l1c, [[0, 'pni'], [9, 'ssse3'], [13, 'cx16'], [19, 'sse4_1'], [20, 'sse4_2'], [22, 'movbe'], [23, 'popcnt']]),
+    ...pick(e1[2], [[0, 'lahf_lm'], [5, 'abm']]),
+    ...pick(l7, [[3, 'bmi1'], [8, 'bmi2'], [9, 'erms'], [19, 'adx']]),
+  ].join(' ');
+}

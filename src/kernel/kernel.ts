@@ -17,6 +17,10 @@ import { SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSYS, SIGTRAP, signalInfo } from '.
 import { setupSignalFrame, type SigInfo } from './signal-frame.js';
 import { EINTR } from './errno.js';
 import { wakeWaiters } from './syscalls/futex.js';
+import { flushSharedMappings } from './syscalls/mm-shared.js';
+import { interruptSleep } from './syscalls/time.js';
+import { cpuinfoFlags } from './files/procfs.js';
+import { cpuinfoFlagList } from '../cpu/cpuid.js';
 import { SIGCHLD } from './signals.js';
 
 const SA_RESTART = 0x10000000;
@@ -81,6 +85,7 @@ export class Kernel {
     this.phys = new PhysicalMemory(this.options.memoryLimit);
     this.nextPid = process.pid > 1 ? process.pid : 1000;
     this.gate = new SyscallGate(this);
+    cpuinfoFlags.list = cpuinfoFlagList();
   }
 
   /** Random bytes for AT_RANDOM and getrandom: deterministic when --seed is given. */
@@ -420,6 +425,20 @@ export class Kernel {
   /** A signal arrived while t waited in a syscall: the call returns EINTR, or restarts after the handler (SA_RESTART). */
   private interruptSyscall(t: Task, sig: number): void {
     const nr = t.restartSyscall;
+    const left = interruptSleep(t);
+    if (left && (nr === 35 || nr === 230)) {
+      // nanosleep / clock_nanosleep (relative) report the time left in rem.
+      const rem = nr === 35 ? t.cpu.getU(6) : t.cpu.getU(10);
+      const relative = nr === 35 || (t.cpu.r[2 * 6] & 1) === 0;
+      if (rem && relative) {
+        try {
+          t.mem.write64(rem, left.sec | 0, Math.floor(left.sec / 4294967296));
+          t.mem.write64(rem + 8, left.nsec | 0, 0);
+        } catch {
+          // an unwritable rem is the guest's problem: the call still returns EINTR
+        }
+      }
+    }
     t.state = 'runnable';
     t.restartSyscall = -1;
     t.entryReported = false;
@@ -486,6 +505,14 @@ export class Kernel {
     proc.exitCode = code;
     for (const t of this.tasks) if (t.proc === proc) t.state = 'exited';
     if (proc.alarmTimer) clearTimeout(proc.alarmTimer);
+    const anyTask = this.tasks.find((t) => t.proc === proc);
+    if (anyTask) {
+      try {
+        flushSharedMappings(anyTask);
+      } catch {
+        // a write-back failure must not stop the exit
+      }
+    }
     proc.files.closeAll();
     if (proc !== this.main) proc.mem.destroy();
     this.tasks.splice(0, this.tasks.length, ...this.tasks.filter((t) => t.state !== 'exited' || t.proc === this.main));

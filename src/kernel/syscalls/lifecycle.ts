@@ -7,6 +7,8 @@ import { EACCES, EAGAIN, ECHILD, EINVAL, ELOOP, ENOENT, ENOEXEC, EISDIR, ENOSYS,
 import { Blocked, type SyscallImpl } from '../syscall-types.js';
 import { Process, Task } from '../task.js';
 import { SIGCHLD } from '../signals.js';
+import { inheritRlimits } from './rlimits.js';
+import { flushSharedMappings } from './mm-shared.js';
 
 const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_VFORK = 0x4000;
 const CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000;
@@ -40,6 +42,7 @@ function cloneTask(t: Task, flags: number, stack: number, parentTid: number, chi
     proc.pgid = t.proc.pgid;
     proc.sid = t.proc.sid;
     proc.parent = t.proc;
+    inheritRlimits(t.proc, proc);
     t.proc.sigactions.forEach((a, n) => Object.assign(proc.sigactions[n], a));
     t.proc.children.push(proc);
   }
@@ -115,6 +118,7 @@ function execProgram(t: Task, dirfd: number, path: string, argv: string[], envp:
     return execProgram(t, -100, shebang.interpreter, newArgv.map(String), envp, depth + 1, 0);
   }
   const k = t.kernel;
+  flushSharedMappings(t);
   const mem = new AddressSpace(k.phys);
   const old = t.proc.mem;
   t.proc.mem = mem;
