@@ -101,3 +101,10 @@ test('the same session against gdbserver prints the same', { skip: skip || (!hav
   const theirs = normaliseGdb((await runGdbserver(DEBUG_PIE, ['2'], commands)).gdb);
   assert.deepEqual(ours, theirs);
 });
+
+test('--no-wait: the guest runs at once and a late debugger stops it where it is', { skip }, async () => {
+  const r = await runGdb(DEBUG_PIE, ['1', '--spin'], ['bt 1', 'p keep_spinning = 0', 'continue'], { extra: ['--no-wait'], connectDelayMs: 1500 });
+  assert.match(r.gdb, /#0  .*spin_forever \(\) at .*debug\.c:\d+/);
+  assert.match(r.gdb, /exited normally/);
+  assert.match(r.guestOut, /stopped spinning after \d+ spins/);
+});

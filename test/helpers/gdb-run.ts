@@ -49,8 +49,9 @@ export async function startStub(program: string, args: string[], extra: string[]
  * runs the commands, and returns what everyone printed. interruptAfterMs
  * sends SIGINT to gdb (Ctrl-C) once, that long after start.
  */
-export async function runGdb(program: string, args: string[], commands: string[], opts: { extra?: string[]; interruptAfterMs?: number; timeoutMs?: number } = {}): Promise<GdbRun> {
+export async function runGdb(program: string, args: string[], commands: string[], opts: { extra?: string[]; interruptAfterMs?: number; timeoutMs?: number; connectDelayMs?: number } = {}): Promise<GdbRun> {
   const stub = await startStub(program, args, opts.extra);
+  if (opts.connectDelayMs) await new Promise((r) => setTimeout(r, opts.connectDelayMs));
   const gdbArgs = ['-batch', '-nx', '-ex', 'set pagination off', '-ex', 'set confirm off', '-ex', `target remote 127.0.0.1:${stub.port}`];
   for (const c of commands) gdbArgs.push('-ex', c);
   gdbArgs.push(program);

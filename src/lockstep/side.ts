@@ -1,0 +1,181 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import * as fs from 'node:fs';
+import { RspClient } from './rsp-client.js';
+import { readRegisterLayout, type RegisterLayout, type RegisterSlot } from './register-layout.js';
+
+/** How a step or a resume ended, from the stop reply. */
+export type StopInfo =
+  | { kind: 'signal'; signal: number; raw: string }
+  | { kind: 'exited'; code: number; raw: string }
+  | { kind: 'killed'; signal: number; raw: string };
+
+export function parseStop(reply: string): StopInfo {
+  if (reply[0] === 'T' || reply[0] === 'S') return { kind: 'signal', signal: parseInt(reply.slice(1, 3), 16), raw: reply };
+  if (reply[0] === 'W') return { kind: 'exited', code: parseInt(reply.slice(1, 3), 16), raw: reply };
+  if (reply[0] === 'X') return { kind: 'killed', signal: parseInt(reply.slice(1, 3), 16), raw: reply };
+  throw new Error(`unexpected stop reply ${JSON.stringify(reply)}`);
+}
+
+/** A register file snapshot: the `g` bytes read through the side's own layout. */
+export class Registers {
+  constructor(
+    readonly layout: RegisterLayout,
+    readonly bytes: Uint8Array,
+  ) {}
+
+  has(name: string): boolean {
+    const s = this.layout.get(name);
+    return !!s && s.offset >= 0 && s.offset + s.size <= this.bytes.length;
+  }
+  raw(name: string): Uint8Array {
+    const s = this.slot(name);
+    return this.bytes.subarray(s.offset, s.offset + s.size);
+  }
+  /** A register of up to 8 bytes as a bigint (unsigned). */
+  big(name: string): bigint {
+    const b = this.raw(name);
+    let v = 0n;
+    for (let k = b.length - 1; k >= 0; k--) v = (v << 8n) | BigInt(b[k]);
+    return v;
+  }
+  /** A register of up to 8 bytes as a number (exact below 2^53: addresses, flags). */
+  num(name: string): number {
+    return Number(this.big(name));
+  }
+  private slot(name: string): RegisterSlot {
+    const s = this.layout.get(name);
+    if (!s) throw new Error(`no register ${name}`);
+    return s;
+  }
+}
+
+/** Where a debugged program runs: natively under gdbserver, or under elfshim's stub. */
+export type SideKind = 'native' | 'elfshim';
+
+export interface SideOptions {
+  kind: SideKind;
+  program: string;
+  args: string[];
+  env: Record<string, string>;
+  /** File given to the program as stdin (default /dev/null). */
+  stdin?: string;
+  /** elfshim's CLI (dist/cli.js) and extra options for it. */
+  elfshimCli?: string;
+  elfshimArgs?: string[];
+  nodeArgs?: string[];
+}
+
+/** Asks the OS for a free TCP port (gdbserver wants a number). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+/**
+ * One debugged process: spawns it, connects over RSP, and offers the
+ * operations the differ needs (step, registers, memory).
+ */
+export class Side {
+  output = '';
+  private exitPromise: Promise<void>;
+
+  private constructor(
+    readonly kind: SideKind,
+    readonly child: ChildProcess,
+    readonly rsp: RspClient,
+    readonly layout: RegisterLayout,
+    /** The stop reply to `?` (the state before the first instruction). */
+    readonly initialStop: string,
+  ) {
+    this.exitPromise = new Promise((r) => child.once('exit', () => r()));
+  }
+
+  static async start(o: SideOptions): Promise<Side> {
+    const stdinFd = fs.openSync(o.stdin ?? '/dev/null', 'r');
+    let child: ChildProcess;
+    let port: number;
+    let output = '';
+    if (o.kind === 'native') {
+      port = await freePort();
+      child = spawn('gdbserver', ['--once', '--no-startup-with-shell', `127.0.0.1:${port}`, o.program, ...o.args], {
+        env: o.env,
+        stdio: [stdinFd, 'pipe', 'pipe'],
+      });
+      child.stdout!.on('data', (d: Buffer) => (output += d.toString('latin1')));
+      child.stderr!.on('data', (d: Buffer) => (output += d.toString('latin1')));
+    } else {
+      child = spawn(process.execPath, [...(o.nodeArgs ?? []), o.elfshimCli!, ...(o.elfshimArgs ?? []), '--gdb', '0', o.program, ...o.args], {
+        env: o.env,
+        stdio: [stdinFd, 'pipe', 'pipe'],
+      });
+      child.stdout!.on('data', (d: Buffer) => (output += d.toString('latin1')));
+      port = await new Promise<number>((resolve, reject) => {
+        let err = '';
+        const onData = (d: Buffer) => {
+          err += d.toString('latin1');
+          const m = /gdb: waiting for a debugger on 127\.0\.0\.1:(\d+)/.exec(err);
+          if (m) resolve(Number(m[1]));
+        };
+        child.stderr!.on('data', onData);
+        child.once('exit', (code) => reject(new Error(`elfshim exited (${code}) before listening: ${err.trim()}`)));
+      });
+      child.stderr!.on('data', (d: Buffer) => (output += d.toString('latin1')));
+    }
+    fs.closeSync(stdinFd);
+    const rsp = await RspClient.connect(port);
+    const stop = await rsp.handshake();
+    const layout = await readRegisterLayout(rsp);
+    const side = new Side(o.kind, child, rsp, layout, stop);
+    side.output = output;
+    child.stdout!.on('data', (d: Buffer) => (side.output += d.toString('latin1')));
+    child.stderr!.on('data', (d: Buffer) => (side.output += d.toString('latin1')));
+    return side;
+  }
+
+  /** Single-steps one instruction, delivering signal (gdb numbering) if non-zero. */
+  async step(signal = 0): Promise<StopInfo> {
+    return parseStop(await this.rsp.request(signal ? `vCont;S${signal.toString(16).padStart(2, '0')}` : 'vCont;s'));
+  }
+
+  async registers(): Promise<Registers> {
+    const r = await this.rsp.request('g');
+    if (r[0] === 'E' && r.length === 3) throw new Error(`${this.kind}: g failed: ${r}`);
+    // Unavailable registers are "xx": read them as zero.
+    return new Registers(this.layout, Buffer.from(r.replace(/x/g, '0'), 'hex'));
+  }
+
+  async writeRegister(name: string, value: Uint8Array): Promise<void> {
+    const s = this.layout.get(name);
+    if (!s) throw new Error(`${this.kind}: no register ${name}`);
+    const r = await this.rsp.request(`P${s.regnum.toString(16)}=${Buffer.from(value).toString('hex')}`);
+    if (r !== 'OK') throw new Error(`${this.kind}: writing ${name} failed: ${r}`);
+  }
+
+  readMemory(addr: number, len: number): Promise<Uint8Array | null> {
+    return this.rsp.readMemory(addr, len);
+  }
+  writeMemory(addr: number, data: Uint8Array): Promise<boolean> {
+    return this.rsp.writeMemory(addr, data);
+  }
+
+  /** Kills the process and waits (briefly) for it to go. */
+  async close(): Promise<void> {
+    if (!this.rsp.isClosed) {
+      this.rsp.request('vKill;1').catch(() => {});
+      await new Promise((r) => setTimeout(r, 20));
+      this.rsp.close();
+    }
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const t = setTimeout(() => this.child.kill('SIGKILL'), 1000);
+      await this.exitPromise;
+      clearTimeout(t);
+    }
+  }
+}
