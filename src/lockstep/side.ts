@@ -168,7 +168,7 @@ export class Side {
   /** Kills the process and waits (briefly) for it to go. */
   async close(): Promise<void> {
     if (!this.rsp.isClosed) {
-      this.rsp.request('vKill;1').catch(() => {});
+      this.rsp.request('k').catch(() => {});
       await new Promise((r) => setTimeout(r, 20));
       this.rsp.close();
     }

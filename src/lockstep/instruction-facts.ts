@@ -1,0 +1,237 @@
+import type { AddressSpace } from '../mem/address-space.js';
+import { Decoder } from '../cpu/decoder.js';
+import { SEG_FS, SEG_GS, type Instr } from '../cpu/instr.js';
+import { illegal } from '../cpu/ops/control.js';
+import type { Registers } from './side.js';
+
+/** EFLAGS bits. */
+export const CF = 1, PF = 4, AF = 16, ZF = 64, SF = 128, OF = 2048;
+export const ARITH = CF | PF | AF | ZF | SF | OF;
+/** x87 status word condition codes C0, C1, C2, C3. */
+export const C0 = 1 << 8, C1 = 1 << 9, C2 = 1 << 10, C3 = 1 << 14;
+
+/** What the differ needs to know about one instruction, from its bytes and the registers before it. */
+export interface InstructionFacts {
+  instr: Instr;
+  /** The instruction's bytes. */
+  bytes: Uint8Array;
+  /** Arithmetic flags the instruction leaves undefined (given its operands). */
+  undefinedFlags: number;
+  /** x87 status bits the instruction leaves undefined. */
+  undefinedFsw: number;
+  /** The destination register is undefined (bsf/bsr with a zero source, oversized shld/shrd): GPR number, or -1. */
+  undefinedDest: number;
+  /** Memory to compare after the step: [address, length] pairs (before-state addresses). */
+  memory: Array<[number, number]>;
+  /** Written memory that cannot be compared (xsave areas differ by design). */
+  uncomparable: boolean;
+  kind: 'plain' | 'syscall' | 'cpuid' | 'rdtsc' | 'xgetbv' | 'rep-string' | 'stack-write' | 'string';
+}
+
+const GPR = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+/** gdb register name of x86 register encoding n. */
+export function gprName(n: number): string {
+  return GPR[n];
+}
+
+const M64 = (1n << 64n) - 1n;
+
+/** A fake address space over a byte buffer: the decoder only fetches. */
+function codeSource(addr: number, bytes: Uint8Array): AddressSpace {
+  return {
+    fetch8(a: number): number {
+      const k = a - addr;
+      if (k < 0 || k >= bytes.length) throw new RangeError('instruction runs past the bytes read');
+      return bytes[k];
+    },
+  } as unknown as AddressSpace;
+}
+
+/** Decodes the instruction at addr from up to 16 bytes; null if it is undecodable (the step will tell). */
+export function decodeAt(addr: number, bytes: Uint8Array): Instr | null {
+  try {
+    return new Decoder(codeSource(addr, bytes)).decode(addr);
+  } catch {
+    return null;
+  }
+}
+
+/** Effective address of the memory operand from the registers before the instruction. */
+export function effectiveAddress(i: Instr, r: Registers): number {
+  let a = BigInt(i.disp);
+  if (i.base >= 0) a += r.big(GPR[i.base]);
+  if (i.index >= 0) a += r.big(GPR[i.index]) << BigInt(i.scale);
+  a &= M64;
+  if (i.adsize === 4) a &= 0xffffffffn;
+  if (i.seg === SEG_FS) a += r.big('fs_base');
+  else if (i.seg === SEG_GS) a += r.big('gs_base');
+  return Number(a & M64);
+}
+
+/** The shift/rotate count an instruction uses (already masked to 5 or 6 bits). */
+function shiftCount(i: Instr, r: Registers, fromCl: boolean): number {
+  const raw = fromCl ? Number(r.big('rcx') & 0xffn) : i.imm;
+  return raw & (i.opsize === 8 ? 63 : 31);
+}
+
+/**
+ * Flags each instruction leaves undefined (Intel SDM vol. 2, "Flags
+ * Affected"). Everything not listed defines the flags it writes.
+ */
+function undefinedFlagsOf(i: Instr, r: Registers): { flags: number; dest: boolean } {
+  const op = i.op, sub = i.reg & 7;
+  if (i.vex) {
+    if (i.map === 0x0f38) {
+      if (op === 0xf2) return { flags: AF | PF, dest: false }; // andn
+      if (op === 0xf7 && !i.p66 && i.rep === 0) return { flags: AF | SF | PF, dest: false }; // bextr (pp=0)
+      if (op === 0xf3) return { flags: AF | PF, dest: false }; // blsr/blsmsk/blsi
+      if (op === 0xf5) return { flags: AF | PF, dest: false }; // bzhi (pp=0; pdep/pext leave flags alone)
+    }
+    return { flags: 0, dest: false };
+  }
+  if (i.map === 0) {
+    // and/or/xor/test: AF undefined.
+    if ((op <= 0x3d && [1, 4, 6].includes(op >> 3) && (op & 7) <= 5) || op === 0x84 || op === 0x85 || op === 0xa8 || op === 0xa9) return { flags: AF, dest: false };
+    if (op >= 0x80 && op <= 0x83 && (sub === 1 || sub === 4 || sub === 6)) return { flags: AF, dest: false };
+    if ((op === 0xf6 || op === 0xf7) && sub <= 1) return { flags: AF, dest: false };
+    if (op === 0x69 || op === 0x6b || ((op === 0xf6 || op === 0xf7) && (sub === 4 || sub === 5))) return { flags: SF | ZF | AF | PF, dest: false };
+    if ((op === 0xf6 || op === 0xf7) && sub >= 6) return { flags: ARITH, dest: false };
+    if (op === 0xc0 || op === 0xc1 || (op >= 0xd0 && op <= 0xd3)) {
+      const n = op === 0xd0 || op === 0xd1 ? 1 : shiftCount(i, r, op === 0xd2 || op === 0xd3);
+      if (n === 0) return { flags: 0, dest: false };
+      let f = n !== 1 ? OF : 0;
+      if (sub >= 4) {
+        f |= AF;
+        // "CF is undefined for SHL and SHR where the count is ≥ the operand size" (8/16-bit only: counts are masked to 5 bits).
+        if ((sub === 4 || sub === 5 || sub === 6) && n >= i.opsize * 8) f |= CF;
+      }
+      return { flags: f, dest: false };
+    }
+    return { flags: 0, dest: false };
+  }
+  if (i.map === 0x0f) {
+    if (op === 0xaf) return { flags: SF | ZF | AF | PF, dest: false };
+    if (op === 0xa3 || op === 0xab || op === 0xb3 || op === 0xbb || op === 0xba) return { flags: OF | SF | AF | PF, dest: false };
+    if ((op === 0xbc || op === 0xbd) && i.rep === 1) return { flags: OF | SF | AF | PF, dest: false }; // tzcnt/lzcnt
+    if (op === 0xbc || op === 0xbd) {
+      const src = i.isMem ? 1n : r.big(GPR[i.rm]) & (i.opsize === 8 ? M64 : i.opsize === 4 ? 0xffffffffn : 0xffffn);
+      return { flags: CF | OF | SF | AF | PF, dest: src === 0n };
+    }
+    if (op === 0xa4 || op === 0xa5 || op === 0xac || op === 0xad) {
+      const n = shiftCount(i, r, op === 0xa5 || op === 0xad);
+      if (n === 0) return { flags: 0, dest: false };
+      if (n > i.opsize * 8) return { flags: ARITH, dest: true };
+      return { flags: AF | (n !== 1 ? OF : 0), dest: false };
+    }
+  }
+  return { flags: 0, dest: false };
+}
+
+/**
+ * x87 condition codes the instruction leaves undefined. The SDM calls C0-C3
+ * undefined after most x87 instructions, but the hardware leaves them
+ * unchanged, as the emulator does; masking them would only hide bugs. So
+ * only the cases where real CPUs have been seen to differ are listed (none
+ * yet); the differ compares the status word strictly otherwise.
+ */
+function undefinedFswOf(_i: Instr): number {
+  return 0;
+}
+
+/** Stores of the x87 and SSE state areas: contents legitimately differ (layout of reserved fields, xsave components). */
+function isStateSave(i: Instr): boolean {
+  if (i.map === 0x0f && i.op === 0xae && i.isMem) return [0, 4, 6].includes(i.reg & 7);
+  if (i.map === 0x0f && i.op === 0xc7 && i.isMem) return [3, 4, 5].includes(i.reg & 7);
+  return false;
+}
+
+/** Integer loads that never write their memory operand (comparing it would only cost a round trip). */
+function isPureLoad(i: Instr): boolean {
+  const op = i.op, sub = i.reg & 7;
+  if (i.vex) return i.map === 0x0f38 || i.map === 0x0f3a; // BMI/ADX read r/m only
+  if (i.map === 0) {
+    if (op < 0x40 && (op & 7) >= 2 && (op & 7) <= 3) return true; // op reg, r/m
+    if (op === 0x38 || op === 0x39) return true; // cmp r/m, reg
+    if (op >= 0x80 && op <= 0x83 && sub === 7) return true; // cmp r/m, imm
+    if ([0x63, 0x69, 0x6b, 0x84, 0x85, 0x8a, 0x8b, 0x8d].includes(op)) return true;
+    if ((op === 0xf6 || op === 0xf7) && (sub <= 1 || sub >= 4)) return true;
+    if (op === 0xff && (sub === 2 || sub === 4 || sub === 6)) return true; // call/jmp/push r/m (the push is compared as a stack write)
+    if ((op === 0xd8 || op === 0xda || op === 0xdc || op === 0xde)) return true; // x87 arithmetic with memory
+    if ((op === 0xd9 || op === 0xdd) && (sub === 0 || sub === 4 || sub === 5)) return true;
+    if ((op === 0xdb || op === 0xdf) && (sub === 0 || sub === 5 || sub === 4)) return true;
+    return false;
+  }
+  if (i.map === 0x0f) {
+    if ((op >= 0x40 && op <= 0x4f) || op === 0xaf || op === 0xa3 || op === 0xb6 || op === 0xb7 || op === 0xbe || op === 0xbf) return true;
+    if (op === 0xbc || op === 0xbd || op === 0xb8) return true;
+    if (op === 0xba && sub === 4) return true;
+    if ((op >= 0x18 && op <= 0x1f) || op === 0x0d) return true; // prefetch / hint nops
+    if (op === 0xae && ((i.reg & 7) === 2 || (i.reg & 7) === 7 || (i.reg & 7) === 1 || (i.reg & 7) === 5)) return true; // ldmxcsr, clflush, fxrstor, xrstor
+    return false;
+  }
+  return false;
+}
+
+/** Bytes an instruction's memory operand covers, for the comparison. */
+function operandSize(i: Instr): number {
+  if (i.map === 0 && i.op >= 0xd8 && i.op <= 0xdf) {
+    const sub = i.reg & 7;
+    if (i.op === 0xd9 && sub === 6) return 28; // fnstenv
+    if (i.op === 0xdd && sub === 6) return 108; // fnsave
+    return 10;
+  }
+  if (i.map === 0x0f && i.op === 0xc7) return i.rexW ? 16 : 8; // cmpxchg8b/16b
+  if (i.map === 0x0f && (i.op === 0x90 || (i.op >= 0x90 && i.op <= 0x9f))) return 1;
+  if (i.map !== 0 && !(i.map === 0x0f && isIntegerTwoByte(i.op))) return 16; // SSE
+  return i.opsize;
+}
+
+function isIntegerTwoByte(op: number): boolean {
+  return (op >= 0x40 && op <= 0x4f) || (op >= 0x90 && op <= 0xbf) || op === 0xc0 || op === 0xc1 || op === 0xc3 || op === 0xc7;
+}
+
+/** Opcodes that push onto the stack (the bytes below the old rsp are compared after them). */
+function pushesStack(i: Instr): boolean {
+  if (i.map !== 0) return false;
+  const op = i.op;
+  return (op >= 0x50 && op <= 0x57) || op === 0x68 || op === 0x6a || op === 0x9c || op === 0xe8 || op === 0xc8 || (op === 0xff && ((i.reg & 7) === 2 || (i.reg & 7) === 6));
+}
+
+/** Everything the differ checks about the instruction at rip, given the registers before it. */
+export function instructionFacts(i: Instr, bytes: Uint8Array, before: Registers): InstructionFacts {
+  const u = undefinedFlagsOf(i, before);
+  const facts: InstructionFacts = {
+    instr: i,
+    bytes: bytes.subarray(0, i.len),
+    undefinedFlags: u.flags,
+    undefinedFsw: undefinedFswOf(i),
+    undefinedDest: u.dest ? i.reg : -1,
+    memory: [],
+    uncomparable: false,
+    kind: 'plain',
+  };
+  if (i.exec === illegal) return facts;
+  if (i.map === 0x0f && i.op === 0x05) facts.kind = 'syscall';
+  else if (i.map === 0x0f && i.op === 0xa2) facts.kind = 'cpuid';
+  else if (i.map === 0x0f && i.op === 0x31) facts.kind = 'rdtsc';
+  else if (i.map === 0x0f && i.op === 0x01 && !i.vex) facts.kind = 'xgetbv';
+  else if (i.map === 0 && i.op >= 0xa4 && i.op <= 0xaf) facts.kind = i.rep ? 'rep-string' : 'string';
+  else if (pushesStack(i)) facts.kind = 'stack-write';
+  if (i.isMem && !(i.map === 0 && i.op >= 0xa0 && i.op <= 0xa1)) {
+    if (isStateSave(i)) facts.uncomparable = true;
+    else if (!isPureLoad(i)) {
+      let a = effectiveAddress(i, before);
+      // bt/bts/btr/btc with a register offset address a bit string around the operand.
+      if (i.map === 0x0f && (i.op === 0xab || i.op === 0xb3 || i.op === 0xbb || i.op === 0xa3)) {
+        const s = i.opsize;
+        let off = before.big(GPR[i.reg]) & ((1n << BigInt(s * 8)) - 1n);
+        if (off >> BigInt(s * 8 - 1)) off -= 1n << BigInt(s * 8);
+        a += Number(off >> 3n);
+        facts.memory.push([a, 1]);
+      } else facts.memory.push([a, operandSize(i)]);
+    }
+  }
+  if (i.map === 0 && (i.op === 0xa2 || i.op === 0xa3)) facts.memory.push([effectiveAddress(i, before), i.opsize]); // mov moffs, rax
+  return facts;
+}
+
