@@ -119,7 +119,8 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
     process.stderr.write(`elfshim: stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} cpu-seconds=${cpuSeconds.toFixed(3)}\n`);
   }
   if (o.syscallReport) process.stderr.write(kernel.syscallReport());
-  if (status.signal) process.stderr.write(`${shellDeathMessage(status.signal)}${status.core ? ' (core dumped)' : ''}\n`);
+  // Like bash: a death by SIGPIPE (the reader went away) or SIGINT is not reported.
+  if (status.signal && status.signal !== 13 && status.signal !== 2) process.stderr.write(`${shellDeathMessage(status.signal)}${status.core ? ' (core dumped)' : ''}\n`);
   process.exit(status.code);
 }
 

@@ -146,6 +146,7 @@ export class Decoder {
     i.len = this.pos - addr;
     i.next = addr + i.len;
     if (this.ripRel) i.disp += i.next;
+    if (i.lock && fn !== null && !lockable(i)) fn = null; // LOCK on anything else is #UD
     if (fn === null || i.len > 15) {
       fn = C.illegal;
       this.endsBlock = true;
@@ -232,6 +233,26 @@ export class Decoder {
 }
 
 // ------------------------------------------------------------------ tables
+
+/** LOCK is valid only on read-modify-write forms with a memory destination (Intel SDM, LOCK prefix). */
+function lockable(i: Instr): boolean {
+  if (!i.isMem || i.vex) return false;
+  const r = i.reg & 7, op = i.op;
+  if (i.map === 0) {
+    if (op < 0x40 && (op & 7) <= 1) return (op >> 3) !== 7; // ALU r/m, reg except CMP
+    if (op === 0x80 || op === 0x81 || op === 0x83) return r !== 7;
+    if (op === 0x86 || op === 0x87) return true;
+    if (op === 0xf6 || op === 0xf7) return r === 2 || r === 3;
+    if (op === 0xfe || op === 0xff) return r <= 1;
+    return false;
+  }
+  if (i.map === 0x0f) {
+    if (op === 0xab || op === 0xb3 || op === 0xbb || op === 0xb0 || op === 0xb1 || op === 0xc0 || op === 0xc1) return true;
+    if (op === 0xba) return r >= 5;
+    if (op === 0xc7) return r === 1;
+  }
+  return false;
+}
 
 const ONE_BYTE: (DecodeFn | undefined)[] = new Array(256);
 const TWO_BYTE: (DecodeFn | undefined)[] = new Array(256);
