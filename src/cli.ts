@@ -120,7 +120,7 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
   }
   if (o.syscallReport) process.stderr.write(kernel.syscallReport());
   // Like bash: a death by SIGPIPE (the reader went away) or SIGINT is not reported.
-  if (status.signal && status.signal !== 13 && status.signal !== 2) process.stderr.write(`${shellDeathMessage(status.signal)}${status.core ? ' (core dumped)' : ''}\n`);
+  if (status.signal && status.signal !== 13 && status.signal !== 2) process.stderr.write(`${shellDeathMessage(status.signal)}\n`); // no core file is written, so no "(core dumped)"
   process.exit(status.code);
 }
 
