@@ -43,7 +43,8 @@ export const FIXTURE_CASES: FixtureCase[] = [
   { fixture: 'malloc', args: ['800'] },
   { fixture: 'qsort', args: ['5000'] },
   { fixture: 'printf-float' },
-  { fixture: 'libm' },
+  // logl & co. use fyl2x/f2xm1/fsin…: elfshim rounds those correctly, the hardware may be one ulp off.
+  { fixture: 'libm', opts: { ulpTolerantLines: /^(log|exp|sin|cos|tan|atan|pow|log2|log10|cbrt|hypot|lgamma)l?\(/ } },
   { fixture: 'strings' },
   { fixture: 'intedge' },
   { fixture: 'catcount', label: 'echo hi | catcount', opts: { input: 'hi\n' } },
