@@ -74,7 +74,7 @@ plan() {
         echo "glibc-pie $name $file gcc -O2 -static-pie"
         echo "glibc-static $name $file gcc -O2 -static -no-pie"
         echo "musl $name $file musl-gcc -O2 -static"
-        case $name in hello|threads|signals|syscalls) echo "glibc-dynamic $name $file gcc -O2 -pthread" ;; esac ;;
+        case $name in hello|threads|signals|syscalls|locks) echo "glibc-dynamic $name $file gcc -O2 -pthread" ;; esac ;;
     esac
   done
 }

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import type { AddressSpace } from '../mem/address-space.js';
 import { GuestFault, PAGE_SIZE } from '../mem/fault.js';
 import { Cpu, Stop } from './cpu.js';
@@ -11,6 +12,8 @@ export type EngineMode = 'jit' | 'interp';
 
 export interface EngineOptions {
   engine?: EngineMode;
+  /** Executions of a block before it is translated (jit mode; default 16, tests use 1). */
+  jitThreshold?: number;
 }
 
 /** A decoded basic block: straight-line instructions ending at a control transfer (or a size limit). */
@@ -47,6 +50,8 @@ const JIT_HOT = 16;
 /** Direct-mapped cache in front of the block map (block start → block). */
 const CACHE_SIZE = 4096;
 const JIT_DEBUG = !!process.env.ELFSHIM_JIT_DEBUG;
+/** ELFSHIM_JIT_DUMP=FILE appends the source of every translated block to FILE. */
+const JIT_DUMP = process.env.ELFSHIM_JIT_DUMP ?? '';
 
 /**
  * Compiles a block into one function. Each instruction's exec is a constant
@@ -83,12 +88,14 @@ export class Engine {
    * translated code is only used in 'jit' mode.
    */
   mode: EngineMode;
+  private readonly jitHot: number;
   /** The mode of engines created without an explicit option (ELFSHIM_ENGINE=interp selects the interpreter). */
   static defaultMode: EngineMode = process.env.ELFSHIM_ENGINE === 'interp' ? 'interp' : 'jit';
 
   constructor(readonly mem: AddressSpace, opts: EngineOptions = {}) {
     this.decoder = new Decoder(mem);
     this.mode = opts.engine ?? Engine.defaultMode;
+    this.jitHot = opts.jitThreshold ?? JIT_HOT;
     mem.onCodeWrite = (vpn) => this.invalidatePage(vpn);
   }
 
@@ -156,6 +163,7 @@ export class Engine {
     b.jitTried = true;
     try {
       b.jit = compileJit(b, { loop: !this.breakpoints.has(b.start) });
+      if (JIT_DUMP) appendFileSync(JIT_DUMP, `// block 0x${b.start.toString(16)}\n${b.jit.toString()}\n\n`);
     } catch (e) {
       if (JIT_DEBUG) process.stderr.write(`elfshim: jit: block 0x${b.start.toString(16)} not translated: ${(e as Error)?.stack ?? e}\n`);
       b.fn = compileBlock(b);
@@ -276,7 +284,7 @@ export class Engine {
         }
       }
       let fn = b.jit;
-      if (fn === null && !b.jitTried && ++b.hits >= JIT_HOT) {
+      if (fn === null && !b.jitTried && ++b.hits >= this.jitHot) {
         this.jitCompile(b);
         fn = b.jit;
       }

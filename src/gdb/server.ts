@@ -58,6 +58,14 @@ export interface GdbServer {
 type GuestState = { kind: 'held' } | { kind: 'running' } | { kind: 'gone'; stop: StopEvent };
 
 const BUSY_MESSAGE = 'E.elfshim: another debugger is already attached to this guest';
+/**
+ * Packets received but not yet answered. gdb waits for each reply (and sends
+ * only 0x03 while the guest runs); a peer that keeps sending regardless would
+ * make the queue, and elfshim's memory, grow without bound, so it is dropped.
+ */
+export const MAX_QUEUED_PACKETS = 1024;
+/** Reply bytes the peer has not read yet beyond which no more requests are read (backpressure). */
+const WRITE_HIGH_WATER = 1 << 20;
 const CANNOT_ATTACH_MESSAGE = 'E.elfshim: the guest is running and cannot be stopped for a debugger';
 
 /**
@@ -101,17 +109,35 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
     say(`gdb: debugger connected from ${peerName(socket)}`);
     markAttached();
     const pending: Array<(s: GdbSession) => void> = [];
+    let unanswered = 0;
     const link = new RspLink(
       (bytes) => {
-        if (!socket.destroyed) socket.write(Buffer.from(bytes, 'latin1'));
+        if (socket.destroyed) return;
+        // A peer that does not read its replies: stop reading its requests until it catches up.
+        if (!socket.write(Buffer.from(bytes, 'latin1')) && socket.writableLength > WRITE_HIGH_WATER) socket.pause();
       },
       {
-        packet: (data) => withSession((s) => void s.receivePacket(data).then(() => endIfFinished(s))),
+        packet: (data) => {
+          if (!admit()) return;
+          withSession((s) => void s.receivePacket(data).then(() => (unanswered--, endIfFinished(s))));
+        },
         interrupt: () => withSession((s) => s.interrupt()),
-        overlong: () => withSession((s) => void s.receiveOverlong()),
+        overlong: () => {
+          if (!admit()) return;
+          withSession((s) => void s.receiveOverlong().then(() => unanswered--));
+        },
       },
       packetSize,
     );
+    socket.on('drain', () => socket.resume());
+    /** Counts a request; drops a peer that floods the queue (see MAX_QUEUED_PACKETS). */
+    function admit(): boolean {
+      if (socket.destroyed) return false;
+      if (++unanswered <= MAX_QUEUED_PACKETS) return true;
+      say(`gdb: the debugger sent more than ${MAX_QUEUED_PACKETS} packets without waiting for replies; disconnecting it`);
+      socket.destroy();
+      return false;
+    }
     function withSession(f: (s: GdbSession) => void): void {
       if (slot.session) f(slot.session);
       else pending.push(f);
@@ -197,7 +223,9 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
       );
     }
   }
-  say(opts.waitForAttach === false ? `gdb: listening on ${address}` : `gdb: waiting for a debugger on ${address} (target remote ${address.replace(/^127\.0\.0\.1/, 'localhost')})`);
+  // gdb connects to a Unix socket given as a plain path ("target remote /PATH"); it does not parse "unix:".
+  const gdbTarget = opts.unixPath ?? address.replace(/^127\.0\.0\.1/, 'localhost');
+  say(opts.waitForAttach === false ? `gdb: listening on ${address}` : `gdb: waiting for a debugger on ${address} (target remote ${gdbTarget})`);
 
   return {
     address,

@@ -22,6 +22,9 @@ import { interruptSleep } from './syscalls/time.js';
 import { cpuinfoFlags } from './files/procfs.js';
 import { cpuinfoFlagList } from '../cpu/cpuid.js';
 import { SIGCHLD } from './signals.js';
+import { signalQueued } from './signal-queue.js';
+import { exitRobustList } from './syscalls/robust-list.js';
+import { yieldRequests } from './syscalls/info.js';
 
 const SA_RESTART = 0x10000000;
 
@@ -127,7 +130,13 @@ export class Kernel {
     const mem = new AddressSpace(this.phys);
     const fsx = new FsContext(this.options.rootfs, guestCwd(this.options.rootfs));
     const pid = this.allocPid();
-    const proc = new Process(pid, process.pid, mem, FileTable.withStdio(), fsx);
+    const first = !this.main;
+    const proc = new Process(pid, first ? process.ppid : process.pid, mem, FileTable.withStdio(), fsx);
+    if (first) {
+      // The first process is elfshim's own (same pid): it is in elfshim's process group and session.
+      const ids = hostGroupAndSession();
+      if (ids) [proc.pgid, proc.sid] = ids;
+    }
     const cpu = new Cpu(mem);
     const t = new Task(pid, proc, cpu, this);
     const loaded = this.load(t, image, opts);
@@ -253,6 +262,7 @@ export class Kernel {
       }
       this.handleStop(t, stop);
       if (this.debug?.paused) return;
+      if (yieldRequests.delete(t)) return; // sched_yield: the rest of the slice goes to the others
     }
   }
 
@@ -412,12 +422,14 @@ export class Kernel {
   /** An asynchronous signal to a process (kill, tgkill, raise, alarm): queued, delivered when a thread can take it. */
   sendSignal(proc: Process, sig: number, info: SigInfo = { signo: sig, code: 0, pid: process.pid }, target?: Task): void {
     if (sig <= 0 || sig > 64 || proc.exitCode !== null) return;
-    // Ignored signals are discarded when generated: they neither queue nor interrupt syscalls.
     const act = proc.sigactions[sig];
-    if (sig !== SIGKILL && (act.handler === 1 || (act.handler === 0 && signalInfo(sig).action === 'ign'))) return;
     const t = target ?? this.tasks.find((x) => x.proc === proc && x.state !== 'exited' && !isBlocked(x, sig)) ?? this.tasks.find((x) => x.proc === proc && x.state !== 'exited');
     if (!t) return;
+    // Ignored signals are discarded when generated (they neither queue nor interrupt syscalls),
+    // unless blocked: then they stay pending for sigwait/signalfd, as Linux's sig_ignored() says.
+    if (sig !== SIGKILL && (act.handler === 1 || (act.handler === 0 && signalInfo(sig).action === 'ign')) && !isBlocked(t, sig)) return;
     t.pendingSignals.set(sig, { ...info, signo: sig });
+    signalQueued(proc);
     if (t.state === 'blocked' && !isBlocked(t, sig)) this.interruptSyscall(t, sig);
     this.wake?.();
   }
@@ -536,6 +548,7 @@ export class Kernel {
 
   /** Ends one thread; the process ends with its last thread. */
   exitThread(t: Task, code: number): void {
+    exitRobustList(t);
     t.state = 'exited';
     if (t.clearChildTid) {
       // CLONE_CHILD_CLEARTID: pthread_join waits on this futex.
@@ -588,6 +601,18 @@ function hostVdsoLayout(): VdsoPart[] {
     }
   }
   return vdsoLayout;
+}
+
+/** elfshim's own process group and session ids (from /proc/self/stat), or null. */
+function hostGroupAndSession(): [number, number] | null {
+  try {
+    const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // state ppid pgrp session …
+    const pgid = Number(f[2]), sid = Number(f[3]);
+    return pgid > 0 && sid > 0 ? [pgid, sid] : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The guest's initial working directory: the host cwd when it lies inside the guest's root, else "/". */

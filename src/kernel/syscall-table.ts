@@ -11,6 +11,7 @@ import { timeHandlers } from './syscalls/time.js';
 import { infoHandlers } from './syscalls/info.js';
 import { pollHandlers } from './syscalls/poll.js';
 import { eventHandlers } from './syscalls/events.js';
+import { sigwaitHandlers } from './syscalls/sigwait.js';
 import { straceAfter, straceBefore } from './strace.js';
 
 /**
@@ -440,6 +441,7 @@ const handlerSets: Record<string, SyscallImpl>[] = [
   eventHandlers,
   processHandlers,
   signalHandlers,
+  sigwaitHandlers,
 ];
 
 const byNr: (SyscallInfo | undefined)[] = [];

@@ -4,6 +4,9 @@ import { rleDecode } from '../gdb/rle.js';
 import { unescapeBinary } from '../gdb/binary-escape.js';
 import { hexToBytes } from '../gdb/hex.js';
 
+/** LOCKSTEP_RSP_LOG=1 prints every request and reply (debugging the differ itself). */
+const LOG = !!process.env.LOCKSTEP_RSP_LOG;
+
 /**
  * A minimal Remote Serial Protocol client for the lockstep differ: one
  * request in flight at a time, no-ack mode after the handshake, Nagle off
@@ -16,8 +19,11 @@ export class RspClient {
   private closed = false;
   private noAck = false;
 
-  private constructor(private readonly socket: Socket) {
-    socket.setNoDelay(true);
+  private constructor(
+    private readonly socket: Socket,
+    readonly name: string,
+  ) {
+    if (typeof socket.setNoDelay === 'function') socket.setNoDelay(true);
     socket.on('data', (chunk) => {
       for (const e of this.decoder.push(chunk)) {
         if (e.type !== 'packet') continue;
@@ -35,16 +41,16 @@ export class RspClient {
   }
 
   /** Connects, retrying until the server listens (it may still be starting). */
-  static async connect(port: number, timeoutMs = 10000): Promise<RspClient> {
+  static async connect(where: number | string, name: string, timeoutMs = 10000): Promise<RspClient> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
         const socket = await new Promise<Socket>((resolve, reject) => {
-          const s = connect(port, '127.0.0.1');
+          const s = typeof where === 'number' ? connect(where, '127.0.0.1') : connect(where);
           s.once('connect', () => resolve(s));
           s.once('error', reject);
         });
-        return new RspClient(socket);
+        return new RspClient(socket, name);
       } catch (e) {
         if (Date.now() > deadline) throw e;
         await new Promise((r) => setTimeout(r, 50));
@@ -60,12 +66,15 @@ export class RspClient {
 
   /** Sends one packet and returns its reply. */
   async request(payload: string): Promise<string> {
-    if (this.closed) throw new Error(`connection closed (sending ${payload.slice(0, 30)})`);
+    if (this.closed) throw new Error(`${this.name}: connection closed (sending ${payload.slice(0, 30)})`);
     this.socket.write(frame(payload));
     for (;;) {
       const r = this.replies.shift();
-      if (r !== undefined) return r;
-      if (this.closed) throw new Error(`connection closed (waiting for the reply to ${payload.slice(0, 30)})`);
+      if (r !== undefined) {
+        if (LOG) process.stderr.write(`[${this.name}] ${payload.slice(0, 60)} -> ${r.slice(0, 60)}\n`);
+        return r;
+      }
+      if (this.closed) throw new Error(`${this.name}: connection closed (waiting for the reply to ${payload.slice(0, 30)})`);
       await new Promise<void>((res) => (this.waiter = res));
     }
   }

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { RspClient } from './rsp-client.js';
 import { readRegisterLayout, type RegisterLayout, type RegisterSlot } from './register-layout.js';
 
@@ -84,6 +86,7 @@ function freePort(): Promise<number> {
  */
 export class Side {
   output = '';
+  private cleanup = () => {};
   private exitPromise: Promise<void>;
 
   private constructor(
@@ -100,10 +103,12 @@ export class Side {
   static async start(o: SideOptions): Promise<Side> {
     const stdinFd = fs.openSync(o.stdin ?? '/dev/null', 'r');
     let child: ChildProcess;
-    let port: number;
+    let where: number | string;
+    let cleanup = () => {};
     let output = '';
     if (o.kind === 'native') {
-      port = await freePort();
+      const port = await freePort();
+      where = port;
       child = spawn('gdbserver', ['--once', '--no-startup-with-shell', `127.0.0.1:${port}`, o.program, ...o.args], {
         env: o.env,
         stdio: [stdinFd, 'pipe', 'pipe'],
@@ -111,17 +116,20 @@ export class Side {
       child.stdout!.on('data', (d: Buffer) => (output += d.toString('latin1')));
       child.stderr!.on('data', (d: Buffer) => (output += d.toString('latin1')));
     } else {
-      child = spawn(process.execPath, [...(o.nodeArgs ?? []), o.elfshimCli!, ...(o.elfshimArgs ?? []), '--gdb', '0', o.program, ...o.args], {
+      // A unix socket: cheaper than TCP loopback per packet, and the step rate is bound by packets.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lockstep-'));
+      where = path.join(dir, 'gdb.sock');
+      cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
+      child = spawn(process.execPath, [...(o.nodeArgs ?? []), o.elfshimCli!, ...(o.elfshimArgs ?? []), '--gdb', `unix:${where}`, o.program, ...o.args], {
         env: o.env,
         stdio: [stdinFd, 'pipe', 'pipe'],
       });
       child.stdout!.on('data', (d: Buffer) => (output += d.toString('latin1')));
-      port = await new Promise<number>((resolve, reject) => {
+      await new Promise<void>((resolve, reject) => {
         let err = '';
         const onData = (d: Buffer) => {
           err += d.toString('latin1');
-          const m = /gdb: waiting for a debugger on 127\.0\.0\.1:(\d+)/.exec(err);
-          if (m) resolve(Number(m[1]));
+          if (/gdb: waiting for a debugger/.test(err)) resolve();
         };
         child.stderr!.on('data', onData);
         child.once('exit', (code) => reject(new Error(`elfshim exited (${code}) before listening: ${err.trim()}`)));
@@ -129,19 +137,58 @@ export class Side {
       child.stderr!.on('data', (d: Buffer) => (output += d.toString('latin1')));
     }
     fs.closeSync(stdinFd);
-    const rsp = await RspClient.connect(port);
+    const rsp = await RspClient.connect(where, o.kind);
     const stop = await rsp.handshake();
     const layout = await readRegisterLayout(rsp);
     const side = new Side(o.kind, child, rsp, layout, stop);
+    side.cleanup = cleanup;
     side.output = output;
     child.stdout!.on('data', (d: Buffer) => (side.output += d.toString('latin1')));
     child.stderr!.on('data', (d: Buffer) => (side.output += d.toString('latin1')));
     return side;
   }
 
+  /** What the program printed, without the debug server's own messages. */
+  programOutput(): string {
+    const chatter =
+      this.kind === 'native'
+        ? /^(Process .* created; pid = \d+|Listening on port \d+|Remote debugging from host .*|Killing all inferiors|Detaching from process \d+)\n/gm
+        : /^elfshim: .*\n/gm;
+    // gdbserver announces the exit as "\nChild exited with status N\n".
+    const exit = this.kind === 'native' ? /\n(Child exited with status \d+|Child terminated with signal = .*)\n/g : /$^/;
+    return this.output.replace(chatter, '').replace(exit, '');
+  }
+
   /** Single-steps one instruction, delivering signal (gdb numbering) if non-zero. */
   async step(signal = 0): Promise<StopInfo> {
     return parseStop(await this.rsp.request(signal ? `vCont;S${signal.toString(16).padStart(2, '0')}` : 'vCont;s'));
+  }
+
+  /**
+   * Resumes until execution reaches addr with the stack pointer at rsp (the
+   * return from a signal handler to the interrupted instruction). Signals on
+   * the way are passed to the program. Returns the final stop.
+   */
+  async runTo(addr: number, rsp: number): Promise<StopInfo> {
+    const z = `${addr.toString(16)},1`;
+    let signal = 0;
+    for (;;) {
+      if ((await this.rsp.request(`Z0,${z}`)) !== 'OK') throw new Error(`${this.kind}: cannot set a breakpoint at 0x${addr.toString(16)}`);
+      const stop = parseStop(await this.rsp.request(signal ? `vCont;C${signal.toString(16).padStart(2, '0')}` : 'vCont;c'));
+      if (stop.kind !== 'signal') return stop;
+      await this.rsp.request(`z0,${z}`);
+      signal = 0;
+      if (stop.signal !== 5) {
+        signal = stop.signal;
+        continue;
+      }
+      const r = await this.registers();
+      if (r.num('rip') === addr && r.num('rsp') === rsp) return stop;
+      // The handler runs this code itself (deeper in the stack): step off the breakpoint and go on.
+      const st = await this.step();
+      if (st.kind !== 'signal') return st;
+      if (st.signal !== 5) signal = st.signal;
+    }
   }
 
   async registers(): Promise<Registers> {
@@ -151,11 +198,24 @@ export class Side {
     return new Registers(this.layout, Buffer.from(r.replace(/x/g, '0'), 'hex'));
   }
 
+  /** gdbserver has no `P` for amd64: then registers are written as read-modify-write of the `g` block. */
+  private noP = false;
+
   async writeRegister(name: string, value: Uint8Array): Promise<void> {
     const s = this.layout.get(name);
     if (!s) throw new Error(`${this.kind}: no register ${name}`);
-    const r = await this.rsp.request(`P${s.regnum.toString(16)}=${Buffer.from(value).toString('hex')}`);
-    if (r !== 'OK') throw new Error(`${this.kind}: writing ${name} failed: ${r}`);
+    if (!this.noP) {
+      const r = await this.rsp.request(`P${s.regnum.toString(16)}=${Buffer.from(value).toString('hex')}`);
+      if (r === 'OK') return;
+      if (r !== '') throw new Error(`${this.kind}: writing ${name} failed: ${r}`);
+      this.noP = true;
+    }
+    const g = await this.rsp.request('g');
+    const bytes = Buffer.from(g, 'hex');
+    if (s.offset + s.size > bytes.length) throw new Error(`${this.kind}: ${name} is not in the g packet`);
+    bytes.set(value.subarray(0, s.size), s.offset);
+    const r = await this.rsp.request(`G${bytes.toString('hex')}`);
+    if (r !== 'OK') throw new Error(`${this.kind}: writing ${name} (G) failed: ${r}`);
   }
 
   readMemory(addr: number, len: number): Promise<Uint8Array | null> {
@@ -177,5 +237,6 @@ export class Side {
       await this.exitPromise;
       clearTimeout(t);
     }
+    this.cleanup();
   }
 }

@@ -73,11 +73,7 @@ const IOCTL_OUT: Record<number, number> = { 0x5401: 60 /* TCGETS */, 0x5413: 8 /
 export const MUST_MATCH = new Set([9 /* mmap */, 10 /* mprotect */, 11 /* munmap */, 12 /* brk */, 25 /* mremap */, 158 /* arch_prctl */]);
 
 /** Memory ranges [addr, len] a finished syscall wrote, by the native registers before (args) and after (result). */
-export function syscallOutputs(nr: number, before: Registers, result: bigint, readIovecs: (addr: number, count: number) => Promise<Array<[number, number]>>): Promise<Array<[number, number]>> {
-  return outputs(nr, before, result, readIovecs);
-}
-
-async function outputs(nr: number, before: Registers, result: bigint, readIovecs: (addr: number, count: number) => Promise<Array<[number, number]>>): Promise<Array<[number, number]>> {
+export async function syscallOutputs(nr: number, before: Registers, result: bigint, readIovecs: (addr: number, count: number) => Promise<Array<[number, number]>>): Promise<Array<[number, number]>> {
   const ret = result >= 1n << 63n ? -1 : Number(result);
   if (ret < 0) return [];
   const arg = (k: number) => Number(before.big(ARGS[k]));
@@ -104,3 +100,34 @@ async function outputs(nr: number, before: Registers, result: bigint, readIovecs
   }
   return out;
 }
+
+/**
+ * Process identity: the two runs have different pids. Calls that return a
+ * pid give native elfshim's value (so both continue from equal state), and
+ * calls that take one get the native pid on the native side for the call
+ * only (see Lockstep.mapPidArguments).
+ */
+export const PID_RESULT = new Set([39 /* getpid */, 110 /* getppid */, 111 /* getpgrp */, 121 /* getpgid */, 124 /* getsid */, 186 /* gettid */, 218 /* set_tid_address */]);
+
+/** Syscall number → indexes of arguments that are pids (a negative value names a process group). */
+export const PID_ARGS: Record<number, number[]> = {
+  61: [0], // wait4
+  62: [0], // kill
+  109: [0, 1], // setpgid
+  121: [0], // getpgid
+  124: [0], // getsid
+  129: [0], // rt_sigqueueinfo
+  140: [1], // getpriority
+  141: [1], // setpriority
+  143: [0], 144: [0], 145: [0], // sched_getparam/setscheduler/getscheduler
+  200: [0], // tkill
+  203: [0], 204: [0], // sched_setaffinity/getaffinity
+  234: [0, 1], // tgkill
+  247: [1], // waitid
+  297: [0, 1], // rt_tgsigqueueinfo
+  302: [0], // prlimit64
+  310: [0], 311: [0], // process_vm_readv/writev
+  434: [0], // pidfd_open
+};
+
+export { ARGS as SYSCALL_ARG_REGISTERS };

@@ -102,8 +102,8 @@ translate(M.lea, {
     }
     // 32/16-bit results: int32 arithmetic on the low halves.
     let v = String(i.disp | 0);
-    if (i.base >= 0) v = `(${v} + ${g.lo(i.base)}) | 0`;
-    if (i.index >= 0) v = `(${v} + (${g.lo(i.index)} << ${i.scale})) | 0`;
+    if (i.base >= 0) v = `((${v}) + ${g.lo(i.base)}) | 0`;
+    if (i.index >= 0) v = `((${v}) + (${g.lo(i.index)} << ${i.scale})) | 0`;
     g.set(i.reg, i.opsize === 2 ? 2 : 4, g.val(v));
   },
 });

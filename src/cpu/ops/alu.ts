@@ -116,6 +116,8 @@ export function aluRmReg(c: Cpu, i: Instr): void {
   if (i.isMem) {
     const ad = c.ea(i);
     const a = c.readMem(ad, s), ah = c.hi;
+    // A write that faults must leave the flags as they were: check it first.
+    if (i.sub !== Alu.Cmp) c.writeMem(ad, s, a, ah);
     const r = alu(c, i.sub, s, a, ah, b, bh);
     if (i.sub !== Alu.Cmp) c.writeMem(ad, s, r, c.hi);
   } else {
@@ -140,6 +142,8 @@ export function aluRmImm(c: Cpu, i: Instr): void {
   if (i.isMem) {
     const ad = c.ea(i);
     const a = c.readMem(ad, s), ah = c.hi;
+    // A write that faults must leave the flags as they were: check it first.
+    if (i.sub !== Alu.Cmp) c.writeMem(ad, s, a, ah);
     const r = alu(c, i.sub, s, a, ah, b, bh);
     if (i.sub !== Alu.Cmp) c.writeMem(ad, s, r, c.hi);
   } else {
@@ -193,7 +197,7 @@ export function incDec(c: Cpu, i: Instr): void {
   const s = i.opsize;
   const cf = c.getCF();
   let ad = 0, a: number, ah: number;
-  if (i.isMem) { ad = c.ea(i); a = c.readMem(ad, s); ah = c.hi; } else { a = c.getReg(i.rm, s); ah = c.hi; }
+  if (i.isMem) { ad = c.ea(i); a = c.readMem(ad, s); ah = c.hi; c.writeMem(ad, s, a, ah); } else { a = c.getReg(i.rm, s); ah = c.hi; }
   const r = alu(c, i.sub === 0 ? Alu.Add : Alu.Sub, s, a, ah, 1, 0);
   const rh = c.hi;
   c.fop = i.sub === 0 ? FlagOp.Inc : FlagOp.Dec;
@@ -217,7 +221,7 @@ export function notRm(c: Cpu, i: Instr): void {
 export function negRm(c: Cpu, i: Instr): void {
   const s = i.opsize;
   let ad = 0, a: number, ah: number;
-  if (i.isMem) { ad = c.ea(i); a = c.readMem(ad, s); ah = c.hi; } else { a = c.getReg(i.rm, s); ah = c.hi; }
+  if (i.isMem) { ad = c.ea(i); a = c.readMem(ad, s); ah = c.hi; c.writeMem(ad, s, a, ah); } else { a = c.getReg(i.rm, s); ah = c.hi; }
   const r = alu(c, Alu.Sub, s, 0, 0, a, ah);
   if (i.isMem) c.writeMem(ad, s, r, c.hi); else c.setReg(i.rm, s, r, c.hi);
 }

@@ -26,9 +26,8 @@ export function bitTest(c: Cpu, i: Instr): void {
   const a = c.ea(i) + Math.floor(off / 8);
   const bit = 1 << (((off % 8) + 8) % 8);
   const v = c.mem.read8(a);
+  if (i.sub !== 0) c.mem.write8(a, i.sub === 1 ? v | bit : i.sub === 2 ? v & ~bit : v ^ bit);
   c.setSomeFlags(CF, (v & bit) !== 0 ? 1 : 0);
-  if (i.sub === 0) return;
-  c.mem.write8(a, i.sub === 1 ? v | bit : i.sub === 2 ? v & ~bit : v ^ bit);
 }
 
 /** bsf / bsr (i.sub 0 = bsf, 1 = bsr): zero source sets ZF and leaves the destination unchanged. */
@@ -77,6 +76,7 @@ export function cmpxchg(c: Cpu, i: Instr): void {
   const ad = i.isMem ? c.ea(i) : 0;
   const d = i.isMem ? c.readMem(ad, s) : c.getReg(i.rm, s), dh = c.hi;
   const a = c.getReg(RAX, s), ah = c.hi;
+  if (i.isMem) c.writeMem(ad, s, d, dh); // the processor always writes the destination; a fault changes nothing
   alu(c, Alu.Cmp, s, a, ah, d, dh);
   if (c.getZF()) {
     const v = c.getReg(i.reg, s), vh = c.hi;
@@ -93,6 +93,7 @@ export function xadd(c: Cpu, i: Instr): void {
   const ad = i.isMem ? c.ea(i) : 0;
   const d = i.isMem ? c.readMem(ad, s) : c.getReg(i.rm, s), dh = c.hi;
   const v = c.getReg(i.reg, s), vh = c.hi;
+  if (i.isMem) c.writeMem(ad, s, d, dh); // a faulting write must change nothing
   const r = alu(c, Alu.Add, s, d, dh, v, vh), rh = c.hi;
   c.setReg(i.reg, s, d, dh);
   if (i.isMem) c.writeMem(ad, s, r, rh); else c.setReg(i.rm, s, r, rh);

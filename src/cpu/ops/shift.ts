@@ -192,6 +192,7 @@ export function shiftRm(c: Cpu, i: Instr): void {
   if (i.isMem) {
     const ad = c.ea(i);
     const a = c.readMem(ad, s), ah = c.hi;
+    c.writeMem(ad, s, a, ah); // a faulting write must leave the flags alone
     const r = shift(c, i.sub, s, a, ah, n);
     c.writeMem(ad, s, r, c.hi);
   } else {
@@ -227,8 +228,8 @@ export function shiftDouble(c: Cpu, i: Instr): void {
   }
   const lo = Number(R & 0xffffffffn) | 0, hi = Number(R >> 32n) | 0;
   const of = msb(s, lo, hi) ^ msb(s, a, ah);
-  shiftFlags(c, s, lo, hi, cf, of);
   if (i.isMem) c.writeMem(ad, s, lo, hi); else c.setReg(i.rm, s, lo, hi);
+  shiftFlags(c, s, lo, hi, cf, of);
 }
 
 /** BMI2 shlx/shrx/sarx/rorx are not advertised; the decoder raises SIGILL for VEX encodings. */

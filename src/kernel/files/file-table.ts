@@ -1,6 +1,7 @@
 import { EBADF, EMFILE } from '../errno.js';
 import type { FileDescription } from './description.js';
 import { hostStdio } from './stdio.js';
+import { descriptionReleased, fdClosed } from './locks.js';
 import { hostRlimits } from '../syscalls/system-identity.js';
 
 interface Slot {
@@ -58,15 +59,24 @@ export class FileTable {
     desc.refs++;
     const old = this.slots[fd];
     this.slots[fd] = { desc, cloexec };
-    if (old) drop(old.desc);
+    if (old) this.dropSlot(old.desc);
   }
 
   close(fd: number): number {
     const s = this.slots[fd];
     if (!s) return -EBADF;
     this.slots[fd] = undefined;
-    drop(s.desc);
+    this.dropSlot(s.desc);
     return 0;
+  }
+
+  /** An fd went away: this table's POSIX locks on the file go with it (Linux semantics), the description maybe too. */
+  private dropSlot(d: FileDescription): void {
+    fdClosed(this, d);
+    if (--d.refs === 0) {
+      descriptionReleased(d);
+      d.release();
+    }
   }
 
   /** The open fds, ascending. */
@@ -101,8 +111,4 @@ export class FileTable {
       if (s) this.close(fd);
     });
   }
-}
-
-function drop(d: FileDescription): void {
-  if (--d.refs === 0) d.release();
 }

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import type { Task } from '../task.js';
 import { O_ACCMODE, O_CLOEXEC, O_RDWR, O_WRONLY, S_IFDIR, S_IFLNK } from '../syscalls/abi.js';
 import { formatLimits } from '../syscalls/rlimits.js';
+import { threadComm } from '../syscalls/info.js';
 import { UNAME, bootTimeSec, cpuCount, hostname } from '../syscalls/system-identity.js';
 import type { FileDescription } from './description.js';
 import { EACCES, hostErrno } from '../errno.js';
@@ -37,7 +38,8 @@ function nulJoined(list: string[]): Uint8Array {
 }
 
 function comm(t: Task): string {
-  return basename(t.proc.exePath || t.proc.argv[0] || 'elfshim').slice(0, 15);
+  if (!t.proc.exePath) return basename(t.proc.argv[0] || 'elfshim').slice(0, 15);
+  return Buffer.from(threadComm(t)).toString('latin1');
 }
 
 /** /proc/PID/stat: the 52 fields of Linux 6.x, with what the emulator knows. */

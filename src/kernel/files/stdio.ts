@@ -3,11 +3,14 @@ import * as tty from 'node:tty';
 import type { Task } from '../task.js';
 import type { Blocked } from '../syscall-types.js';
 import { EBADF, EINVAL, ENOTTY, ESPIPE, hostErrno } from '../errno.js';
-import { FIONBIO, FIONREAD, O_ACCMODE, O_APPEND, O_LARGEFILE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET, TCGETS, TCSETS, TCSETSF, TCSETSW, TIOCGPGRP, TIOCGWINSZ, TIOCSPGRP, TIOCSWINSZ } from '../syscalls/abi.js';
+import { FIONBIO, FIONREAD, O_ACCMODE, O_APPEND, O_LARGEFILE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET, TCGETS, TCSETS, TCSETSF, TCSETSW, TIOCGPGRP, TIOCGSID, TIOCGWINSZ, TIOCSPGRP, TIOCSWINSZ } from '../syscalls/abi.js';
 import { FileDescription, type Readiness } from './description.js';
 import { MAX_RW_COUNT, partialOr } from './host-file.js';
 import { hostReader, hostWriter } from './host-stream.js';
 import { statFromHost, type StatInfo } from './stat.js';
+
+/** The terminal's foreground process group as set by tcsetpgrp (null: the caller's group). */
+const terminalForeground: { pgid: number | null } = { pgid: null };
 
 /** The host fd's current offset (/proc/self/fdinfo), 0 when unknown. */
 function hostOffset(fd: number): number {
@@ -190,9 +193,17 @@ export class HostStdio extends FileDescription {
       case TIOCSWINSZ:
         return 0;
       case TIOCGPGRP:
-        t.mem.write32(arg, t.proc.pgid);
+        t.mem.write32(arg, terminalForeground.pgid ?? t.proc.pgid);
         return 0;
-      case TIOCSPGRP:
+      case TIOCSPGRP: {
+        // tcsetpgrp: remembered for tcgetpgrp (job-control shells); no SIGTTIN/SIGTTOU enforcement.
+        const pgid = t.mem.read32(arg);
+        if (pgid <= 0) return -EINVAL;
+        terminalForeground.pgid = pgid;
+        return 0;
+      }
+      case TIOCGSID:
+        t.mem.write32(arg, t.proc.sid);
         return 0;
     }
     return -ENOTTY;

@@ -229,6 +229,7 @@ export const TCSETSF = 0x5404;
 export const TIOCSCTTY = 0x540e;
 export const TIOCGPGRP = 0x540f;
 export const TIOCSPGRP = 0x5410;
+export const TIOCGSID = 0x5429;
 export const TIOCGWINSZ = 0x5413;
 export const TIOCSWINSZ = 0x5414;
 export const FIONREAD = 0x541b;

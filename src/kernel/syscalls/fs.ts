@@ -13,6 +13,7 @@ import {
   O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_TMPFILE, O_TRUNC, O_WRONLY, SETFL_MASK,
 } from './abi.js';
 import { fileOf, impl, partial, raiseSignal, SIGPIPE } from './util.js';
+import { fcntlLock, sysFlock } from './file-locks.js';
 
 const IOV_MAX = 1024;
 
@@ -238,7 +239,7 @@ function sysDup3(t: Task): number {
   return dupTo(t, oldfd, newfd, (flags & O_CLOEXEC) !== 0);
 }
 
-function sysFcntl(t: Task): number {
+function sysFcntl(t: Task): number | Blocked {
   const fd = argI(t, 0);
   const cmd = argI(t, 1);
   const d = fileOf(t, fd);
@@ -262,14 +263,11 @@ function sysFcntl(t: Task): number {
       return 0;
     case F_GETLK:
     case F_OFD_GETLK:
-      // struct flock: l_type (short) first. Nobody else holds locks in this emulator.
-      t.mem.write16(argU(t, 2), 2 /* F_UNLCK */);
-      return 0;
     case F_SETLK:
     case F_SETLKW:
     case F_OFD_SETLK:
     case F_OFD_SETLKW:
-      return 0;
+      return fcntlLock(t, d, cmd, argU(t, 2));
     case F_GETOWN:
       return 0;
     case F_SETOWN:
@@ -436,10 +434,6 @@ function sysCopyFileRange(t: Task): number | Blocked {
   return r.n;
 }
 
-function sysFlock(t: Task): number {
-  return fdNoop(t);
-}
-
 function sysFallocate(t: Task): number {
   const d = fileOf(t, argI(t, 0));
   if (typeof d === 'number') return d;
@@ -480,7 +474,7 @@ export const fsHandlers: Record<string, SyscallImpl> = {
   dup: impl(sysDup),
   dup2: impl(sysDup2),
   dup3: impl(sysDup3),
-  fcntl: partial(sysFcntl, 'record locks always succeed (single emulator), no F_SETSIG/leases/seals'),
+  fcntl: partial(sysFcntl, 'record locks between guest processes only (host processes do not see them), no deadlock detection, no F_SETSIG/leases/seals'),
   ioctl: partial(sysIoctl, 'terminal ioctls (TCGETS/TCSETS*/TIOCGWINSZ/TIOCGPGRP), FIONREAD, FIONBIO, FIOCLEX only'),
   pipe: impl((t) => pipeInto(t, argU(t, 0), 0)),
   pipe2: impl((t) => pipeInto(t, argU(t, 0), argI(t, 1))),
@@ -492,7 +486,7 @@ export const fsHandlers: Record<string, SyscallImpl> = {
   sync_file_range: impl(fdNoop),
   fadvise64: impl(fdNoop),
   readahead: impl(fdNoop),
-  flock: partial(sysFlock, 'locks always succeed (no other lock holders)'),
+  flock: partial(sysFlock, 'between guest processes only (host processes do not see the locks)'),
   fallocate: partial(sysFallocate, 'mode 0 only'),
   sendfile: impl(sysSendfile),
   copy_file_range: impl(sysCopyFileRange),

@@ -167,6 +167,9 @@ function sysSchedRrGetInterval(t: Task): number {
   return 0;
 }
 
+/** Tasks that called sched_yield: the scheduler ends their slice after the call. */
+export const yieldRequests = new WeakSet<Task>();
+
 function sysGetcpu(t: Task): number {
   if (argU(t, 0)) t.mem.write32(argU(t, 0), 0);
   if (argU(t, 1)) t.mem.write32(argU(t, 1), 0);
@@ -223,7 +226,16 @@ const PR_CAPBSET_READ = 23;
 const PR_SET_CHILD_SUBREAPER = 36;
 const PR_GET_CHILD_SUBREAPER = 37;
 
-const threadNames = new WeakMap<Task, Uint8Array>();
+/** PR_SET_NAME names, with the image they were set in (execve gives the thread its new program's name). */
+const threadNames = new WeakMap<Task, { name: Uint8Array; image: object | null }>();
+
+/** The thread's name (comm): set by PR_SET_NAME, else the program's file name; 15 bytes at most. */
+export function threadComm(t: Task): Uint8Array {
+  const set = threadNames.get(t);
+  if (set && set.image === t.proc.loaded) return set.name;
+  const base = t.proc.exePath.slice(t.proc.exePath.lastIndexOf('/') + 1);
+  return new TextEncoder().encode(base).subarray(0, 15);
+}
 const prctlState = new WeakMap<Task, { pdeathsig: number; dumpable: number; noNewPrivs: number; subreaper: number }>();
 
 function sysPrctl(t: Task): number {
@@ -234,13 +246,12 @@ function sysPrctl(t: Task): number {
   switch (op) {
     case PR_SET_NAME: {
       const b = t.mem.readCString(arg, 16) ?? t.mem.readBytes(arg, 15);
-      threadNames.set(t, b.subarray(0, 15));
+      threadNames.set(t, { name: b.slice(0, 15), image: t.proc.loaded });
       return 0;
     }
     case PR_GET_NAME: {
-      const name = threadNames.get(t) ?? new TextEncoder().encode((t.proc.exePath.split('/').pop() ?? '').slice(0, 15));
       const out = new Uint8Array(16);
-      out.set(name.subarray(0, 15));
+      out.set(threadComm(t).subarray(0, 15));
       t.mem.writeBytes(arg, out);
       return 0;
     }
@@ -319,7 +330,10 @@ export const infoHandlers: Record<string, SyscallImpl> = {
   setrlimit: impl((t) => doPrlimit(t, 0, argI(t, 0), argU(t, 1), 0)),
   sched_getaffinity: impl(sysSchedGetaffinity),
   sched_setaffinity: partial(sysSchedSetaffinity, 'accepted, no effect'),
-  sched_yield: impl(() => 0),
+  sched_yield: impl((t) => {
+    yieldRequests.add(t);
+    return 0;
+  }),
   sched_getscheduler: impl(() => 0),
   sched_setscheduler: partial(sysSchedSetscheduler, 'SCHED_OTHER/BATCH/IDLE accepted without effect'),
   sched_getparam: impl((t) => {

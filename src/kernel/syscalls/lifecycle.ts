@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { Cpu, RAX, RSP } from '../../cpu/cpu.js';
 import { AddressSpace } from '../../mem/address-space.js';
 import { ElfError, parseShebang, scriptArgv, MAX_SCRIPT_DEPTH } from '../../elf/index.js';
-import { argI, argU, readPath, readStringArray, writeU32 } from '../args.js';
+import { argI, argU, readPath, readStringArray, readStruct, viewU64, writeU32 } from '../args.js';
 import { EACCES, EAGAIN, ECHILD, EINVAL, ELOOP, ENOENT, ENOEXEC, EISDIR, ENOSYS, EFAULT } from '../errno.js';
 import { Blocked, type SyscallImpl } from '../syscall-types.js';
 import { Process, Task } from '../task.js';
@@ -61,6 +61,23 @@ function cloneTask(t: Task, flags: number, stack: number, parentTid: number, chi
   return tid;
 }
 
+const CLONE_PIDFD = 0x1000, CLONE_NEWS = 0x7e020000; // CLONE_NEWNS, _NEWCGROUP, _NEWUTS, _NEWIPC, _NEWUSER, _NEWPID, _NEWNET
+
+/** clone3(struct clone_args *, size): the same creation as clone, arguments from a struct. */
+function clone3(t: Task, argsAddr: number, size: number): number {
+  if (size < 64 || size > 4096) return -EINVAL; // CLONE_ARGS_SIZE_VER0
+  const v = readStruct(t, argsAddr, Math.min(size, 88));
+  const u64 = (off: number) => (off + 8 <= v.byteLength ? viewU64(v, off) : 0);
+  const flagsLo = v.getUint32(0, true), flagsHi = v.getUint32(4, true);
+  const exitSignal = u64(32), stack = u64(40), stackSize = u64(48), tls = u64(56);
+  const setTidSize = u64(72), cgroup = u64(80);
+  // No pidfds, namespaces, CLONE_INTO_CGROUP (a high flag), set_tid.
+  if (flagsHi !== 0 || flagsLo & (CLONE_PIDFD | CLONE_NEWS) || setTidSize || cgroup || exitSignal > 64) return -EINVAL;
+  if ((stack === 0) !== (stackSize === 0)) return -EINVAL;
+  // clone's low byte is the exit signal; clone3 has a field for it instead.
+  return cloneTask(t, (flagsLo & ~0xff) | exitSignal, stack ? stack + stackSize : 0, u64(24), u64(16), tls);
+}
+
 /** wait4/waitid's search: a child of proc matching pid (-1 any, >0 that pid, 0 own group, <-1 group). */
 function findChild(proc: Process, pid: number, zombieOnly: boolean): { child: Process | null; any: boolean } {
   let any = false;
@@ -100,7 +117,9 @@ function execve(t: Task, pathAddr: number, argvAddr: number, envpAddr: number, d
 
 function execProgram(t: Task, dirfd: number, path: string, argv: string[], envp: string[], depth: number, atFlags: number): number {
   if (depth > MAX_SCRIPT_DEPTH) return -ELOOP;
-  const r = t.fs.resolve(t, dirfd, path, { follow: !(atFlags & 0x100), emptyPath: (atFlags & 0x1000) !== 0 });
+  let r = t.fs.resolve(t, dirfd, path, { follow: !(atFlags & 0x100), emptyPath: (atFlags & 0x1000) !== 0 });
+  // A magic link followed (/proc/self/exe: busybox re-executes itself through it): exec what it names.
+  if (typeof r !== 'number' && r.kind === 'synth' && r.followed && r.node.target) r = t.fs.resolve(t, -100, r.node.target(), { follow: true });
   if (typeof r === 'number') return r;
   if (r.kind !== 'host') return -EACCES;
   if (!r.st) return -ENOENT;
@@ -165,7 +184,11 @@ export const lifecycleHandlers: Record<string, SyscallImpl> = {
     coverage: 'partial',
     note: 'threads and fork-style processes; CLONE_VM without CLONE_THREAD (vfork, posix_spawn) copies memory; no namespaces',
   },
-  clone3: { handler: () => -ENOSYS, coverage: 'partial', note: 'ENOSYS: glibc falls back to clone' },
+  clone3: {
+    handler: (t: Task) => clone3(t, argU(t, 0), argU(t, 1)),
+    coverage: 'partial',
+    note: 'as clone; no CLONE_PIDFD, set_tid or cgroup',
+  },
   fork: { handler: (t: Task) => cloneTask(t, SIGCHLD, 0, 0, 0, 0) },
   vfork: {
     handler: (t: Task) => cloneTask(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0),

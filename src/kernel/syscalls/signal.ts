@@ -1,9 +1,9 @@
 import { argI, argU, readU64, writeU64 } from '../args.js';
-import { EINVAL, EPERM, ESRCH } from '../errno.js';
+import { EINVAL, ESRCH } from '../errno.js';
 import { SIGALRM, SIGKILL, SIGSTOP } from '../signals.js';
 import { Blocked, type SyscallImpl } from '../syscall-types.js';
 import { restoreSignalFrame } from '../signal-frame.js';
-import type { Task } from '../task.js';
+import type { Process, Task } from '../task.js';
 
 const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
 const UNBLOCKABLE_LO = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
@@ -137,8 +137,6 @@ export const signalHandlers: Record<string, SyscallImpl> = {
   },
   kill: {
     handler: (t: Task) => signalProcess(t, argI(t, 0), argI(t, 1)),
-    coverage: 'partial',
-    note: 'only the calling process (and pid 0/-1 meaning it)',
   },
   tgkill: {
     handler: (t: Task) => {
@@ -192,11 +190,27 @@ function writeItimer(t: Task, a: number, valueMs: number, intervalMs: number): v
   put(16, valueMs);
 }
 
+/**
+ * kill(2): pid > 0 one process, 0 the caller's process group, -1 every other guest
+ * process, < -1 the process group -pid. Signal 0 only checks that a target exists.
+ */
 function signalProcess(t: Task, pid: number, sig: number): number {
   if (sig < 0 || sig > 64) return -EINVAL;
-  const target = pid === 0 || pid === -1 || pid === t.pid ? t.proc : t.kernel.tasks.find((x) => x.pid === pid && x.state !== 'exited')?.proc;
-  if (!target) return -ESRCH;
-  if (target !== t.proc && pid < 0) return -EPERM;
-  t.kernel.sendSignal(target, sig, { signo: sig, code: 0, pid: t.pid });
+  const live = new Set<Process>();
+  for (const x of t.kernel.tasks) if (x.state !== 'exited' && x.proc.exitCode === null) live.add(x.proc);
+  let targets: Process[];
+  if (pid > 0) {
+    // Any thread id names its whole process; a zombie child still exists (and ignores the signal).
+    const x = t.kernel.tasks.find((y) => y.tid === pid && y.state !== 'exited' && y.proc.exitCode === null);
+    if (!x) return t.proc.children.some((c) => c.pid === pid) ? 0 : -ESRCH;
+    targets = [x.proc];
+  }
+  else if (pid === 0) targets = [...live].filter((p) => p.pgid === t.proc.pgid);
+  else if (pid === -1) targets = [...live].filter((p) => p !== t.proc);
+  else targets = [...live].filter((p) => p.pgid === -pid);
+  if (!targets.length) return -ESRCH;
+  // The caller last: a signal that kills it must not stop the others from being sent.
+  targets.sort((a, b) => Number(a === t.proc) - Number(b === t.proc));
+  if (sig) for (const p of targets) t.kernel.sendSignal(p, sig, { signo: sig, code: 0, pid: t.pid });
   return 0;
 }

@@ -222,8 +222,23 @@ function sysClockNanosleep(t: Task): number | Blocked {
 
 const CLK_TCK = 100;
 
-function sysTimes(t: Task): number {
+/**
+ * CPU time (µs) of t's process, or of t alone: the emulator's host CPU time
+ * shared out by instructions executed, among the tasks alive now.
+ */
+function cpuMicros(t: Task, thread: boolean): { user: number; system: number } {
   const u = process.cpuUsage();
+  let mine = 0, all = 0;
+  for (const x of t.kernel.tasks) {
+    all += x.cpu.icount;
+    if (thread ? x === t : x.proc === t.proc) mine += x.cpu.icount;
+  }
+  const share = all > 0 ? mine / all : 1;
+  return { user: Math.floor(u.user * share), system: Math.floor(u.system * share) };
+}
+
+function sysTimes(t: Task): number {
+  const u = cpuMicros(t, false);
   const buf = argU(t, 0);
   if (buf) {
     new StructWriter(32)
@@ -243,7 +258,7 @@ function sysGetrusage(t: Task): number {
   if (who !== RUSAGE_SELF && who !== RUSAGE_CHILDREN && who !== RUSAGE_THREAD) return -EINVAL;
   const w = new StructWriter(144);
   if (who !== RUSAGE_CHILDREN) {
-    const u = process.cpuUsage();
+    const u = cpuMicros(t, who === RUSAGE_THREAD);
     w.u64(0, Math.floor(u.user / 1e6)).u64(8, u.user % 1e6);
     w.u64(16, Math.floor(u.system / 1e6)).u64(24, u.system % 1e6);
     w.u64(32, Math.floor(t.mem.residentBytes / 1024)); // ru_maxrss in KiB (current RSS as an approximation)
@@ -259,6 +274,6 @@ export const timeHandlers: Record<string, SyscallImpl> = {
   time: impl(sysTime),
   nanosleep: partial(sysNanosleep, 'rem is not written (an interrupting signal is the scheduler\'s business)'),
   clock_nanosleep: impl(sysClockNanosleep),
-  times: partial(sysTimes, 'host CPU time of the whole emulator; children not counted'),
-  getrusage: partial(sysGetrusage, 'host CPU time of the whole emulator; only times and maxrss'),
+  times: partial(sysTimes, "the emulator's CPU time shared out by instructions executed; children not counted"),
+  getrusage: partial(sysGetrusage, "the emulator's CPU time shared out by instructions executed; only times and maxrss; RUSAGE_CHILDREN is zero"),
 };

@@ -1,0 +1,444 @@
+// Differential test of the translator (src/cpu/jit/) against the interpreter:
+// random instruction sequences, built from a list of encodings, run from the
+// same random register, flag and memory state under both engines must end in
+// identical registers, flags, memory, rip, stop reason and instruction count —
+// including when an instruction faults in the middle of a block.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Cpu, FlagOp, Stop } from '../src/cpu/cpu.js';
+import { Engine, type EngineMode } from '../src/cpu/engine.js';
+import { AddressSpace } from '../src/mem/address-space.js';
+import { PhysicalMemory } from '../src/mem/physical.js';
+
+const CODE = 0x400000;
+const DATA = 0x10000000;
+const DATA_PAGES = 4;
+const STACK = 0x7ffff0000000;
+/** A mapped page that is read-only: stores to it fault. */
+const RO = 0x20000000;
+
+// ------------------------------------------------------------------ random
+
+class Rng {
+  constructor(private s: number) {}
+  next(): number {
+    // xorshift32
+    let x = this.s;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.s = x >>> 0;
+    return this.s;
+  }
+  int(n: number): number {
+    return this.next() % n;
+  }
+  pick<T>(a: readonly T[]): T {
+    return a[this.int(a.length)];
+  }
+  chance(p: number): boolean {
+    return this.next() / 4294967296 < p;
+  }
+  /** An interesting 32-bit value: edge cases more often than uniform. */
+  word(): number {
+    switch (this.int(6)) {
+      case 0: return this.pick([0, 1, -1, 0x7fffffff, -0x80000000, 0x80, 0x7f, 0xff, 0x8000, 0xffff, 31, 32, 63, 64]);
+      case 1: return this.int(256);
+      case 2: return -this.int(256);
+      default: return this.next() | 0;
+    }
+  }
+}
+
+// ------------------------------------------------------------------ encoding
+
+/** Registers generated instructions may write. rbx and rbp hold bases, r13 a small index, rsp the stack. */
+const W = [0, 1, 2, 6, 7, 8, 9, 10, 11, 12, 14, 15];
+const RBX = 3, RBP = 5, R13 = 13;
+
+type RM = { reg: number } | { base: number; index: number; scale: number; disp: number };
+
+interface Enc {
+  rex: number;
+  modrm: number[];
+}
+
+function encRM(regField: number, rm: RM): Enc {
+  let rex = 0;
+  if (regField & 8) rex |= 4;
+  if ('reg' in rm) {
+    if (rm.reg & 8) rex |= 1;
+    return { rex, modrm: [0xc0 | ((regField & 7) << 3) | (rm.reg & 7)] };
+  }
+  const b = rm.base, x = rm.index;
+  if (b & 8) rex |= 1;
+  if (x >= 0 && x & 8) rex |= 2;
+  const d = rm.disp;
+  const mod = d === 0 && (b & 7) !== 5 ? 0 : d >= -128 && d <= 127 ? 1 : 2;
+  const dispBytes = mod === 1 ? [d & 0xff] : mod === 2 ? [d & 0xff, (d >> 8) & 0xff, (d >> 16) & 0xff, (d >> 24) & 0xff] : [];
+  if (x < 0 && (b & 7) !== 4) return { rex, modrm: [(mod << 6) | ((regField & 7) << 3) | (b & 7), ...dispBytes] };
+  const sib = (rm.scale << 6) | ((x < 0 ? 4 : x & 7) << 3) | (b & 7);
+  return { rex, modrm: [(mod << 6) | ((regField & 7) << 3) | 4, sib, ...dispBytes] };
+}
+
+const imm8 = (v: number) => [v & 0xff];
+const imm16 = (v: number) => [v & 0xff, (v >> 8) & 0xff];
+const imm32 = (v: number) => [v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff];
+
+/** Operand size 1/2/4/8: the prefix bytes and REX.W it needs. */
+function sizePrefix(size: number): { pre: number[]; w: number } {
+  return { pre: size === 2 ? [0x66] : [], w: size === 8 ? 8 : 0 };
+}
+
+class Gen {
+  constructor(readonly r: Rng, readonly allowFaults: boolean) {}
+
+  mem(): RM {
+    const r = this.r;
+    if (this.allowFaults && r.chance(0.03)) return { base: RBP, index: -1, scale: 0, disp: r.int(64) };
+    const disp = r.chance(0.2) ? r.int(8000) - 4000 : r.int(256) - 128;
+    if (r.chance(0.3)) return { base: RBX, index: R13, scale: r.int(4), disp };
+    return { base: RBX, index: -1, scale: 0, disp: r.chance(0.1) ? 0 : disp };
+  }
+  /** A destination r/m operand (register from W, or memory). */
+  dst(memOk = true): RM {
+    return memOk && this.r.chance(0.35) ? this.mem() : { reg: this.r.pick(W) };
+  }
+  /** Any readable register. */
+  src(): number {
+    return this.r.chance(0.8) ? this.r.pick(W) : this.r.pick([RBX, RBP, R13, 4]);
+  }
+
+  /** Assembles prefix/REX/opcode/modrm/imm, handling byte-register encodings. */
+  asm(size: number, opcode: number[], regField: number, rm: RM, imm: number[] = [], byteRegs = false): number[] {
+    const { pre, w } = sizePrefix(size);
+    const e = encRM(regField, rm);
+    let rex = e.rex | w;
+    if (byteRegs) {
+      // Byte registers 4..7 mean spl..dil with any REX, ah..bh without: always emit REX (registers come from W).
+      rex |= 0x40;
+    }
+    const bytes = [...pre];
+    if (rex) bytes.push(0x40 | rex);
+    return [...bytes, ...opcode, ...e.modrm, ...imm];
+  }
+
+  immFor(size: number): number[] {
+    const v = this.r.word();
+    return size === 1 ? imm8(v) : size === 2 ? imm16(v) : imm32(v);
+  }
+  size(): number {
+    return this.r.pick([1, 2, 4, 8, 4, 8]);
+  }
+
+  /** One random instruction (never a control transfer). */
+  instr(): number[] {
+    const r = this.r;
+    switch (r.int(24)) {
+      case 0:
+      case 1:
+      case 2: {
+        // ALU r/m, reg and reg, r/m
+        const s = this.size(), op = r.int(8), dir = r.int(2);
+        const base = op * 8 + (s === 1 ? 0 : 1) + (dir ? 2 : 0);
+        if (dir === 0) return this.asm(s, [base], this.src(), this.dst(), [], s === 1);
+        return this.asm(s, [base], r.pick(W), r.chance(0.4) ? this.mem() : { reg: this.src() }, [], s === 1);
+      }
+      case 3:
+      case 4: {
+        // group 1 imm
+        const s = this.size(), op = r.int(8);
+        if (s !== 1 && r.chance(0.5)) return this.asm(s, [0x83], op, this.dst(), imm8(r.word()));
+        return this.asm(s, [s === 1 ? 0x80 : 0x81], op, this.dst(), this.immFor(s === 8 ? 4 : s), s === 1);
+      }
+      case 5: {
+        // test r/m, reg / r/m, imm / al-eax imm
+        const s = this.size();
+        switch (r.int(3)) {
+          case 0: return this.asm(s, [s === 1 ? 0x84 : 0x85], this.src(), this.dst(), [], s === 1);
+          case 1: return this.asm(s, [s === 1 ? 0xf6 : 0xf7], 0, this.dst(), this.immFor(s === 8 ? 4 : s), s === 1);
+          default: {
+            const { pre, w } = sizePrefix(s);
+            return [...pre, ...(w ? [0x48] : []), s === 1 ? 0xa8 : 0xa9, ...this.immFor(s === 8 ? 4 : s)];
+          }
+        }
+      }
+      case 6: {
+        // inc/dec/not/neg/mul/imul1
+        const s = this.size();
+        if (r.chance(0.5)) return this.asm(s, [s === 1 ? 0xfe : 0xff], r.int(2), this.dst(), [], s === 1);
+        return this.asm(s, [s === 1 ? 0xf6 : 0xf7], r.pick([2, 3, 4, 5]), this.dst(), [], s === 1);
+      }
+      case 7: {
+        // imul reg, r/m(, imm)
+        const s = r.pick([2, 4, 8]);
+        const rm = r.chance(0.3) ? this.mem() : { reg: this.src() };
+        switch (r.int(3)) {
+          case 0: return this.asm(s, [0x0f, 0xaf], r.pick(W), rm);
+          case 1: return this.asm(s, [0x6b], r.pick(W), rm, imm8(r.word()));
+          default: return this.asm(s, [0x69], r.pick(W), rm, s === 2 ? imm16(r.word()) : imm32(r.word()));
+        }
+      }
+      case 8:
+      case 9: {
+        // shifts and rotates by imm, 1, cl
+        const s = this.size(), op = r.int(8);
+        switch (r.int(3)) {
+          case 0: return this.asm(s, [s === 1 ? 0xc0 : 0xc1], op, this.dst(), imm8(r.chance(0.2) ? r.int(256) : r.int(65)), s === 1);
+          case 1: return this.asm(s, [s === 1 ? 0xd0 : 0xd1], op, this.dst(), [], s === 1);
+          default: return this.asm(s, [s === 1 ? 0xd2 : 0xd3], op, this.dst(), [], s === 1);
+        }
+      }
+      case 10:
+      case 11: {
+        // mov forms
+        const s = this.size();
+        switch (r.int(5)) {
+          case 0: return this.asm(s, [s === 1 ? 0x88 : 0x89], this.src(), this.dst(), [], s === 1);
+          case 1: return this.asm(s, [s === 1 ? 0x8a : 0x8b], r.pick(W), r.chance(0.5) ? this.mem() : { reg: this.src() }, [], s === 1);
+          case 2: return this.asm(s, [s === 1 ? 0xc6 : 0xc7], 0, this.dst(), this.immFor(s === 8 ? 4 : s), s === 1);
+          case 3: {
+            const d = r.pick(W), { pre, w } = sizePrefix(s);
+            const rex = w | (d & 8 ? 1 : 0) | (s === 1 ? 0x40 : 0);
+            const imm = s === 8 ? [...imm32(r.word()), ...imm32(r.word())] : this.immFor(s);
+            return [...pre, ...(rex ? [0x40 | rex] : []), (s === 1 ? 0xb0 : 0xb8) + (d & 7), ...imm];
+          }
+          default: {
+            // lea with random base/index/scale/disp (no memory access)
+            const m: RM = { base: this.src(), index: r.chance(0.5) ? r.pick([...W, RBX]) : -1, scale: r.int(4), disp: r.word() };
+            if ('base' in m && m.index === 4) m.index = -1;
+            return this.asm(r.pick([2, 4, 8, 8]), [0x8d], r.pick(W), m);
+          }
+        }
+      }
+      case 12: {
+        // movzx / movsx / movsxd
+        const s = r.pick([2, 4, 8]);
+        const kind = r.int(5);
+        const rm = r.chance(0.4) ? this.mem() : { reg: this.src() };
+        if (kind === 4) return this.asm(8, [0x63], r.pick(W), rm);
+        const op = [0xb6, 0xb7, 0xbe, 0xbf][kind];
+        return this.asm(s, [0x0f, op], r.pick(W), rm, [], op === 0xb6 || op === 0xbe);
+      }
+      case 13: {
+        // cmov / setcc
+        const cc = r.int(16);
+        if (r.chance(0.5)) return this.asm(r.pick([2, 4, 8]), [0x0f, 0x40 + cc], r.pick(W), r.chance(0.3) ? this.mem() : { reg: this.src() });
+        return this.asm(1, [0x0f, 0x90 + cc], 0, this.dst(), [], true);
+      }
+      case 14: {
+        // xchg
+        const s = this.size();
+        return this.asm(s, [s === 1 ? 0x86 : 0x87], r.pick(W), this.dst(), [], s === 1);
+      }
+      case 15: {
+        // cbw family, cwd family, bswap
+        const k = r.int(3);
+        const s = r.pick([2, 4, 8]);
+        const { pre, w } = sizePrefix(s);
+        if (k === 0) return [...pre, ...(w ? [0x48] : []), 0x98];
+        if (k === 1) return [...pre, ...(w ? [0x48] : []), 0x99];
+        const d = r.pick(W);
+        return [0x40 | (s === 8 ? 8 : 0) | (d & 8 ? 1 : 0), 0x0f, 0xc8 + (d & 7)];
+      }
+      case 16:
+      case 17: {
+        // push / pop (balanced enough; the stack has room)
+        const d = r.pick(W);
+        const rex = d & 8 ? [0x41] : [];
+        switch (r.int(5)) {
+          case 0: return [...rex, 0x50 + (d & 7)];
+          case 1: return [...rex, 0x58 + (d & 7)];
+          case 2: return r.chance(0.5) ? [0x6a, r.int(256)] : [0x68, ...imm32(r.word())];
+          case 3: return this.asm(4, [0xff], 6, r.chance(0.5) ? this.mem() : { reg: this.src() });
+          default: return [...rex, 0x50 + (this.src() & 7)];
+        }
+      }
+      case 18: {
+        // flag instructions
+        return [r.pick([0xf8, 0xf9, 0xf5])];
+      }
+      case 19: {
+        // adc/sbb chains (flag consumers)
+        const s = this.size(), op = r.pick([2, 3]);
+        return this.asm(s, [op * 8 + (s === 1 ? 0 : 1)], this.src(), this.dst(), [], s === 1);
+      }
+      case 20: {
+        // bt family, bsf/bsr, popcnt/tzcnt/lzcnt
+        const s = r.pick([2, 4, 8]);
+        switch (r.int(4)) {
+          case 0: return this.asm(s, [0x0f, 0xba], 4 + r.int(4), this.dst(), imm8(r.int(256)));
+          case 1: return this.asm(s, [0x0f, r.pick([0xa3, 0xab, 0xb3, 0xbb])], this.src(), { reg: r.pick(W) });
+          case 2: return this.asm(s, [0x0f, r.pick([0xbc, 0xbd])], r.pick(W), r.chance(0.3) ? this.mem() : { reg: this.src() });
+          default: return [0xf3, ...this.asm(s, [0x0f, r.pick([0xb8, 0xbc, 0xbd])], r.pick(W), { reg: this.src() })];
+        }
+      }
+      case 21: {
+        // shld/shrd
+        const s = r.pick([2, 4, 8]);
+        if (r.chance(0.5)) return this.asm(s, [0x0f, r.pick([0xa4, 0xac])], this.src(), this.dst(), imm8(r.int(64)));
+        return this.asm(s, [0x0f, r.pick([0xa5, 0xad])], this.src(), this.dst());
+      }
+      case 22: {
+        // div/idiv with a small divisor register chance of divide errors
+        const s = r.pick([4, 8]);
+        return this.asm(s, [0xf7], r.pick([6, 7]), { reg: r.pick([1, 6, 7, 8]) });
+      }
+      default: {
+        // cmp with memory (flag producer + load)
+        const s = this.size();
+        return this.asm(s, [s === 1 ? 0x38 : 0x39], this.src(), this.mem(), [], s === 1);
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------ machine
+
+interface Outcome {
+  stop: Stop;
+  rip: number;
+  icount: number;
+  regs: number[];
+  eflags: number;
+  data: number[];
+  stack: number[];
+}
+
+function machine(code: number[]): { mem: AddressSpace; cpu: Cpu } {
+  const mem = new AddressSpace(new PhysicalMemory(1 << 22));
+  mem.mmap(CODE, 0x2000, 5, { fixed: true, data: new Uint8Array(code) });
+  mem.mmap(DATA, DATA_PAGES * 4096, 3, { fixed: true });
+  mem.mmap(RO, 4096, 1, { fixed: true });
+  mem.mmap(STACK - 0x4000, 0x8000, 3, { fixed: true });
+  return { mem, cpu: new Cpu(mem) };
+}
+
+function setup(rng: Rng, cpu: Cpu, mem: AddressSpace): void {
+  for (let k = 0; k < 32; k++) cpu.r[k] = rng.word();
+  for (const n of W) if (rng.chance(0.3)) cpu.r[2 * n + 1] = rng.pick([0, -1]);
+  cpu.setS(3, DATA + 2 * 4096 + rng.int(64)); // rbx: base into the data pages
+  cpu.setS(5, rng.chance(0.5) ? 0x30000000 : RO); // rbp: unmapped or read-only
+  cpu.setS(13, rng.int(8)); // r13: small index
+  cpu.setS(4, STACK - 0x100 - 8 * rng.int(16)); // rsp
+  cpu.rip = CODE;
+  // Start from either explicit flags or a pending lazy operation.
+  if (rng.chance(0.5)) cpu.setEflags(rng.next() & 0x8d5);
+  else cpu.setFlags(rng.pick([FlagOp.Add, FlagOp.Sub, FlagOp.Logic, FlagOp.Adc]), rng.pick([1, 2, 4, 8]), rng.word() & 0xff, rng.word(), rng.word() & 0xff, rng.word(), rng.word() & 0xff, rng.word());
+  const data = new Uint8Array(DATA_PAGES * 4096);
+  for (let k = 0; k < data.length; k++) data[k] = rng.next() & 0xff;
+  mem.writeBytes(DATA, data);
+}
+
+export function run(code: number[], seed: number, mode: EngineMode, budget: number): Outcome {
+  const { mem, cpu } = machine(code);
+  setup(new Rng(seed), cpu, mem);
+  const e = new Engine(mem, { engine: mode, jitThreshold: 1 });
+  const stop = e.run(cpu, budget);
+  return {
+    stop,
+    rip: cpu.rip,
+    icount: cpu.icount,
+    regs: Array.from(cpu.r),
+    eflags: cpu.getEflags(),
+    data: Array.from(mem.peek(DATA, DATA_PAGES * 4096)!),
+    stack: Array.from(mem.peek(STACK - 0x400, 0x400)!),
+  };
+}
+
+function hex(bytes: number[]): string {
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+function compare(code: number[], seed: number, what: string, budget = 10_000): void {
+  const a = run(code, seed, 'interp', budget);
+  const b = run(code, seed, 'jit', budget);
+  const ctx = `${what} seed=${seed} code=${hex(code)}`;
+  assert.equal(b.stop, a.stop, `stop: ${ctx}`);
+  assert.equal(b.rip, a.rip, `rip: ${ctx}`);
+  assert.equal(b.icount, a.icount, `icount: ${ctx}`);
+  for (let k = 0; k < 32; k++) assert.equal(b.regs[k], a.regs[k], `r[${k}] (reg ${k >> 1} ${k & 1 ? 'hi' : 'lo'}): ${ctx}`);
+  assert.equal(b.eflags.toString(16), a.eflags.toString(16), `eflags: ${ctx}`);
+  assert.deepEqual(b.data, a.data, `data memory: ${ctx}`);
+  assert.deepEqual(b.stack, a.stack, `stack memory: ${ctx}`);
+}
+
+/** Straight-line code ending in a conditional branch over two ud2s (both paths stop with SIGILL). */
+function straightLine(g: Gen, count: number): number[] {
+  const code: number[] = [];
+  for (let k = 0; k < count; k++) code.push(...g.instr());
+  code.push(0x70 + g.r.int(16), 2, 0x0f, 0x0b, 0x0f, 0x0b);
+  return code;
+}
+
+/** mov ecx, N; L: body; dec ecx; jnz L; ud2 — the block at L loops inside its translated function. */
+function loop(g: Gen, count: number, iterations: number): number[] {
+  const body: number[] = [];
+  for (let k = 0; k < count; k++) {
+    let ins = g.instr();
+    // The body must not touch rcx (the counter): retry until it does not mention register 1 as a destination.
+    for (let tries = 0; tries < 20 && touchesRcx(ins); tries++) ins = g.instr();
+    if (touchesRcx(ins)) continue;
+    body.push(...ins);
+  }
+  const loopBody = [...body, 0xff, 0xc9]; // dec ecx
+  const rel = -(loopBody.length + 2);
+  return [0xb9, ...imm32(iterations), ...loopBody, 0x75, rel & 0xff, 0x0f, 0x0b];
+}
+
+/** Conservative: any modrm-bearing instruction could write rcx; only allow ones whose encodings avoid register 1 entirely. */
+function touchesRcx(ins: number[]): boolean {
+  // Decode just enough: reject instructions whose bytes contain a modrm naming rcx in reg or rm, or cl-count shifts, or short forms on rcx.
+  let p = 0;
+  while (ins[p] === 0x66 || ins[p] === 0xf3) p++;
+  let rex = 0;
+  if ((ins[p] & 0xf0) === 0x40) rex = ins[p++];
+  const op = ins[p];
+  if (op === 0x0f) {
+    const op2 = ins[p + 1];
+    if (op2 >= 0xc8 && op2 <= 0xcf) return (op2 & 7) === 1 && !(rex & 1);
+    const m = ins[p + 2];
+    return (((m >> 3) & 7) === 1 && !(rex & 4)) || ((m >> 6) === 3 && (m & 7) === 1 && !(rex & 1)) || op2 === 0xa5 || op2 === 0xad;
+  }
+  if (op >= 0x50 && op <= 0x5f) return (op & 7) === 1 && !(rex & 1);
+  if (op >= 0xb0 && op <= 0xbf) return (op & 7) === 1 && !(rex & 1);
+  if (op === 0x98 || op === 0x99 || (op >= 0xf5 && op <= 0xf9) || op === 0x6a || op === 0x68 || op === 0xa8 || op === 0xa9) return false;
+  if (op === 0xd2 || op === 0xd3) return true;
+  if (op === 0xf6 || op === 0xf7) {
+    const m = ins[p + 1];
+    const r = (m >> 3) & 7;
+    if (r >= 4) return true; // mul/div write rdx:rax; keep it simple
+  }
+  const m = ins[p + 1];
+  if (m === undefined) return false;
+  return (((m >> 3) & 7) === 1 && !(rex & 4)) || ((m >> 6) === 3 && (m & 7) === 1 && !(rex & 1));
+}
+
+if (!process.env.ENGINE_DIFF_NO_TESTS) describe('translator vs interpreter', () => {
+  test('single random instructions (no faults)', () => {
+    for (let seed = 1; seed <= 1500; seed++) {
+      const g = new Gen(new Rng(seed * 7919), false);
+      compare(straightLine(g, 1), seed, 'single');
+    }
+  });
+  test('random straight-line sequences', () => {
+    for (let seed = 1; seed <= 600; seed++) {
+      const g = new Gen(new Rng(seed * 104729), false);
+      compare(straightLine(g, 2 + g.r.int(20)), seed, 'sequence');
+    }
+  });
+  test('random sequences that may fault midway (precise state at the fault)', () => {
+    for (let seed = 1; seed <= 600; seed++) {
+      const g = new Gen(new Rng(seed * 15485863), true);
+      compare(straightLine(g, 2 + g.r.int(20)), seed, 'faulting');
+    }
+  });
+  test('loops that run inside the translated function, budget boundaries included', () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const g = new Gen(new Rng(seed * 32452843), seed % 3 === 0);
+      const code = loop(g, 1 + g.r.int(8), 1 + g.r.int(50));
+      compare(code, seed, 'loop');
+      compare(code, seed, 'loop, small budget', 1 + g.r.int(100));
+    }
+  });
+});
