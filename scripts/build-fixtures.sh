@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Builds the test guests in test/fixtures/src into test/fixtures/build/<variant>/<name>.
 #
-#   glibc-pie/       gcc -O2 -static-pie            every *.c and *.cc (except bench-*, debug)
+#   glibc-pie/       gcc -O2 -static-pie            every *.c and *.cc (except bench-*, debug*)
 #   glibc-static/    gcc -O2 -static -no-pie        same set (ET_EXEC)
 #   musl/            musl-gcc -O2 -static           every *.c (except bench-*, debug)
-#   debug-glibc-pie/ gcc -O0 -g -static-pie         debug.c (for the gdb tests)
-#   debug-musl/      musl-gcc -O0 -g -static        debug.c
-#   debug-glibc-dynamic/ gcc -O0 -g                 debug.c (dynamically linked, for the gdb tests)
-#   glibc-dynamic/   gcc -O2                        hello.c, threads.c, signals.c (dynamically linked)
+#   debug-glibc-pie/ gcc -O0 -g -static-pie         debug.c, debug-*.c (for the gdb tests)
+#   debug-musl/      musl-gcc -O0 -g -static        debug.c, debug-*.c
+#   debug-glibc-dynamic/ gcc -O0 -g                 debug.c, debug-*.c (dynamically linked, for the gdb tests)
+#   glibc-dynamic/   gcc -O2 -pthread / g++ -O2     every *.c and *.cc (except bench-*, debug), dynamically linked
 #   bench/           musl-gcc -O2 -static           bench-*.c (scripts/bench.mjs)
 #
 # Incremental: an output newer than its source and this script is skipped.
@@ -63,18 +63,19 @@ plan() {
     name=$(basename "$file"); name=${name%.*}
     case $file in
       */bench-*.c) echo "bench $name $file musl-gcc -O2 -static" ;;
-      */debug.c)
+      */debug.c|*/debug-*.c)
         echo "debug-glibc-pie $name $file gcc -O0 -g -static-pie"
         echo "debug-musl $name $file musl-gcc -O0 -g -static"
         echo "debug-glibc-dynamic $name $file gcc -O0 -g" ;;
       *.cc)
         echo "glibc-pie $name $file g++ -O2 -static-pie"
-        echo "glibc-static $name $file g++ -O2 -static -no-pie" ;;
+        echo "glibc-static $name $file g++ -O2 -static -no-pie"
+        echo "glibc-dynamic $name $file g++ -O2" ;;
       *.c)
         echo "glibc-pie $name $file gcc -O2 -static-pie"
         echo "glibc-static $name $file gcc -O2 -static -no-pie"
         echo "musl $name $file musl-gcc -O2 -static"
-        case $name in hello|threads|signals|syscalls|locks) echo "glibc-dynamic $name $file gcc -O2 -pthread" ;; esac ;;
+        echo "glibc-dynamic $name $file gcc -O2 -pthread" ;;
     esac
   done
 }

@@ -23,6 +23,8 @@ import { bytesToHex } from '../src/gdb/hex.js';
 
 const PACKETS = Number(process.env.HARDENING_FUZZ_PACKETS ?? 100_000);
 const SEED = Number(process.env.HARDENING_FUZZ_SEED ?? 0x8f00d);
+/** HARDENING_FUZZ_TRACE=1 prints every case before it is sent (to find a hang). */
+const TRACE = !!process.env.HARDENING_FUZZ_TRACE;
 
 /** Deterministic bytes for the guest's data segment (so stray writes are visible). */
 function seededBytes(n: number): Uint8Array {
@@ -79,6 +81,7 @@ test(`protocol fuzz: ${PACKETS} hostile packets against a live DebugController (
     try {
       for (const [i, c] of batch.entries()) {
         packets += c.packets;
+        if (TRACE) process.stderr.write(`fuzz run ${runs} case ${i}: ${JSON.stringify(c.chunks.join('').slice(0, 300))}\n`);
         const settled = await inc.feed(c.chunks);
         assert.ok(settled, `case ${i}: the stub never answered ${JSON.stringify(c.chunks.join('').slice(0, 200))} (running=${inc.session.running})`);
         problems.push(...inc.problems.splice(0));

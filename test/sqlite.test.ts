@@ -1,10 +1,10 @@
 // Debian's /usr/bin/sqlite3 (dynamically linked: ld-linux, libsqlite3, libc, libreadline…)
 // under elfshim against the native run: a database file created, filled with thousands of
 // rows in a transaction, indexed and queried; WAL mode; two sqlite processes contending for
-// the database's locks; and the fcntl/flock lock semantics sqlite relies on (locks fixture).
+// the database's locks. (The lock semantics themselves: the locks fixture, test/dynamic-fixtures.test.ts.)
 import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { compareWithNative, fixturePath } from './helpers/run.js';
+import { compareWithNative } from './helpers/run.js';
 
 const SQLITE = '/usr/bin/sqlite3';
 const BUSYBOX = '/bin/busybox';
@@ -109,12 +109,3 @@ sqlite3 -batch -init /dev/null db "INSERT INTO t VALUES (4); SELECT group_concat
     await compareWithNative(t, BUSYBOX, ['sh', '-c', script, 'sh', '{tmp}'], { tempDir: true, env: ENV });
   });
 });
-
-describe('file locks between processes (fcntl POSIX and OFD locks, flock) match native', () => {
-  for (const variant of ['glibc-pie', 'glibc-static', 'musl', 'glibc-dynamic']) {
-    test(`locks fixture built as ${variant}`, async (t) => {
-      await compareWithNative(t, fixturePath(variant, 'locks'), ['{tmp}'], { tempDir: true, env: ENV });
-    });
-  }
-});
-

@@ -12,8 +12,8 @@
 const SSE3 = 1 << 0, SSSE3 = 1 << 9, CX16 = 1 << 13, SSE41 = 1 << 19, SSE42 = 1 << 20, MOVBE = 1 << 22, POPCNT = 1 << 23;
 // Leaf 1 EDX
 const FPU = 1 << 0, TSC = 1 << 4, CX8 = 1 << 8, CMOV = 1 << 15, CLFSH = 1 << 19, MMX = 1 << 23, FXSR = 1 << 24, SSE = 1 << 25, SSE2 = 1 << 26;
-// Leaf 7 EBX
-const ERMS = 1 << 9;
+// Leaf 7 EBX (BMI1, BMI2 and ADX: src/cpu/vex/, checked against the host by test/isa-bmi.test.ts)
+const BMI1 = 1 << 3, BMI2 = 1 << 8, ERMS = 1 << 9, ADX = 1 << 19;
 // Leaf 0x80000001
 const LAHF_LM = 1 << 0, ABM = 1 << 5; // ABM = lzcnt
 const SYSCALL = 1 << 11, NX = 1 << 20, LM = 1 << 29;
@@ -49,7 +49,7 @@ export const CPUID_LEAVES: Record<number, (sub: number) => number[]> = {
   // Descriptor 0xff: "use leaf 4 for cache parameters".
   0x2: () => [0x00feff01, 0, 0, 0],
   0x4: (sub) => CACHES[Math.min(sub, 4)],
-  0x7: (sub) => (sub === 0 ? [0, ERMS, 0, 0] : [0, 0, 0, 0]),
+  0x7: (sub) => (sub === 0 ? [0, BMI1 | BMI2 | ERMS | ADX, 0, 0] : [0, 0, 0, 0]),
   0x80000000: () => [0x80000008, 0, 0, 0],
   0x80000001: () => [0, 0, LAHF_LM | ABM, SYSCALL | NX | LM],
   0x80000002: () => brand(0),

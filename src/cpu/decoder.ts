@@ -390,6 +390,7 @@ ONE_BYTE[0xc8] = (d, i) => { i.imm = d.u16(); i.immHi = d.u8(); return M.enter; 
 ONE_BYTE[0xc9] = () => M.leave;
 ONE_BYTE[0xcc] = (d) => control(d, C.int3);
 ONE_BYTE[0xcd] = (d, i) => { i.imm = d.u8(); return control(d, C.privileged); };
+ONE_BYTE[0xd7] = () => M.xlat;
 def(ONE_BYTE, 0xd8, 0xdf, (d, i) => { d.modrm(i); return decodeX87(i); });
 ONE_BYTE[0xe0] = (d, i) => { const r = d.s8(); i.sub = 0; i.target = d.relTarget(r); return control(d, C.loop); };
 ONE_BYTE[0xe1] = (d, i) => { const r = d.s8(); i.sub = 1; i.target = d.relTarget(r); return control(d, C.loop); };

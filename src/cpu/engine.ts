@@ -1,11 +1,12 @@
 import { appendFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import type { AddressSpace } from '../mem/address-space.js';
 import { GuestFault, PAGE_SIZE } from '../mem/fault.js';
 import { Cpu, Stop } from './cpu.js';
 import { Decoder } from './decoder.js';
 import type { Instr } from './instr.js';
 import { DIVIDE_ERROR } from './ops/alu.js';
-import { compileJit, type JitFn } from './jit/compile.js';
+import { compileRegion, successors, type JitFn } from './jit/compile.js';
 
 /** 'jit' translates hot blocks to JavaScript; 'interp' runs every instruction through its exec function (the reference). */
 export type EngineMode = 'jit' | 'interp';
@@ -28,10 +29,13 @@ export class Block {
   succ2: Block | null = null;
   /** Cleared when the block is invalidated, so stale chains are not followed. */
   valid = true;
-  /** The translated function (jit mode), once the block is hot. */
+  /** The translated function of a region holding this block (jit mode), once hot; entered at jitEntry. */
   jit: JitFn | null = null;
+  jitEntry = 0;
   /** Translation was attempted (and failed when jit is still null). */
   jitTried = false;
+  /** Translated regions that contain this block (invalidated with it). */
+  regions: JitRegion[] = [];
   constructor(
     readonly start: number,
     readonly instrs: Instr[],
@@ -42,7 +46,24 @@ export class Block {
   ) {}
 }
 
+// Translated regions are large functions whose exit paths are cold. With lazy
+// feedback allocation V8 gives a function its feedback vector only after a
+// budget proportional to its size, so code first run after that (an exit) has
+// no feedback and every optimized version deoptimizes there, over and over.
+setFlagsFromString('--no-lazy-feedback-allocation');
+
+/** Hot blocks linked by direct control flow, translated into one function. */
+class JitRegion {
+  /** Cleared when any of its blocks is invalidated: the function leaves at its next block boundary. */
+  valid = true;
+  fn: JitFn | null = null;
+  constructor(readonly blocks: Block[]) {}
+}
+
 const MAX_BLOCK = 128;
+/** Region size limits (V8 stops optimizing very large functions). */
+const MAX_REGION_BLOCKS = 48;
+const MAX_REGION_INSTRS = 800;
 /** Executions before a block is compiled to a JavaScript function. */
 const HOT = 8;
 /** Executions before a block is translated (jit mode). */
@@ -50,7 +71,7 @@ const JIT_HOT = 16;
 /** Direct-mapped cache in front of the block map (block start → block). */
 const CACHE_SIZE = 4096;
 const JIT_DEBUG = !!process.env.ELFSHIM_JIT_DEBUG;
-/** ELFSHIM_JIT_DUMP=FILE appends the source of every translated block to FILE. */
+/** ELFSHIM_JIT_DUMP=FILE appends the source of every translated region to FILE. */
 const JIT_DUMP = process.env.ELFSHIM_JIT_DUMP ?? '';
 
 /**
@@ -113,6 +134,7 @@ export class Engine {
     this.byPage.delete(vpn);
     for (const b of list) {
       b.valid = false;
+      for (const r of b.regions) this.dropRegion(r);
       if (this.blocks.get(b.start) === b) this.blocks.delete(b.start);
       const k = (b.start | 0) & (CACHE_SIZE - 1);
       if (this.cache[k] === b) this.cache[k] = null;
@@ -158,16 +180,59 @@ export class Engine {
     return b;
   }
 
-  /** Translates a hot block; on failure the block stays interpreted. */
-  private jitCompile(b: Block): void {
-    b.jitTried = true;
-    try {
-      b.jit = compileJit(b, { loop: !this.breakpoints.has(b.start) });
-      if (JIT_DUMP) appendFileSync(JIT_DUMP, `// block 0x${b.start.toString(16)}\n${b.jit.toString()}\n\n`);
-    } catch (e) {
-      if (JIT_DEBUG) process.stderr.write(`elfshim: jit: block 0x${b.start.toString(16)} not translated: ${(e as Error)?.stack ?? e}\n`);
-      b.fn = compileBlock(b);
+  /** A region stops being entered (and leaves at its next block boundary if running). */
+  private dropRegion(r: JitRegion): void {
+    if (!r.valid) return;
+    r.valid = false;
+    for (const m of r.blocks) {
+      if (m.jit === r.fn && r.fn !== null) {
+        m.jit = null;
+        m.jitTried = false;
+        m.hits = 0;
+      }
     }
+  }
+
+  /** The hot region starting at head: blocks already run, reachable by direct control flow. */
+  private formRegion(head: Block): Block[] {
+    const members = [head];
+    const seen = new Set<number>([head.start]);
+    let instrs = head.instrs.length;
+    for (let q = 0; q < members.length; q++) {
+      for (const t of successors(members[q])) {
+        if (seen.has(t)) continue;
+        seen.add(t);
+        const s = this.blocks.get(t);
+        if (s === undefined || !s.valid || s.hits === 0 || this.breakpoints.has(t)) continue;
+        if (members.length >= MAX_REGION_BLOCKS || instrs + s.instrs.length > MAX_REGION_INSTRS) continue;
+        members.push(s);
+        instrs += s.instrs.length;
+      }
+    }
+    return members;
+  }
+
+  /** Translates the region around a hot block; on failure the block stays interpreted. */
+  private jitCompile(head: Block, c: Cpu): void {
+    head.jitTried = true;
+    const members = this.formRegion(head);
+    const r = new JitRegion(members);
+    try {
+      r.fn = compileRegion(members, r, c);
+      if (JIT_DUMP) appendFileSync(JIT_DUMP, `// region 0x${head.start.toString(16)}: ${members.length} blocks\n${r.fn.toString()}\n\n`);
+    } catch (e) {
+      if (JIT_DEBUG) process.stderr.write(`elfshim: jit: region 0x${head.start.toString(16)} not translated: ${(e as Error)?.stack ?? e}\n`);
+      head.fn = compileBlock(head);
+      return;
+    }
+    members.forEach((m, j) => {
+      m.regions.push(r);
+      if (m.jit === null) {
+        m.jit = r.fn;
+        m.jitEntry = j;
+        m.jitTried = true;
+      }
+    });
   }
 
   /**
@@ -285,13 +350,13 @@ export class Engine {
       }
       let fn = b.jit;
       if (fn === null && !b.jitTried && ++b.hits >= this.jitHot) {
-        this.jitCompile(b);
+        this.jitCompile(b, c);
         fn = b.jit;
       }
       if (fn !== null) {
         let n: number;
         try {
-          n = fn(c, budget - executed);
+          n = fn(c, budget - executed, b.jitEntry);
         } catch (e) {
           const k = c.faultIndex;
           executed += k;

@@ -7,10 +7,14 @@
  */
 export const DEBUG_REGISTER_COUNT = 4;
 
-/** Slots needed to watch [addr, addr+len). */
+/**
+ * Slots needed to watch [addr, addr+len). Counting stops once the range
+ * needs more slots than exist: a hostile length (Z2,addr,ffffffffffff) must
+ * not keep the stub counting for hours.
+ */
 export function slotsForRange(addr: number, len: number): number {
   let n = 0;
-  while (len > 0) {
+  while (len > 0 && n <= DEBUG_REGISTER_COUNT) {
     let size = 8;
     while (size > 1 && (addr % size !== 0 || size > len)) size >>= 1;
     addr += size;

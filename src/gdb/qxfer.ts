@@ -14,6 +14,8 @@ export interface XferObject {
 }
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
+const escapeXml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 
 export const XFER_OBJECTS: readonly XferObject[] = [
   { name: 'features', read: (_s, annex) => FEATURE_FILES.get(annex) ?? null },
@@ -24,12 +26,25 @@ export const XFER_OBJECTS: readonly XferObject[] = [
     read: (s, annex) => (annex === '' || parseInt(annex, 16) === s.target.pid ? utf8(s.target.execFile()) : null),
   },
   { name: 'siginfo', read: (s, annex) => (annex === '' && !s.processGone ? s.target.siginfo() : null) },
+  // The whole list every time (no "augmented" start/prev annexes are advertised). A target
+  // without the method answers E01 and gdb falls back to reading r_debug from memory.
+  {
+    name: 'libraries-svr4',
+    read: (s) => {
+      const xml = s.processGone ? null : s.target.librariesSvr4?.();
+      return xml == null ? null : utf8(xml);
+    },
+  },
   {
     name: 'threads',
     read: (s, annex) => {
       if (annex !== '') return null;
       const tids = s.processGone ? [] : s.target.threads();
-      const items = tids.map((t) => `<thread id="${formatThreadId(s.target.pid, t, s.multiprocess)}" core="0"/>\n`);
+      const items = tids.map((t) => {
+        const name = s.target.threadName?.(t);
+        const named = name ? ` name="${escapeXml(name)}"` : '';
+        return `<thread id="${formatThreadId(s.target.pid, t, s.multiprocess)}" core="0"${named}/>\n`;
+      });
       return utf8(`<threads>\n${items.join('')}</threads>\n`);
     },
   },

@@ -38,6 +38,8 @@ export interface Target extends SigInfoSource {
   readonly pid: number;
   /** Thread ids of the debugged process (first is the main thread). */
   threads(): number[];
+  /** A thread's name (comm, as `info threads` shows it), if the target knows names. */
+  threadName?(tid: number): string | null;
   /** The CPU state of a thread (registers are read/written through src/gdb/registers.ts). */
   cpuOf(tid: number): Cpu | undefined;
   /** The debugged process's address space. */
@@ -77,6 +79,12 @@ export interface Target extends SigInfoSource {
 
   /** Auxiliary vector bytes (qXfer:auxv:read). */
   auxv(): Uint8Array;
+  /**
+   * The dynamic linker's list of loaded objects as a <library-list-svr4>
+   * document (qXfer:libraries-svr4:read), or null when unavailable (gdb then
+   * reads r_debug itself).
+   */
+  librariesSvr4?(): string | null;
   /** Guest path of the executable (qXfer:exec-file:read). */
   execFile(): string;
   /** Reads a file from the guest's filesystem view (vFile). */

@@ -7,6 +7,8 @@ import type { Task } from './task.js';
 import { SIGFPE, SIGILL, SIGINT, SIGSEGV, SIGSYS, SIGTRAP } from './signals.js';
 import { formatSyscallReport } from './coverage-command.js';
 import { ENOSYS } from './errno.js';
+import { librariesSvr4Xml } from './svr4-libraries.js';
+import { threadComm } from './syscalls/info.js';
 
 /** The Linux signal a CPU stop raises. */
 const STOP_SIGNAL: Partial<Record<Stop, number>> = {
@@ -37,6 +39,8 @@ export class DebugController implements Target {
   /** A syscall the shim lacks, stopped on with SIGSYS (--on-unimplemented=stop). */
   private sigsysPending: Task | null = null;
   detached = false;
+  /** The task a pending single step runs (null when no step is in flight). */
+  private stepping: Task | null = null;
   readonly vfs: GuestFiles;
 
   constructor(private readonly kernel: Kernel, first: Task) {
@@ -52,6 +56,10 @@ export class DebugController implements Target {
   }
   threads(): number[] {
     return this.kernel.tasks.filter((t) => t.proc === this.current.proc && t.state !== 'exited').map((t) => t.tid);
+  }
+  threadName(tid: number): string | null {
+    const t = this.kernel.tasks.find((x) => x.tid === tid && x.state !== 'exited');
+    return t ? Buffer.from(threadComm(t)).toString('utf8') : null;
   }
   cpuOf(tid: number): Cpu | undefined {
     return this.kernel.tasks.find((t) => t.tid === tid)?.cpu;
@@ -118,6 +126,7 @@ export class DebugController implements Target {
     }
     if (opts.step) {
       this.paused = true;
+      this.stepping = t;
       this.kernel.debugStep(t);
     } else {
       this.paused = false;
@@ -168,7 +177,13 @@ export class DebugController implements Target {
   }
 
   interrupt(): void {
-    if (this.paused) return;
+    if (this.paused) {
+      // A single step waiting in a blocking syscall (stepi over read/pause): Ctrl-C
+      // interrupts the call with SIGINT, as it does a ptrace'd process.
+      const t = this.stepping;
+      if (this.pending && t && t.state === 'blocked') this.kernel.sendSignal(t.proc, SIGINT, undefined, t);
+      return;
+    }
     this.interruptRequested = true;
     this.kernel.wakeScheduler();
   }
@@ -266,6 +281,7 @@ export class DebugController implements Target {
 
   private report(t: Task, ev: StopEvent): void {
     this.reports++;
+    this.stepping = null;
     this.paused = true;
     this.current = t;
     this.deliver(ev);
@@ -298,6 +314,9 @@ export class DebugController implements Target {
   }
   auxv(): Uint8Array {
     return this.current.proc.auxv;
+  }
+  librariesSvr4(): string {
+    return librariesSvr4Xml(this.current.mem, this.current.proc.auxv);
   }
   execFile(): string {
     return this.current.proc.exePath;

@@ -73,7 +73,8 @@ export class Kernel {
   private rngState: number;
   private nextPid: number;
   private rr = 0;
-  private wake: (() => void) | null = null;
+  /** Everyone parked until something changes (the scheduler loop, a debugger step waiting on a blocked syscall). */
+  private wakers: (() => void)[] = [];
   private readonly engines = new WeakMap<AddressSpace, Engine>();
   /** The first process: its exit is elfshim's exit. */
   main: Process | null = null;
@@ -205,8 +206,7 @@ export class Kernel {
     for (;;) {
       if (this.mainDone === null) return;
       if (this.debug?.paused) {
-        await new Promise<void>((r) => (this.wake = r));
-        this.wake = null;
+        await this.sleep();
         continue;
       }
       if (this.debug?.takeInterrupt()) {
@@ -216,8 +216,7 @@ export class Kernel {
       const t = this.pickRunnable();
       if (!t) {
         if (!this.tasks.some((x) => x.state !== 'exited')) return;
-        await new Promise<void>((r) => (this.wake = r));
-        this.wake = null;
+        await this.sleep();
         continue;
       }
       this.runSlice(t, SLICE);
@@ -285,7 +284,7 @@ export class Kernel {
       }
       // A syscall that blocked: let it finish before the step is reported.
       while (!reported() && t.state !== 'exited' && (t.state === 'blocked' || t.restartSyscall >= 0)) {
-        if (t.state === 'blocked') await new Promise<void>((r) => (this.wake = r));
+        if (t.state === 'blocked') await this.sleep();
         else this.syscall(t, t.restartSyscall);
       }
       if (reported() || t.state === 'exited') return;
@@ -295,7 +294,21 @@ export class Kernel {
   }
 
   wakeScheduler(): void {
-    this.wake?.();
+    this.wake();
+  }
+
+  /**
+   * Parks the caller until the next wake(). Several may wait at once (the
+   * loop and a debugger step): each gets woken, none replaces another.
+   */
+  private sleep(): Promise<void> {
+    return new Promise<void>((r) => this.wakers.push(r));
+  }
+
+  private wake(): void {
+    const w = this.wakers;
+    this.wakers = [];
+    for (const f of w) f();
   }
 
   attachDebugger(ctl: DebugController): void {
@@ -303,7 +316,7 @@ export class Kernel {
   }
   detachDebugger(): void {
     this.debug = null;
-    this.wake?.();
+    this.wake();
   }
 
   /** Turns a CPU stop into kernel action. Returns false when the debugger must take over. */
@@ -394,7 +407,7 @@ export class Kernel {
 
   private unblock(t: Task): void {
     if (t.state === 'blocked') t.state = 'runnable';
-    this.wake?.();
+    this.wake();
   }
 
   // ------------------------------------------------------------------ signals and exit
@@ -431,7 +444,7 @@ export class Kernel {
     t.pendingSignals.set(sig, { ...info, signo: sig });
     signalQueued(proc);
     if (t.state === 'blocked' && !isBlocked(t, sig)) this.interruptSyscall(t, sig);
-    this.wake?.();
+    this.wake();
   }
 
   /** A signal arrived while t waited in a syscall: the call returns EINTR, or restarts after the handler (SA_RESTART). */
@@ -543,7 +556,7 @@ export class Kernel {
       this.debug?.exited();
       done({ code: sig ? 128 + sig : code & 0xff, signal: sig, core: sig ? signalInfo(sig).action === 'core' : false });
     }
-    this.wake?.();
+    this.wake();
   }
 
   /** Ends one thread; the process ends with its last thread. */

@@ -39,14 +39,18 @@ export function eflagsText(v: number): string {
   return '[' + names.filter(([b]) => (v >> b) & 1).map(([, n]) => n).join(' ') + ']';
 }
 
-/** Compares two register files; eflags through the given mask. */
-export function compareRegisters(n: Registers, e: Registers, names: string[], eflagsMask: number): RegisterDifference[] {
+/** Compares two register files; eflags (and the x87 status word) through the given masks. */
+export function compareRegisters(n: Registers, e: Registers, names: string[], eflagsMask: number, fstatMask = 0xffff): RegisterDifference[] {
   const diffs: RegisterDifference[] = [];
   for (const name of names) {
     if (!n.has(name) || !e.has(name)) continue;
     if (name === 'eflags') {
       const a = n.num('eflags'), b = e.num('eflags');
       if (((a ^ b) & eflagsMask) !== 0) diffs.push({ name, native: formatRegister(n, name), elfshim: formatRegister(e, name), masked: EFLAGS_COMPARED & ~eflagsMask });
+      continue;
+    }
+    if (name === 'fstat') {
+      if (((n.num('fstat') ^ e.num('fstat')) & fstatMask) !== 0) diffs.push({ name, native: formatRegister(n, name), elfshim: formatRegister(e, name) });
       continue;
     }
     const a = n.raw(name), b = e.raw(name);

@@ -1,7 +1,7 @@
 import { Side, parseStop, type Registers, type StopInfo } from './side.js';
-import { ARITH, decodeAt, gprName, instructionFacts, type InstructionFacts } from './instruction-facts.js';
-import { CORE_NAMES, EFLAGS_COMPARED, X87_NAMES, X87_POINTER_NAMES, XMM_NAMES, byteDifferences, compareRegisters, type RegisterDifference } from './compare.js';
-import { MUST_MATCH, PID_ARGS, PID_RESULT, SYSCALL_ARG_REGISTERS, syscallOutputs } from './syscall-effects.js';
+import { ARITH, ZF, decodeAt, gprName, instructionFacts, type InstructionFacts } from './instruction-facts.js';
+import { CORE_NAMES, EFLAGS_COMPARED, GPR_NAMES, X87_NAMES, X87_POINTER_NAMES, XMM_NAMES, byteDifferences, compareRegisters, type RegisterDifference } from './compare.js';
+import { EMULATOR_RESULT, MUST_MATCH, PID_ARGS, PID_RESULT, SYSCALL_ARG_REGISTERS, syscallOutputs } from './syscall-effects.js';
 import { syscallByNumber } from '../kernel/syscall-table.js';
 
 export interface LockstepOptions {
@@ -116,7 +116,7 @@ export async function runLockstep(o: LockstepOptions): Promise<LockstepResult> {
     // Say what the processes printed last: a crashed stub explains a closed connection.
     const tail = (s: string) => s.trimEnd().split('\n').slice(-15).join('\n');
     const msg = e instanceof Error ? e.message : String(e);
-    throw new Error(`${msg}\n--- native output (end) ---\n${tail(native.output)}\n--- elfshim output (end) ---\n${tail(emu.output)}`);
+    throw new Error(`${msg}\n--- native output (end; gdbserver ${native.exitStatus}) ---\n${tail(native.output)}\n--- elfshim output (end; ${emu.exitStatus}) ---\n${tail(emu.output)}`);
   }
   await Promise.all([native.close(), emu.close()]);
   // The output is complete once both processes are gone.
@@ -202,7 +202,7 @@ class Lockstep {
       this.o.trace?.(`#${this.compared} 0x${rip.toString(16)}${delivering ? ` deliver ${delivering}` : ''}: native ${sn.raw.slice(0, 3)} elfshim ${se.raw.slice(0, 3)}`);
       signal = 0;
       if (sn.kind !== 'signal' || se.kind !== 'signal') {
-        if (sn.kind === se.kind && (sn.kind === 'exited' ? sn.code === (se as typeof sn).code : sn.kind === 'killed' && sn.signal === (se as typeof sn).signal)) {
+        if (sameEnd(sn, se)) {
           this.compared++;
           return this.result(sn.kind === 'exited' ? `the program exited with status ${sn.code} on both sides` : `the program was killed by signal ${sn.signal} on both sides`, null);
         }
@@ -224,25 +224,27 @@ class Lockstep {
       }
       if (sn.signal !== se.signal) return this.divergence(`the runs stopped differently: native ${describeStop(sn)}, elfshim ${describeStop(se)}`, n, e, before);
       if (sn.signal !== SIGTRAP) signal = sn.signal; // a fault or a pending signal: deliver it on both sides at the next step
-      if (delivering && sn.signal === SIGTRAP && n.num('rsp') !== e.num('rsp')) {
-        // The signal frames differ in size (the native one holds the host's AVX state): run both handlers
-        // freely and resume the comparison when they return to the interrupted instruction.
-        const m = await this.compareSignalFrame(before, n, e);
-        if (m) return this.divergence(`the signal frame at 0x${m.addr.toString(16)} differs`, n, e, before, { memory: m });
-        const [rn, re] = await Promise.all([this.native.runTo(rip, before.num('rsp')), this.emu.runTo(rip, before.num('rsp'))]);
-        this.count(`signal ${delivering} handler (run without lockstep)`);
-        this.o.trace?.(`  signal handler run to 0x${rip.toString(16)}: native ${rn.raw.slice(0, 3)} elfshim ${re.raw.slice(0, 3)}`);
-        if (rn.kind !== 'signal' || re.kind !== 'signal') {
-          if (rn.kind === re.kind && rn.raw.slice(0, 3) === re.raw.slice(0, 3)) {
-            return this.result(rn.kind === 'exited' ? `the program exited with status ${rn.code} on both sides (in a signal handler)` : `the program was killed on both sides (in a signal handler)`, null);
+      if (delivering && sn.signal === SIGTRAP && (n.num('rsp') !== e.num('rsp') || n.num('rip') !== e.num('rip'))) {
+        const aligned = await this.alignSignalFrames(before, n, e);
+        if ('memory' in aligned) return this.divergence(`the signal frame at 0x${aligned.memory.addr.toString(16)} differs`, n, e, before, aligned);
+        if (aligned.ok) [n, e] = await this.registersBoth();
+        else {
+          // The frames cannot be lined up: run both handlers freely and compare again when they return.
+          const [rn, re] = await Promise.all([this.native.runTo(rip, before.num('rsp'), this.pidHook), this.emu.runTo(rip, before.num('rsp'))]);
+          this.count(`signal ${delivering} handler (run without lockstep)`);
+          this.o.trace?.(`  signal handler run to 0x${rip.toString(16)}: native ${rn.raw.slice(0, 3)} elfshim ${re.raw.slice(0, 3)}`);
+          if (rn.kind !== 'signal' || re.kind !== 'signal') {
+            if (sameEnd(rn, re)) {
+              return this.result(rn.kind === 'exited' ? `the program exited with status ${rn.code} on both sides (in a signal handler)` : `the program was killed on both sides (in a signal handler)`, null);
+            }
+            return this.divergence(`the signal handlers ended differently: native ${describeStop(rn)}, elfshim ${describeStop(re)}`, n, e, before);
           }
-          return this.divergence(`the signal handlers ended differently: native ${describeStop(rn)}, elfshim ${describeStop(re)}`, n, e, before);
+          [n, e] = await this.registersBoth();
+          const diffs = compareRegisters(n, e, this.names, EFLAGS_COMPARED);
+          if (diffs.length) return this.divergence(`after the signal ${delivering} handler returned, registers ${diffs.map((d) => d.name).join(', ')} differ`, n, e, before);
+          this.compared++;
+          continue;
         }
-        [n, e] = await this.registersBoth();
-        const diffs = compareRegisters(n, e, this.names, EFLAGS_COMPARED);
-        if (diffs.length) return this.divergence(`after the signal ${delivering} handler returned, registers ${diffs.map((d) => d.name).join(', ')} differ`, n, e, before);
-        this.compared++;
-        continue;
       }
       const executed = facts !== null && (sn.signal === SIGTRAP || n.num('rip') !== before.num('rip'));
 
@@ -255,7 +257,9 @@ class Lockstep {
       if (resync) [n, e] = await this.registersBoth();
 
       const mask = EFLAGS_COMPARED & ~(executed ? facts.undefinedFlags : 0);
-      const diffs = compareRegisters(n, e, this.names, mask);
+      const u = executed ? facts.undefined : null;
+      const skip = u && u.destReg >= 0 && (!u.destOnlyIfZf || n.num('eflags') & ZF) ? gprName(u.destReg) : '';
+      const diffs = compareRegisters(n, e, skip ? this.names.filter((x) => x !== skip) : this.names, mask, 0xffff & ~(executed ? facts.undefinedFsw : 0));
       if (diffs.length) return this.divergence(`register${diffs.length > 1 ? 's' : ''} ${diffs.map((d) => d.name).join(', ')} differ${diffs.length > 1 ? '' : 's'}`, n, e, before);
       if (executed && (await this.syncUndefined(facts, n, e))) e = await this.emu.registers();
 
@@ -299,21 +303,38 @@ class Lockstep {
 
   /** A syscall natively, with pid arguments translated to the native process's pids for the call. */
   private async stepNativeSyscall(before: Registers): Promise<StopInfo> {
-    const nr = Number(before.big('rax'));
+    const undo = await this.translatePids(before, Number(before.big('rax')));
+    const stop = await this.native.step();
+    if (stop.kind === 'signal') await undo?.();
+    return stop;
+  }
+
+  /**
+   * Rewrites the pid arguments of native syscall nr (about to run) from elfshim's pids to the native ones; returns how to restore
+   * them. Without this, a native kill(getpid(), …) would signal elfshim.
+   */
+  private async translatePids(regs: Registers, nr: number): Promise<(() => Promise<void>) | null> {
     const restore: Array<[string, bigint]> = [];
     for (const k of PID_ARGS[nr] ?? []) {
       const reg = SYSCALL_ARG_REGISTERS[k];
-      const raw = before.big(reg);
+      const raw = regs.big(reg);
       const v = Number(BigInt.asIntN(32, raw));
       const mapped = this.pids.get(Math.abs(v));
       if (mapped === undefined || v === 0) continue;
       await this.native.writeRegister(reg, le64(BigInt(v < 0 ? -mapped : mapped)));
       restore.push([reg, raw]);
     }
-    const stop = await this.native.step();
-    if (stop.kind === 'signal') for (const [reg, raw] of restore) await this.native.writeRegister(reg, le64(raw));
-    return stop;
+    if (!restore.length) return null;
+    return async () => {
+      for (const [reg, raw] of restore) await this.native.writeRegister(reg, le64(raw));
+    };
   }
+
+  /** Hook for free runs of the native side: the same pid translation at every pid-taking syscall. */
+  private readonly pidHook = {
+    numbers: Object.keys(PID_ARGS).map(Number),
+    entry: (regs: Registers) => this.translatePids(regs, Number(regs.big('orig_rax'))),
+  };
 
   /**
    * Instructions whose results legitimately differ: the native syscall
@@ -339,6 +360,11 @@ class Lockstep {
           this.pids.set(Number(re), Number(rn));
           await this.native.writeRegister('rax', le64(re));
           this.count(`${name} (elfshim's pid given to native)`);
+          return 'resync';
+        }
+        if (rn !== re && EMULATOR_RESULT.has(nr)) {
+          await this.native.writeRegister('rax', le64(re));
+          this.count(`${name} (elfshim's result given to native)`);
           return 'resync';
         }
         if (rn !== re) {
@@ -403,19 +429,29 @@ class Lockstep {
       await this.emu.writeRegister('eflags', le32((fe & ~ARITH) | (fn & ARITH)));
       changed = true;
     }
-    if (f.undefinedDest >= 0) {
-      const name = gprName(f.undefinedDest);
+    if (f.undefinedFsw && n.has('fstat') && n.num('fstat') !== e.num('fstat')) {
+      await this.emu.writeRegister('fstat', le32(n.num('fstat')));
+      changed = true;
+    }
+    const u = f.undefined;
+    if (u.destReg >= 0 && (!u.destOnlyIfZf || n.num('eflags') & ZF)) {
+      const name = gprName(u.destReg);
       if (n.big(name) !== e.big(name)) {
         await this.emu.writeRegister(name, le64(n.big(name)));
         changed = true;
       }
+    }
+    if (u.destMem && f.memory.length) {
+      const [addr, len] = f.memory[0];
+      const a = await this.native.readMemory(addr, len);
+      if (a) await this.emu.writeMemory(addr, a);
     }
     return changed;
   }
 
   /** Compares the memory the instruction wrote. */
   private async compareMemory(f: InstructionFacts, before: Registers, after: Registers): Promise<Divergence['memory'] | null> {
-    const ranges: Array<[number, number]> = [...f.memory];
+    const ranges: Array<[number, number]> = f.undefined.destMem ? [] : [...f.memory];
     const i = f.instr;
     if (f.kind === 'stack-write') {
       const old = before.num('rsp'), now = after.num('rsp');
@@ -442,25 +478,66 @@ class Lockstep {
   }
 
   /**
-   * A signal delivery writes the rt_sigframe below the old stack pointer:
-   * the return address, then the ucontext with the saved registers. The
-   * xsave area after it depends on the CPU's features (so the frames sit at
-   * different addresses); the part up to the fpstate pointer is compared.
+   * A signal delivery writes an rt_sigframe below the interrupted stack:
+   * pretcode, ucontext (flags, link, stack, sigcontext, sigmask), siginfo,
+   * and above them the FPU state, whose size depends on the CPU (the host's
+   * holds AVX state, elfshim's is a 512-byte fxsave area). So the frames
+   * start at different addresses. To keep stepping through the handler,
+   * elfshim's frame is moved to where the native one is (pointers adjusted),
+   * after comparing the two frames field by field (except uc_flags'
+   * UC_FP_XSTATE bit and the fpstate pointer).
+   *
+   * ptrace stops at the handler's first instruction; if elfshim already ran
+   * it, native is stepped once more first.
    */
-  private async compareSignalFrame(before: Registers, n: Registers, e: Registers): Promise<Divergence['memory'] | null> {
-    const spN = n.num('rsp'), spE = e.num('rsp');
-    if (spN >= before.num('rsp') || spE >= before.num('rsp')) return null;
-    // pretcode (8) + ucontext up to uc_mcontext.fpstate: flags 8, link 8, stack 24, gregs 23*8 (rsp, rip… of the interrupted code).
-    const len = 8 + 8 + 8 + 24 + 23 * 8;
-    const [a, b] = await Promise.all([readRange(this.native, spN, len), readRange(this.emu, spE, len)]);
-    if (!a || !b) return a || b ? { addr: spN, native: a, elfshim: b } : null;
-    // uc_flags bit 0 (UC_FP_XSTATE) says whether the frame holds an xsave area: elfshim's CPU has no XSAVE bit.
-    const flags = [a[8], b[8]];
-    a[8] &= ~1;
-    b[8] &= ~1;
-    const differs = byteDifferences(a, b, 1).length !== 0;
-    [a[8], b[8]] = flags;
-    return differs && !process.env.LOCKSTEP_TMP_SKIP_FRAME ? { addr: spN, native: a, elfshim: b } : null;
+  private async alignSignalFrames(before: Registers, n: Registers, e: Registers): Promise<{ ok: boolean } | { memory: NonNullable<Divergence['memory']> }> {
+    if (n.num('rip') !== e.num('rip')) {
+      const st = await this.native.step();
+      if (st.kind !== 'signal' || st.signal !== SIGTRAP) return { ok: false };
+      n = await this.native.registers();
+      this.count("signal delivery (elfshim's step also ran the handler's first instruction)");
+      if (n.num('rip') !== e.num('rip')) return { ok: false };
+    }
+    const FPSTATE_PTR = 8 + 40 + 184, INFO = 8 + 304, FPSTATE_SIZE = 512;
+    const nFrame = n.num('rdx') - 8, eFrame = e.num('rdx') - 8;
+    if (nFrame !== n.num('rsi') - INFO || eFrame !== e.num('rsi') - INFO) return { ok: false };
+    const delta = nFrame - eFrame;
+    if (delta !== 0) {
+      const fp = await this.emu.readMemory(eFrame + FPSTATE_PTR, 8);
+      if (!fp) return { ok: false };
+      const fpE = Number(new DataView(fp.buffer, fp.byteOffset).getBigUint64(0, true));
+      const lo = Math.min(e.num('rsp'), eFrame), end = Math.max(fpE + FPSTATE_SIZE, eFrame + INFO + 128);
+      if (end - lo > 1 << 16 || lo > before.num('rsp')) return { ok: false };
+      const block = await readRange(this.emu, lo, end - lo);
+      if (!block || !(await writeRange(this.emu, lo + delta, block))) return { ok: false };
+      await this.emu.writeMemory(eFrame + delta + FPSTATE_PTR, le64(BigInt(fpE + delta)));
+      for (const name of GPR_NAMES) {
+        const v = e.num(name);
+        if (v >= lo && v < end) await this.emu.writeRegister(name, le64(BigInt(v + delta)));
+      }
+      this.count(`signal frame moved to the native frame's address`);
+    }
+    // Compare: pretcode + ucontext up to the fpstate pointer, then the rest of sigcontext, sigmask and siginfo.
+    for (const [off, len] of [[0, FPSTATE_PTR], [FPSTATE_PTR + 8, INFO + 128 - FPSTATE_PTR - 8]]) {
+      const [a, b] = await Promise.all([readRange(this.native, nFrame + off, len), readRange(this.emu, nFrame + off, len)]);
+      if (!a || !b) return { memory: { addr: nFrame + off, native: a, elfshim: b } };
+      if (off === 0) {
+        // UC_FP_XSTATE: the frame holds an xsave area (elfshim's CPU has no XSAVE bit).
+        a[8] &= ~1;
+        b[8] &= ~1;
+      } else {
+        // si_pid of a signal sent with kill(): the sender's pid differs between the runs.
+        const pidOff = INFO + 16 - off;
+        const va = new DataView(a.buffer, a.byteOffset), vb = new DataView(b.buffer, b.byteOffset);
+        const pn = va.getUint32(pidOff, true), pe = vb.getUint32(pidOff, true);
+        if (pn !== pe && this.pids.get(pe) === pn) {
+          await this.native.writeMemory(nFrame + INFO + 16, le32(pe));
+          va.setUint32(pidOff, pe, true);
+        }
+      }
+      if (byteDifferences(a, b, 1).length) return { memory: { addr: nFrame + off, native: a, elfshim: b } };
+    }
+    return { ok: true };
   }
 
   /**
@@ -486,6 +563,13 @@ class Lockstep {
     if (rspN !== rspE) await this.native.writeRegister('rsp', le64(BigInt(rspE)));
     this.notes.push(`native initial stack replaced by elfshim's (rsp 0x${rspN.toString(16)} → 0x${rspE.toString(16)}, ${len} bytes)`);
   }
+}
+
+/** Both processes ended the same way (exit status or killing signal). */
+function sameEnd(a: StopInfo, b: StopInfo): boolean {
+  if (a.kind === 'exited' && b.kind === 'exited') return a.code === b.code;
+  if (a.kind === 'killed' && b.kind === 'killed') return a.signal === b.signal;
+  return false;
 }
 
 function describeStop(s: StopInfo): string {

@@ -2,6 +2,7 @@ import type { AddressSpace } from '../mem/address-space.js';
 import { Decoder } from '../cpu/decoder.js';
 import { SEG_FS, SEG_GS, type Instr } from '../cpu/instr.js';
 import { illegal } from '../cpu/ops/control.js';
+import { bextr, bzhi } from '../cpu/vex/bmi.js';
 import type { Registers } from './side.js';
 
 /** EFLAGS bits. */
@@ -19,8 +20,8 @@ export interface InstructionFacts {
   undefinedFlags: number;
   /** x87 status bits the instruction leaves undefined. */
   undefinedFsw: number;
-  /** The destination register is undefined (bsf/bsr with a zero source, oversized shld/shrd): GPR number, or -1. */
-  undefinedDest: number;
+  /** Undefined destinations (bsf/bsr of zero, oversized 16-bit shld/shrd). */
+  undefined: UndefinedEffects;
   /** Memory to compare after the step: [address, length] pairs (before-state addresses). */
   memory: Array<[number, number]>;
   /** Written memory that cannot be compared (xsave areas differ by design). */
@@ -68,73 +69,101 @@ export function effectiveAddress(i: Instr, r: Registers): number {
   return Number(a & M64);
 }
 
+/** Reads GPR n (x86 encoding) as an unsigned 64-bit value. */
+export type GprReader = (n: number) => bigint;
+
 /** The shift/rotate count an instruction uses (already masked to 5 or 6 bits). */
-function shiftCount(i: Instr, r: Registers, fromCl: boolean): number {
-  const raw = fromCl ? Number(r.big('rcx') & 0xffn) : i.imm;
+function shiftCount(i: Instr, gpr: GprReader, fromCl: boolean): number {
+  const raw = fromCl ? Number(gpr(1) & 0xffn) : i.imm;
   return raw & (i.opsize === 8 ? 63 : 31);
 }
 
+/** What an instruction leaves undefined, given the registers before it. */
+export interface UndefinedEffects {
+  /** Arithmetic flags. */
+  flags: number;
+  /** A destination register whose value is undefined (or -1)... */
+  destReg: number;
+  /** ...always, or only when the instruction sets ZF (bsf/bsr of zero). */
+  destOnlyIfZf: boolean;
+  /** The memory destination is undefined (shld/shrd with an oversized count). */
+  destMem: boolean;
+}
+
+const NONE: UndefinedEffects = { flags: 0, destReg: -1, destOnlyIfZf: false, destMem: false };
+const flagsOnly = (flags: number): UndefinedEffects => ({ flags, destReg: -1, destOnlyIfZf: false, destMem: false });
+
 /**
- * Flags each instruction leaves undefined (Intel SDM vol. 2, "Flags
- * Affected"). Everything not listed defines the flags it writes.
+ * Flags (and destinations) each instruction leaves undefined (Intel SDM
+ * vol. 2, "Flags Affected"; AMD APM vol. 3 agrees). Everything not listed
+ * defines the flags it writes.
  */
-function undefinedFlagsOf(i: Instr, r: Registers): { flags: number; dest: boolean } {
+export function undefinedEffects(i: Instr, gpr: GprReader): UndefinedEffects {
   const op = i.op, sub = i.reg & 7;
   if (i.vex) {
     if (i.map === 0x0f38) {
-      if (op === 0xf2) return { flags: AF | PF, dest: false }; // andn
-      if (op === 0xf7 && !i.p66 && i.rep === 0) return { flags: AF | SF | PF, dest: false }; // bextr (pp=0)
-      if (op === 0xf3) return { flags: AF | PF, dest: false }; // blsr/blsmsk/blsi
-      if (op === 0xf5) return { flags: AF | PF, dest: false }; // bzhi (pp=0; pdep/pext leave flags alone)
+      if (op === 0xf2) return flagsOnly(AF | PF); // andn
+      if (op === 0xf7 && isBextr(i)) return flagsOnly(AF | SF | PF); // bextr
+      if (op === 0xf3) return flagsOnly(AF | PF); // blsr/blsmsk/blsi
+      if (op === 0xf5 && isBzhi(i)) return flagsOnly(AF | PF); // bzhi (pdep/pext leave flags alone)
     }
-    return { flags: 0, dest: false };
+    return NONE;
   }
   if (i.map === 0) {
     // and/or/xor/test: AF undefined.
-    if ((op <= 0x3d && [1, 4, 6].includes(op >> 3) && (op & 7) <= 5) || op === 0x84 || op === 0x85 || op === 0xa8 || op === 0xa9) return { flags: AF, dest: false };
-    if (op >= 0x80 && op <= 0x83 && (sub === 1 || sub === 4 || sub === 6)) return { flags: AF, dest: false };
-    if ((op === 0xf6 || op === 0xf7) && sub <= 1) return { flags: AF, dest: false };
-    if (op === 0x69 || op === 0x6b || ((op === 0xf6 || op === 0xf7) && (sub === 4 || sub === 5))) return { flags: SF | ZF | AF | PF, dest: false };
-    if ((op === 0xf6 || op === 0xf7) && sub >= 6) return { flags: ARITH, dest: false };
+    if ((op <= 0x3d && [1, 4, 6].includes(op >> 3) && (op & 7) <= 5) || op === 0x84 || op === 0x85 || op === 0xa8 || op === 0xa9) return flagsOnly(AF);
+    if (op >= 0x80 && op <= 0x83 && (sub === 1 || sub === 4 || sub === 6)) return flagsOnly(AF);
+    if ((op === 0xf6 || op === 0xf7) && sub <= 1) return flagsOnly(AF);
+    if (op === 0x69 || op === 0x6b || ((op === 0xf6 || op === 0xf7) && (sub === 4 || sub === 5))) return flagsOnly(SF | ZF | AF | PF);
+    if ((op === 0xf6 || op === 0xf7) && sub >= 6) return flagsOnly(ARITH);
     if (op === 0xc0 || op === 0xc1 || (op >= 0xd0 && op <= 0xd3)) {
-      const n = op === 0xd0 || op === 0xd1 ? 1 : shiftCount(i, r, op === 0xd2 || op === 0xd3);
-      if (n === 0) return { flags: 0, dest: false };
+      const n = op === 0xd0 || op === 0xd1 ? 1 : shiftCount(i, gpr, op === 0xd2 || op === 0xd3);
+      if (n === 0) return NONE;
       let f = n !== 1 ? OF : 0;
       if (sub >= 4) {
         f |= AF;
         // "CF is undefined for SHL and SHR where the count is ≥ the operand size" (8/16-bit only: counts are masked to 5 bits).
         if ((sub === 4 || sub === 5 || sub === 6) && n >= i.opsize * 8) f |= CF;
       }
-      return { flags: f, dest: false };
+      return flagsOnly(f);
     }
-    return { flags: 0, dest: false };
+    return NONE;
   }
   if (i.map === 0x0f) {
-    if (op === 0xaf) return { flags: SF | ZF | AF | PF, dest: false };
-    if (op === 0xa3 || op === 0xab || op === 0xb3 || op === 0xbb || op === 0xba) return { flags: OF | SF | AF | PF, dest: false };
-    if ((op === 0xbc || op === 0xbd) && i.rep === 1) return { flags: OF | SF | AF | PF, dest: false }; // tzcnt/lzcnt
-    if (op === 0xbc || op === 0xbd) {
-      const src = i.isMem ? 1n : r.big(GPR[i.rm]) & (i.opsize === 8 ? M64 : i.opsize === 4 ? 0xffffffffn : 0xffffn);
-      return { flags: CF | OF | SF | AF | PF, dest: src === 0n };
-    }
+    if (op === 0xaf) return flagsOnly(SF | ZF | AF | PF);
+    if (op === 0xa3 || op === 0xab || op === 0xb3 || op === 0xbb || op === 0xba) return flagsOnly(OF | SF | AF | PF);
+    if ((op === 0xbc || op === 0xbd) && i.rep === 1) return flagsOnly(OF | SF | AF | PF); // tzcnt/lzcnt
+    if (op === 0xbc || op === 0xbd) return { flags: CF | OF | SF | AF | PF, destReg: i.reg, destOnlyIfZf: true, destMem: false }; // bsf/bsr
     if (op === 0xa4 || op === 0xa5 || op === 0xac || op === 0xad) {
-      const n = shiftCount(i, r, op === 0xa5 || op === 0xad);
-      if (n === 0) return { flags: 0, dest: false };
-      if (n > i.opsize * 8) return { flags: ARITH, dest: true };
-      return { flags: AF | (n !== 1 ? OF : 0), dest: false };
+      const n = shiftCount(i, gpr, op === 0xa5 || op === 0xad);
+      if (n === 0) return NONE;
+      // A count larger than the operand (16-bit forms only) leaves the result and the flags undefined.
+      if (n > i.opsize * 8) return { flags: ARITH, destReg: i.isMem ? -1 : i.rm, destOnlyIfZf: false, destMem: i.isMem };
+      return flagsOnly(AF | (n !== 1 ? OF : 0));
     }
   }
-  return { flags: 0, dest: false };
+  return NONE;
+}
+
+/** VEX 0F38 F7/F5 without a pp prefix are bextr/bzhi (shlx/sarx/shrx, pdep/pext have one): the decoded exec function tells. */
+function isBextr(i: Instr): boolean {
+  return i.exec === bextr;
+}
+function isBzhi(i: Instr): boolean {
+  return i.exec === bzhi;
 }
 
 /**
- * x87 condition codes the instruction leaves undefined. The SDM calls C0-C3
- * undefined after most x87 instructions, but the hardware leaves them
- * unchanged, as the emulator does; masking them would only hide bugs. So
- * only the cases where real CPUs have been seen to differ are listed (none
- * yet); the differ compares the status word strictly otherwise.
+ * x87 condition codes the instruction leaves undefined or that vendors set
+ * differently. The SDM calls C0-C3 undefined after most x87 instructions,
+ * but the hardware leaves them unchanged, as the emulator does, so those are
+ * compared. Listed here: fcomi/fucomi(p), after which Intel documents C1 = 0
+ * while AMD CPUs keep the previous C1 (seen on this host, Zen 3).
  */
-function undefinedFswOf(_i: Instr): number {
+function undefinedFswOf(i: Instr): number {
+  if (i.map !== 0 || i.isMem) return 0;
+  const sub = i.reg & 7;
+  if ((i.op === 0xdb || i.op === 0xdf) && (sub === 5 || sub === 6)) return C1;
   return 0;
 }
 
@@ -199,13 +228,13 @@ function pushesStack(i: Instr): boolean {
 
 /** Everything the differ checks about the instruction at rip, given the registers before it. */
 export function instructionFacts(i: Instr, bytes: Uint8Array, before: Registers): InstructionFacts {
-  const u = undefinedFlagsOf(i, before);
+  const u = undefinedEffects(i, (n) => before.big(GPR[n]));
   const facts: InstructionFacts = {
     instr: i,
     bytes: bytes.subarray(0, i.len),
     undefinedFlags: u.flags,
     undefinedFsw: undefinedFswOf(i),
-    undefinedDest: u.dest ? i.reg : -1,
+    undefined: u,
     memory: [],
     uncomparable: false,
     kind: 'plain',

@@ -52,6 +52,12 @@ export class Registers {
   }
 }
 
+/** Syscalls to intercept while running freely: entry() adjusts the arguments and returns how to undo that. */
+export interface SyscallHook {
+  numbers: number[];
+  entry(regs: Registers): Promise<(() => Promise<void>) | null>;
+}
+
 /** Where a debugged program runs: natively under gdbserver, or under elfshim's stub. */
 export type SideKind = 'native' | 'elfshim';
 
@@ -86,6 +92,8 @@ function freePort(): Promise<number> {
  */
 export class Side {
   output = '';
+  /** How the debug server process ended (once it has). */
+  exitStatus = '';
   private cleanup = () => {};
   private exitPromise: Promise<void>;
 
@@ -97,7 +105,12 @@ export class Side {
     /** The stop reply to `?` (the state before the first instruction). */
     readonly initialStop: string,
   ) {
-    this.exitPromise = new Promise((r) => child.once('exit', () => r()));
+    this.exitPromise = new Promise((r) =>
+      child.once('exit', (code, sig) => {
+        this.exitStatus = sig ? `killed by ${sig}` : `exit status ${code}`;
+        r();
+      }),
+    );
   }
 
   static async start(o: SideOptions): Promise<Side> {
@@ -169,25 +182,44 @@ export class Side {
    * return from a signal handler to the interrupted instruction). Signals on
    * the way are passed to the program. Returns the final stop.
    */
-  async runTo(addr: number, rsp: number): Promise<StopInfo> {
+  async runTo(addr: number, rsp: number, syscalls?: SyscallHook): Promise<StopInfo> {
     const z = `${addr.toString(16)},1`;
     let signal = 0;
-    for (;;) {
-      if ((await this.rsp.request(`Z0,${z}`)) !== 'OK') throw new Error(`${this.kind}: cannot set a breakpoint at 0x${addr.toString(16)}`);
-      const stop = parseStop(await this.rsp.request(signal ? `vCont;C${signal.toString(16).padStart(2, '0')}` : 'vCont;c'));
-      if (stop.kind !== 'signal') return stop;
-      await this.rsp.request(`z0,${z}`);
-      signal = 0;
-      if (stop.signal !== 5) {
-        signal = stop.signal;
-        continue;
+    if (syscalls) {
+      const r = await this.rsp.request(`QCatchSyscalls:1;${syscalls.numbers.map((n) => n.toString(16)).join(';')}`);
+      if (r !== 'OK') throw new Error(`${this.kind}: QCatchSyscalls failed: ${r}`);
+    }
+    let undo: (() => Promise<void>) | null = null;
+    try {
+      for (;;) {
+        if ((await this.rsp.request(`Z0,${z}`)) !== 'OK') throw new Error(`${this.kind}: cannot set a breakpoint at 0x${addr.toString(16)}`);
+        const reply = await this.rsp.request(signal ? `vCont;C${signal.toString(16).padStart(2, '0')}` : 'vCont;c');
+        const stop = parseStop(reply);
+        if (stop.kind !== 'signal') return stop;
+        await this.rsp.request(`z0,${z}`);
+        signal = 0;
+        if (syscalls && /syscall_entry:/.test(reply)) {
+          undo = await syscalls.entry(await this.registers());
+          continue;
+        }
+        if (/syscall_return:/.test(reply)) {
+          await undo?.();
+          undo = null;
+          continue;
+        }
+        if (stop.signal !== 5) {
+          signal = stop.signal;
+          continue;
+        }
+        const r = await this.registers();
+        if (r.num('rip') === addr && r.num('rsp') === rsp) return stop;
+        // The handler runs this code itself (deeper in the stack): step off the breakpoint and go on.
+        const st = await this.step();
+        if (st.kind !== 'signal') return st;
+        if (st.signal !== 5) signal = st.signal;
       }
-      const r = await this.registers();
-      if (r.num('rip') === addr && r.num('rsp') === rsp) return stop;
-      // The handler runs this code itself (deeper in the stack): step off the breakpoint and go on.
-      const st = await this.step();
-      if (st.kind !== 'signal') return st;
-      if (st.signal !== 5) signal = st.signal;
+    } finally {
+      if (syscalls && !this.rsp.isClosed) await this.rsp.request('QCatchSyscalls:0').catch(() => '');
     }
   }
 

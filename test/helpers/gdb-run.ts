@@ -25,8 +25,8 @@ export interface GdbRun {
 }
 
 /** Starts `elfshim --gdb 0 [extra] program args` and resolves with it and the port it listens on. */
-export async function startStub(program: string, args: string[], extra: string[] = []): Promise<{ child: ChildProcess; port: number; out: () => string; err: () => string }> {
-  const child = spawn(process.execPath, [CLI, '--gdb', '0', ...extra, program, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: GUEST_ENV });
+export async function startStub(program: string, args: string[], extra: string[] = [], env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number; out: () => string; err: () => string }> {
+  const child = spawn(process.execPath, [CLI, '--gdb', '0', ...extra, program, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...GUEST_ENV, ...env } });
   let out = '', err = '';
   child.stdout!.on('data', (d) => (out += d));
   const port = await new Promise<number>((resolve, reject) => {
@@ -49,8 +49,14 @@ export async function startStub(program: string, args: string[], extra: string[]
  * runs the commands, and returns what everyone printed. interruptAfterMs
  * sends SIGINT to gdb (Ctrl-C) once, that long after start.
  */
-export async function runGdb(program: string, args: string[], commands: string[], opts: { extra?: string[]; interruptAfterMs?: number; timeoutMs?: number; connectDelayMs?: number } = {}): Promise<GdbRun> {
-  const stub = await startStub(program, args, opts.extra);
+export async function runGdb(
+  program: string,
+  args: string[],
+  commands: string[],
+  /** env: added to elfshim's (and so the guest's) environment, GUEST_ENV. */
+  opts: { extra?: string[]; interruptAfterMs?: number; timeoutMs?: number; connectDelayMs?: number; env?: Record<string, string> } = {},
+): Promise<GdbRun> {
+  const stub = await startStub(program, args, opts.extra, opts.env);
   if (opts.connectDelayMs) await new Promise((r) => setTimeout(r, opts.connectDelayMs));
   const gdbArgs = ['-batch', '-nx', '-ex', 'set pagination off', '-ex', 'set confirm off', '-ex', `target remote 127.0.0.1:${stub.port}`];
   for (const c of commands) gdbArgs.push('-ex', c);
@@ -80,9 +86,9 @@ export async function runGdb(program: string, args: string[], commands: string[]
 }
 
 /** Runs the same gdb commands against the program under Debian's gdbserver (the reference behaviour). */
-export async function runGdbserver(program: string, args: string[], commands: string[]): Promise<{ gdb: string; guestOut: string }> {
+export async function runGdbserver(program: string, args: string[], commands: string[], env: Record<string, string> = {}): Promise<{ gdb: string; guestOut: string }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const server = spawn('gdbserver', ['--once', '--no-startup-with-shell', `127.0.0.1:${port}`, program, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: GUEST_ENV });
+  const server = spawn('gdbserver', ['--once', '--no-startup-with-shell', `127.0.0.1:${port}`, program, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...GUEST_ENV, ...env } });
   let serr = '', sout = '';
   server.stderr!.on('data', (d) => (serr += d));
   server.stdout!.on('data', (d) => (sout += d));

@@ -1,27 +1,35 @@
 /**
- * Translates a decoded block into one JavaScript function (compiled with
+ * Translates a region — hot decoded blocks linked by direct jumps, branches,
+ * calls and returns — into one JavaScript function (compiled with
  * `new Function`):
  *
- *   fn(c, budget) → instructions retired
+ *   fn(c, budget, entry) → instructions retired
  *
- * The function loads the guest registers it uses into locals, runs the
- * block's instructions as straight-line JavaScript (the common ones
+ * The function loads the guest registers the region uses into locals, then
+ * runs `for (;;) switch (bi)` over the blocks, starting at block `entry`.
+ * Each block is straight-line JavaScript (the common instructions
  * translated in emit-*.ts, every other one through its interpreter exec
- * function), writes the registers and the last flag producer back and sets
- * c.rip. A block whose last instruction jumps back to its own start loops
- * inside the function while fewer than `budget` instructions have retired,
- * exactly as the engine's run loop would have re-entered it.
+ * function). A branch to a block of the region continues the loop — the
+ * registers and the pending flags stay in locals, and a loop or a recursion
+ * runs entirely inside the function — while fewer than `budget` instructions
+ * have retired: exactly where the engine's run loop would have stopped
+ * entering blocks. Any other exit writes the registers and the flags back,
+ * sets c.rip and returns.
+ *
+ * Flags across blocks: a block starts with its flags described at run time by
+ * the local fk (0: in the Cpu; else the id of the producer whose operands are
+ * in the locals); within a block the producer is known at translation time.
  *
  * Faults: the handler writes the locals back (they hold the state before the
- * faulting instruction), stores the flags pending at that instruction, sets
- * c.rip to the instruction and c.faultIndex to the instructions retired in
- * this call, and rethrows for the engine.
+ * faulting instruction), stores the flags pending there, sets c.rip to the
+ * instruction and c.faultIndex to the instructions retired in this call, and
+ * rethrows for the engine.
  */
 import type { Cpu } from '../cpu.js';
 import type { Instr } from '../instr.js';
 import * as C from '../ops/control.js';
 import { ARITH_FLAGS, materialize } from './flag-exprs.js';
-import { Emitter, type FlagState, REG_NAMES, RELOAD, Retry, SYNC_OUT, type Terminator } from './emitter.js';
+import { DYN_SYNC, Emitter, type FlagState, REG_NAMES, RELOAD, SYNC_OUT, type Terminator } from './emitter.js';
 import { RUNTIME } from './runtime.js';
 import { TRANSLATIONS } from './translator.js';
 import './emit-alu.js';
@@ -29,23 +37,24 @@ import './emit-move.js';
 import './emit-shift.js';
 import './emit-control.js';
 
-export type JitFn = (c: Cpu, budget: number) => number;
+export type JitFn = (c: Cpu, budget: number, entry: number) => number;
+
+/** Calls that run only the exit path (see compileRegion). */
+const WARM_UP_CALLS = 2;
 
 /** What the translator needs of a block. */
 export interface JitBlock {
   readonly start: number;
   readonly instrs: Instr[];
   readonly end: number;
-  /** Cleared when the block's code is overwritten: a looping block stops at its back edge. */
+}
+
+/** Cleared when code of the region is overwritten: the function then leaves at the next block boundary. */
+export interface RegionState {
   readonly valid: boolean;
 }
 
-export interface JitOptions {
-  /** May the block loop inside its function (false when a breakpoint is at its start). */
-  loop: boolean;
-}
-
-/** Flags live after each instruction (throw points and exits observe all flags). */
+/** Flags live after each instruction of a block (its end, throw points and fallbacks observe all flags). */
 function flagLiveness(instrs: Instr[]): number[] {
   const live = new Array<number>(instrs.length);
   let l = ARITH_FLAGS;
@@ -60,130 +69,177 @@ function flagLiveness(instrs: Instr[]): number[] {
   return live;
 }
 
-function isSelfLoop(b: JitBlock): boolean {
+/** Addresses where control can go after the block (direct successors and call return addresses). */
+export function successors(b: JitBlock): number[] {
   const last = b.instrs[b.instrs.length - 1];
-  return (last.exec === C.jcc || last.exec === C.jmpRel) && last.target === b.start;
+  const e = last.exec;
+  if (e === C.jcc) return [last.target, last.next];
+  if (e === C.jmpRel) return [last.target];
+  if (e === C.callRel) return [last.target, last.next];
+  if (e === C.callRm) return [last.next];
+  if (e === C.ret || e === C.jmpRm) return [];
+  return TRANSLATIONS.has(e) ? [b.end] : [];
 }
 
-/** The JavaScript source of the block's function body and the fallbacks it binds. */
-export function generate(b: JitBlock, opts: JitOptions): { source: string; fallbacks: number[] } {
-  const loop = opts.loop && isSelfLoop(b);
-  try {
-    return generateWith(b, loop, false);
-  } catch (e) {
-    if (!(e instanceof Retry)) throw e;
-    return generateWith(b, loop, true);
+/** The JavaScript source of the region's factory and what it binds. */
+export function generate(blocks: JitBlock[]): { source: string; fallbacks: number[]; addrs: number[]; locals: number[] } {
+  const index = new Map<number, number>();
+  blocks.forEach((b, j) => index.set(b.start, j));
+  // Return addresses of the region's calls that are region blocks: a ret dispatches on them.
+  const retSites: number[] = [];
+  for (const b of blocks) {
+    const last = b.instrs[b.instrs.length - 1];
+    if ((last.exec === C.callRel || last.exec === C.callRm) && index.has(last.next) && !retSites.includes(last.next)) retSites.push(last.next);
   }
-}
 
-function generateWith(b: JitBlock, loop: boolean, backEdgeSync: boolean): { source: string; fallbacks: number[] } {
-  const instrs = b.instrs, n = instrs.length;
-  const live = flagLiveness(instrs);
-  const g = new Emitter(instrs, loop && !backEdgeSync ? { kind: 'carried' } : { kind: 'cpu' });
-  let term: Terminator = { kind: 'jump', target: b.end };
-  for (let j = 0; j < n; j++) {
-    const i = instrs[j];
-    const last = j === n - 1;
-    g.index = j;
-    g.liveAfter = live[j];
-    g.emit(`k = ${j};`);
-    const t = TRANSLATIONS.get(i.exec);
-    const res = t ? t.emit(g, i, last) : false;
-    if (res === false) {
-      g.emit(`c.rip = ${b.end};`);
-      g.fallback(last);
-      if (last) term = { kind: 'fallback' };
-    } else if (res) {
-      term = res;
+  const g = new Emitter();
+  const addrs: number[] = [];
+  const locals: number[] = [];
+  const cases: string[] = [];
+  for (let bi = 0; bi < blocks.length; bi++) {
+    const b = blocks[bi];
+    const instrs = b.instrs, n = instrs.length;
+    const live = flagLiveness(instrs);
+    g.flags = { kind: 'dyn' };
+    g.out.length = 0;
+    let term: Terminator = { kind: 'jump', target: b.end };
+    for (let j = 0; j < n; j++) {
+      const i = instrs[j];
+      const last = j === n - 1;
+      g.index = addrs.length;
+      g.local = j;
+      addrs.push(i.addr);
+      locals.push(j);
+      g.liveAfter = live[j];
+      g.emit(`k = ${g.index};`);
+      const t = TRANSLATIONS.get(i.exec);
+      const res = t ? t.emit(g, i, last) : false;
+      if (res === false) {
+        g.emit(`c.rip = ${b.end};`);
+        g.fallback(last);
+        if (last) term = { kind: 'fallback' };
+      } else if (res) {
+        term = res;
+      }
     }
+    const validCheck = '/*@VALID@*/';
+    // Every exit leaves through the shared exit path after the loop (one cold site for V8, not one per edge).
+    const fk = g.flagsToFk();
+    const exit = (target: string) => `xr = ${target}; break run;`;
+    const edge = (t: number) => {
+      const j = index.get(t);
+      if (j === undefined) return `done += ${n}; ${fk} ${exit(String(t))}`;
+      return `done += ${n}; ${fk} if (done < budget${validCheck}) { bi = ${j}; continue; } ${exit(String(t))}`;
+    };
+    const tail: string[] = [];
+    switch (term.kind) {
+      case 'fallback':
+        tail.push(`return done + ${n};`);
+        break;
+      case 'indirect': {
+        tail.push(`const pc = ${term.expr};`);
+        tail.push(`done += ${n}; ${fk}`);
+        // A ret may return to a call site of the region.
+        const internal = instrs[n - 1].exec === C.ret ? retSites : [];
+        if (internal.length) tail.push(`if (done < budget${validCheck}) { ${internal.map((a) => `if (pc === ${a}) { bi = ${index.get(a)}; continue; }`).join(' ')} }`);
+        tail.push(exit('pc'));
+        break;
+      }
+      case 'jump':
+        tail.push(edge(term.target));
+        break;
+      case 'cond':
+        tail.push(`if (${term.cond}) { ${edge(term.target)} }`);
+        tail.push(edge(term.next));
+        break;
+    }
+    cases.push(`case ${bi}: { // 0x${b.start.toString(16)}\n${g.out.join('\n')}\n${tail.join('\n')}\n}`);
   }
 
+  // Everything that depends on the whole region: register write-back/reload, flag dispatch, validity checks.
   const writeBack = [...g.written].sort((x, y) => x - y).map((r) => `r[${2 * r}] = ${REG_NAMES[r]}; r[${2 * r + 1}] = ${REG_NAMES[r]}h;`).join(' ');
   const reload = [...g.cached].sort((x, y) => x - y).map((r) => `${REG_NAMES[r]} = r[${2 * r}]; ${REG_NAMES[r]}h = r[${2 * r + 1}];`).join(' ');
-  const flagsAtEnd = g.flags;
-  const flagStore = (f: FlagState) => (f.kind === 'pending' ? materialize(f.p) : '');
-  const exit = (target: string, count: string) => `${writeBack} ${flagStore(flagsAtEnd)} c.rip = ${target}; return ${count};`;
-
-  const body = g.out.join('\n').split(SYNC_OUT).join(writeBack).split(RELOAD).join(reload);
-  const lines: string[] = [];
-  const validCheck = g.hasStores ? ' && B.valid' : '';
-  switch (term.kind) {
-    case 'fallback':
-      lines.push(`return ${loop ? 'done + ' : ''}${n};`);
-      break;
-    case 'indirect':
-      lines.push(exit(term.expr, String(n)));
-      break;
-    case 'jump':
-      if (loop) {
-        lines.push(`done += ${n};`);
-        lines.push(`if (done < budget${validCheck}) { ${backEdgeSync ? flagStore(flagsAtEnd) : ''} continue; }`);
-        lines.push(exit(String(term.target), 'done'));
-      } else lines.push(exit(String(term.target), String(n)));
-      break;
-    case 'cond':
-      if (loop) {
-        lines.push(`done += ${n};`);
-        lines.push(`if (${term.cond}) { if (done < budget${validCheck}) { ${backEdgeSync ? flagStore(flagsAtEnd) : ''} continue; } ${exit(String(term.target), 'done')} }`);
-        lines.push(exit(String(term.next), 'done'));
-      } else lines.push(`if (${term.cond}) { ${exit(String(term.target), String(n))} } ${exit(String(term.next), String(n))}`);
-      break;
-  }
+  const dynSync = g.producers.size ? `storeFlags(c, fk, fa, fah, fb, fbh, fr, frh, fci, fcf, fof);` : '';
+  const validCheck = g.hasStores ? ' && R.valid' : '';
+  const body = cases
+    .join('\n')
+    .split(SYNC_OUT).join(writeBack)
+    .split(RELOAD).join(reload)
+    .split('/*@VALID@*/').join(validCheck)
+    .split(DYN_SYNC).join(dynSync);
 
   // The exception handler: locals back to the Cpu unless the throw came from a fallback (which already had them).
-  const cases = new Map<string, number[]>();
+  const byCode = new Map<string, number[]>();
   for (const [k, f] of g.throwFlags) {
     if (g.fallbackPoints.has(k)) continue;
-    let code = '';
-    if (f.kind === 'pending') code = materialize(f.p);
-    else if (f.kind === 'carried' && flagsAtEnd.kind === 'pending') code = `if (done > 0) { ${materialize(flagsAtEnd.p)} }`;
+    const code = f.kind === 'dyn' ? dynSync : flagCode(f);
     if (!code) continue;
-    const l = cases.get(code);
+    const l = byCode.get(code);
     if (l) l.push(k);
-    else cases.set(code, [k]);
+    else byCode.set(code, [k]);
   }
-  const sw = [...cases].map(([code, ks]) => `${ks.map((k) => `case ${k}:`).join(' ')} ${code} break;`).join('\n');
+  const sw = [...byCode].map(([code, ks]) => `${ks.map((k) => `case ${k}:`).join(' ')} ${code} break;`).join('\n');
   const handler = `catch (e) {
   if (FB[k] === 0) { ${writeBack} ${sw ? `switch (k) { ${sw} }` : ''} }
-  c.rip = AD[k]; c.faultIndex = done + k; throw e;
+  c.rip = AD[k]; c.faultIndex = done + KL[k]; throw e;
 }`;
 
   const regs = [...g.cached].sort((x, y) => x - y).map((r) => `${REG_NAMES[r]} = r[${2 * r}], ${REG_NAMES[r]}h = r[${2 * r + 1}]`);
   const prologue = [
     `const r = c.r, m = c.mem, TR = m.tlbR, TW = m.tlbW, DV = m.view, U8 = m.bytes;`,
     regs.length ? `let ${regs.join(', ')};` : '',
-    `let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, fci = 0, fcf = 0, fof = 0, k = 0, done = 0;`,
+    `let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, fci = 0, fcf = 0, fof = 0, fk = 0, k = 0, done = 0, bi = entry, xr = 0;`,
     g.usesFs ? `const fsb = c.fsBase, fsl = fsb | 0, fsh = Math.floor(fsb / 4294967296) | 0;` : '',
     g.usesGs ? `const gsb = c.gsBase, gsl = gsb | 0, gsh = Math.floor(gsb / 4294967296) | 0;` : '',
   ].join('\n');
-
-  const inner = loop ? `for (;;) {\n${body}\n${lines.join('\n')}\n}` : `${body}\n${lines.join('\n')}`;
   const binds = g.fallbacks.map((j) => `const f${j} = F[${j}], i${j} = I[${j}];`).join('\n');
-  const fnName = `jit_${b.start.toString(16)}`;
-  const source = `const { rd8, rd16, rd32, rd64, wr8, wr16, wr32, wr64, PAR, mulhs32, mulhu32, mul64s, OUT } = H;
-const B = H.block, AD = H.addrs, FB = H.fb, F = H.fns, I = H.instrs;
+  const source = `const { rd8, rd16, rd32, rd64, wr8, wr16, wr32, wr64, PAR, mulhs32, mulhu32, mul64s, OUT, storeFlags } = H;
+const R = H.region, AD = H.addrs, KL = H.locals, FB = H.fb, F = H.fns, I = H.instrs;
 ${binds}
-return function ${fnName}(c, budget) {
+return function jit_${blocks[0].start.toString(16)}(c, budget, entry) {
 ${prologue}
-try {
-${inner}
+if (bi < 0) xr = c.rip; // warm-up call: run the exit path once, changing nothing
+else try {
+run: for (;;) switch (bi) {
+${body}
+default: throw new Error('jit: bad block index ' + bi);
+}
 } ${handler}
+${writeBack}
+${dynSync}
+c.rip = xr;
+return done;
 };`;
-  return { source, fallbacks: g.fallbacks };
+  return { source, fallbacks: g.fallbacks, addrs, locals };
 }
 
-/** Translates and compiles a block. Throws if the translator cannot handle it (the caller keeps interpreting). */
-export function compileJit(b: JitBlock, opts: JitOptions): JitFn {
-  const { source, fallbacks } = generate(b, opts);
-  const fb = new Uint8Array(b.instrs.length);
+/** Statements storing a static flag state into the Cpu ('' when there is nothing to store; dyn is handled by the caller). */
+function flagCode(f: FlagState): string {
+  return f.kind === 'pending' ? materialize(f.p) : '';
+}
+
+/**
+ * Translates and compiles a region (blocks[0] first). Throws if the
+ * translator cannot handle it. The function is called with entry -1 on
+ * c: that runs only its exit path (writing back the registers it just
+ * loaded), so V8 has seen that cold code run before it optimizes the function.
+ */
+export function compileRegion(blocks: JitBlock[], region: RegionState, c: Cpu): JitFn {
+  const { source, fallbacks, addrs, locals } = generate(blocks);
+  const fb = new Uint8Array(addrs.length);
   for (const j of fallbacks) fb[j] = 1;
+  const all = blocks.flatMap((b) => b.instrs);
   const factory = new Function('H', source) as (h: unknown) => JitFn;
-  return factory({
+  const fn = factory({
     ...RUNTIME,
-    block: b,
-    addrs: b.instrs.map((i) => i.addr),
+    region,
+    addrs,
+    locals: Int32Array.from(locals),
     fb,
-    fns: b.instrs.map((i) => i.exec),
-    instrs: b.instrs,
+    fns: all.map((i) => i.exec),
+    instrs: all,
   });
+  // V8 allocates feedback vectors lazily, after a few calls: warm up past that.
+  for (let n = 0; n < WARM_UP_CALLS; n++) fn(c, 0, -1);
+  return fn;
 }

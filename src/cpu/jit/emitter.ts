@@ -17,6 +17,7 @@
 import { SEG_FS, SEG_NONE, type Instr } from '../instr.js';
 import { TLB_INDEX_MASK } from '../../mem/address-space.js';
 import { type Producer, Res, ARITH_FLAGS, cfInt, cond as condOf, materialize } from './flag-exprs.js';
+export { materialize };
 
 export const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
 
@@ -24,30 +25,35 @@ export const MASK = [0, 0xff, 0xffff, 0, -1, 0, 0, 0, -1];
 
 /** Where the arithmetic flags are at a point of the generated code. */
 export type FlagState =
-  /** In the Cpu's lazy-flag fields (block entry, after fallbacks). */
+  /** In the Cpu's lazy-flag fields (after fallbacks and explicit updates). */
   | { kind: 'cpu' }
   /** In the locals, produced by an operation known at translation time. */
   | { kind: 'pending'; p: Producer }
-  /** Loop head: in the Cpu on the first iteration, in the locals (last producer of the body) on later ones. */
-  | { kind: 'carried' };
+  /**
+   * Block entry: described at run time by the local fk — 0: in the Cpu,
+   * otherwise the producer id (see producerId) whose operands are in the locals.
+   */
+  | { kind: 'dyn' };
 
-/** Thrown when the block must be translated again with different assumptions. */
-export class Retry {
-  constructor(readonly reason: string) {}
+/** The run-time id of a producer (op, size): never 0. */
+export function producerId(p: Producer): number {
+  return p.op * 16 + p.size;
 }
 
 /** How a block's last instruction leaves it. */
 export type Terminator =
   | { kind: 'jump'; target: number }
   | { kind: 'cond'; cond: string; target: number; next: number }
-  /** rip computed at run time: a statement list has assigned the double `expr`. */
+  /** rip computed at run time: the double `expr`. */
   | { kind: 'indirect'; expr: string }
-  /** A fallback (interpreter exec) already set c.rip. */
+  /** A fallback (interpreter exec) already set c.rip; registers and flags are in the Cpu. */
   | { kind: 'fallback' };
 
-/** Marks in the body replaced once the whole block is known. */
+/** Marks in the body replaced once the whole region is known. */
 export const SYNC_OUT = '/*@SYNC_OUT@*/';
 export const RELOAD = '/*@RELOAD@*/';
+/** Stores the flags described by fk into the Cpu. */
+export const DYN_SYNC = '/*@DYN_SYNC@*/';
 
 export class Emitter {
   readonly out: string[] = [];
@@ -56,29 +62,25 @@ export class Emitter {
   readonly cached = new Set<number>();
   /** Guest registers assigned somewhere: written back at exits. */
   readonly written = new Set<number>();
-  flags: FlagState;
-  /** Index of the instruction being translated. */
+  flags: FlagState = { kind: 'dyn' };
+  /** Index of the instruction being translated, counted over the whole region (the handler's k). */
   index = 0;
+  /** Index of the instruction within its block. */
+  local = 0;
   /** Flags live after the current instruction (a mask of EFLAGS bits). */
   liveAfter = ARITH_FLAGS;
   /** Flag state at each potentially throwing instruction index (for the exception handler). */
   readonly throwFlags = new Map<number, FlagState>();
   /** Instruction indices whose throw happens inside a fallback (registers and flags already in the Cpu). */
   readonly fallbackPoints = new Set<number>();
-  /** Set when the flags were needed in the 'carried' state: translate again with the flags stored at the loop's back edge. */
-  carriedUsed = false;
-  /** The block writes memory (self-modifying code must be noticed at a loop's back edge). */
+  /** Producers whose state may be described by fk (for the DYN_SYNC switch). */
+  readonly producers = new Map<number, Producer>();
+  /** The region writes memory (self-modifying code must be noticed between blocks). */
   hasStores = false;
-  /** Fallback functions and their Instr, by index: bound as constants in the generated factory. */
+  /** Instruction indices (region-wide) run through fallbacks: their exec function and Instr are bound as constants. */
   readonly fallbacks: number[] = [];
-  /** Fallback calls not at the end of the block: the prologue sets c.rip like the interpreter's loop does. */
-  midFallback = false;
   usesFs = false;
   usesGs = false;
-
-  constructor(readonly instrs: Instr[], headFlags: FlagState) {
-    this.flags = headFlags;
-  }
 
   emit(s: string): void {
     this.out.push(s);
@@ -261,12 +263,13 @@ export class Emitter {
 
   // ------------------------------------------------------------------ flags
 
-  /** The flags are needed as values: fails over to a retranslation in the 'carried' state. */
+  /** The pending producer, or null when the flags are (now) in the Cpu. */
   private need(): Producer | null {
     const f = this.flags;
-    if (f.kind === 'carried') {
-      this.carriedUsed = true;
-      throw new Retry('flags read at the loop head');
+    if (f.kind === 'dyn') {
+      this.emit(DYN_SYNC);
+      this.flags = { kind: 'cpu' };
+      return null;
     }
     return f.kind === 'pending' ? f.p : null;
   }
@@ -310,7 +313,9 @@ export class Emitter {
     if (v.cin !== undefined) s.push(`fci = ${v.cin};`);
     if (op === Res) s.push(`fcf = ${v.cf}; fof = ${v.of};`);
     this.emit(s.join(' '));
-    this.flags = { kind: 'pending', p: { op, size } };
+    const p = { op, size };
+    this.producers.set(producerId(p), p);
+    this.flags = { kind: 'pending', p };
   }
 
   // ------------------------------------------------------------------ fallback
@@ -329,10 +334,17 @@ export class Emitter {
     this.emit(SYNC_OUT);
     this.emit(`f${j}(c, i${j});`);
     if (!last) {
-      this.midFallback = true;
-      this.emit(`if (c.stop !== 0) return done + ${j + 1};`);
+      this.emit(`if (c.stop !== 0) return done + ${this.local + 1};`);
       this.emit(RELOAD);
     }
     this.flags = { kind: 'cpu' };
+  }
+
+  /** The statement that records the current flag state in fk at a block's end (none when it is already there). */
+  flagsToFk(): string {
+    const f = this.flags;
+    if (f.kind === 'pending') return `fk = ${producerId(f.p)};`;
+    if (f.kind === 'cpu') return 'fk = 0;';
+    return '';
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { Cpu } from '../cpu.js';
 import { PARITY } from '../cpu.js';
+import { Res } from './flag-exprs.js';
 import { mul64s, mulhs32, mulhu32, out } from '../arith.js';
 
 const TWO32 = 4294967296;
@@ -36,5 +37,33 @@ export function wr64(c: Cpu, lo: number, hi: number, vl: number, vh: number): vo
   c.mem.write64(hi * TWO32 + (lo >>> 0), vl, vh);
 }
 
+/**
+ * Stores the flags described at run time by a producer id (see producerId:
+ * op * 16 + size; 0 = already in the Cpu) into the Cpu's lazy-flag fields.
+ * One shared function rather than a switch in every region: the exit paths
+ * of translated code are cold, and V8 deoptimizes code reaching sites it has
+ * never seen run.
+ */
+export function storeFlags(c: Cpu, id: number, fa: number, fah: number, fb: number, fbh: number, fr: number, frh: number, fci: number, fcf: number, fof: number): void {
+  if (id === 0) return;
+  const op = id >> 4, size = id & 15;
+  if (op === Res) {
+    const zf = size === 8 ? (fr | frh) === 0 : fr === 0;
+    const sf = size === 8 ? frh >>> 31 : size === 4 ? fr >>> 31 : (fr >>> (size * 8 - 1)) & 1;
+    c.fop = 0;
+    c.fexp = fcf | (PARITY[fr & 255] << 2) | (zf ? 0x40 : 0) | (sf << 7) | (fof << 11);
+    return;
+  }
+  c.fop = op;
+  c.fsz = size;
+  c.fres = fr;
+  c.fresh = frh;
+  c.fa = fa;
+  c.fah = fah;
+  c.fb = fb;
+  c.fbh = fbh;
+  c.fcin = fci;
+}
+
 /** Everything the generated factories destructure. */
-export const RUNTIME = { rd8, rd16, rd32, rd64, wr8, wr16, wr32, wr64, PAR: PARITY, mulhs32, mulhu32, mul64s, OUT: out };
+export const RUNTIME = { rd8, rd16, rd32, rd64, wr8, wr16, wr32, wr64, PAR: PARITY, mulhs32, mulhu32, mul64s, OUT: out, storeFlags };

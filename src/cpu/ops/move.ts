@@ -1,5 +1,5 @@
-import { Cpu, RAX, RDX, RSP, RBP } from '../cpu.js';
-import type { Instr } from '../instr.js';
+import { Cpu, RAX, RBX, RDX, RSP, RBP } from '../cpu.js';
+import { SEG_FS, SEG_GS, type Instr } from '../instr.js';
 
 const TWO32 = 4294967296;
 
@@ -152,6 +152,15 @@ export function movbe(c: Cpu, i: Instr): void {
     else if (s === 4) c.writeMem(a, 4, sw(v), 0);
     else c.writeMem(a, 2, ((v & 0xff) << 8) | ((v >> 8) & 0xff), 0);
   }
+}
+
+/** xlat (D7): al ← [rbx + al] (ebx + al with 0x67; a segment override applies). */
+export function xlat(c: Cpu, i: Instr): void {
+  const al = c.r[2 * RAX] & 0xff;
+  let a = i.adsize === 4 ? ((c.r[2 * RBX] >>> 0) + al) >>> 0 : c.getS(RBX) + al;
+  if (i.seg === SEG_FS) a += c.fsBase;
+  else if (i.seg === SEG_GS) a += c.gsBase;
+  c.set8(RAX, c.mem.read8(a));
 }
 
 /** cbw/cwde/cdqe (98) */

@@ -188,7 +188,11 @@ export function shiftRm(c: Cpu, i: Instr): void {
   const s = i.opsize;
   const raw = i.sub2 === 2 ? c.r[2 * RCX] : i.sub2 === 1 ? 1 : i.imm;
   const n = raw & (s === 8 ? 63 : 31);
-  if (n === 0) return;
+  if (n === 0) {
+    // Flags are untouched, but a 32-bit register destination is still written: its upper half is zeroed.
+    if (s === 4 && !i.isMem) c.r[2 * i.rm + 1] = 0;
+    return;
+  }
   if (i.isMem) {
     const ad = c.ea(i);
     const a = c.readMem(ad, s), ah = c.hi;
@@ -207,7 +211,10 @@ export function shiftDouble(c: Cpu, i: Instr): void {
   const s = i.opsize;
   const raw = i.sub2 === 2 ? c.r[2 * RCX] : i.imm;
   const n = raw & (s === 8 ? 63 : 31);
-  if (n === 0) return;
+  if (n === 0) {
+    if (s === 4 && !i.isMem) c.r[2 * i.rm + 1] = 0; // the 32-bit destination is written (zero-extended) all the same
+    return;
+  }
   const ad = i.isMem ? c.ea(i) : 0;
   const a = i.isMem ? c.readMem(ad, s) : c.getReg(i.rm, s), ah = c.hi;
   const b = c.getReg(i.reg, s), bh = c.hi;

@@ -67,7 +67,7 @@ export function openResolved(t: Task, r: Resolved, flags: number, mode: number):
       case 'file':
         if (flags & O_DIRECTORY) return -ENOTDIR;
         if (acc !== O_RDONLY && !(n.mode & 0o200)) return -EACCES;
-        return new SynthFile(r.guestPath, n.content!(), synthStat(n), kept);
+        return new SynthFile(r.guestPath, n.content!(), synthStat(n), kept, n.store && acc !== O_RDONLY ? (d) => n.store!(d) : undefined);
       case 'dev':
         if (flags & O_DIRECTORY) return -ENOTDIR;
         return n.open!(kept);

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import type { Task } from '../task.js';
 import { O_ACCMODE, O_CLOEXEC, O_RDWR, O_WRONLY, S_IFDIR, S_IFLNK } from '../syscalls/abi.js';
 import { formatLimits } from '../syscalls/rlimits.js';
-import { threadComm } from '../syscalls/info.js';
+import { setThreadComm, threadComm } from '../syscalls/info.js';
 import { UNAME, bootTimeSec, cpuCount, hostname } from '../syscalls/system-identity.js';
 import type { FileDescription } from './description.js';
 import { EACCES, hostErrno } from '../errno.js';
@@ -209,7 +209,7 @@ function pidDir(t: Task, base: string): SynthNode {
     stat: () => textFile(`${base}/stat`, () => procStat(t)),
     status: () => textFile(`${base}/status`, () => procStatus(t)),
     statm: () => textFile(`${base}/statm`, () => `${Math.floor(t.mem.mappings.reduce((a, v) => a + v.end - v.start, 0) / 4096)} ${t.mem.residentBytes / 4096} 0 0 0 0 0\n`),
-    comm: () => textFile(`${base}/comm`, () => comm(t) + '\n', 0o644),
+    comm: () => ({ ...textFile(`${base}/comm`, () => comm(t) + '\n', 0o644), store: (data: Uint8Array) => setThreadComm(t, data) }),
     mounts: () => textFile(`${base}/mounts`, () => MOUNTS),
     limits: () => textFile(`${base}/limits`, () => formatLimits(p)),
   });
@@ -248,11 +248,19 @@ export function procRoot(t: Task): SynthNode {
     mounts: () => linkNode('/proc/mounts', () => 'self/mounts'),
     sys: () => sys,
   });
-  // /proc/<pid>/task/<tid> mirrors /proc/<pid> for the calling thread.
+  // /proc/<pid>/task/<tid>: one directory per thread of the process, each like /proc/<pid> seen by that thread.
   const pidNode = root.lookup!(pid)!;
   const baseLookup = pidNode.lookup!;
-  pidNode.lookup = (name) =>
-    name === 'task' ? dirNode(`/proc/${pid}/task`, { [String(t.tid)]: () => pidDir(t, `/proc/${pid}/task/${t.tid}`) }) : baseLookup(name);
+  const taskDir = () => {
+    const threads: Record<string, () => SynthNode> = {};
+    for (const x of t.kernel.tasks) {
+      if (x.proc === t.proc && x.state !== 'exited') threads[String(x.tid)] = () => pidDir(x, `/proc/${pid}/task/${x.tid}`);
+    }
+    return dirNode(`/proc/${pid}/task`, threads);
+  };
+  pidNode.lookup = (name) => (name === 'task' ? taskDir() : baseLookup(name));
+  const baseList = pidNode.list!;
+  pidNode.list = () => [...baseList(), { name: 'task', ino: taskDir().ino, type: 4 }];
   const rootLookup = root.lookup!;
   root.lookup = (name) => (name === pid ? pidNode : rootLookup(name));
   return root;

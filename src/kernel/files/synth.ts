@@ -24,6 +24,8 @@ export interface SynthNode {
   lookup?(name: string): SynthNode | null;
   /** Files: the contents, generated when opened. */
   content?(): Uint8Array;
+  /** Writable files: takes what one write() wrote (bytes written or -errno). */
+  store?(data: Uint8Array): number;
   /** Links: the target text. */
   target?(): string;
   /** Devices and magic links: open it. */
@@ -88,8 +90,13 @@ export class SynthFile extends FileDescription {
     readonly data: Uint8Array,
     private readonly st: StatInfo,
     flags: number,
+    private readonly store?: (data: Uint8Array) => number,
   ) {
     super(flags);
+  }
+  write(t: Task, addr: number, len: number): number {
+    if (!this.store) return -EINVAL;
+    return this.store(t.mem.readBytes(addr, Math.min(len, 4096)));
   }
   get path(): string {
     return this.guestPath;

@@ -229,6 +229,13 @@ const PR_GET_CHILD_SUBREAPER = 37;
 /** PR_SET_NAME names, with the image they were set in (execve gives the thread its new program's name). */
 const threadNames = new WeakMap<Task, { name: Uint8Array; image: object | null }>();
 
+/** Writing /proc/PID/task/TID/comm (pthread_setname_np on another thread): up to 15 bytes, to the first NUL. */
+export function setThreadComm(t: Task, data: Uint8Array): number {
+  const nul = data.indexOf(0);
+  threadNames.set(t, { name: data.slice(0, Math.min(15, nul >= 0 ? nul : data.length)), image: t.proc.loaded });
+  return data.length;
+}
+
 /** The thread's name (comm): set by PR_SET_NAME, else the program's file name; 15 bytes at most. */
 export function threadComm(t: Task): Uint8Array {
   const set = threadNames.get(t);
