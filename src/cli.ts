@@ -76,6 +76,8 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
     fail(`${program}: No such file or directory`, 127);
   }
   if (st.isDirectory()) fail(`${program}: Is a directory`, 126);
+  // execve(2) runs regular files only; reading a FIFO or a device would hang (or never end).
+  if (!st.isFile()) fail(`${program}: Permission denied`, 126);
   try {
     fs.accessSync(hostPath, fs.constants.R_OK);
   } catch {

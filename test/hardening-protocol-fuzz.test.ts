@@ -81,7 +81,7 @@ test(`protocol fuzz: ${PACKETS} hostile packets against a live DebugController (
     try {
       for (const [i, c] of batch.entries()) {
         packets += c.packets;
-        if (TRACE) process.stderr.write(`fuzz run ${runs} case ${i}: ${JSON.stringify(c.chunks.join('').slice(0, 300))}\n`);
+        if (TRACE) process.stderr.write(`fuzz run ${runs} case ${i}: ${JSON.stringify(c.chunks)}\n`);
         const settled = await inc.feed(c.chunks);
         assert.ok(settled, `case ${i}: the stub never answered ${JSON.stringify(c.chunks.join('').slice(0, 200))} (running=${inc.session.running})`);
         problems.push(...inc.problems.splice(0));
@@ -105,6 +105,10 @@ test(`protocol fuzz: ${PACKETS} hostile packets against a live DebugController (
       problems.push(...inc.problems.splice(0));
       assert.deepEqual(problems, []);
       assert.deepEqual(uncaught, [], 'no uncaught exception or unhandled rejection');
+    } catch (e) {
+      // The counterexample fast-check prints can be megabytes; say what failed first.
+      process.stderr.write(`protocol fuzz failure in run ${runs}: ${e instanceof Error ? e.message : String(e)}\n`.slice(0, 4000));
+      throw e;
     } finally {
       await inc.dispose();
     }

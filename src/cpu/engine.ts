@@ -62,12 +62,16 @@ class JitRegion {
 
 const MAX_BLOCK = 128;
 /** Region size limits (V8 stops optimizing very large functions). */
-const MAX_REGION_BLOCKS = 48;
-const MAX_REGION_INSTRS = 800;
+const MAX_REGION_BLOCKS = 1;
+const MAX_REGION_INSTRS = 128;
 /** Executions before a block is compiled to a JavaScript function. */
 const HOT = 8;
-/** Executions before a block is translated (jit mode). */
-const JIT_HOT = 16;
+/**
+ * Executions before a block is translated (jit mode). Translating costs
+ * about a millisecond per block (generating the source, V8 compiling it), so
+ * only blocks that run often repay it; warm blocks run as closures (HOT).
+ */
+const JIT_HOT = 200;
 /** Direct-mapped cache in front of the block map (block start → block). */
 const CACHE_SIZE = 4096;
 const JIT_DEBUG = !!process.env.ELFSHIM_JIT_DEBUG;
@@ -349,9 +353,13 @@ export class Engine {
         }
       }
       let fn = b.jit;
-      if (fn === null && !b.jitTried && ++b.hits >= this.jitHot) {
-        this.jitCompile(b, c);
-        fn = b.jit;
+      if (fn === null) {
+        // Tiers: interpreted, then (warm) a closure calling each exec, then (hot) translated.
+        const h = ++b.hits;
+        if (h >= this.jitHot && !b.jitTried) {
+          this.jitCompile(b, c);
+          fn = b.jit;
+        } else if (h >= HOT && b.fn === null) b.fn = compileBlock(b);
       }
       if (fn !== null) {
         let n: number;

@@ -352,6 +352,9 @@ export class DebugController implements Target {
   }
 }
 
+/** Host files a debugger may hold open through vFile at once. */
+const MAX_DEBUGGER_FILES = 64;
+
 /** vFile access to the guest's filesystem view (the same confinement as the guest's own opens). */
 class DebuggerFiles implements GuestFiles {
   private readonly open_ = new Map<number, { data: Uint8Array | null; fd: number; st: fs.Stats | null }>();
@@ -375,14 +378,24 @@ class DebuggerFiles implements GuestFiles {
 
   open(path: string, flags: number, _mode: number): number {
     if ((flags & 3) !== 0) return -30; // EROFS: the debugger gets read-only access
+    if (this.open_.size >= MAX_DEBUGGER_FILES) return -24; // EMFILE: a debugger loop must not use up the host's fds
     const r = this.resolve(path);
     if (typeof r === 'number') return r;
     let fd = -1;
     if (r.hostPath) {
+      // Only files and directories: opening a FIFO or a terminal would block the whole
+      // emulator (guest included) until someone else wrote to it.
+      if (!r.st || !(r.st.isFile() || r.st.isDirectory())) return -13; // EACCES
       try {
-        fd = fs.openSync(r.hostPath, 'r');
+        // O_NONBLOCK in case the path was swapped for a FIFO since the stat.
+        fd = fs.openSync(r.hostPath, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
       } catch (e) {
         return -((e as { errno?: number }).errno ? Math.abs((e as { errno: number }).errno) : 2);
+      }
+      const st = fs.fstatSync(fd);
+      if (!(st.isFile() || st.isDirectory())) {
+        fs.closeSync(fd);
+        return -13;
       }
     }
     const h = this.nextFd++;

@@ -27,6 +27,11 @@ import { exitRobustList } from './syscalls/robust-list.js';
 import { yieldRequests } from './syscalls/info.js';
 
 const SA_RESTART = 0x10000000;
+/**
+ * Calls that fail with EINTR after a handler even with SA_RESTART (signal(7)): poll, select,
+ * pause, nanosleep, rt_sigtimedwait, clock_nanosleep, epoll_wait, pselect6, ppoll, epoll_pwait(2).
+ */
+const NEVER_RESTARTED = new Set([7, 23, 34, 35, 128, 230, 232, 270, 271, 281, 441]);
 
 /** Whether sig is in t's signal mask. */
 function isBlocked(t: Task, sig: number): boolean {
@@ -173,6 +178,12 @@ export class Kernel {
         if (typeof r === 'number' || r.kind !== 'host' || !r.st) {
           const e = new Error('missing') as Error & { code: string };
           e.code = 'ENOENT';
+          throw e;
+        }
+        if (!r.st.isFile()) {
+          // Like Linux: a FIFO or device interpreter is EACCES (reading it could block or never end).
+          const e = new Error('not a regular file') as Error & { code: string };
+          e.code = 'EACCES';
           throw e;
         }
         const real = fs.realpathSync(r.hostPath);
@@ -476,7 +487,7 @@ export class Kernel {
       return;
     }
     const act = t.proc.sigactions[sig];
-    if (act.handler > 1 && act.flags & SA_RESTART && nr >= 0 && nr !== 34 /* pause */) {
+    if (act.handler > 1 && act.flags & SA_RESTART && nr >= 0 && !NEVER_RESTARTED.has(nr)) {
       t.cpu.setS(RAX, nr);
       t.cpu.rip -= 2; // back onto the syscall instruction
     } else t.cpu.setS(RAX, -EINTR);

@@ -24,6 +24,8 @@ export interface LockstepOptions {
   progressEvery?: number;
   /** Called with one line per step (stop replies). */
   trace?: (line: string) => void;
+  /** Self-test: after this many instructions, write a wrong value into one of elfshim's registers. */
+  inject?: { after: number; register: string; value: Uint8Array };
 }
 
 /** One instruction executed, for the context shown with a divergence. */
@@ -269,6 +271,10 @@ class Lockstep {
       }
       this.compared++;
       if (every && this.compared % every === 0) this.o.onProgress?.(this.compared);
+      if (this.o.inject && this.compared === this.o.inject.after) {
+        await this.emu.writeRegister(this.o.inject.register, this.o.inject.value);
+        e = await this.emu.registers();
+      }
     }
     return this.result(`stopped after --max ${max} instructions`, null);
   }
@@ -426,6 +432,7 @@ class Lockstep {
     let changed = false;
     const fn = n.num('eflags'), fe = e.num('eflags');
     if ((fn ^ fe) & ARITH) {
+      this.o.trace?.(`  undefined flags synced: native ${(fn & ARITH).toString(16)} elfshim ${(fe & ARITH).toString(16)}`);
       await this.emu.writeRegister('eflags', le32((fe & ~ARITH) | (fn & ARITH)));
       changed = true;
     }
@@ -449,10 +456,20 @@ class Lockstep {
     return changed;
   }
 
+  /** pushf natively pushes TF = 1: the process is being single-stepped. Give native the value it would have pushed. */
+  private async hideTrapFlag(sp: number, size: number): Promise<void> {
+    const [a, b] = await Promise.all([this.native.readMemory(sp, size), this.emu.readMemory(sp, size)]);
+    if (a && b && a[1] === (b[1] | 1) && (b[1] & 1) === 0 && byteDifferences(a, b).length === 1) {
+      await this.native.writeMemory(sp, b);
+      this.count('pushf (TF of the single-step hidden)');
+    }
+  }
+
   /** Compares the memory the instruction wrote. */
   private async compareMemory(f: InstructionFacts, before: Registers, after: Registers): Promise<Divergence['memory'] | null> {
     const ranges: Array<[number, number]> = f.undefined.destMem ? [] : [...f.memory];
     const i = f.instr;
+    if (f.kind === 'stack-write' && i.map === 0 && i.op === 0x9c) await this.hideTrapFlag(after.num('rsp'), i.opsize);
     if (f.kind === 'stack-write') {
       const old = before.num('rsp'), now = after.num('rsp');
       if (now < old) ranges.push([now, Math.min(old - now, 64)]);

@@ -3,13 +3,14 @@ import { Decoder } from '../cpu/decoder.js';
 import { SEG_FS, SEG_GS, type Instr } from '../cpu/instr.js';
 import { illegal } from '../cpu/ops/control.js';
 import { bextr, bzhi } from '../cpu/vex/bmi.js';
+import { movbe } from '../cpu/ops/move.js';
 import type { Registers } from './side.js';
 
 /** EFLAGS bits. */
 export const CF = 1, PF = 4, AF = 16, ZF = 64, SF = 128, OF = 2048;
 export const ARITH = CF | PF | AF | ZF | SF | OF;
-/** x87 status word condition codes C0, C1, C2, C3. */
-export const C0 = 1 << 8, C1 = 1 << 9, C2 = 1 << 10, C3 = 1 << 14;
+/** x87 status word condition code C1. */
+export const C1 = 1 << 9;
 
 /** What the differ needs to know about one instruction, from its bytes and the registers before it. */
 export interface InstructionFacts {
@@ -190,6 +191,13 @@ function isPureLoad(i: Instr): boolean {
     if ((op === 0xdb || op === 0xdf) && (sub === 0 || sub === 5 || sub === 4)) return true;
     return false;
   }
+  if (i.map === 0x0f38) return !(i.exec === movbe && i.sub === 1); // SSSE3/SSE4 ops, crc32, movbe load
+  if (i.map === 0x0f3a) return op < 0x14 || op > 0x17; // all but pextrb/w/d/q and extractps
+  if (i.map === 0x0f && !isIntegerTwoByte(op) && op !== 0xae) {
+    // SSE: only the store forms write memory.
+    if (op === 0x7e) return i.rep === 1; // F3 0F 7E movq xmm, m64 loads; 66 0F 7E movd/q m, xmm stores
+    return ![0x11, 0x13, 0x17, 0x29, 0x2b, 0x7f, 0xd6, 0xe7].includes(op);
+  }
   if (i.map === 0x0f) {
     if ((op >= 0x40 && op <= 0x4f) || op === 0xaf || op === 0xa3 || op === 0xb6 || op === 0xb7 || op === 0xbe || op === 0xbf) return true;
     if (op === 0xbc || op === 0xbd || op === 0xb8) return true;
@@ -210,6 +218,7 @@ function operandSize(i: Instr): number {
     return 10;
   }
   if (i.map === 0x0f && i.op === 0xc7) return i.rexW ? 16 : 8; // cmpxchg8b/16b
+  if (i.exec === movbe) return i.opsize;
   if (i.map === 0x0f && (i.op === 0x90 || (i.op >= 0x90 && i.op <= 0x9f))) return 1;
   if (i.map !== 0 && !(i.map === 0x0f && isIntegerTwoByte(i.op))) return 16; // SSE
   return i.opsize;
@@ -260,7 +269,6 @@ export function instructionFacts(i: Instr, bytes: Uint8Array, before: Registers)
       } else facts.memory.push([a, operandSize(i)]);
     }
   }
-  if (i.map === 0 && (i.op === 0xa2 || i.op === 0xa3)) facts.memory.push([effectiveAddress(i, before), i.opsize]); // mov moffs, rax
   return facts;
 }
 

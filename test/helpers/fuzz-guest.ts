@@ -14,7 +14,7 @@ import { rleDecode } from '../../src/gdb/rle.js';
 import { PACKET_SIZE } from '../../src/gdb/server.js';
 import { DATA_ADDR, CODE_ADDR, PAUSE_LOOP, tinyElf } from './tiny-elf.js';
 
-export const DATA_SIZE = 0x10000;
+export const DATA_SIZE = 0x4000;
 
 /** A rootfs with the guest, a FIFO, and links that point at a canary outside it. */
 export interface FuzzWorld {
@@ -72,7 +72,7 @@ export class FuzzIncarnation {
   private readonly decoder = new PacketDecoder(1 << 22);
 
   constructor(world: FuzzWorld, private readonly forbidden: string[]) {
-    this.kernel = new Kernel({ rootfs: world.root, memoryLimit: 16 << 20, seed: 7, maxTasks: 8, straceOut: () => {} });
+    this.kernel = new Kernel({ rootfs: world.root, memoryLimit: 8 << 20, seed: 7, maxTasks: 8, straceOut: () => {} });
     const first = this.kernel.spawn({ hostPath: world.guest, guestPath: '/bin/guest', argv: ['/bin/guest'], envp: ['A=1'] });
     this.ctl = new DebugController(this.kernel, first);
     this.kernel.attachDebugger(this.ctl);
@@ -83,7 +83,7 @@ export class FuzzIncarnation {
       { start: DATA_ADDR, len: DATA_SIZE },
       { start: DATA_ADDR + DATA_SIZE, len: 0x2000 }, // unmapped: must stay so
       { start: 0x500000, len: 0x1000 }, // unmapped
-      ...(stack ? [{ start: stack.end - 0x4000, len: 0x4000 }] : []),
+      ...(stack ? [{ start: stack.end - 0x2000, len: 0x2000 }] : []),
     ];
     this.link = new RspLink(
       (bytes) => this.onWire(bytes),
@@ -195,8 +195,8 @@ export class FuzzIncarnation {
       const idle = await Promise.race([this.last.then(() => true), new Promise<boolean>((r) => setImmediate(() => r(false)))]);
       if (idle && this.outstanding === 0) return true;
       if (Date.now() > until) return false;
-      if (this.session.running) this.link.receive('\x03');
-      await new Promise((r) => setTimeout(r, 1));
+      // A half-sent packet would swallow the 0x03: end any frame first ("#00" leaves the decoder idle from every state).
+      if (this.session.running) this.link.receive('#00\x03');
     }
   }
 

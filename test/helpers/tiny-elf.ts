@@ -14,20 +14,20 @@ export interface TinyElfOptions {
   data?: Uint8Array;
   /** Size of the read-write segment in memory (≥ data.length; the rest is zero). */
   dataMemsz?: number;
+  /** A PT_INTERP naming this interpreter (the bytes as given: no NUL is added). */
+  interp?: Uint8Array;
 }
 
-/** The entry point of a tinyElf image (where its code starts). */
-export function tinyEntry(withData = true): number {
-  return CODE_ADDR + EHDR + PHDR * (withData ? 2 : 1);
-}
-
-/** An ET_EXEC image: one R+X PT_LOAD (headers and code) and, with data, one RW PT_LOAD. */
+/** An ET_EXEC image: one R+X PT_LOAD (headers and code), with data one RW PT_LOAD, with interp a PT_INTERP. */
 export function tinyElf(o: TinyElfOptions): Uint8Array {
   const data = o.data ?? null;
-  const phnum = data ? 2 : 1;
+  const interp = o.interp ?? null;
+  const phnum = 1 + (data ? 1 : 0) + (interp ? 1 : 0);
   const codeOff = EHDR + PHDR * phnum;
-  const dataOff = Math.ceil((codeOff + o.code.length) / PAGE) * PAGE;
-  const size = data ? dataOff + data.length : codeOff + o.code.length;
+  const interpOff = codeOff + o.code.length;
+  const textEnd = interpOff + (interp?.length ?? 0);
+  const dataOff = Math.ceil(textEnd / PAGE) * PAGE;
+  const size = data ? dataOff + data.length : textEnd;
   const img = new Uint8Array(size);
   const v = new DataView(img.buffer);
   img.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]); // \x7fELF, 64-bit, little-endian, version 1, SysV
@@ -40,9 +40,9 @@ export function tinyElf(o: TinyElfOptions): Uint8Array {
   v.setUint16(54, PHDR, true);
   v.setUint16(56, phnum, true);
   v.setUint16(58, 64, true); // e_shentsize (no sections)
-  const ph = (i: number, flags: number, off: number, vaddr: number, filesz: number, memsz: number) => {
+  const ph = (i: number, flags: number, off: number, vaddr: number, filesz: number, memsz: number, type = 1) => {
     const b = EHDR + PHDR * i;
-    v.setUint32(b, 1, true); // PT_LOAD
+    v.setUint32(b, type, true); // PT_LOAD unless told
     v.setUint32(b + 4, flags, true);
     v.setBigUint64(b + 8, BigInt(off), true);
     v.setBigUint64(b + 16, BigInt(vaddr), true);
@@ -51,9 +51,12 @@ export function tinyElf(o: TinyElfOptions): Uint8Array {
     v.setBigUint64(b + 40, BigInt(memsz), true);
     v.setBigUint64(b + 48, BigInt(PAGE), true);
   };
-  ph(0, 5, 0, CODE_ADDR, codeOff + o.code.length, codeOff + o.code.length);
-  if (data) ph(1, 6, dataOff, DATA_ADDR + (dataOff % PAGE), data.length, Math.max(o.dataMemsz ?? data.length, data.length));
+  let i = 0;
+  if (interp) ph(i++, 4, interpOff, CODE_ADDR + interpOff, interp.length, interp.length, 3); // PT_INTERP comes first
+  ph(i++, 5, 0, CODE_ADDR, textEnd, textEnd);
+  if (data) ph(i++, 6, dataOff, DATA_ADDR, data.length, Math.max(o.dataMemsz ?? data.length, data.length));
   img.set(o.code, codeOff);
+  if (interp) img.set(interp, interpOff);
   if (data) img.set(data, dataOff);
   return img;
 }
@@ -64,6 +67,22 @@ export const PAUSE_LOOP = Uint8Array.from([
   0x0f, 0x05, // syscall
   0xeb, 0xf7, // jmp back to the mov
 ]);
+
+/** `write(1, "<text>", n); exit(0)` — with the text placed right after the code. */
+export function writeAndExit(text: string): Uint8Array {
+  const msg = Buffer.from(text);
+  const code = [
+    0xb8, 0x01, 0x00, 0x00, 0x00, // mov eax, 1 (write)
+    0xbf, 0x01, 0x00, 0x00, 0x00, // mov edi, 1
+    0x48, 0x8d, 0x35, 0x10, 0x00, 0x00, 0x00, // lea rsi, [rip + 0x10] (the text, after the code below)
+    0xba, msg.length & 0xff, (msg.length >> 8) & 0xff, 0x00, 0x00, // mov edx, len
+    0x0f, 0x05, // syscall
+    0xb8, 0x3c, 0x00, 0x00, 0x00, // mov eax, 60
+    0x31, 0xff, // xor edi, edi
+    0x0f, 0x05, // syscall
+  ];
+  return Uint8Array.from([...code, ...msg]);
+}
 
 /** `exit(0)` */
 export const EXIT_0 = Uint8Array.from([

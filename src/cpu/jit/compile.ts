@@ -111,7 +111,6 @@ export function generate(blocks: JitBlock[]): { source: string; fallbacks: numbe
       addrs.push(i.addr);
       locals.push(j);
       g.liveAfter = live[j];
-      g.emit(`k = ${g.index};`);
       const t = TRANSLATIONS.get(i.exec);
       const res = t ? t.emit(g, i, last) : false;
       if (res === false) {
@@ -168,7 +167,7 @@ export function generate(blocks: JitBlock[]): { source: string; fallbacks: numbe
     .split('/*@VALID@*/').join(validCheck)
     .split(DYN_SYNC).join(dynSync);
 
-  // The exception handler: locals back to the Cpu unless the throw came from a fallback (which already had them).
+  // The fault exit: locals back to the Cpu unless the fault came from a fallback (which already had them).
   const byCode = new Map<string, number[]>();
   for (const [k, f] of g.throwFlags) {
     if (g.fallbackPoints.has(k)) continue;
@@ -179,32 +178,31 @@ export function generate(blocks: JitBlock[]): { source: string; fallbacks: numbe
     else byCode.set(code, [k]);
   }
   const sw = [...byCode].map(([code, ks]) => `${ks.map((k) => `case ${k}:`).join(' ')} ${code} break;`).join('\n');
-  const handler = `catch (e) {
-  if (FB[k] === 0) { ${writeBack} ${sw ? `switch (k) { ${sw} }` : ''} }
-  c.rip = AD[k]; c.faultIndex = done + KL[k]; throw e;
+  const faultExit = `if (xk >= 0) {
+  if (FB[xk] === 0) { ${writeBack} ${sw ? `switch (xk) { ${sw} }` : ''} }
+  c.rip = AD[xk]; c.faultIndex = done + KL[xk]; throw takeFault();
 }`;
 
   const regs = [...g.cached].sort((x, y) => x - y).map((r) => `${REG_NAMES[r]} = r[${2 * r}], ${REG_NAMES[r]}h = r[${2 * r + 1}]`);
   const prologue = [
     `const r = c.r, m = c.mem, TR = m.tlbR, TW = m.tlbW, DV = m.view, U8 = m.bytes;`,
     regs.length ? `let ${regs.join(', ')};` : '',
-    `let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, fci = 0, fcf = 0, fof = 0, fk = 0, k = 0, done = 0, bi = entry, xr = 0;`,
+    `let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, fci = 0, fcf = 0, fof = 0, fk = 0, done = 0, bi = entry, xr = 0, xk = -1;`,
     g.usesFs ? `const fsb = c.fsBase, fsl = fsb | 0, fsh = Math.floor(fsb / 4294967296) | 0;` : '',
     g.usesGs ? `const gsb = c.gsBase, gsl = gsb | 0, gsh = Math.floor(gsb / 4294967296) | 0;` : '',
   ].join('\n');
   const binds = g.fallbacks.map((j) => `const f${j} = F[${j}], i${j} = I[${j}];`).join('\n');
-  const source = `const { rd8, rd16, rd32, rd64, wr8, wr16, wr32, wr64, PAR, mulhs32, mulhu32, mul64s, OUT, storeFlags } = H;
+  const source = `const { rd8, rd16, rd32, rd64, wr8, wr16, wr32, wr64, PAR, mulhs32, mulhu32, mul64s, OUT, storeFlags, FS, takeFault, callFallback } = H;
 const R = H.region, AD = H.addrs, KL = H.locals, FB = H.fb, F = H.fns, I = H.instrs;
 ${binds}
 return function jit_${blocks[0].start.toString(16)}(c, budget, entry) {
 ${prologue}
 if (bi < 0) xr = c.rip; // warm-up call: run the exit path once, changing nothing
-else try {
-run: for (;;) switch (bi) {
+else run: for (;;) switch (bi) {
 ${body}
 default: throw new Error('jit: bad block index ' + bi);
 }
-} ${handler}
+${faultExit}
 ${writeBack}
 ${dynSync}
 c.rip = xr;

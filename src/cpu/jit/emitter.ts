@@ -210,9 +210,13 @@ export class Emitter {
 
   // ------------------------------------------------------------------ memory
 
-  /** Records that the current instruction may throw with the flags in their current state. */
+  /** Records that the current instruction may fault with the flags in their current state. */
   private throwPoint(): void {
     this.throwFlags.set(this.index, this.flags);
+  }
+  /** After a slow path or fallback: leave for the fault exit if it faulted. */
+  private faultCheck(): string {
+    return `if (FS.fault !== null) { xk = ${this.index}; break run; }`;
   }
 
   /** Loads size bytes at (al, ah): returns [lo, hi] names (hi '0' below 8 bytes). */
@@ -224,12 +228,13 @@ export class Emitter {
     const probe = `TR[${x}] === ((${ah} << 10) | (${al} >>> 22)) && (${ah} >>> 15) === 0${inPage}`;
     this.emit(`const ${x} = (${al} >>> 11) & ${TLB_INDEX_MASK}; let ${v}${size === 8 ? `, ${vh}` : ''};`);
     const o = `TR[${x} + 1] + (${al} & 4095)`;
+    const fault = this.faultCheck();
     switch (size) {
-      case 1: this.emit(`if (${probe}) ${v} = U8[${o}]; else ${v} = rd8(c, ${al}, ${ah});`); break;
-      case 2: this.emit(`if (${probe}) ${v} = DV.getUint16(${o}, true); else ${v} = rd16(c, ${al}, ${ah});`); break;
-      case 4: this.emit(`if (${probe}) ${v} = DV.getInt32(${o}, true); else ${v} = rd32(c, ${al}, ${ah});`); break;
+      case 1: this.emit(`if (${probe}) ${v} = U8[${o}]; else { ${v} = rd8(c, ${al}, ${ah}); ${fault} }`); break;
+      case 2: this.emit(`if (${probe}) ${v} = DV.getUint16(${o}, true); else { ${v} = rd16(c, ${al}, ${ah}); ${fault} }`); break;
+      case 4: this.emit(`if (${probe}) ${v} = DV.getInt32(${o}, true); else { ${v} = rd32(c, ${al}, ${ah}); ${fault} }`); break;
       default:
-        this.emit(`if (${probe}) { const o = ${o}; ${v} = DV.getInt32(o, true); ${vh} = DV.getInt32(o + 4, true); } else { ${v} = rd64(c, ${al}, ${ah}); ${vh} = m.hi; }`);
+        this.emit(`if (${probe}) { const o = ${o}; ${v} = DV.getInt32(o, true); ${vh} = DV.getInt32(o + 4, true); } else { ${v} = rd64(c, ${al}, ${ah}); ${vh} = m.hi; ${fault} }`);
     }
     return [v, vh];
   }
@@ -243,12 +248,13 @@ export class Emitter {
     const probe = `TW[${x}] === ((${ah} << 10) | (${al} >>> 22)) && (${ah} >>> 15) === 0${inPage}`;
     this.emit(`const ${x} = (${al} >>> 11) & ${TLB_INDEX_MASK};`);
     const o = `TW[${x} + 1] + (${al} & 4095)`;
+    const fault = this.faultCheck();
     switch (size) {
-      case 1: this.emit(`if (${probe}) U8[${o}] = ${lo}; else wr8(c, ${al}, ${ah}, ${lo});`); break;
-      case 2: this.emit(`if (${probe}) DV.setUint16(${o}, ${lo}, true); else wr16(c, ${al}, ${ah}, ${lo});`); break;
-      case 4: this.emit(`if (${probe}) DV.setInt32(${o}, ${lo}, true); else wr32(c, ${al}, ${ah}, ${lo});`); break;
+      case 1: this.emit(`if (${probe}) U8[${o}] = ${lo}; else { wr8(c, ${al}, ${ah}, ${lo}); ${fault} }`); break;
+      case 2: this.emit(`if (${probe}) DV.setUint16(${o}, ${lo}, true); else { wr16(c, ${al}, ${ah}, ${lo}); ${fault} }`); break;
+      case 4: this.emit(`if (${probe}) DV.setInt32(${o}, ${lo}, true); else { wr32(c, ${al}, ${ah}, ${lo}); ${fault} }`); break;
       default:
-        this.emit(`if (${probe}) { const o = ${o}; DV.setInt32(o, ${lo}, true); DV.setInt32(o + 4, ${hi}, true); } else wr64(c, ${al}, ${ah}, ${lo}, ${hi});`);
+        this.emit(`if (${probe}) { const o = ${o}; DV.setInt32(o, ${lo}, true); DV.setInt32(o + 4, ${hi}, true); } else { wr64(c, ${al}, ${ah}, ${lo}, ${hi}); ${fault} }`);
     }
   }
 
@@ -332,7 +338,7 @@ export class Emitter {
     this.throwFlags.set(j, { kind: 'cpu' });
     this.hasStores = true;
     this.emit(SYNC_OUT);
-    this.emit(`f${j}(c, i${j});`);
+    this.emit(`callFallback(c, f${j}, i${j}); ${this.faultCheck()}`);
     if (!last) {
       this.emit(`if (c.stop !== 0) return done + ${this.local + 1};`);
       this.emit(RELOAD);

@@ -5,36 +5,99 @@
  * AddressSpace as the same double the interpreter would have computed.
  */
 import type { Cpu } from '../cpu.js';
+import type { ExecFn, Instr } from '../instr.js';
 import { PARITY } from '../cpu.js';
 import { Res } from './flag-exprs.js';
 import { mul64s, mulhs32, mulhu32, out } from '../arith.js';
 
 const TWO32 = 4294967296;
 
+/**
+ * A fault (or divide error) raised by a slow path or a fallback inside
+ * translated code. The helpers catch it here instead of letting it unwind
+ * through the generated function: a try/catch there would give every call
+ * site an exception edge merging all the guest-register locals, which makes
+ * V8's optimizing compile of a region take seconds. The generated code
+ * checks `FS.fault !== null` after each such call (off the fast path).
+ */
+export const FS: { fault: unknown } = { fault: null };
+
+/** Takes the pending fault (the generated code rethrows it for the engine). */
+export function takeFault(): unknown {
+  const e = FS.fault;
+  FS.fault = null;
+  return e;
+}
+
 export function rd8(c: Cpu, lo: number, hi: number): number {
-  return c.mem.read8(hi * TWO32 + (lo >>> 0));
+  try {
+    return c.mem.read8(hi * TWO32 + (lo >>> 0));
+  } catch (e) {
+    FS.fault = e;
+    return 0;
+  }
 }
 export function rd16(c: Cpu, lo: number, hi: number): number {
-  return c.mem.read16(hi * TWO32 + (lo >>> 0));
+  try {
+    return c.mem.read16(hi * TWO32 + (lo >>> 0));
+  } catch (e) {
+    FS.fault = e;
+    return 0;
+  }
 }
 export function rd32(c: Cpu, lo: number, hi: number): number {
-  return c.mem.read32(hi * TWO32 + (lo >>> 0));
+  try {
+    return c.mem.read32(hi * TWO32 + (lo >>> 0));
+  } catch (e) {
+    FS.fault = e;
+    return 0;
+  }
 }
 /** Low half returned; the high half is left in c.mem.hi. */
 export function rd64(c: Cpu, lo: number, hi: number): number {
-  return c.mem.read64(hi * TWO32 + (lo >>> 0));
+  try {
+    return c.mem.read64(hi * TWO32 + (lo >>> 0));
+  } catch (e) {
+    FS.fault = e;
+    return 0;
+  }
 }
 export function wr8(c: Cpu, lo: number, hi: number, v: number): void {
-  c.mem.write8(hi * TWO32 + (lo >>> 0), v);
+  try {
+    c.mem.write8(hi * TWO32 + (lo >>> 0), v);
+  } catch (e) {
+    FS.fault = e;
+  }
 }
 export function wr16(c: Cpu, lo: number, hi: number, v: number): void {
-  c.mem.write16(hi * TWO32 + (lo >>> 0), v);
+  try {
+    c.mem.write16(hi * TWO32 + (lo >>> 0), v);
+  } catch (e) {
+    FS.fault = e;
+  }
 }
 export function wr32(c: Cpu, lo: number, hi: number, v: number): void {
-  c.mem.write32(hi * TWO32 + (lo >>> 0), v);
+  try {
+    c.mem.write32(hi * TWO32 + (lo >>> 0), v);
+  } catch (e) {
+    FS.fault = e;
+  }
 }
 export function wr64(c: Cpu, lo: number, hi: number, vl: number, vh: number): void {
-  c.mem.write64(hi * TWO32 + (lo >>> 0), vl, vh);
+  try {
+    c.mem.write64(hi * TWO32 + (lo >>> 0), vl, vh);
+  } catch (e) {
+    FS.fault = e;
+  }
+}
+
+/** Runs an instruction through its interpreter exec function; a fault it raises goes to FS. */
+export function callFallback(c: Cpu, f: ExecFn, i: Instr): void {
+  try {
+    f(c, i);
+  } catch (e) {
+    FS.fault = e;
+  }
 }
 
 /**
@@ -66,4 +129,4 @@ export function storeFlags(c: Cpu, id: number, fa: number, fah: number, fb: numb
 }
 
 /** Everything the generated factories destructure. */
-export const RUNTIME = { rd8, rd16, rd32, rd64, wr8, wr16, wr32, wr64, PAR: PARITY, mulhs32, mulhu32, mul64s, OUT: out, storeFlags };
+export const RUNTIME = { rd8, rd16, rd32, rd64, wr8, wr16, wr32, wr64, PAR: PARITY, mulhs32, mulhu32, mul64s, OUT: out, storeFlags, FS, takeFault, callFallback };

@@ -123,7 +123,8 @@ function execProgram(t: Task, dirfd: number, path: string, argv: string[], envp:
   if (typeof r === 'number') return r;
   if (r.kind !== 'host') return -EACCES;
   if (!r.st) return -ENOENT;
-  if (r.st.isDirectory()) return -EACCES;
+  // Only regular files run; reading a FIFO or a device would block the whole emulator.
+  if (!r.st.isFile()) return -EACCES;
   if (!(r.st.mode & 0o111)) return -EACCES;
   let image: Uint8Array;
   try {

@@ -1,0 +1,113 @@
+/**
+ * The lockstep differ's pure parts: the table of flags each instruction
+ * leaves undefined, the memory each instruction writes, the syscall output
+ * buffers, stop-reply parsing, and the register layout read from a target
+ * description (with xi:include, as some servers split it).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeAt, instructionFacts, undefinedEffects, AF, CF, OF, PF, SF, ZF, ARITH } from '../src/lockstep/instruction-facts.js';
+import { Registers, parseStop } from '../src/lockstep/side.js';
+import { RegisterLayout, readRegisterLayout } from '../src/lockstep/register-layout.js';
+import { syscallOutputs } from '../src/lockstep/syscall-effects.js';
+import type { RspClient } from '../src/lockstep/rsp-client.js';
+
+const NAMES = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'fs_base', 'gs_base'];
+const LAYOUT = new RegisterLayout(NAMES.map((name, k) => ({ name, regnum: k, size: 8, offset: 8 * k })));
+
+/** A register file with the given values (others zero). */
+function regs(values: Record<string, bigint>): Registers {
+  const b = new Uint8Array(8 * NAMES.length);
+  const v = new DataView(b.buffer);
+  for (const [k, x] of Object.entries(values)) v.setBigUint64(8 * NAMES.indexOf(k), BigInt.asUintN(64, x), true);
+  return new Registers(LAYOUT, b);
+}
+
+const ADDR = 0x401000;
+function facts(hex: string, r: Record<string, bigint> = {}) {
+  const bytes = Uint8Array.from(Buffer.from(hex.replace(/ /g, ''), 'hex'));
+  const i = decodeAt(ADDR, bytes);
+  assert.ok(i, `cannot decode ${hex}`);
+  return instructionFacts(i, bytes, regs(r));
+}
+function undef(hex: string, gpr: Record<number, bigint> = {}) {
+  const bytes = Uint8Array.from(Buffer.from(hex.replace(/ /g, ''), 'hex'));
+  const i = decodeAt(ADDR, bytes)!;
+  return undefinedEffects(i, (n) => gpr[n] ?? 0n);
+}
+
+test('undefined flags follow the SDM table, operand by operand', () => {
+  assert.equal(undef('48 0f af c1').flags, SF | ZF | AF | PF); // imul rax, rcx
+  assert.equal(undef('48 f7 e1').flags, SF | ZF | AF | PF); // mul rcx
+  assert.equal(undef('48 f7 f1').flags, ARITH); // div rcx
+  assert.equal(undef('21 c8').flags, AF); // and eax, ecx
+  assert.equal(undef('48 01 c8').flags, 0); // add rax, rcx
+  assert.equal(undef('d3 e0', { 1: 0n }).flags, 0); // shl eax, cl with cl = 0: flags untouched
+  assert.equal(undef('d3 e0', { 1: 32n }).flags, 0); // cl = 32 is masked to 0
+  assert.equal(undef('d1 e0').flags, AF); // shl eax, 1
+  assert.equal(undef('c1 e0 03').flags, AF | OF); // shl eax, 3
+  assert.equal(undef('d2 e0', { 1: 9n }).flags, AF | OF | CF); // shl al, 9: count ≥ operand size
+  assert.equal(undef('c1 c0 03').flags, OF); // rol eax, 3
+  assert.equal(undef('0f a3 c8').flags, OF | SF | AF | PF); // bt eax, ecx
+  assert.equal(undef('f3 0f bc c1').flags, OF | SF | AF | PF); // tzcnt
+  const bsf = undef('0f bc c1');
+  assert.equal(bsf.flags, CF | OF | SF | AF | PF);
+  assert.deepEqual([bsf.destReg, bsf.destOnlyIfZf], [0, true]);
+  const shld = undef('66 0f a5 d0', { 1: 20n }); // shld ax, dx, cl with cl = 20 > 16
+  assert.deepEqual([shld.flags, shld.destReg], [ARITH, 0]);
+  assert.equal(undef('c4 e2 70 f7 c2').flags, AF | SF | PF); // bextr eax, edx, ecx
+  assert.equal(undef('c4 e2 71 f7 c2').flags, 0); // shlx eax, edx, ecx
+  assert.equal(undef('c4 e2 68 f2 c1').flags, AF | PF); // andn
+  assert.equal(undef('c4 e2 6b f5 c1').flags, 0); // pdep
+});
+
+test('the memory an instruction writes is found from its operands and the registers before it', () => {
+  assert.deepEqual(facts('48 89 43 08', { rbx: 0x5000n }).memory, [[0x5008, 8]]); // mov [rbx+8], rax
+  assert.deepEqual(facts('48 8b 43 08', { rbx: 0x5000n }).memory, []); // a load writes nothing
+  assert.deepEqual(facts('48 0f ab 0a', { rdx: 0x5000n, rcx: -9n }).memory, [[0x4ffe, 1]]); // bts [rdx], rcx: bit -9
+  assert.deepEqual(facts('64 48 89 04 25 28 00 00 00', { fs_base: 0x7000n }).memory, [[0x7028, 8]]); // mov fs:0x28, rax
+  assert.deepEqual(facts('48 0f c7 0f', { rdi: 0x6000n }).memory, [[0x6000, 16]]); // cmpxchg16b [rdi]
+  assert.deepEqual(facts('f3 0f 7f 07', { rdi: 0x6000n }).memory, [[0x6000, 16]]); // movdqu [rdi], xmm0
+  assert.deepEqual(facts('f3 0f 6f 07', { rdi: 0x6000n }).memory, []); // movdqu xmm0, [rdi]
+  assert.deepEqual(facts('66 0f 7e 07', { rdi: 0x6000n }).memory, [[0x6000, 16]]); // movd [rdi], xmm0
+  assert.deepEqual(facts('f3 0f 7e 07', { rdi: 0x6000n }).memory, []); // movq xmm0, [rdi]
+  assert.deepEqual(facts('66 0f 3a 16 07 01', { rdi: 0x6000n }).memory, [[0x6000, 16]]); // pextrd [rdi], xmm0, 1
+  assert.deepEqual(facts('0f 38 f1 07', { rdi: 0x6000n }).memory, [[0x6000, 4]]); // movbe [rdi], eax
+  assert.deepEqual(facts('f2 0f 38 f1 07', { rdi: 0x6000n }).memory, []); // crc32 eax, dword [rdi]
+  assert.equal(facts('53').kind, 'stack-write'); // push rbx
+  assert.equal(facts('f3 aa').kind, 'rep-string');
+  assert.equal(facts('0f 05').kind, 'syscall');
+  assert.equal(facts('0f a2').kind, 'cpuid');
+  assert.equal(facts('0f ae 00', { rax: 0x6000n }).uncomparable, true); // fxsave: layouts differ by design
+});
+
+test('syscall output buffers', async () => {
+  const none = async () => [] as Array<[number, number]>;
+  assert.deepEqual(await syscallOutputs(0, regs({ rsi: 0x9000n }), 12n, none), [[0x9000, 12]]); // read → 12 bytes
+  assert.deepEqual(await syscallOutputs(0, regs({ rsi: 0x9000n }), -11n & 0xffffffffffffffffn, none), []); // error
+  assert.deepEqual(await syscallOutputs(5, regs({ rsi: 0x9000n }), 0n, none), [[0x9000, 144]]); // fstat
+  assert.deepEqual(await syscallOutputs(228, regs({ rsi: 0x9000n }), 0n, none), [[0x9000, 16]]); // clock_gettime
+  assert.deepEqual(await syscallOutputs(16, regs({ rsi: 0x5413n, rdx: 0x9000n }), 0n, none), [[0x9000, 8]]); // TIOCGWINSZ
+  const iov = async () => [[0xa000, 4], [0xb000, 100]] as Array<[number, number]>;
+  assert.deepEqual(await syscallOutputs(19, regs({ rsi: 0x9000n, rdx: 2n }), 10n, iov), [[0xa000, 4], [0xb000, 6]]); // readv
+});
+
+test('stop replies', () => {
+  assert.deepEqual(parseStop('T0506:00;thread:p1.1;'), { kind: 'signal', signal: 5, raw: 'T0506:00;thread:p1.1;' });
+  assert.equal(parseStop('W0;process:1a').kind, 'exited');
+  assert.deepEqual(parseStop('Xb;process:1a'), { kind: 'killed', signal: 11, raw: 'Xb;process:1a' });
+  assert.throws(() => parseStop('E01'));
+});
+
+test('register layout from a target description with includes', async () => {
+  const files: Record<string, string> = {
+    'target.xml': '<target><xi:include href="core.xml"/><feature><reg name="mxcsr" bitsize="32" regnum="40"/><reg name="orig_rax" bitsize="64"/></feature></target>',
+    'core.xml': '<feature><reg name="rax" bitsize="64" regnum="0"/><reg name="rip" bitsize="64"/><reg name="st0" bitsize="80" type="i387_ext"/></feature>',
+  };
+  const fake = { xfer: async (_o: string, annex: string) => new TextEncoder().encode(files[annex]) } as unknown as RspClient;
+  const l = await readRegisterLayout(fake);
+  assert.deepEqual(
+    l.slots.map((s) => [s.name, s.regnum, s.size, s.offset]),
+    [['rax', 0, 8, 0], ['rip', 1, 8, 8], ['st0', 2, 10, 16], ['mxcsr', 40, 4, 26], ['orig_rax', 41, 8, 30]],
+  );
+});
