@@ -62,8 +62,8 @@ class JitRegion {
 
 const MAX_BLOCK = 128;
 /** Region size limits (V8 stops optimizing very large functions). */
-const MAX_REGION_BLOCKS = 1;
-const MAX_REGION_INSTRS = 128;
+const MAX_REGION_BLOCKS = 12;
+const MAX_REGION_INSTRS = 200;
 /** Executions before a block is compiled to a JavaScript function. */
 const HOT = 8;
 /**
@@ -71,7 +71,7 @@ const HOT = 8;
  * about a millisecond per block (generating the source, V8 compiling it), so
  * only blocks that run often repay it; warm blocks run as closures (HOT).
  */
-const JIT_HOT = 200;
+const JIT_HOT = 16;
 /** Direct-mapped cache in front of the block map (block start → block). */
 const CACHE_SIZE = 4096;
 const JIT_DEBUG = !!process.env.ELFSHIM_JIT_DEBUG;

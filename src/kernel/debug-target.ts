@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { Stop, type Cpu } from '../cpu/cpu.js';
-import type { AddressSpace } from '../mem/address-space.js';
+import { USER_END, type AddressSpace } from '../mem/address-space.js';
 import type { BreakKind, GuestFiles, StopEvent, Target, WatchKind } from '../gdb/target.js';
 import type { Kernel } from './kernel.js';
 import type { Task } from './task.js';
@@ -9,6 +9,14 @@ import { formatSyscallReport } from './coverage-command.js';
 import { ENOSYS } from './errno.js';
 import { librariesSvr4Xml } from './svr4-libraries.js';
 import { threadComm } from './syscalls/info.js';
+
+/** Distinct breakpoint addresses a debugger may have at once (each insertion rebuilds the set). */
+const MAX_BREAKPOINTS = 4096;
+
+/** [addr, addr+len) lies in the user half (gdb may send any 64-bit number, even beyond 2^53). */
+function isUserAddress(addr: number, len: number): boolean {
+  return Number.isSafeInteger(addr) && Number.isSafeInteger(len) && addr >= 0 && len > 0 && addr + len <= USER_END;
+}
 
 /** The Linux signal a CPU stop raises. */
 const STOP_SIGNAL: Partial<Record<Stop, number>> = {
@@ -68,6 +76,8 @@ export class DebugController implements Target {
   // ------------------------------------------------------------ breakpoints
 
   insertBreakpoint(_kind: BreakKind, addr: number): boolean {
+    if (!isUserAddress(addr, 1)) return false;
+    if (!this.bpRefs.has(addr) && this.bpRefs.size >= MAX_BREAKPOINTS) return false;
     this.bpRefs.set(addr, (this.bpRefs.get(addr) ?? 0) + 1);
     this.syncBreakpoints();
     return true;
@@ -87,6 +97,8 @@ export class DebugController implements Target {
     e.flush(); // blocks must end before breakpoint addresses
   }
   insertWatchpoint(kind: WatchKind, addr: number, len: number): boolean {
+    // Like Linux's debug registers: user addresses only (the page walk below must stay finite).
+    if (!isUserAddress(addr, len)) return false;
     const e = this.kernel.engineOf(this.current.mem);
     e.watchpoints.push({ addr, len, kind });
     e.updateWatchpoints();
