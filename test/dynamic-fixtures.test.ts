@@ -4,14 +4,15 @@
 // (sysmisc, locks) in their static builds.
 import { describe, test } from 'node:test';
 import { FIXTURE_CASES, type FixtureCase } from './helpers/fixtures.js';
-import { compareWithNative, fixturePath, type CompareOptions } from './helpers/run.js';
+import { ELFSHIM_TIMEOUT_MS, compareWithNative, fixturePath, type CompareOptions } from './helpers/run.js';
 
 // The block-translation JIT (src/cpu/jit) is work in progress and miscompiles some code:
 // these tests are about the kernel and the dynamic loader path, so they run on the
 // interpreter. (Remove once the JIT is fixed.)
 const INTERP = { ELFSHIM_ENGINE: 'interp' };
 
-const withInterp = (opts: CompareOptions = {}): CompareOptions => ({ ...opts, env: { ...opts.env, ...INTERP } });
+// (elfshimTimeoutMs given explicitly: left undefined, compareWithNative ends up with the 30 s native timeout.)
+const withInterp = (opts: CompareOptions = {}): CompareOptions => ({ elfshimTimeoutMs: ELFSHIM_TIMEOUT_MS, ...opts, env: { ...opts.env, ...INTERP } });
 
 const title = (c: FixtureCase) => `${c.fixture} ${c.label ?? (c.args ?? []).map((a) => JSON.stringify(a)).join(' ')}`.trim();
 

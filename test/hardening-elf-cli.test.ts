@@ -61,7 +61,7 @@ before(() => {
   writeFileSync(src, 'long v = 5; char buf[8192];\nvoid _start(void) { buf[0] = (char)v; __asm__ volatile("mov $60, %eax\\n xor %edi, %edi\\n syscall"); }\n');
   for (const [name, flags] of [['gcc-static', ['-static', '-no-pie']], ['gcc-static-pie', ['-static-pie']]] as const) {
     const out = join(dir, name);
-    if (spawnSync('gcc', ['-O1', '-nostdlib', '-o', out, src, ...flags]).status === 0) bases.push({ name, image: readFileSync(out) });
+    if (spawnSync('gcc', ['-O1', '-nostdlib', '-o', out, src, ...flags]).status === 0) bases.push({ name, image: new Uint8Array(readFileSync(out)) }); // a copy: Buffer#slice would share
   }
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -229,8 +229,8 @@ interface Outcome {
 }
 
 /** Runs one image through the CLI and checks the rules every outcome must follow. */
-async function runImage(image: Uint8Array, label: string): Promise<Outcome> {
-  const prog = join(root, 'prog');
+async function runImage(image: Uint8Array, label: string, name = 'prog'): Promise<Outcome> {
+  const prog = join(root, name);
   writeFileSync(prog, image, { mode: 0o755 });
   const r: RunResult = await runElfshim(['--rootfs', root, prog], { timeoutMs: 30_000 });
   const err = r.stderr.toString();
@@ -259,12 +259,13 @@ test('ELF mutants through the CLI: one-line error and status 126, or a run; neve
   for (let i = 0; i < CASES; i++) {
     const base = bases[i % bases.length];
     const kinds = [names[i % names.length], ...(rnd(3) === 0 ? [pick(names, rnd)] : [])];
-    let img: Uint8Array = base.image.slice();
+    let img: Uint8Array = new Uint8Array(base.image);
     for (const k of kinds) img = MUTATIONS[k](img, rnd);
     const label = `case ${i} (${base.name}: ${kinds.join(' + ')})`;
     const frozen = img;
     jobs.push(async () => {
-      const o = await runImage(frozen, label);
+      // Runs go two at a time: each writes its own file.
+      const o = await runImage(frozen, label, `prog-${i}`);
       const tally = perMutation.get(kinds[0]) ?? { rejected: 0, ran: 0 };
       if (o.rejected) {
         rejected++;

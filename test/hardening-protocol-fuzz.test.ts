@@ -14,7 +14,10 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import fc from 'fast-check';
-import { caseArb, hostilePathArb, type FuzzCase } from './helpers/rsp-fuzz.js';
+import { readFileSync } from 'node:fs';
+import { caseArb, CHANGES_GUEST, hostilePathArb, type FuzzCase } from './helpers/rsp-fuzz.js';
+import { startStub } from './helpers/gdb-run.js';
+import { RspClient } from './gdb-client.js';
 import { DATA_SIZE, FuzzIncarnation, makeFuzzWorld } from './helpers/fuzz-guest.js';
 import { CODE_ADDR, DATA_ADDR } from './helpers/tiny-elf.js';
 import { readAllRegisters } from '../src/gdb/registers.js';
@@ -22,6 +25,8 @@ import { frame } from '../src/gdb/framing.js';
 import { bytesToHex } from '../src/gdb/hex.js';
 
 const PACKETS = Number(process.env.HARDENING_FUZZ_PACKETS ?? 100_000);
+/** Packets for the second run, over TCP against a real `elfshim --gdb` process. */
+const SOCKET_PACKETS = Number(process.env.HARDENING_FUZZ_SOCKET_PACKETS ?? 5_000);
 const SEED = Number(process.env.HARDENING_FUZZ_SEED ?? 0x8f00d);
 /** HARDENING_FUZZ_TRACE=1 prints every case before it is sent (to find a hang). */
 const TRACE = !!process.env.HARDENING_FUZZ_TRACE;
@@ -40,6 +45,14 @@ function seededBytes(n: number): Uint8Array {
 }
 
 const world = makeFuzzWorld(seededBytes);
+const TARGETS = {
+  regions: [
+    [CODE_ADDR, CODE_ADDR + 0x1000],
+    [DATA_ADDR, DATA_ADDR + DATA_SIZE],
+    [0x7ffffffde000, 0x7ffffffff000],
+    [0x500000, 0x501000],
+  ] as Array<[number, number]>,
+};
 after(() => rmSync(world.dir, { recursive: true, force: true }));
 
 const uncaught: unknown[] = [];
@@ -57,15 +70,7 @@ test(`protocol fuzz: ${PACKETS} hostile packets against a live DebugController (
   const gLength = readAllRegisters(probe.ctl.cpuOf(probe.ctl.pid)!).length;
   await probe.dispose();
 
-  const targets = {
-    regions: [
-      [CODE_ADDR, CODE_ADDR + 0x1000],
-      [DATA_ADDR, DATA_ADDR + DATA_SIZE],
-      [0x7ffffffde000, 0x7ffffffff000],
-      [0x500000, 0x501000],
-    ] as Array<[number, number]>,
-  };
-  const cases = fc.array(caseArb(targets, gLength, hostilePathArb(world.hostilePaths)), { minLength: 20, maxLength: 120 });
+  const cases = fc.array(caseArb(TARGETS, gLength, hostilePathArb(world.hostilePaths)), { minLength: 20, maxLength: 120 });
 
   let packets = 0;
   let runs = 0;
@@ -119,4 +124,60 @@ test(`protocol fuzz: ${PACKETS} hostile packets against a live DebugController (
   console.log(`protocol fuzz: ${packets} packets in ${runs} runs, ${incarnations} guests; rss grew ${(grown / 2 ** 20).toFixed(0)} MiB`);
   assert.ok(packets >= PACKETS, `fuzzed ${packets} packets`);
   assert.ok(grown < 512 * 2 ** 20, `memory stayed bounded (rss grew ${grown} bytes)`);
+});
+
+/** The whole reply stream so far, decoded: waits until the server has been quiet for a moment. */
+async function quiet(c: RspClient, ms = 30): Promise<void> {
+  for (;;) {
+    const before = c.received.length;
+    await new Promise((r) => setTimeout(r, ms));
+    if (c.received.length === before) return;
+  }
+}
+
+function vmHWM(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+test(`protocol fuzz over TCP: ${SOCKET_PACKETS} packets at a real \`elfshim --gdb\` (seed ${SEED})`, { timeout: 600_000 }, async () => {
+  const stub = await startStub(world.guest, [], ['--rootfs', world.root]);
+  const client = await RspClient.connect(stub.port);
+  const forbidden = [world.canaryText, bytesToHex(Buffer.from(world.canaryText))];
+  try {
+    // Everything but what runs the guest or changes it: afterwards its memory must be the image's.
+    const arb = fc.array(caseArb(TARGETS, 560, hostilePathArb(world.hostilePaths), (p) => !CHANGES_GUEST.test(p)), { minLength: 50, maxLength: 50 });
+    let packets = 0;
+    let batches = 0;
+    while (packets < SOCKET_PACKETS) {
+      const [batch] = fc.sample(arb, { seed: SEED + batches++, numRuns: 1 });
+      for (const c of batch) {
+        for (const chunk of c.chunks) client.sendRaw(chunk);
+        packets += c.packets;
+      }
+      await quiet(client);
+      assert.equal(stub.child.exitCode, null, `elfshim exited: ${stub.err()}`);
+    }
+    for (const f of forbidden) assert.ok(!client.received.includes(f), 'nothing from outside the rootfs reached the debugger');
+    // Leave any half-sent frame, forget the replies so far, and check the session.
+    client.sendRaw('#00');
+    await quiet(client);
+    (client as unknown as { events: unknown[] }).events.length = 0;
+    assert.match(await client.request('?'), /^T05/);
+    const image = readFileSync(world.guest);
+    const code = Buffer.from(await client.request(`m${CODE_ADDR.toString(16)},200`), 'hex');
+    assert.deepEqual(code, image.subarray(0, 0x200), 'code unchanged');
+    let data = '';
+    for (let off = 0; off < DATA_SIZE; off += 0x1000) data += await client.request(`m${(DATA_ADDR + off).toString(16)},1000`);
+    assert.deepEqual(Buffer.from(data, 'hex'), Buffer.from(seededBytes(DATA_SIZE)), 'data unchanged');
+    const peak = vmHWM(stub.child.pid!);
+    console.log(`protocol fuzz over TCP: ${packets} packets in ${batches} batches; elfshim peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB`);
+    assert.ok(peak < 600 * 2 ** 20, `elfshim's memory stayed bounded (${peak} bytes)`);
+    assert.equal(await client.request('vKill;1'), 'OK');
+  } finally {
+    client.destroy();
+    const status = await new Promise<number | null>((r) => (stub.child.exitCode !== null ? r(stub.child.exitCode) : stub.child.on('exit', (c) => r(c))));
+    assert.doesNotMatch(stub.err(), /internal error|\n\s+at /, 'no host exception');
+    assert.equal(status, 137, `the killed guest's status: ${stub.err()}`);
+  }
 });

@@ -35,12 +35,24 @@ export interface OracleCase {
   fault: number;
 }
 
-/** Builds and runs the oracle for a group ("bmi", "int"); null when gcc or the host CPU cannot. */
+/**
+ * Builds and runs the oracle for a group ("bmi", "int"). Returns a reason
+ * string when gcc is missing; a source that does not compile is an error.
+ */
 export function runOracle(group: string, perInstruction: number): OracleCase[] | string {
+  try {
+    execFileSync('gcc', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return 'gcc is not installed';
+  }
   const dir = mkdtempSync(join(tmpdir(), 'isa-oracle-'));
   try {
     const exe = join(dir, 'isa-oracle');
-    execFileSync('gcc', ['-O1', '-o', exe, SOURCE], { stdio: 'pipe' });
+    try {
+      execFileSync('gcc', ['-O1', '-o', exe, SOURCE], { stdio: 'pipe' });
+    } catch (e) {
+      throw new Error(`the isa oracle does not compile: ${(e as { stderr?: Buffer }).stderr?.toString() ?? e}`);
+    }
     const text = execFileSync(exe, [group, String(perInstruction)], { maxBuffer: 1 << 28, encoding: 'latin1' });
     return text
       .trim()
@@ -50,8 +62,6 @@ export function runOracle(group: string, perInstruction: number): OracleCase[] |
         const fault = output.startsWith('FAULT') ? Number(output.slice(5)) : 0;
         return { name, code: hex(code), input: hex(input), output: fault ? null : hex(output), fault };
       });
-  } catch (e) {
-    return (e as Error).message.split('\n')[0];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@
 // the database's locks. (The lock semantics themselves: the locks fixture, test/dynamic-fixtures.test.ts.)
 import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { compareWithNative } from './helpers/run.js';
+import { ELFSHIM_TIMEOUT_MS, compareWithNative } from './helpers/run.js';
 
 const SQLITE = '/usr/bin/sqlite3';
 const BUSYBOX = '/bin/busybox';
@@ -76,7 +76,7 @@ const inTempDir = (db: string) => ['sh', '-c', `cd "$1" && exec ${SQLITE} ${SQLI
 
 describe('sqlite3 (dynamically linked) under elfshim matches native', { skip }, () => {
   test('create a database file, fill it in a transaction, index and query it, reopen it', async (t) => {
-    await compareWithNative(t, BUSYBOX, inTempDir('test.db'), { tempDir: true, env: ENV, input: MAIN_SCRIPT, elfshimTimeoutMs: 170_000 });
+    await compareWithNative(t, BUSYBOX, inTempDir('test.db'), { tempDir: true, env: ENV, input: MAIN_SCRIPT, elfshimTimeoutMs: ELFSHIM_TIMEOUT_MS });
   });
 
   test('WAL journal mode: write, checkpoint, read back', async (t) => {
@@ -92,7 +92,7 @@ PRAGMA journal_mode=DELETE;
 SELECT count(*) FROM kv WHERE v LIKE '%!';
 PRAGMA integrity_check;
 `;
-    await compareWithNative(t, SQLITE, [...SQLITE_ARGS, '{tmp}/wal.db'], { tempDir: true, env: ENV, input: script });
+    await compareWithNative(t, SQLITE, [...SQLITE_ARGS, '{tmp}/wal.db'], { tempDir: true, env: ENV, input: script, elfshimTimeoutMs: ELFSHIM_TIMEOUT_MS });
   });
 
   test('a second sqlite process finds the database locked, then not', async (t) => {
@@ -106,6 +106,6 @@ sqlite3 -batch -init /dev/null db "SELECT count(*) FROM t;"; echo "reader while 
 touch done; wait $!; echo "holder: $?"
 sqlite3 -batch -init /dev/null db "INSERT INTO t VALUES (4); SELECT group_concat(x) FROM t;"
 `;
-    await compareWithNative(t, BUSYBOX, ['sh', '-c', script, 'sh', '{tmp}'], { tempDir: true, env: ENV });
+    await compareWithNative(t, BUSYBOX, ['sh', '-c', script, 'sh', '{tmp}'], { tempDir: true, env: ENV, elfshimTimeoutMs: ELFSHIM_TIMEOUT_MS });
   });
 });

@@ -45,7 +45,8 @@ export interface Divergence {
   signal: number;
   reason: string;
   registers: RegisterDifference[];
-  memory?: { addr: number; native: Uint8Array | null; elfshim: Uint8Array | null };
+  /** Memory that differs; `first` is the offset of the first difference that counts (some bytes may be ignored). */
+  memory?: { addr: number; native: Uint8Array | null; elfshim: Uint8Array | null; first?: number };
   native: Registers;
   elfshim: Registers;
   /** Native registers before the instruction. */
@@ -67,6 +68,8 @@ export interface LockstepResult {
 }
 
 const STACK_TOP = 0x7ffffffff000;
+/** Signals a CPU exception raises (gdb numbering = Linux numbering for these): SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV. */
+const FAULT_SIGNALS = new Set([4, 5, 7, 8, 11]);
 const CHUNK = 0x800;
 const SIGTRAP = 5;
 
@@ -200,35 +203,40 @@ class Lockstep {
       this.recent.push({ addr: rip, bytes: facts ? facts.bytes : (bytes ?? new Uint8Array()), signal: delivering });
       if (this.recent.length > 9) this.recent.shift();
 
-      let [sn, se] = await Promise.all([this.stepNative(facts, n, signal), this.emu.step(signal)]);
+      const stepNative = async (): Promise<[StopInfo, Registers | null]> => {
+        const st = await this.stepNative(facts, n, signal);
+        return [st, st.kind === 'signal' ? await this.native.registers() : null];
+      };
+      const [[sn, rn], [se, re]] = await Promise.all([stepNative(), this.emu.stepAndRegisters(signal)]);
       this.o.trace?.(`#${this.compared} 0x${rip.toString(16)}${delivering ? ` deliver ${delivering}` : ''}: native ${sn.raw.slice(0, 3)} elfshim ${se.raw.slice(0, 3)}`);
       signal = 0;
-      if (sn.kind !== 'signal' || se.kind !== 'signal') {
+      const before = n;
+      if (!rn || !re || sn.kind !== 'signal' || se.kind !== 'signal') {
         if (sameEnd(sn, se)) {
           this.compared++;
           return this.result(sn.kind === 'exited' ? `the program exited with status ${sn.code} on both sides` : `the program was killed by signal ${sn.signal} on both sides`, null);
         }
-        const rn = sn.kind === 'signal' ? await this.native.registers() : n;
-        const re = se.kind === 'signal' ? await this.emu.registers() : e;
-        return this.divergence(`the runs stopped differently: native ${describeStop(sn)}, elfshim ${describeStop(se)}`, rn, re, n);
+        return this.divergence(`the runs stopped differently: native ${describeStop(sn)}, elfshim ${describeStop(se)}`, rn ?? n, re ?? e, before);
       }
-      const before = n;
-      [n, e] = await this.registersBoth();
+      n = rn;
+      e = re;
+      let sigN = sn.signal;
+      const sigE = se.signal;
       // elfshim reports a signal that became pending during the step (say, unblocked by a syscall) at the end of
       // that step; ptrace reports it at the next resume, before any instruction. Ask native for that report now.
-      if (sn.signal === SIGTRAP && se.signal !== SIGTRAP && e.num('rip') !== before.num('rip')) {
+      if (sigN === SIGTRAP && sigE !== SIGTRAP && e.num('rip') !== before.num('rip')) {
         const again = await this.native.step();
         this.o.trace?.(`  native stepped again for the pending signal: ${again.raw.slice(0, 3)}`);
-        if (again.kind === 'signal' && again.signal === se.signal) {
-          sn = again;
+        if (again.kind === 'signal' && again.signal === sigE) {
+          sigN = again.signal;
           n = await this.native.registers();
         }
       }
-      if (sn.signal !== se.signal) return this.divergence(`the runs stopped differently: native ${describeStop(sn)}, elfshim ${describeStop(se)}`, n, e, before);
-      if (sn.signal !== SIGTRAP) signal = sn.signal; // a fault or a pending signal: deliver it on both sides at the next step
-      if (delivering && sn.signal === SIGTRAP && (n.num('rsp') !== e.num('rsp') || n.num('rip') !== e.num('rip'))) {
-        const aligned = await this.alignSignalFrames(before, n, e);
-        if ('memory' in aligned) return this.divergence(`the signal frame at 0x${aligned.memory.addr.toString(16)} differs`, n, e, before, aligned);
+      if (sigN !== sigE) return this.divergence(`the runs stopped differently: native ${describeSignal(sigN)}, elfshim ${describeSignal(sigE)}`, n, e, before);
+      if (sigN !== SIGTRAP) signal = sigN; // a fault or a pending signal: deliver it on both sides at the next step
+      if (delivering && sigN === SIGTRAP && (n.num('rsp') !== e.num('rsp') || n.num('rip') !== e.num('rip'))) {
+        const aligned = await this.alignSignalFrames(delivering, before, n, e);
+        if ('memory' in aligned) return this.divergence(`the signal frame at 0x${aligned.memory.addr.toString(16)} differs in ${sigframeField(aligned.memory.first ?? 0)}`, n, e, before, aligned);
         if (aligned.ok) [n, e] = await this.registersBoth();
         else {
           // The frames cannot be lined up: run both handlers freely and compare again when they return.
@@ -248,7 +256,7 @@ class Lockstep {
           continue;
         }
       }
-      const executed = facts !== null && (sn.signal === SIGTRAP || n.num('rip') !== before.num('rip'));
+      const executed = facts !== null && (sigN === SIGTRAP || n.num('rip') !== before.num('rip'));
 
       let resync = false;
       if (facts && executed) {
@@ -507,7 +515,7 @@ class Lockstep {
    * ptrace stops at the handler's first instruction; if elfshim already ran
    * it, native is stepped once more first.
    */
-  private async alignSignalFrames(before: Registers, n: Registers, e: Registers): Promise<{ ok: boolean } | { memory: NonNullable<Divergence['memory']> }> {
+  private async alignSignalFrames(signal: number, before: Registers, n: Registers, e: Registers): Promise<{ ok: boolean } | { memory: NonNullable<Divergence['memory']> }> {
     if (n.num('rip') !== e.num('rip')) {
       const st = await this.native.step();
       if (st.kind !== 'signal' || st.signal !== SIGTRAP) return { ok: false };
@@ -515,44 +523,60 @@ class Lockstep {
       this.count("signal delivery (elfshim's step also ran the handler's first instruction)");
       if (n.num('rip') !== e.num('rip')) return { ok: false };
     }
-    const FPSTATE_PTR = 8 + 40 + 184, INFO = 8 + 304, FPSTATE_SIZE = 512;
+    const MCTX = 8 + 40, FPSTATE_PTR = MCTX + 184, ERR = MCTX + 152, TRAPNO = MCTX + 160, RESERVED = MCTX + 192, INFO = 8 + 304, FPSTATE_SIZE = 512;
+    const len = INFO + 128;
     const nFrame = n.num('rdx') - 8, eFrame = e.num('rdx') - 8;
     if (nFrame !== n.num('rsi') - INFO || eFrame !== e.num('rsi') - INFO) return { ok: false };
+    // Compare pretcode, ucontext and siginfo, except what legitimately differs.
+    const [a, b] = await Promise.all([readRange(this.native, nFrame, len), readRange(this.emu, eFrame, len)]);
+    if (!a || !b) return { ok: false };
+    const na = a.slice(), nb = b.slice();
+    const ignore = (from: number, to: number) => {
+      a.fill(0, from, to);
+      b.fill(0, from, to);
+    };
+    // UC_FP_XSTATE: the frame holds an xsave area (elfshim's CPU has no XSAVE bit); the fpstate pointers differ;
+    // the kernel leaves uc_mcontext's reserved words alone (stack garbage, from different addresses).
+    a[8] &= ~1;
+    b[8] &= ~1;
+    ignore(FPSTATE_PTR, FPSTATE_PTR + 8);
+    ignore(RESERVED, RESERVED + 64);
+    // sigcontext.trapno/err describe the last CPU exception: for a signal that is not a fault, natively that is
+    // the debugger's single-step trap (trapno 1), nothing the program did.
+    if (!FAULT_SIGNALS.has(signal)) ignore(ERR, TRAPNO + 8);
+    const va = new DataView(a.buffer, a.byteOffset), vb = new DataView(b.buffer, b.byteOffset);
+    if (va.getInt32(INFO, true) !== vb.getInt32(INFO, true)) {
+      // Linux writes siginfo only for SA_SIGINFO handlers; elfshim always does. Without it, it is garbage.
+      ignore(INFO, INFO + 128);
+      this.count('signal frame without SA_SIGINFO: siginfo not compared');
+    } else {
+      // si_pid of a signal sent with kill(): the sender's pid differs between the runs.
+      const pn = va.getUint32(INFO + 16, true), pe = vb.getUint32(INFO + 16, true);
+      if (pn !== pe && this.pids.get(pe) === pn) {
+        await this.native.writeMemory(nFrame + INFO + 16, le32(pe));
+        na.set(le32(pe), INFO + 16);
+        va.setUint32(INFO + 16, pe, true);
+      }
+    }
+    const d = byteDifferences(a, b, 1);
+    if (d.length) return { memory: { addr: nFrame, native: na, elfshim: nb, first: d[0] } };
     const delta = nFrame - eFrame;
     if (delta !== 0) {
-      const fp = await this.emu.readMemory(eFrame + FPSTATE_PTR, 8);
-      if (!fp) return { ok: false };
-      const fpE = Number(new DataView(fp.buffer, fp.byteOffset).getBigUint64(0, true));
-      const lo = Math.min(e.num('rsp'), eFrame), end = Math.max(fpE + FPSTATE_SIZE, eFrame + INFO + 128);
-      if (end - lo > 1 << 16 || lo > before.num('rsp')) return { ok: false };
-      const block = await readRange(this.emu, lo, end - lo);
-      if (!block || !(await writeRange(this.emu, lo + delta, block))) return { ok: false };
-      await this.emu.writeMemory(eFrame + delta + FPSTATE_PTR, le64(BigInt(fpE + delta)));
+      // Move elfshim's frame where the native one is: the native frame's bytes (equal where it matters, and the
+      // same garbage elsewhere), elfshim's own FPU state and whatever its first handler instruction pushed.
+      const fpE = Number(new DataView(nb.buffer).getBigUint64(FPSTATE_PTR, true));
+      const lo = Math.min(e.num('rsp'), eFrame);
+      if (eFrame - lo > 4096 || fpE < eFrame + len || fpE - eFrame > 1 << 16 || lo > before.num('rsp')) return { ok: false };
+      const [below, fpstate] = await Promise.all([readRange(this.emu, lo, eFrame - lo), readRange(this.emu, fpE, FPSTATE_SIZE)]);
+      if (!below || !fpstate) return { ok: false };
+      na.set(le64(BigInt(fpE + delta)), FPSTATE_PTR);
+      if (!(await writeRange(this.emu, lo + delta, below)) || !(await writeRange(this.emu, nFrame, na)) || !(await writeRange(this.emu, fpE + delta, fpstate))) return { ok: false };
+      // Registers that point into the moved frame (rsp, rsi = &siginfo, rdx = &ucontext…): the native value is theirs moved.
       for (const name of GPR_NAMES) {
         const v = e.num(name);
-        if (v >= lo && v < end) await this.emu.writeRegister(name, le64(BigInt(v + delta)));
+        if (v >= lo && v < fpE + FPSTATE_SIZE && v + delta === n.num(name)) await this.emu.writeRegister(name, le64(BigInt(v + delta)));
       }
       this.count(`signal frame moved to the native frame's address`);
-    }
-    // Compare: pretcode + ucontext up to the fpstate pointer, then the rest of sigcontext, sigmask and siginfo.
-    for (const [off, len] of [[0, FPSTATE_PTR], [FPSTATE_PTR + 8, INFO + 128 - FPSTATE_PTR - 8]]) {
-      const [a, b] = await Promise.all([readRange(this.native, nFrame + off, len), readRange(this.emu, nFrame + off, len)]);
-      if (!a || !b) return { memory: { addr: nFrame + off, native: a, elfshim: b } };
-      if (off === 0) {
-        // UC_FP_XSTATE: the frame holds an xsave area (elfshim's CPU has no XSAVE bit).
-        a[8] &= ~1;
-        b[8] &= ~1;
-      } else {
-        // si_pid of a signal sent with kill(): the sender's pid differs between the runs.
-        const pidOff = INFO + 16 - off;
-        const va = new DataView(a.buffer, a.byteOffset), vb = new DataView(b.buffer, b.byteOffset);
-        const pn = va.getUint32(pidOff, true), pe = vb.getUint32(pidOff, true);
-        if (pn !== pe && this.pids.get(pe) === pn) {
-          await this.native.writeMemory(nFrame + INFO + 16, le32(pe));
-          va.setUint32(pidOff, pe, true);
-        }
-      }
-      if (byteDifferences(a, b, 1).length) return { memory: { addr: nFrame + off, native: a, elfshim: b } };
     }
     return { ok: true };
   }
@@ -582,11 +606,26 @@ class Lockstep {
   }
 }
 
+/** The rt_sigframe field at a byte offset (arch/x86/include/uapi/asm/sigcontext.h, ucontext.h). */
+function sigframeField(off: number): string {
+  const SC = ['r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rdi', 'rsi', 'rbp', 'rbx', 'rdx', 'rax', 'rcx', 'rsp', 'rip', 'eflags', 'cs/gs/fs/ss', 'err', 'trapno', 'oldmask', 'cr2', 'fpstate'];
+  if (off < 8) return 'pretcode';
+  if (off < 48) return ['uc_flags', 'uc_link', 'uc_stack.ss_sp', 'uc_stack.ss_flags', 'uc_stack.ss_size'][(off - 8) >> 3];
+  if (off < 48 + 8 * SC.length) return `uc_mcontext.${SC[(off - 48) >> 3]}`;
+  if (off < 304) return 'uc_mcontext reserved';
+  if (off < 312) return 'uc_sigmask';
+  return `siginfo (+${off - 312})`;
+}
+
 /** Both processes ended the same way (exit status or killing signal). */
 function sameEnd(a: StopInfo, b: StopInfo): boolean {
   if (a.kind === 'exited' && b.kind === 'exited') return a.code === b.code;
   if (a.kind === 'killed' && b.kind === 'killed') return a.signal === b.signal;
   return false;
+}
+
+function describeSignal(signal: number): string {
+  return signal === SIGTRAP ? 'stopped after the step' : `stopped with signal ${signal}`;
 }
 
 function describeStop(s: StopInfo): string {

@@ -57,10 +57,15 @@ export function formatDivergence(d: Divergence): string {
   if (masked) lines.push(`  (eflags compared without the bits this instruction leaves undefined: ${eflagsText(masked & EFLAGS_COMPARED)})`);
   if (d.memory) {
     const m = d.memory;
+    // Show 64 bytes around the first difference.
+    let first = m.first ?? 0;
+    if (m.first === undefined && m.native && m.elfshim) while (first < m.native.length && m.native[first] === m.elfshim[first]) first++;
+    const from = Math.max(0, first - 16) & ~7;
+    const at = m.addr + from;
     lines.push('');
-    lines.push(`  memory at 0x${m.addr.toString(16)}:`);
-    lines.push(`    native  ${m.native ? hexBytes(m.native.subarray(0, 64)) : '(unreadable)'}`);
-    lines.push(`    elfshim ${m.elfshim ? hexBytes(m.elfshim.subarray(0, 64)) : '(unreadable)'}`);
+    lines.push(`  memory at 0x${at.toString(16)} (first difference at +${first - from}, 0x${(m.addr + first).toString(16)}):`);
+    lines.push(`    native  ${m.native ? hexBytes(m.native.subarray(from, from + 64)) : '(unreadable)'}`);
+    lines.push(`    elfshim ${m.elfshim ? hexBytes(m.elfshim.subarray(from, from + 64)) : '(unreadable)'}`);
   }
   return lines.join('\n');
 }

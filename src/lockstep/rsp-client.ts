@@ -79,6 +79,32 @@ export class RspClient {
     }
   }
 
+  /**
+   * Sends several packets at once and returns their replies in order. Only
+   * for servers that queue packets while a resume runs (elfshim's stub
+   * does; gdbserver reads stray bytes during a resume as interrupts).
+   */
+  async requestMany(payloads: string[]): Promise<string[]> {
+    if (this.closed) throw new Error(`${this.name}: connection closed (sending ${payloads[0].slice(0, 30)})`);
+    this.socket.write(payloads.map(frame).join(''));
+    const out: string[] = [];
+    while (out.length < payloads.length) {
+      const r = this.replies.shift();
+      if (r !== undefined) {
+        if (LOG) process.stderr.write(`[${this.name}] ${payloads[out.length].slice(0, 60)} -> ${r.slice(0, 60)}\n`);
+        out.push(r);
+        continue;
+      }
+      if (this.closed) {
+        // The process ended with the first request (say, a step into exit): the rest get no reply.
+        if (out.length > 0) return [...out, ...payloads.slice(out.length).map(() => '')];
+        throw new Error(`${this.name}: connection closed (waiting for the reply to ${payloads[out.length].slice(0, 30)})`);
+      }
+      await new Promise<void>((res) => (this.waiter = res));
+    }
+    return out;
+  }
+
   /** qSupported, no-ack mode, and the initial stop reply. */
   async handshake(): Promise<string> {
     await this.request('qSupported:multiprocess+;swbreak+;hwbreak+;xmlRegisters=i386;vContSupported+');

@@ -223,8 +223,27 @@ export class Side {
     }
   }
 
+  /**
+   * A step and the registers after it. elfshim's stub queues packets, so
+   * both go out together (one round trip instead of two); gdbserver gets
+   * them one by one. Registers are null when the process is gone.
+   */
+  async stepAndRegisters(signal = 0): Promise<[StopInfo, Registers | null]> {
+    const step = signal ? `vCont;S${signal.toString(16).padStart(2, '0')}` : 'vCont;s';
+    if (this.kind === 'elfshim') {
+      const [st, g] = await this.rsp.requestMany([step, 'g']);
+      const stop = parseStop(st);
+      return [stop, stop.kind === 'signal' ? this.parseRegisters(g) : null];
+    }
+    const stop = parseStop(await this.rsp.request(step));
+    return [stop, stop.kind === 'signal' ? await this.registers() : null];
+  }
+
   async registers(): Promise<Registers> {
-    const r = await this.rsp.request('g');
+    return this.parseRegisters(await this.rsp.request('g'));
+  }
+
+  private parseRegisters(r: string): Registers {
     if (r[0] === 'E' && r.length === 3) throw new Error(`${this.kind}: g failed: ${r}`);
     // Unavailable registers are "xx": read them as zero.
     return new Registers(this.layout, Buffer.from(r.replace(/x/g, '0'), 'hex'));

@@ -72,7 +72,7 @@ export class FuzzIncarnation {
   private readonly decoder = new PacketDecoder(1 << 22);
 
   constructor(world: FuzzWorld, private readonly forbidden: string[]) {
-    this.kernel = new Kernel({ rootfs: world.root, memoryLimit: 8 << 20, seed: 7, maxTasks: 8, straceOut: () => {} });
+    this.kernel = new Kernel({ rootfs: world.root, memoryLimit: 2 << 20, seed: 7, maxTasks: 8, straceOut: () => {} });
     const first = this.kernel.spawn({ hostPath: world.guest, guestPath: '/bin/guest', argv: ['/bin/guest'], envp: ['A=1'] });
     this.ctl = new DebugController(this.kernel, first);
     this.kernel.attachDebugger(this.ctl);

@@ -138,8 +138,8 @@ function framed(payload: string): fc.Arbitrary<FuzzCase> {
 }
 
 /** Whole cases: framed commands, garbage, huge packets, acks, interrupts — split at random points. */
-export function caseArb(t: AddressTargets, gLength: number, paths: fc.Arbitrary<string>): fc.Arbitrary<FuzzCase> {
-  const command = commandArb(t, gLength, paths).chain(framed);
+export function caseArb(t: AddressTargets, gLength: number, paths: fc.Arbitrary<string>, keep: (payload: string) => boolean = () => true): fc.Arbitrary<FuzzCase> {
+  const command = commandArb(t, gLength, paths).filter(keep).chain(framed);
   const garbage = bytes(200).map((b) => ({ chunks: [latin1(b)], packets: 0 }));
   const huge = fc
     .tuple(fc.integer({ min: 0x3ff0, max: 0x12000 }), fc.constantFrom('m', 'X', 'M', 'vFile:pwrite:3,0,', 'qRcmd,', 'A'), fc.boolean())
@@ -162,3 +162,6 @@ export function caseArb(t: AddressTargets, gLength: number, paths: fc.Arbitrary<
       return { chunks: chunks.filter((c) => c.length > 0), packets: parts.reduce((n, p) => n + p.packets, 0) };
     });
 }
+
+/** Commands that run, stop or end the guest, or change memory or registers. */
+export const CHANGES_GUEST = /^(c|C|s|S|vCont;|k|D|vKill|M|X|G|P|QStartNoAckMode|R|r|!|vRun|vAttach)/;

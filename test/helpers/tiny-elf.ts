@@ -90,3 +90,16 @@ export const EXIT_0 = Uint8Array.from([
   0x31, 0xff, // xor edi, edi
   0x0f, 0x05, // syscall
 ]);
+
+/** `nanosleep({seconds, 0}); exit(0)` — a guest that is busy (asleep) for a while, then ends by itself. */
+export function sleepThenExit(seconds: number): Uint8Array {
+  return Uint8Array.from([
+    0x6a, 0x00, // push 0 (tv_nsec)
+    0x6a, seconds & 0x7f, // push seconds (tv_sec)
+    0x48, 0x89, 0xe7, // mov rdi, rsp
+    0x31, 0xf6, // xor esi, esi
+    0xb8, 0x23, 0x00, 0x00, 0x00, // mov eax, 35 (nanosleep)
+    0x0f, 0x05, // syscall
+    ...EXIT_0,
+  ]);
+}

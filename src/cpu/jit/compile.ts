@@ -121,27 +121,29 @@ export function generate(blocks: JitBlock[]): { source: string; fallbacks: numbe
         term = res;
       }
     }
-    const validCheck = '/*@VALID@*/';
-    // Every exit leaves through the shared exit path after the loop (one cold site for V8, not one per edge).
+    // Edges only record where they go: the instruction count, the budget and
+    // validity checks and every exit are shared code (see the loop head and the
+    // exit path below), so no edge holds arithmetic V8 may first see run after
+    // it optimized the function (which would deoptimize it).
     const fk = g.flagsToFk();
-    const exit = (target: string) => `xr = ${target}; break run;`;
     const edge = (t: number) => {
       const j = index.get(t);
-      if (j === undefined) return `done += ${n}; ${fk} ${exit(String(t))}`;
-      return `done += ${n}; ${fk} if (done < budget${validCheck}) { bi = ${j}; continue; } ${exit(String(t))}`;
+      if (j === undefined) return `xn = ${n}; ${fk} xr = ${t}; break run;`;
+      return `xn = ${n}; ${fk} xr = ${t}; bi = ${j}; continue;`;
     };
     const tail: string[] = [];
     switch (term.kind) {
       case 'fallback':
-        tail.push(`return done + ${n};`);
+        // Registers and flags are in the Cpu, and c.rip is set: take them as they are.
+        tail.push(`${RELOAD} fk = 0; xn = ${n}; xr = c.rip; break run;`);
         break;
       case 'indirect': {
         tail.push(`const pc = ${term.expr};`);
-        tail.push(`done += ${n}; ${fk}`);
+        tail.push(`xn = ${n}; ${fk} xr = pc;`);
         // A ret may return to a call site of the region.
         const internal = instrs[n - 1].exec === C.ret ? retSites : [];
-        if (internal.length) tail.push(`if (done < budget${validCheck}) { ${internal.map((a) => `if (pc === ${a}) { bi = ${index.get(a)}; continue; }`).join(' ')} }`);
-        tail.push(exit('pc'));
+        for (const a of internal) tail.push(`if (pc === ${a}) { bi = ${index.get(a)}; continue; }`);
+        tail.push(`break run;`);
         break;
       }
       case 'jump':
@@ -159,12 +161,10 @@ export function generate(blocks: JitBlock[]): { source: string; fallbacks: numbe
   const writeBack = [...g.written].sort((x, y) => x - y).map((r) => `r[${2 * r}] = ${REG_NAMES[r]}; r[${2 * r + 1}] = ${REG_NAMES[r]}h;`).join(' ');
   const reload = [...g.cached].sort((x, y) => x - y).map((r) => `${REG_NAMES[r]} = r[${2 * r}]; ${REG_NAMES[r]}h = r[${2 * r + 1}];`).join(' ');
   const dynSync = g.producers.size ? `storeFlags(c, fk, fa, fah, fb, fbh, fr, frh, fci, fcf, fof);` : '';
-  const validCheck = g.hasStores ? ' && R.valid' : '';
   const body = cases
     .join('\n')
     .split(SYNC_OUT).join(writeBack)
     .split(RELOAD).join(reload)
-    .split('/*@VALID@*/').join(validCheck)
     .split(DYN_SYNC).join(dynSync);
 
   // The fault exit: locals back to the Cpu unless the fault came from a fallback (which already had them).
@@ -187,7 +187,7 @@ export function generate(blocks: JitBlock[]): { source: string; fallbacks: numbe
   const prologue = [
     `const r = c.r, m = c.mem, TR = m.tlbR, TW = m.tlbW, DV = m.view, U8 = m.bytes;`,
     regs.length ? `let ${regs.join(', ')};` : '',
-    `let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, fci = 0, fcf = 0, fof = 0, fk = 0, done = 0, bi = entry, xr = 0, xk = -1;`,
+    `let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, fci = 0, fcf = 0, fof = 0, fk = 0, done = 0, bi = entry, xr = c.rip, xn = 0, xk = -1;`,
     g.usesFs ? `const fsb = c.fsBase, fsl = fsb | 0, fsh = Math.floor(fsb / 4294967296) | 0;` : '',
     g.usesGs ? `const gsb = c.gsBase, gsl = gsb | 0, gsh = Math.floor(gsb / 4294967296) | 0;` : '',
   ].join('\n');
@@ -197,12 +197,17 @@ const R = H.region, AD = H.addrs, KL = H.locals, FB = H.fb, F = H.fns, I = H.ins
 ${binds}
 return function jit_${blocks[0].start.toString(16)}(c, budget, entry) {
 ${prologue}
-if (bi < 0) xr = c.rip; // warm-up call: run the exit path once, changing nothing
-else run: for (;;) switch (bi) {
+// Entry -1 (warm-up call): run only the exit path, changing nothing.
+if (bi >= 0) run: for (;;) {
+  done += xn; xn = 0;
+  if (done >= budget${g.hasStores ? ' || !R.valid' : ''}) break;
+  switch (bi) {
 ${body}
 default: throw new Error('jit: bad block index ' + bi);
+  }
 }
 ${faultExit}
+done += xn;
 ${writeBack}
 ${dynSync}
 c.rip = xr;

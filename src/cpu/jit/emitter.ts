@@ -340,8 +340,9 @@ export class Emitter {
     this.emit(SYNC_OUT);
     this.emit(`callFallback(c, f${j}, i${j}); ${this.faultCheck()}`);
     if (!last) {
-      this.emit(`if (c.stop !== 0) return done + ${this.local + 1};`);
       this.emit(RELOAD);
+      // A stop (e.g. #GP) ends the block here; registers and flags are in the Cpu.
+      this.emit(`if (c.stop !== 0) { fk = 0; xn = ${this.local + 1}; xr = c.rip; break run; }`);
     }
     this.flags = { kind: 'cpu' };
   }
