@@ -306,7 +306,7 @@ interface Outcome {
 }
 
 function machine(code: number[]): { mem: AddressSpace; cpu: Cpu } {
-  const mem = new AddressSpace(new PhysicalMemory(1 << 22));
+  const mem = new AddressSpace(new PhysicalMemory(1 << 18));
   mem.mmap(CODE, 0x2000, 5, { fixed: true, data: new Uint8Array(code) });
   mem.mmap(DATA, DATA_PAGES * 4096, 3, { fixed: true });
   mem.mmap(RO, 4096, 1, { fixed: true });
@@ -414,27 +414,30 @@ function touchesRcx(ins: number[]): boolean {
   return (((m >> 3) & 7) === 1 && !(rex & 4)) || ((m >> 6) === 3 && (m & 7) === 1 && !(rex & 1));
 }
 
+/** ENGINE_DIFF_SCALE=N runs N times as many random cases (default 1). */
+const SCALE = Number(process.env.ENGINE_DIFF_SCALE ?? 1);
+
 if (!process.env.ENGINE_DIFF_NO_TESTS) describe('translator vs interpreter', () => {
   test('single random instructions (no faults)', () => {
-    for (let seed = 1; seed <= 1500; seed++) {
+    for (let seed = 1; seed <= 1000 * SCALE; seed++) {
       const g = new Gen(new Rng(seed * 7919), false);
       compare(straightLine(g, 1), seed, 'single');
     }
   });
   test('random straight-line sequences', () => {
-    for (let seed = 1; seed <= 600; seed++) {
+    for (let seed = 1; seed <= 400 * SCALE; seed++) {
       const g = new Gen(new Rng(seed * 104729), false);
       compare(straightLine(g, 2 + g.r.int(20)), seed, 'sequence');
     }
   });
   test('random sequences that may fault midway (precise state at the fault)', () => {
-    for (let seed = 1; seed <= 600; seed++) {
+    for (let seed = 1; seed <= 400 * SCALE; seed++) {
       const g = new Gen(new Rng(seed * 15485863), true);
       compare(straightLine(g, 2 + g.r.int(20)), seed, 'faulting');
     }
   });
   test('loops that run inside the translated function, budget boundaries included', () => {
-    for (let seed = 1; seed <= 300; seed++) {
+    for (let seed = 1; seed <= 200 * SCALE; seed++) {
       const g = new Gen(new Rng(seed * 32452843), seed % 3 === 0);
       const code = loop(g, 1 + g.r.int(8), 1 + g.r.int(50));
       compare(code, seed, 'loop');

@@ -62,8 +62,8 @@ class JitRegion {
 
 const MAX_BLOCK = 128;
 /** Region size limits (V8 stops optimizing very large functions). */
-const MAX_REGION_BLOCKS = 12;
-const MAX_REGION_INSTRS = 200;
+const MAX_REGION_BLOCKS = 32;
+const MAX_REGION_INSTRS = 400;
 /** Executions before a block is compiled to a JavaScript function. */
 const HOT = 8;
 /**
@@ -197,7 +197,7 @@ export class Engine {
     }
   }
 
-  /** The hot region starting at head: blocks already run, reachable by direct control flow. */
+  /** The hot region starting at head: blocks already run and not yet translated, reachable by direct control flow. */
   private formRegion(head: Block): Block[] {
     const members = [head];
     const seen = new Set<number>([head.start]);
@@ -207,7 +207,8 @@ export class Engine {
         if (seen.has(t)) continue;
         seen.add(t);
         const s = this.blocks.get(t);
-        if (s === undefined || !s.valid || s.hits === 0 || this.breakpoints.has(t)) continue;
+        // Blocks another region already runs stay there (no code translated twice); control passes between regions through run().
+        if (s === undefined || !s.valid || s.hits === 0 || s.jit !== null || this.breakpoints.has(t)) continue;
         if (members.length >= MAX_REGION_BLOCKS || instrs + s.instrs.length > MAX_REGION_INSTRS) continue;
         members.push(s);
         instrs += s.instrs.length;

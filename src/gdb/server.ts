@@ -59,9 +59,10 @@ type GuestState = { kind: 'held' } | { kind: 'running' } | { kind: 'gone'; stop:
 
 const BUSY_MESSAGE = 'E.elfshim: another debugger is already attached to this guest';
 /**
- * Packets received but not yet answered. gdb waits for each reply (and sends
- * only 0x03 while the guest runs); a peer that keeps sending regardless would
- * make the queue, and elfshim's memory, grow without bound, so it is dropped.
+ * Packets waiting behind a running guest (or a pending attach). gdb waits for
+ * each reply and sends only 0x03 while the guest runs; a peer that keeps
+ * sending regardless would make the queue, and elfshim's memory, grow without
+ * bound, so it is dropped.
  */
 export const MAX_QUEUED_PACKETS = 1024;
 /** Reply bytes the peer has not read yet beyond which no more requests are read (backpressure). */
@@ -130,10 +131,14 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
       packetSize,
     );
     socket.on('drain', () => socket.resume());
-    /** Counts a request; drops a peer that floods the queue (see MAX_QUEUED_PACKETS). */
+    /**
+     * Counts a request; drops a peer that floods the queue while it cannot
+     * drain (see MAX_QUEUED_PACKETS). A stopped guest answers a burst at once.
+     */
     function admit(): boolean {
       if (socket.destroyed) return false;
-      if (++unanswered <= MAX_QUEUED_PACKETS) return true;
+      const blocked = slot.session === null || slot.session.running;
+      if (++unanswered <= MAX_QUEUED_PACKETS || !blocked) return true;
       say(`gdb: the debugger sent more than ${MAX_QUEUED_PACKETS} packets without waiting for replies; disconnecting it`);
       socket.destroy();
       return false;

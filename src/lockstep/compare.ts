@@ -11,6 +11,14 @@ export const X87_POINTER_NAMES = ['fiseg', 'fioff', 'foseg', 'fooff', 'fop'];
 /** The EFLAGS bits a user program can observe and that have a defined meaning: CF PF AF ZF SF DF OF AC ID. */
 export const EFLAGS_COMPARED = 0x240cd5;
 
+/** Memory that differs between the runs; `first` is the offset of the first difference that counts (some bytes may be ignored). */
+export interface MemoryDifference {
+  addr: number;
+  native: Uint8Array | null;
+  elfshim: Uint8Array | null;
+  first?: number;
+}
+
 export interface RegisterDifference {
   name: string;
   native: string;

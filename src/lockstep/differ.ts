@@ -1,8 +1,9 @@
 import { Side, parseStop, type Registers, type StopInfo } from './side.js';
 import { ARITH, ZF, decodeAt, gprName, instructionFacts, type InstructionFacts } from './instruction-facts.js';
-import { CORE_NAMES, EFLAGS_COMPARED, GPR_NAMES, X87_NAMES, X87_POINTER_NAMES, XMM_NAMES, byteDifferences, compareRegisters, type RegisterDifference } from './compare.js';
-import { EMULATOR_RESULT, MUST_MATCH, PID_ARGS, PID_RESULT, SYSCALL_ARG_REGISTERS, syscallOutputs } from './syscall-effects.js';
-import { syscallByNumber } from '../kernel/syscall-table.js';
+import { CORE_NAMES, EFLAGS_COMPARED, X87_NAMES, X87_POINTER_NAMES, XMM_NAMES, byteDifferences, compareRegisters, type MemoryDifference, type RegisterDifference } from './compare.js';
+import { le32, le64, readRange, writeRange } from './bytes.js';
+import { alignSignalFrames, sigframeField } from './signal-frames.js';
+import { pidHook, reconcileSyscall, translatePids } from './syscalls.js';
 
 export interface LockstepOptions {
   program: string;
@@ -45,8 +46,7 @@ export interface Divergence {
   signal: number;
   reason: string;
   registers: RegisterDifference[];
-  /** Memory that differs; `first` is the offset of the first difference that counts (some bytes may be ignored). */
-  memory?: { addr: number; native: Uint8Array | null; elfshim: Uint8Array | null; first?: number };
+  memory?: MemoryDifference;
   native: Registers;
   elfshim: Registers;
   /** Native registers before the instruction. */
@@ -68,38 +68,7 @@ export interface LockstepResult {
 }
 
 const STACK_TOP = 0x7ffffffff000;
-/** Signals a CPU exception raises (gdb numbering = Linux numbering for these): SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV. */
-const FAULT_SIGNALS = new Set([4, 5, 7, 8, 11]);
-const CHUNK = 0x800;
 const SIGTRAP = 5;
-
-function le64(v: bigint): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, v & 0xffffffffffffffffn, true);
-  return b;
-}
-function le32(v: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, v >>> 0, true);
-  return b;
-}
-
-/** Reads [addr, addr+len) in chunks; null if any part is unreadable. */
-async function readRange(s: Side, addr: number, len: number): Promise<Uint8Array | null> {
-  const out = new Uint8Array(len);
-  for (let off = 0; off < len; off += CHUNK) {
-    const part = await s.readMemory(addr + off, Math.min(CHUNK, len - off));
-    if (!part) return null;
-    out.set(part, off);
-  }
-  return out;
-}
-async function writeRange(s: Side, addr: number, data: Uint8Array): Promise<boolean> {
-  for (let off = 0; off < data.length; off += CHUNK) {
-    if (!(await s.writeMemory(addr + off, data.subarray(off, Math.min(data.length, off + CHUNK))))) return false;
-  }
-  return true;
-}
 
 /**
  * Runs the program natively under gdbserver and under elfshim's gdb stub,
@@ -141,8 +110,8 @@ class Lockstep {
   private lastReason = '';
 
   constructor(
-    private readonly native: Side,
-    private readonly emu: Side,
+    readonly native: Side,
+    readonly emu: Side,
     private readonly o: LockstepOptions,
   ) {
     this.names = [...CORE_NAMES, 'mxcsr', ...XMM_NAMES, ...X87_NAMES, ...(o.x87Pointers ? X87_POINTER_NAMES : [])];
@@ -235,7 +204,7 @@ class Lockstep {
       if (sigN !== sigE) return this.divergence(`the runs stopped differently: native ${describeSignal(sigN)}, elfshim ${describeSignal(sigE)}`, n, e, before);
       if (sigN !== SIGTRAP) signal = sigN; // a fault or a pending signal: deliver it on both sides at the next step
       if (delivering && sigN === SIGTRAP && (n.num('rsp') !== e.num('rsp') || n.num('rip') !== e.num('rip'))) {
-        const aligned = await this.alignSignalFrames(delivering, before, n, e);
+        const aligned = await alignSignalFrames(this, delivering, before, n, e);
         if ('memory' in aligned) return this.divergence(`the signal frame at 0x${aligned.memory.addr.toString(16)} differs in ${sigframeField(aligned.memory.first ?? 0)}`, n, e, before, aligned);
         if (aligned.ok) [n, e] = await this.registersBoth();
         else {
@@ -313,42 +282,18 @@ class Lockstep {
   }
 
   /** elfshim pid → native pid, learned from the calls that return pids. */
-  private readonly pids = new Map<number, number>();
+  readonly pids = new Map<number, number>();
+
+  /** Hook for free runs of the native side: pid translation at every pid-taking syscall. */
+  private readonly pidHook = pidHook(this);
 
   /** A syscall natively, with pid arguments translated to the native process's pids for the call. */
   private async stepNativeSyscall(before: Registers): Promise<StopInfo> {
-    const undo = await this.translatePids(before, Number(before.big('rax')));
+    const undo = await translatePids(this, before, Number(before.big('rax')));
     const stop = await this.native.step();
     if (stop.kind === 'signal') await undo?.();
     return stop;
   }
-
-  /**
-   * Rewrites the pid arguments of native syscall nr (about to run) from elfshim's pids to the native ones; returns how to restore
-   * them. Without this, a native kill(getpid(), …) would signal elfshim.
-   */
-  private async translatePids(regs: Registers, nr: number): Promise<(() => Promise<void>) | null> {
-    const restore: Array<[string, bigint]> = [];
-    for (const k of PID_ARGS[nr] ?? []) {
-      const reg = SYSCALL_ARG_REGISTERS[k];
-      const raw = regs.big(reg);
-      const v = Number(BigInt.asIntN(32, raw));
-      const mapped = this.pids.get(Math.abs(v));
-      if (mapped === undefined || v === 0) continue;
-      await this.native.writeRegister(reg, le64(BigInt(v < 0 ? -mapped : mapped)));
-      restore.push([reg, raw]);
-    }
-    if (!restore.length) return null;
-    return async () => {
-      for (const [reg, raw] of restore) await this.native.writeRegister(reg, le64(raw));
-    };
-  }
-
-  /** Hook for free runs of the native side: the same pid translation at every pid-taking syscall. */
-  private readonly pidHook = {
-    numbers: Object.keys(PID_ARGS).map(Number),
-    entry: (regs: Registers) => this.translatePids(regs, Number(regs.big('orig_rax'))),
-  };
 
   /**
    * Instructions whose results legitimately differ: the native syscall
@@ -360,45 +305,12 @@ class Lockstep {
     switch (f.kind) {
       case 'syscall': {
         this.syscalls++;
-        const nr = Number(before.big('rax'));
-        const name = syscallByNumber(nr)?.name ?? `syscall ${nr}`;
-        let changed = false;
-        // r11 ← rflags: natively TF is set there because the process is being single-stepped.
-        if ((n.big('r11') ^ e.big('r11')) === 0x100n) {
-          await this.native.writeRegister('r11', le64(e.big('r11')));
-          changed = true;
+        const r = await reconcileSyscall(this, before, n, e);
+        if (typeof r === 'object') {
+          this.lastReason = r.diverged;
+          return 'diverged';
         }
-        const rn = n.big('rax'), re = e.big('rax');
-        if (rn !== re && PID_RESULT.has(nr) && rn < 1n << 31n && re < 1n << 31n) {
-          // Different processes, different pids: native continues with elfshim's, and pid arguments are mapped back.
-          this.pids.set(Number(re), Number(rn));
-          await this.native.writeRegister('rax', le64(re));
-          this.count(`${name} (elfshim's pid given to native)`);
-          return 'resync';
-        }
-        if (rn !== re && EMULATOR_RESULT.has(nr)) {
-          await this.native.writeRegister('rax', le64(re));
-          this.count(`${name} (elfshim's result given to native)`);
-          return 'resync';
-        }
-        if (rn !== re) {
-          if (MUST_MATCH.has(nr)) {
-            this.lastReason = `${name} returned 0x${rn.toString(16)} natively and 0x${re.toString(16)} under elfshim`;
-            return 'diverged';
-          }
-          await this.emu.writeRegister('rax', le64(rn));
-          this.count(`${name} (result)`);
-          changed = true;
-        }
-        const ranges = await syscallOutputs(nr, before, rn, (addr, count) => this.readIovecs(addr, count));
-        for (const [addr, len] of ranges) {
-          const [a, b] = await Promise.all([readRange(this.native, addr, len), readRange(this.emu, addr, len)]);
-          if (a && (!b || byteDifferences(a, b, 1).length)) {
-            await writeRange(this.emu, addr, a);
-            this.count(`${name} (memory)`);
-          }
-        }
-        return changed ? 'resync' : 'ok';
+        return r;
       }
       case 'cpuid':
       case 'xgetbv': {
@@ -422,17 +334,8 @@ class Lockstep {
     }
   }
 
-  private count(what: string): void {
+  count(what: string): void {
     this.copied.set(what, (this.copied.get(what) ?? 0) + 1);
-  }
-
-  private async readIovecs(addr: number, count: number): Promise<Array<[number, number]>> {
-    const b = await this.native.readMemory(addr, count * 16);
-    if (!b) return [];
-    const v = new DataView(b.buffer, b.byteOffset, b.length);
-    const out: Array<[number, number]> = [];
-    for (let k = 0; k < count; k++) out.push([Number(v.getBigUint64(16 * k, true)), Number(v.getBigUint64(16 * k + 8, true))]);
-    return out;
   }
 
   /** Undefined flags and destinations: give elfshim the native values so they cannot leak into later results. */
@@ -474,7 +377,7 @@ class Lockstep {
   }
 
   /** Compares the memory the instruction wrote. */
-  private async compareMemory(f: InstructionFacts, before: Registers, after: Registers): Promise<Divergence['memory'] | null> {
+  private async compareMemory(f: InstructionFacts, before: Registers, after: Registers): Promise<MemoryDifference | null> {
     const ranges: Array<[number, number]> = f.undefined.destMem ? [] : [...f.memory];
     const i = f.instr;
     if (f.kind === 'stack-write' && i.map === 0 && i.op === 0x9c) await this.hideTrapFlag(after.num('rsp'), i.opsize);
@@ -503,85 +406,6 @@ class Lockstep {
   }
 
   /**
-   * A signal delivery writes an rt_sigframe below the interrupted stack:
-   * pretcode, ucontext (flags, link, stack, sigcontext, sigmask), siginfo,
-   * and above them the FPU state, whose size depends on the CPU (the host's
-   * holds AVX state, elfshim's is a 512-byte fxsave area). So the frames
-   * start at different addresses. To keep stepping through the handler,
-   * elfshim's frame is moved to where the native one is (pointers adjusted),
-   * after comparing the two frames field by field (except uc_flags'
-   * UC_FP_XSTATE bit and the fpstate pointer).
-   *
-   * ptrace stops at the handler's first instruction; if elfshim already ran
-   * it, native is stepped once more first.
-   */
-  private async alignSignalFrames(signal: number, before: Registers, n: Registers, e: Registers): Promise<{ ok: boolean } | { memory: NonNullable<Divergence['memory']> }> {
-    if (n.num('rip') !== e.num('rip')) {
-      const st = await this.native.step();
-      if (st.kind !== 'signal' || st.signal !== SIGTRAP) return { ok: false };
-      n = await this.native.registers();
-      this.count("signal delivery (elfshim's step also ran the handler's first instruction)");
-      if (n.num('rip') !== e.num('rip')) return { ok: false };
-    }
-    const MCTX = 8 + 40, FPSTATE_PTR = MCTX + 184, ERR = MCTX + 152, TRAPNO = MCTX + 160, RESERVED = MCTX + 192, INFO = 8 + 304, FPSTATE_SIZE = 512;
-    const len = INFO + 128;
-    const nFrame = n.num('rdx') - 8, eFrame = e.num('rdx') - 8;
-    if (nFrame !== n.num('rsi') - INFO || eFrame !== e.num('rsi') - INFO) return { ok: false };
-    // Compare pretcode, ucontext and siginfo, except what legitimately differs.
-    const [a, b] = await Promise.all([readRange(this.native, nFrame, len), readRange(this.emu, eFrame, len)]);
-    if (!a || !b) return { ok: false };
-    const na = a.slice(), nb = b.slice();
-    const ignore = (from: number, to: number) => {
-      a.fill(0, from, to);
-      b.fill(0, from, to);
-    };
-    // UC_FP_XSTATE: the frame holds an xsave area (elfshim's CPU has no XSAVE bit); the fpstate pointers differ;
-    // the kernel leaves uc_mcontext's reserved words alone (stack garbage, from different addresses).
-    a[8] &= ~1;
-    b[8] &= ~1;
-    ignore(FPSTATE_PTR, FPSTATE_PTR + 8);
-    ignore(RESERVED, RESERVED + 64);
-    // sigcontext.trapno/err describe the last CPU exception: for a signal that is not a fault, natively that is
-    // the debugger's single-step trap (trapno 1), nothing the program did.
-    if (!FAULT_SIGNALS.has(signal)) ignore(ERR, TRAPNO + 8);
-    const va = new DataView(a.buffer, a.byteOffset), vb = new DataView(b.buffer, b.byteOffset);
-    if (va.getInt32(INFO, true) !== vb.getInt32(INFO, true)) {
-      // Linux writes siginfo only for SA_SIGINFO handlers; elfshim always does. Without it, it is garbage.
-      ignore(INFO, INFO + 128);
-      this.count('signal frame without SA_SIGINFO: siginfo not compared');
-    } else {
-      // si_pid of a signal sent with kill(): the sender's pid differs between the runs.
-      const pn = va.getUint32(INFO + 16, true), pe = vb.getUint32(INFO + 16, true);
-      if (pn !== pe && this.pids.get(pe) === pn) {
-        await this.native.writeMemory(nFrame + INFO + 16, le32(pe));
-        na.set(le32(pe), INFO + 16);
-        va.setUint32(INFO + 16, pe, true);
-      }
-    }
-    const d = byteDifferences(a, b, 1);
-    if (d.length) return { memory: { addr: nFrame, native: na, elfshim: nb, first: d[0] } };
-    const delta = nFrame - eFrame;
-    if (delta !== 0) {
-      // Move elfshim's frame where the native one is: the native frame's bytes (equal where it matters, and the
-      // same garbage elsewhere), elfshim's own FPU state and whatever its first handler instruction pushed.
-      const fpE = Number(new DataView(nb.buffer).getBigUint64(FPSTATE_PTR, true));
-      const lo = Math.min(e.num('rsp'), eFrame);
-      if (eFrame - lo > 4096 || fpE < eFrame + len || fpE - eFrame > 1 << 16 || lo > before.num('rsp')) return { ok: false };
-      const [below, fpstate] = await Promise.all([readRange(this.emu, lo, eFrame - lo), readRange(this.emu, fpE, FPSTATE_SIZE)]);
-      if (!below || !fpstate) return { ok: false };
-      na.set(le64(BigInt(fpE + delta)), FPSTATE_PTR);
-      if (!(await writeRange(this.emu, lo + delta, below)) || !(await writeRange(this.emu, nFrame, na)) || !(await writeRange(this.emu, fpE + delta, fpstate))) return { ok: false };
-      // Registers that point into the moved frame (rsp, rsi = &siginfo, rdx = &ucontext…): the native value is theirs moved.
-      for (const name of GPR_NAMES) {
-        const v = e.num(name);
-        if (v >= lo && v < fpE + FPSTATE_SIZE && v + delta === n.num(name)) await this.emu.writeRegister(name, le64(BigInt(v + delta)));
-      }
-      this.count(`signal frame moved to the native frame's address`);
-    }
-    return { ok: true };
-  }
-
-  /**
    * The kernel's initial stack differs in details (a vDSO, rseq and
    * AT_MINSIGSTKSZ entries, hwcaps): give the native process elfshim's
    * stack so both start from the same bytes. Nothing has run yet, so this
@@ -604,17 +428,6 @@ class Lockstep {
     if (rspN !== rspE) await this.native.writeRegister('rsp', le64(BigInt(rspE)));
     this.notes.push(`native initial stack replaced by elfshim's (rsp 0x${rspN.toString(16)} → 0x${rspE.toString(16)}, ${len} bytes)`);
   }
-}
-
-/** The rt_sigframe field at a byte offset (arch/x86/include/uapi/asm/sigcontext.h, ucontext.h). */
-function sigframeField(off: number): string {
-  const SC = ['r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rdi', 'rsi', 'rbp', 'rbx', 'rdx', 'rax', 'rcx', 'rsp', 'rip', 'eflags', 'cs/gs/fs/ss', 'err', 'trapno', 'oldmask', 'cr2', 'fpstate'];
-  if (off < 8) return 'pretcode';
-  if (off < 48) return ['uc_flags', 'uc_link', 'uc_stack.ss_sp', 'uc_stack.ss_flags', 'uc_stack.ss_size'][(off - 8) >> 3];
-  if (off < 48 + 8 * SC.length) return `uc_mcontext.${SC[(off - 48) >> 3]}`;
-  if (off < 304) return 'uc_mcontext reserved';
-  if (off < 312) return 'uc_sigmask';
-  return `siginfo (+${off - 312})`;
 }
 
 /** Both processes ended the same way (exit status or killing signal). */

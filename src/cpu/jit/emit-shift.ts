@@ -3,9 +3,9 @@
  * an immediate, 1 or cl). rcl/rcr stay in the interpreter.
  *
  * The formulas are those of ops/shift.ts; a count that is a literal lets V8
- * fold the selections away. A zero count (possible only with cl) changes
- * nothing — not even the flags — and, for a memory operand, does not access
- * memory at all.
+ * fold the selections away. A zero count changes nothing — not even the
+ * flags — except that a 32-bit register destination is zero-extended; for a
+ * memory operand it does not access memory at all.
  */
 import { CF, OF, RCX } from '../cpu.js';
 import { shiftRm } from '../ops/shift.js';
@@ -94,6 +94,13 @@ function shiftWide(g: Emitter, op: number, a: string, ah: string, n: string): Sh
   return { r, rh, cf, of };
 }
 
+/** A zero count changes nothing, but a 32-bit register destination is still written: its upper half becomes 0. */
+function zeroUpperOnZeroCount(g: Emitter, i: { opsize: number; isMem: boolean; rm: number }): void {
+  if (i.opsize !== 4 || i.isMem) return;
+  g.written.add(i.rm);
+  g.emit(`${g.hi(i.rm)} = 0;`);
+}
+
 translate(shiftRm, {
   flags(i) {
     const op = i.sub;
@@ -113,7 +120,10 @@ translate(shiftRm, {
     if (dyn) n = g.val(`${g.lo(RCX)} & ${cmask}`);
     else {
       const k = (i.sub2 === 1 ? 1 : i.imm) & cmask;
-      if (k === 0) return;
+      if (k === 0) {
+        zeroUpperOnZeroCount(g, i);
+        return;
+      }
       n = String(k);
     }
     const rot = op === ROL || op === ROR;
@@ -141,7 +151,13 @@ translate(shiftRm, {
       }
     }
     if (!i.isMem) g.set(i.rm, s, res.r, res.rh);
-    if (dyn) g.emit(`}`);
+    if (dyn) {
+      if (s === 4 && !i.isMem) {
+        g.emit(`} else {`);
+        zeroUpperOnZeroCount(g, i);
+      }
+      g.emit(`}`);
+    }
     if (needFlags && (rot || dyn)) g.flags = { kind: 'cpu' };
   },
 });

@@ -26,6 +26,22 @@ function lstatInfo(hostPath: string): () => StatInfo | number {
   };
 }
 
+/**
+ * Whether the file behind a freshly opened host fd lies inside the guest root
+ * (what the kernel says it opened, from /proc/self/fd). True without a rootfs,
+ * or where /proc cannot tell.
+ */
+function openedInside(fsx: FsContext, fd: number): boolean {
+  if (!fsx.root) return true;
+  let real: string;
+  try {
+    real = fs.readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return true;
+  }
+  return real === fsx.root || real.startsWith(fsx.root + '/');
+}
+
 /** Parent host directory of a guest path, clamped at the guest root. */
 function parentHostPath(fsx: FsContext, guestPath: string): string {
   return fsx.hostPathOf(guestPath === '/' ? '/' : nodePath.posix.dirname(guestPath));
@@ -107,9 +123,16 @@ export function openResolved(t: Task, r: Resolved, flags: number, mode: number):
   try {
     // Linux and the host share flag values. The host fd is always close-on-exec (it is
     // Node's), and never O_APPEND: HostFile appends itself, so F_SETFL can turn it off.
-    fd = fs.openSync(hostPath, (flags & ~(O_CLOEXEC | O_APPEND)) | O_CLOEXEC, createMode);
+    // The walk has followed every symlink already: one found now was planted since (a race
+    // with another process sharing the rootfs), and the host must not follow it out.
+    fd = fs.openSync(hostPath, (flags & ~(O_CLOEXEC | O_APPEND)) | O_CLOEXEC | O_NOFOLLOW, createMode);
   } catch (e) {
     return hostErrno(e);
+  }
+  if (!openedInside(t.fs, fd)) {
+    // A directory on the way was swapped for a symlink between the walk and the open.
+    fs.closeSync(fd);
+    return -ENOENT;
   }
   if (st === null || tmpfile) st = fs.fstatSync(fd);
   if ((st.mode & S_IFMT) === S_IFREG) return new HostFile(fd, guestPath, hostPath, kept);

@@ -1,0 +1,101 @@
+import type { Registers, Side, SyscallHook } from './side.js';
+import { byteDifferences } from './compare.js';
+import { le64, readRange, writeRange } from './bytes.js';
+import { EMULATOR_RESULT, MUST_MATCH, PID_ARGS, PID_RESULT, SYSCALL_ARG_REGISTERS, syscallOutputs } from './syscall-effects.js';
+import { syscallByNumber } from '../kernel/syscall-table.js';
+
+/** What syscall reconciliation needs from the differ. */
+export interface SyscallContext {
+  native: Side;
+  emu: Side;
+  /** elfshim pid → native pid, learned from the calls that return pids. */
+  pids: Map<number, number>;
+  /** Counts a difference made equal on purpose (shown in the summary). */
+  count(what: string): void;
+}
+
+/**
+ * Rewrites the pid arguments of native syscall nr (about to run) from
+ * elfshim's pids to the native ones; returns how to restore them. Without
+ * this, a native kill(getpid(), …) would signal elfshim.
+ */
+export async function translatePids(ctx: SyscallContext, regs: Registers, nr: number): Promise<(() => Promise<void>) | null> {
+  const restore: Array<[string, bigint]> = [];
+  for (const k of PID_ARGS[nr] ?? []) {
+    const reg = SYSCALL_ARG_REGISTERS[k];
+    const raw = regs.big(reg);
+    const v = Number(BigInt.asIntN(32, raw));
+    const mapped = ctx.pids.get(Math.abs(v));
+    if (mapped === undefined || v === 0) continue;
+    await ctx.native.writeRegister(reg, le64(BigInt(v < 0 ? -mapped : mapped)));
+    restore.push([reg, raw]);
+  }
+  if (!restore.length) return null;
+  return async () => {
+    for (const [reg, raw] of restore) await ctx.native.writeRegister(reg, le64(raw));
+  };
+}
+
+/** A hook for free runs of the native side: the same pid translation at every pid-taking syscall. */
+export function pidHook(ctx: SyscallContext): SyscallHook {
+  return {
+    numbers: Object.keys(PID_ARGS).map(Number),
+    entry: (regs: Registers) => translatePids(ctx, regs, Number(regs.big('orig_rax'))),
+  };
+}
+
+/**
+ * After a syscall stepped on both sides: results that legitimately differ
+ * are copied native → elfshim (with the buffers of read-like calls), pids go
+ * the other way, and address-space calls must match. Returns 'resync' when
+ * registers were written, or the reason of a divergence.
+ */
+export async function reconcileSyscall(ctx: SyscallContext, before: Registers, n: Registers, e: Registers): Promise<'ok' | 'resync' | { diverged: string }> {
+  const nr = Number(before.big('rax'));
+  const name = syscallByNumber(nr)?.name ?? `syscall ${nr}`;
+  let changed = false;
+  // r11 ← rflags: natively TF is set there because the process is being single-stepped.
+  if ((n.big('r11') ^ e.big('r11')) === 0x100n) {
+    await ctx.native.writeRegister('r11', le64(e.big('r11')));
+    changed = true;
+  }
+  const rn = n.big('rax'), re = e.big('rax');
+  if (rn !== re && PID_RESULT.has(nr) && rn < 1n << 31n && re < 1n << 31n) {
+    // Different processes, different pids: native continues with elfshim's, and pid arguments are mapped back.
+    ctx.pids.set(Number(re), Number(rn));
+    await ctx.native.writeRegister('rax', le64(re));
+    ctx.count(`${name} (elfshim's pid given to native)`);
+    return 'resync';
+  }
+  if (rn !== re && EMULATOR_RESULT.has(nr)) {
+    await ctx.native.writeRegister('rax', le64(re));
+    ctx.count(`${name} (elfshim's result given to native)`);
+    return 'resync';
+  }
+  if (rn !== re) {
+    if (MUST_MATCH.has(nr)) {
+      return { diverged: `${name} returned 0x${rn.toString(16)} natively and 0x${re.toString(16)} under elfshim` };
+    }
+    await ctx.emu.writeRegister('rax', le64(rn));
+    ctx.count(`${name} (result)`);
+    changed = true;
+  }
+  const ranges = await syscallOutputs(nr, before, rn, (addr, count) => readIovecs(ctx, addr, count));
+  for (const [addr, len] of ranges) {
+    const [a, b] = await Promise.all([readRange(ctx.native, addr, len), readRange(ctx.emu, addr, len)]);
+    if (a && (!b || byteDifferences(a, b, 1).length)) {
+      await writeRange(ctx.emu, addr, a);
+      ctx.count(`${name} (memory)`);
+    }
+  }
+  return changed ? 'resync' : 'ok';
+}
+
+async function readIovecs(ctx: SyscallContext, addr: number, count: number): Promise<Array<[number, number]>> {
+  const b = await ctx.native.readMemory(addr, count * 16);
+  if (!b) return [];
+  const v = new DataView(b.buffer, b.byteOffset, b.length);
+  const out: Array<[number, number]> = [];
+  for (let k = 0; k < count; k++) out.push([Number(v.getBigUint64(16 * k, true)), Number(v.getBigUint64(16 * k + 8, true))]);
+  return out;
+}
