@@ -24,6 +24,7 @@ interface CliOptions {
   onUnimplemented: 'enosys' | 'sigsys' | 'stop';
   syscallReport?: boolean;
   memory?: string;
+  maxTasks?: string;
   gdb?: string | boolean;
   gdbHost?: string;
   wait: boolean;
@@ -36,9 +37,15 @@ function collect(v: string, prev: string[]): string[] {
 /** Parses sizes like 512M, 2G, 1048576. */
 function parseSize(s: string): number {
   const m = /^(\d+)([kKmMgG]?)$/.exec(s);
-  if (!m) throw new Error(`invalid size '${s}' (use e.g. 512M or 2G)`);
+  if (!m || Number(m[1]) === 0) fail(`--memory: invalid size '${s}' (use e.g. 512M or 2G)`, 2);
   const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
   return Number(m[1]) * mult;
+}
+
+/** A positive whole number option (e.g. --max-tasks 64). */
+function parseCount(s: string, option: string): number {
+  if (!/^[1-9]\d{0,6}$/.test(s)) fail(`${option} expects a positive number, got '${s}'`, 2);
+  return Number(s);
 }
 
 function fail(msg: string, status: number): never {
@@ -95,7 +102,8 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
     ...(straceOut ? { straceOut } : {}),
     onUnimplemented: o.onUnimplemented,
     syscallReport: !!o.syscallReport,
-    ...(o.memory ? { memoryLimit: parseSize(o.memory) } : {}),
+    ...(o.memory !== undefined ? { memoryLimit: parseSize(o.memory) } : {}),
+    ...(o.maxTasks !== undefined ? { maxTasks: parseCount(o.maxTasks, '--max-tasks') } : {}),
   });
   const guestPath = guestPathOf(hostPath, o.rootfs);
   let first;
@@ -105,7 +113,10 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
     if (e instanceof ElfError) fail(`${program}: ${e.message}`, 126);
     throw e;
   }
-  const server = o.gdb !== undefined ? await startDebugServer(kernel, first, o) : null;
+  // Before the server announces itself: a signal must never find Node's default disposition.
+  let server: GdbServer | null = null;
+  forwardHostSignals(kernel, () => server);
+  if (o.gdb !== undefined) server = await startDebugServer(kernel, first, o);
   const started = process.hrtime.bigint();
   const status = await kernel.run();
   if (server) {
@@ -124,6 +135,27 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
   // Like bash: a death by SIGPIPE (the reader went away) or SIGINT is not reported.
   if (status.signal && status.signal !== 13 && status.signal !== 2) process.stderr.write(`${shellDeathMessage(status.signal)}\n`); // no core file is written, so no "(core dumped)"
   process.exit(status.code);
+}
+
+/** Signals sent to elfshim itself, by Linux number. */
+const HOST_SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+
+/**
+ * SIGINT, SIGTERM and SIGHUP to elfshim go to the guest, as they would to the
+ * process it stands for: a handler runs, the default action ends it and
+ * elfshim exits 128+N. A guest held for a debugger that is not connected
+ * cannot take them, so it is ended at once.
+ */
+function forwardHostSignals(kernel: Kernel, server: () => GdbServer | null): void {
+  for (const [name, sig] of Object.entries(HOST_SIGNALS)) {
+    process.on(name, () => {
+      const main = kernel.main;
+      if (!main || main.exitCode !== null) return;
+      if (kernel.debug && !server()?.connected) kernel.killProcess(main, sig);
+      else kernel.sendSignal(main, sig);
+      kernel.wakeScheduler();
+    });
+  }
 }
 
 /** --gdb: the debug run. The guest waits before its first instruction unless --no-wait. */
@@ -166,7 +198,8 @@ function main(): void {
     .option('--stats', 'print instructions executed and guest MIPS at exit')
     .addOption(new Option('--on-unimplemented <mode>', 'what an unimplemented syscall does').choices(['enosys', 'sigsys', 'stop']).default('enosys'))
     .option('--syscall-report', 'print a table of the syscalls the guest made at exit')
-    .option('--memory <size>', 'cap guest memory (e.g. 512M)')
+    .option('--memory <size>', 'cap guest memory (e.g. 512M): mmap/brk fail with ENOMEM beyond it')
+    .option('--max-tasks <n>', 'cap guest threads + processes (default 256): fork/clone fail with EAGAIN beyond it')
     .option('--gdb [port]', 'debug run: wait for gdb on 127.0.0.1:PORT (default 1234; also HOST:PORT or unix:/PATH)')
     .option('--gdb-host <addr>', 'address to listen on for gdb (default 127.0.0.1; others get a warning)')
     .option('--no-wait', 'with --gdb: start the guest at once; a debugger may attach later')

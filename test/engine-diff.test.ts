@@ -134,7 +134,23 @@ class Gen {
   /** One random instruction (never a control transfer). */
   instr(): number[] {
     const r = this.r;
-    switch (r.int(24)) {
+    switch (r.int(26)) {
+      case 24:
+      case 25: {
+        // SSE (interpreter fallbacks): GPR <-> xmm moves, conversions, flag-setting compares, memory forms
+        const x = r.int(8), y = r.int(8);
+        switch (r.int(9)) {
+          case 0: return [0x66, ...this.asm(4, [0x0f, 0x6e], x, r.chance(0.3) ? this.mem() : { reg: this.src() })];
+          case 1: return [0x66, ...this.asm(r.pick([4, 8]), [0x0f, 0x7e], x, this.dst())];
+          case 2: return [0x66, ...this.asm(4, [0x0f, 0xd7], r.pick(W), { reg: y })];
+          case 3: return [0xf2, ...this.asm(r.pick([4, 8]), [0x0f, 0x2c], r.pick(W), r.chance(0.3) ? this.mem() : { reg: y })];
+          case 4: return [0x66, ...this.asm(4, [0x0f, r.pick([0xef, 0x74, 0xeb, 0xdb, 0xfe, 0xd4])], x, r.chance(0.3) ? this.mem() : { reg: y })];
+          case 5: return [0x66, ...this.asm(4, [0x0f, r.pick([0x2e, 0x2f])], x, { reg: y })];
+          case 6: return [0xf3, ...this.asm(4, [0x0f, 0x6f], x, this.mem())];
+          case 7: return [0xf3, ...this.asm(4, [0x0f, 0x7f], x, this.mem())];
+          default: return [0x66, ...this.asm(4, [0x0f, 0xc5], r.pick(W), { reg: y }, imm8(r.int(8)))];
+        }
+      }
       case 0:
       case 1:
       case 2: {
@@ -296,6 +312,7 @@ class Gen {
 // ------------------------------------------------------------------ machine
 
 interface Outcome {
+  xmm: number[];
   stop: Stop;
   rip: number;
   icount: number;
@@ -325,6 +342,7 @@ function setup(rng: Rng, cpu: Cpu, mem: AddressSpace): void {
   // Start from either explicit flags or a pending lazy operation.
   if (rng.chance(0.5)) cpu.setEflags(rng.next() & 0x8d5);
   else cpu.setFlags(rng.pick([FlagOp.Add, FlagOp.Sub, FlagOp.Logic, FlagOp.Adc]), rng.pick([1, 2, 4, 8]), rng.word() & 0xff, rng.word(), rng.word() & 0xff, rng.word(), rng.word() & 0xff, rng.word());
+  for (let k = 0; k < 64; k++) cpu.xmm[k] = rng.word();
   const data = new Uint8Array(DATA_PAGES * 4096);
   for (let k = 0; k < data.length; k++) data[k] = rng.next() & 0xff;
   mem.writeBytes(DATA, data);
@@ -340,6 +358,7 @@ export function run(code: number[], seed: number, mode: EngineMode, budget: numb
     rip: cpu.rip,
     icount: cpu.icount,
     regs: Array.from(cpu.r),
+    xmm: Array.from(cpu.xmm),
     eflags: cpu.getEflags(),
     data: Array.from(mem.peek(DATA, DATA_PAGES * 4096)!),
     stack: Array.from(mem.peek(STACK - 0x400, 0x400)!),
@@ -359,6 +378,7 @@ function compare(code: number[], seed: number, what: string, budget = 10_000): v
   assert.equal(b.icount, a.icount, `icount: ${ctx}`);
   for (let k = 0; k < 32; k++) assert.equal(b.regs[k], a.regs[k], `r[${k}] (reg ${k >> 1} ${k & 1 ? 'hi' : 'lo'}): ${ctx}`);
   assert.equal(b.eflags.toString(16), a.eflags.toString(16), `eflags: ${ctx}`);
+  assert.deepEqual(b.xmm, a.xmm, `xmm: ${ctx}`);
   assert.deepEqual(b.data, a.data, `data memory: ${ctx}`);
   assert.deepEqual(b.stack, a.stack, `stack memory: ${ctx}`);
 }

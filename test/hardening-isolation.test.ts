@@ -150,8 +150,9 @@ for (const kind of ['final component', 'directory on the way'] as const) {
       writeFileSync(join(h.root, 'd', 'secret'), 'inside');
       const checked = kind === 'final component' ? join(h.root, 'd', 'secret') : join(h.root, 'd');
       const realLstat = fsDefault.lstatSync;
+      const patchable = fsDefault as { lstatSync: typeof fsDefault.lstatSync };
       let swapped = false;
-      fsDefault.lstatSync = ((p: string, o?: object) => {
+      patchable.lstatSync = ((p: string, o?: object) => {
         const st = realLstat(p, o as never);
         if (!swapped && p === checked) {
           swapped = true;
@@ -171,7 +172,7 @@ for (const kind of ['final component', 'directory on the way'] as const) {
       try {
         fd = h.sys('openat', -100, h.str('/d/secret'), 0, 0);
       } finally {
-        fsDefault.lstatSync = realLstat;
+        patchable.lstatSync = realLstat;
         syncBuiltinESMExports();
       }
       assert.ok(swapped, 'the swap happened during the walk');

@@ -6,6 +6,7 @@ import { Cpu, Stop } from './cpu.js';
 import { Decoder } from './decoder.js';
 import type { Instr } from './instr.js';
 import { DIVIDE_ERROR } from './ops/alu.js';
+import * as C from './ops/control.js';
 import { compileRegion, successors, type JitFn } from './jit/compile.js';
 
 /** 'jit' translates hot blocks to JavaScript; 'interp' runs every instruction through its exec function (the reference). */
@@ -64,6 +65,8 @@ const MAX_BLOCK = 128;
 /** Region size limits (V8 stops optimizing very large functions). */
 const MAX_REGION_BLOCKS = 32;
 const MAX_REGION_INSTRS = 400;
+/** Instructions of callees translated elsewhere that a region may copy in. */
+const MAX_CALLEE_COPY = 40;
 /** Executions before a block is compiled to a JavaScript function. */
 const HOT = 8;
 /**
@@ -197,33 +200,54 @@ export class Engine {
     }
   }
 
-  /** The hot region starting at head: blocks already run and not yet translated, reachable by direct control flow. */
-  private formRegion(head: Block): Block[] {
+  /**
+   * The hot region starting at head: blocks already run, reachable by direct
+   * control flow or by the indirect branches (returns, calls and jumps
+   * through registers or memory) seen so far. A block another region already
+   * runs is left there (no code is translated twice; control passes between
+   * regions through run()), except inside callees: a call inlines its target.
+   * Also returns, per member, the indirect-branch targets observed from it.
+   */
+  private formRegion(head: Block): { members: Block[]; targets: number[][] } {
     const members = [head];
+    const inCallee = [false];
+    const targets: number[][] = [];
     const seen = new Set<number>([head.start]);
     let instrs = head.instrs.length;
+    let dupInstrs = 0;
     for (let q = 0; q < members.length; q++) {
-      for (const t of successors(members[q])) {
+      const m = members[q];
+      const last = m.instrs[m.instrs.length - 1];
+      const indirect = last.exec === C.ret || last.exec === C.callRm || last.exec === C.jmpRm;
+      const observed = indirect ? [m.succ, m.succ2].filter((x): x is Block => x !== null && x.valid).map((x) => x.start) : [];
+      targets[q] = observed;
+      const callTargets = last.exec === C.callRel ? [last.target] : last.exec === C.callRm ? observed : [];
+      for (const t of [...successors(m), ...observed]) {
         if (seen.has(t)) continue;
-        seen.add(t);
         const s = this.blocks.get(t);
-        // Blocks another region already runs stay there (no code translated twice); control passes between regions through run().
-        if (s === undefined || !s.valid || s.hits === 0 || s.jit !== null || this.breakpoints.has(t)) continue;
+        const callee = inCallee[q] || callTargets.includes(t);
+        if (s === undefined || !s.valid || s.hits === 0 || this.breakpoints.has(t)) continue;
+        // Translated elsewhere: only small callees are worth a second copy (it saves two region transitions per call).
+        const dup = s.jit !== null;
+        if (dup && (!callee || dupInstrs + s.instrs.length > MAX_CALLEE_COPY)) continue;
         if (members.length >= MAX_REGION_BLOCKS || instrs + s.instrs.length > MAX_REGION_INSTRS) continue;
+        seen.add(t);
         members.push(s);
+        inCallee.push(callee);
         instrs += s.instrs.length;
+        if (dup) dupInstrs += s.instrs.length;
       }
     }
-    return members;
+    return { members, targets };
   }
 
   /** Translates the region around a hot block; on failure the block stays interpreted. */
   private jitCompile(head: Block, c: Cpu): void {
     head.jitTried = true;
-    const members = this.formRegion(head);
+    const { members, targets } = this.formRegion(head);
     const r = new JitRegion(members);
     try {
-      r.fn = compileRegion(members, r, c);
+      r.fn = compileRegion(members, r, c, targets);
       if (JIT_DUMP) appendFileSync(JIT_DUMP, `// region 0x${head.start.toString(16)}: ${members.length} blocks\n${r.fn.toString()}\n\n`);
     } catch (e) {
       if (JIT_DEBUG) process.stderr.write(`elfshim: jit: region 0x${head.start.toString(16)} not translated: ${(e as Error)?.stack ?? e}\n`);

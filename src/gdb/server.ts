@@ -50,6 +50,8 @@ export interface GdbServer {
   readonly port: number | undefined;
   /** Resolves when the first debugger has connected. */
   readonly attached: Promise<void>;
+  /** A debugger is connected now. */
+  readonly connected: boolean;
   /** Stops listening and drops the current connection (which detaches the guest). */
   close(): Promise<void>;
 }
@@ -236,6 +238,9 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
     address,
     port,
     attached,
+    get connected() {
+      return active !== null;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         active?.socket.destroy();

@@ -22,6 +22,8 @@ export class SyscallGate {
   }
 
   call(t: Task, nr: number): number | Blocked {
+    // Numbers no kernel has (negative, huge: e.g. a debugger's orig_rax) simply fail with ENOSYS.
+    if (!Number.isInteger(nr) || nr < 0 || nr > 4095) return -38;
     const r = dispatchSyscall(t, nr);
     if (!this.implemented(nr) && this.kernel.options.onUnimplemented === 'sigsys') this.kernel.sigsys(t, nr);
     return r;

@@ -169,6 +169,7 @@ class Lockstep {
       const bytes = delivering ? null : await this.codeAt(rip);
       const instr = bytes ? decodeAt(rip, bytes) : null;
       const facts = instr && bytes ? instructionFacts(instr, bytes, n) : null;
+      if (facts?.kind === 'syscall' && startsThread(n)) return this.result(`stopped at the creation of a thread (0x${rip.toString(16)}): threads are not followed`, null);
       this.recent.push({ addr: rip, bytes: facts ? facts.bytes : (bytes ?? new Uint8Array()), signal: delivering });
       if (this.recent.length > 9) this.recent.shift();
 
@@ -428,6 +429,12 @@ class Lockstep {
     if (rspN !== rspE) await this.native.writeRegister('rsp', le64(BigInt(rspE)));
     this.notes.push(`native initial stack replaced by elfshim's (rsp 0x${rspN.toString(16)} → 0x${rspE.toString(16)}, ${len} bytes)`);
   }
+}
+
+/** clone with CLONE_THREAD, or clone3 (whose flags are in memory): the differ follows one thread only. */
+function startsThread(r: Registers): boolean {
+  const nr = r.big('rax');
+  return (nr === 56n && (r.big('rdi') & 0x10000n) !== 0n) || nr === 435n;
 }
 
 /** Both processes ended the same way (exit status or killing signal). */

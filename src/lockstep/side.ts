@@ -150,7 +150,13 @@ export class Side {
       child.stderr!.on('data', (d: Buffer) => (output += d.toString('latin1')));
     }
     fs.closeSync(stdinFd);
-    const rsp = await RspClient.connect(where, o.kind);
+    // A server that cannot start (gdbserver missing, a bad program) ends the wait for its socket.
+    const died = new Promise<never>((_, reject) => {
+      child.once('error', (e) => reject(new Error(`${o.kind === 'native' ? 'gdbserver' : 'elfshim'}: ${e.message}`)));
+      child.once('exit', (code) => reject(new Error(`${o.kind === 'native' ? 'gdbserver' : 'elfshim'} exited (status ${code}) before a debugger connected: ${output.trim().split('\n').slice(-3).join(' | ')}`)));
+    });
+    died.catch(() => {});
+    const rsp = await Promise.race([RspClient.connect(where, o.kind), died]);
     const stop = await rsp.handshake();
     const layout = await readRegisterLayout(rsp);
     const side = new Side(o.kind, child, rsp, layout, stop);

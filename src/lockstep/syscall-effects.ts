@@ -73,9 +73,9 @@ const IOCTL_OUT: Record<number, number> = { 0x5401: 60 /* TCGETS */, 0x5413: 8 /
 export const MUST_MATCH = new Set([9 /* mmap */, 10 /* mprotect */, 11 /* munmap */, 12 /* brk */, 25 /* mremap */, 158 /* arch_prctl */]);
 
 /**
- * Syscalls where native is given elfshim's result instead: rseq, because a
- * registration elfshim does not make would leave glibc reading a cpu_id only
- * the host kernel keeps up to date.
+ * Syscalls where native is given elfshim's result instead: rseq (made to fail
+ * natively too, see translatePids), because a registration elfshim does not
+ * make would leave glibc reading a cpu_id only the host kernel keeps up to date.
  */
 export const EMULATOR_RESULT = new Set([334 /* rseq */]);
 

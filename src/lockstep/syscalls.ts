@@ -4,6 +4,8 @@ import { le64, readRange, writeRange } from './bytes.js';
 import { EMULATOR_RESULT, MUST_MATCH, PID_ARGS, PID_RESULT, SYSCALL_ARG_REGISTERS, syscallOutputs } from './syscall-effects.js';
 import { syscallByNumber } from '../kernel/syscall-table.js';
 
+const RSEQ = 334;
+
 /** What syscall reconciliation needs from the differ. */
 export interface SyscallContext {
   native: Side;
@@ -15,12 +17,19 @@ export interface SyscallContext {
 }
 
 /**
- * Rewrites the pid arguments of native syscall nr (about to run) from
- * elfshim's pids to the native ones; returns how to restore them. Without
- * this, a native kill(getpid(), …) would signal elfshim.
+ * Rewrites the arguments of native syscall nr (about to run): pids from
+ * elfshim's to the native ones (without this, a native kill(getpid(), …)
+ * would signal elfshim), and rseq so that it fails. Returns how to restore
+ * the registers.
  */
 export async function translatePids(ctx: SyscallContext, regs: Registers, nr: number): Promise<(() => Promise<void>) | null> {
   const restore: Array<[string, bigint]> = [];
+  if (nr === RSEQ) {
+    // Make the native registration fail (rseq_len 0 → EINVAL): the host kernel would otherwise keep writing the
+    // cpu id into an area that elfshim, which does not offer rseq, leaves alone. Native then gets elfshim's answer.
+    await ctx.native.writeRegister('rsi', le64(0n));
+    restore.push(['rsi', regs.big('rsi')]);
+  }
   for (const k of PID_ARGS[nr] ?? []) {
     const reg = SYSCALL_ARG_REGISTERS[k];
     const raw = regs.big(reg);
@@ -39,7 +48,7 @@ export async function translatePids(ctx: SyscallContext, regs: Registers, nr: nu
 /** A hook for free runs of the native side: the same pid translation at every pid-taking syscall. */
 export function pidHook(ctx: SyscallContext): SyscallHook {
   return {
-    numbers: Object.keys(PID_ARGS).map(Number),
+    numbers: [...Object.keys(PID_ARGS).map(Number), RSEQ],
     entry: (regs: Registers) => translatePids(ctx, regs, Number(regs.big('orig_rax'))),
   };
 }

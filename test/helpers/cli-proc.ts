@@ -11,8 +11,13 @@ export class CliProc {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private listeners: Array<() => void> = [];
 
-  constructor(args: string[], opts: { env?: Record<string, string>; stdin?: 'ignore' | 'pipe'; pipeStdout?: boolean } = {}) {
-    this.child = spawn(process.execPath, [CLI, ...args], {
+  /**
+   * wrap: a command that execs elfshim in its place (its last element is the
+   * node binary; CLI and args are appended), e.g. to change its stdout first.
+   */
+  constructor(args: string[], opts: { env?: Record<string, string>; stdin?: 'ignore' | 'pipe'; pipeStdout?: boolean; wrap?: string[] } = {}) {
+    const [cmd, ...pre] = opts.wrap ?? [process.execPath];
+    this.child = spawn(cmd, [...pre, CLI, ...args], {
       stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'],
       env: { ...GUEST_ENV, ...opts.env },
     });

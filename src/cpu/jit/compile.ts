@@ -81,8 +81,12 @@ export function successors(b: JitBlock): number[] {
   return TRANSLATIONS.has(e) ? [b.end] : [];
 }
 
-/** The JavaScript source of the region's factory and what it binds. */
-export function generate(blocks: JitBlock[]): { source: string; fallbacks: number[]; addrs: number[]; locals: number[] } {
+/**
+ * The JavaScript source of the region's factory and what it binds.
+ * targets[j]: addresses block j's indirect branch was seen going to; those
+ * that are region blocks are dispatched inside the function.
+ */
+export function generate(blocks: JitBlock[], targets: readonly (readonly number[])[] = []): { source: string; fallbacks: number[]; addrs: number[]; locals: number[] } {
   const index = new Map<number, number>();
   blocks.forEach((b, j) => index.set(b.start, j));
   // Return addresses of the region's calls that are region blocks: a ret dispatches on them.
@@ -100,7 +104,7 @@ export function generate(blocks: JitBlock[]): { source: string; fallbacks: numbe
     const b = blocks[bi];
     const instrs = b.instrs, n = instrs.length;
     const live = flagLiveness(instrs);
-    g.flags = { kind: 'dyn' };
+    g.beginBlock();
     g.out.length = 0;
     let term: Terminator = { kind: 'jump', target: b.end };
     for (let j = 0; j < n; j++) {
@@ -115,7 +119,7 @@ export function generate(blocks: JitBlock[]): { source: string; fallbacks: numbe
       const res = t ? t.emit(g, i, last) : false;
       if (res === false) {
         g.emit(`c.rip = ${b.end};`);
-        g.fallback(last);
+        g.fallback(last, i);
         if (last) term = { kind: 'fallback' };
       } else if (res) {
         term = res;
@@ -140,8 +144,9 @@ export function generate(blocks: JitBlock[]): { source: string; fallbacks: numbe
       case 'indirect': {
         tail.push(`const pc = ${term.expr};`);
         tail.push(`xn = ${n}; ${fk} xr = pc;`);
-        // A ret may return to a call site of the region.
-        const internal = instrs[n - 1].exec === C.ret ? retSites : [];
+        // A ret may return to a call site of the region; any indirect branch to where it was seen going.
+        const internal = new Set(instrs[n - 1].exec === C.ret ? retSites : []);
+        for (const a of targets[bi] ?? []) if (index.has(a)) internal.add(a);
         for (const a of internal) tail.push(`if (pc === ${a}) { bi = ${index.get(a)}; continue; }`);
         tail.push(`break run;`);
         break;
@@ -227,8 +232,8 @@ function flagCode(f: FlagState): string {
  * c: that runs only its exit path (writing back the registers it just
  * loaded), so V8 has seen that cold code run before it optimizes the function.
  */
-export function compileRegion(blocks: JitBlock[], region: RegionState, c: Cpu): JitFn {
-  const { source, fallbacks, addrs, locals } = generate(blocks);
+export function compileRegion(blocks: JitBlock[], region: RegionState, c: Cpu, targets: readonly (readonly number[])[] = []): JitFn {
+  const { source, fallbacks, addrs, locals } = generate(blocks, targets);
   const fb = new Uint8Array(addrs.length);
   for (const j of fallbacks) fb[j] = 1;
   const all = blocks.flatMap((b) => b.instrs);

@@ -150,7 +150,7 @@ translate(M.cmov, {
     g.set(i.reg, s, v, vh);
     if (s === 4) {
       g.emit(`} else {`);
-      g.written.add(i.reg);
+      g.markWritten(i.reg);
       g.emit(`${g.hi(i.reg)} = 0;`);
     }
     g.emit(`}`);

@@ -97,7 +97,7 @@ function shiftWide(g: Emitter, op: number, a: string, ah: string, n: string): Sh
 /** A zero count changes nothing, but a 32-bit register destination is still written: its upper half becomes 0. */
 function zeroUpperOnZeroCount(g: Emitter, i: { opsize: number; isMem: boolean; rm: number }): void {
   if (i.opsize !== 4 || i.isMem) return;
-  g.written.add(i.rm);
+  g.markWritten(i.rm);
   g.emit(`${g.hi(i.rm)} = 0;`);
 }
 

@@ -23,6 +23,25 @@ export const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi'
 
 export const MASK = [0, 0xff, 0xffff, 0, -1, 0, 0, 0, -1];
 
+/**
+ * The general registers an instruction run through a fallback may assign, or
+ * null for "any". SSE and x87 instructions assign at most their ModRM
+ * registers, plus ecx for pcmpestri/pcmpistri and ax for fnstsw ax.
+ */
+export function gprsWritten(i: Instr): number[] | null {
+  const op = i.op;
+  if (i.map === 0 && op >= 0xd8 && op <= 0xdf) return [0];
+  const sse =
+    i.map === 0x0f3a ||
+    (i.map === 0x0f38 && !(op === 0xf0 || op === 0xf1)) ||
+    (i.map === 0x0f && ((op >= 0x10 && op <= 0x17) || (op >= 0x28 && op <= 0x2f) || (op >= 0x50 && op <= 0x7f) || op === 0xc2 || (op >= 0xc4 && op <= 0xc6) || op >= 0xd0));
+  if (!sse) return null;
+  const w = [i.reg & 15];
+  if (!i.isMem && i.rm >= 0) w.push(i.rm & 15);
+  if (i.map === 0x0f3a && op >= 0x60 && op <= 0x63) w.push(1);
+  return w;
+}
+
 /** Where the arithmetic flags are at a point of the generated code. */
 export type FlagState =
   /** In the Cpu's lazy-flag fields (after fallbacks and explicit updates). */
@@ -62,6 +81,11 @@ export class Emitter {
   readonly cached = new Set<number>();
   /** Guest registers assigned somewhere: written back at exits. */
   readonly written = new Set<number>();
+  /**
+   * Registers assigned since the last fallback synced the Cpu, or null when
+   * unknown (block entry: another block of the region may have assigned any).
+   */
+  private dirty: Set<number> | null = null;
   flags: FlagState = { kind: 'dyn' };
   /** Index of the instruction being translated, counted over the whole region (the handler's k). */
   index = 0;
@@ -81,6 +105,17 @@ export class Emitter {
   readonly fallbacks: number[] = [];
   usesFs = false;
   usesGs = false;
+
+  /** Starts a block: its flags are described by fk and any register may differ from the Cpu. */
+  beginBlock(): void {
+    this.flags = { kind: 'dyn' };
+    this.dirty = null;
+  }
+
+  markWritten(n: number): void {
+    this.written.add(n);
+    this.dirty?.add(n);
+  }
 
   emit(s: string): void {
     this.out.push(s);
@@ -113,26 +148,26 @@ export class Emitter {
       case 1:
         if (n < 16) {
           const r = this.lo(n);
-          this.written.add(n);
+          this.markWritten(n);
           this.emit(`${r} = (${r} & -256) | (${lo} & 255);`);
         } else {
           const r = this.lo(n - 16);
-          this.written.add(n - 16);
+          this.markWritten(n - 16);
           this.emit(`${r} = (${r} & -65281) | ((${lo} & 255) << 8);`);
         }
         return;
       case 2: {
         const r = this.lo(n);
-        this.written.add(n);
+        this.markWritten(n);
         this.emit(`${r} = (${r} & -65536) | (${lo} & 65535);`);
         return;
       }
       case 4:
-        this.written.add(n);
+        this.markWritten(n);
         this.emit(`${this.lo(n)} = ${lo}; ${this.hi(n)} = 0;`);
         return;
       default: {
-        this.written.add(n);
+        this.markWritten(n);
         // Through consts unless both halves are temporaries or literals: hi may read the register lo overwrites.
         const simple = (e: string) => /^(t\d+|-?\d+)$/.test(e);
         if (simple(lo) && simple(hi)) this.emit(`${this.lo(n)} = ${lo}; ${this.hi(n)} = ${hi};`);
@@ -330,19 +365,24 @@ export class Emitter {
    * Runs instruction `index` through its interpreter exec function: registers
    * and flags go to the Cpu first and come back after.
    */
-  fallback(last: boolean): void {
+  fallback(last: boolean, i: Instr): void {
     const j = this.index;
     this.syncFlags();
     this.fallbacks.push(j);
     this.fallbackPoints.add(j);
     this.throwFlags.set(j, { kind: 'cpu' });
     this.hasStores = true;
-    this.emit(SYNC_OUT);
+    // The Cpu gets the registers assigned since the last sync (all of them at block entry).
+    if (this.dirty === null) this.emit(SYNC_OUT);
+    else this.emit([...this.dirty].map((n) => `r[${2 * n}] = ${REG_NAMES[n]}; r[${2 * n + 1}] = ${REG_NAMES[n]}h;`).join(' '));
+    this.dirty = new Set();
     this.emit(`callFallback(c, f${j}, i${j}); ${this.faultCheck()}`);
     if (!last) {
-      this.emit(RELOAD);
+      const w = gprsWritten(i);
+      if (w === null) this.emit(RELOAD);
+      else this.emit(w.map((n) => `${this.lo(n)} = r[${2 * n}]; ${this.hi(n)} = r[${2 * n + 1}];`).join(' '));
       // A stop (e.g. #GP) ends the block here; registers and flags are in the Cpu.
-      this.emit(`if (c.stop !== 0) { fk = 0; xn = ${this.local + 1}; xr = c.rip; break run; }`);
+      this.emit(`if (c.stop !== 0) { ${RELOAD} fk = 0; xn = ${this.local + 1}; xr = c.rip; break run; }`);
     }
     this.flags = { kind: 'cpu' };
   }

@@ -239,4 +239,4 @@ export function shiftDouble(c: Cpu, i: Instr): void {
   shiftFlags(c, s, lo, hi, cf, of);
 }
 
-/** BMI2 shlx/shrx/sarx/rorx are not advertised; the decoder raises SIGILL for VEX encodings. */
+/** BMI2 shlx/shrx/sarx/rorx (flagless, VEX-encoded) live in ../vex/bmi.ts. */

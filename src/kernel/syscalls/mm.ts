@@ -12,6 +12,7 @@ import {
 } from './abi.js';
 import { trackSharedMapping, writeBack } from './mm-shared.js';
 import { fileOf, impl, partial } from './util.js';
+import { committedBytes, mayCommit } from './mm-limit.js';
 
 const PROT_MASK = PROT_READ | PROT_WRITE | PROT_EXEC;
 /** MAP_* flags Linux accepts with MAP_SHARED_VALIDATE. */
@@ -22,7 +23,10 @@ function pageUp(n: number): number {
 }
 
 function sysBrk(t: Task): number {
-  return t.mem.brk(argU(t, 0));
+  const want = argU(t, 0);
+  // Over the --memory limit the break stays where it is, which is how brk reports failure.
+  if (!mayCommit(t, pageUp(want) - pageUp(t.mem.brkEnd))) return t.mem.brkEnd;
+  return t.mem.brk(want);
 }
 
 function sysMmap(t: Task): number {
@@ -44,6 +48,7 @@ function sysMmap(t: Task): number {
   if ((fixed || noReplace) && addr % PAGE_SIZE !== 0) return -EINVAL;
   if (!fixed && !noReplace) addr -= addr % PAGE_SIZE; // a hint: Linux rounds it down
   const shared = type !== MAP_PRIVATE;
+  if (prot & PROT_MASK && !mayCommit(t, size - (fixed ? committedBytes(t, addr, addr + size) : 0))) return -ENOMEM;
   // MAP_FIXED replaces what is there: shared file pages in the range go back to their file first.
   if (fixed) writeBack(t, addr, addr + size, true);
   if (flags & MAP_ANONYMOUS) return t.mem.mmap(addr, size, prot & PROT_MASK, { fixed, noReplace, shared });
@@ -94,6 +99,7 @@ function sysMprotect(t: Task): number {
   if (addr % PAGE_SIZE !== 0 || prot & ~(PROT_MASK | PROT_GROWSDOWN | PROT_GROWSUP)) return -EINVAL;
   if (len === 0) return 0;
   if (addr + pageUp(len) > USER_END) return -ENOMEM;
+  if (prot & PROT_MASK && !mayCommit(t, pageUp(len) - committedBytes(t, addr, addr + pageUp(len)))) return -ENOMEM;
   return t.mem.mprotect(addr, len, prot & PROT_MASK);
 }
 
@@ -122,6 +128,7 @@ function sysMremap(t: Task): number {
   if (newLen === 0 || oldLen === 0) return -EINVAL;
   if (flags & MREMAP_DONTUNMAP) return -EINVAL;
   if (!fullyMapped(t, old, old + oldLen)) return -14; // EFAULT, as Linux reports an unmapped source
+  if (t.mem.findVma(old)!.prot !== 0 && !mayCommit(t, newLen - oldLen)) return -ENOMEM;
   // A moved or resized shared file mapping is written back and no longer tracked.
   writeBack(t, old, old + oldLen, true);
   if (!(flags & MREMAP_FIXED)) return t.mem.mremap(old, oldLen, newLen, (flags & MREMAP_MAYMOVE) !== 0);

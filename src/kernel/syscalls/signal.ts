@@ -1,5 +1,5 @@
 import { argI, argU, readU64, writeU64 } from '../args.js';
-import { EINVAL, ESRCH } from '../errno.js';
+import { EINTR, EINVAL, ESRCH } from '../errno.js';
 import { SIGALRM, SIGKILL, SIGSTOP } from '../signals.js';
 import { Blocked, type SyscallImpl } from '../syscall-types.js';
 import { restoreSignalFrame } from '../signal-frame.js';
@@ -53,6 +53,13 @@ export const signalHandlers: Record<string, SyscallImpl> = {
         t.suspendMask = [t.sigmaskLo, t.sigmaskHi];
         t.sigmaskLo = t.mem.read64(argU(t, 0)) & ~UNBLOCKABLE_LO;
         t.sigmaskHi = t.mem.hi;
+        // A signal that arrived while blocked and that the new mask lets through ends the wait at once
+        // (shells block everything, waitpid(WNOHANG), then sigsuspend: SIGCHLD may come in between).
+        if (hasDeliverable(t)) {
+          t.pendingMaskRestore = t.suspendMask;
+          t.suspendMask = null;
+          return -EINTR;
+        }
       }
       return new Blocked(new Promise<void>(() => {}));
     },
@@ -159,6 +166,15 @@ export const signalHandlers: Record<string, SyscallImpl> = {
     },
   },
 };
+
+/** Whether t has a pending signal its current mask lets through. */
+function hasDeliverable(t: Task): boolean {
+  for (const sig of t.pendingSignals.keys()) {
+    const blocked = sig <= 32 ? (t.sigmaskLo >>> (sig - 1)) & 1 : (t.sigmaskHi >>> (sig - 33)) & 1;
+    if (!blocked || sig === SIGKILL) return true;
+  }
+  return false;
+}
 
 /** Arms (or with valueMs 0 disarms) the process's ITIMER_REAL, shared with alarm(). */
 function armRealTimer(t: Task, valueMs: number, intervalMs: number): void {
