@@ -271,8 +271,12 @@ class Gen {
         }
       }
       case 18: {
-        // flag instructions
-        return [r.pick([0xf8, 0xf9, 0xf5])];
+        // flag instructions; string instructions (rsi/rdi point into the data pages here, see setup)
+        if (r.chance(0.5)) return [r.pick([0xf8, 0xf9, 0xf5, 0xfc, 0xfd])];
+        const op = r.pick([0xa4, 0xa5, 0xaa, 0xab, 0xac, 0xad]);
+        const pre = r.chance(0.3) ? [0xf3] : [];
+        const w = op & 1 && r.chance(0.5) ? [0x48] : op & 1 && r.chance(0.3) ? [0x66] : [];
+        return [...pre, ...w, op];
       }
       case 19: {
         // adc/sbb chains (flag consumers)
@@ -337,6 +341,12 @@ function setup(rng: Rng, cpu: Cpu, mem: AddressSpace): void {
   cpu.setS(3, DATA + 2 * 4096 + rng.int(64)); // rbx: base into the data pages
   cpu.setS(5, rng.chance(0.5) ? 0x30000000 : RO); // rbp: unmapped or read-only
   cpu.setS(13, rng.int(8)); // r13: small index
+  // rsi/rdi/rcx often point into the data pages with a small count, for the string instructions.
+  if (rng.chance(0.7)) {
+    cpu.setS(6, DATA + 4096 + rng.int(2048));
+    cpu.setS(7, DATA + 4096 + rng.int(2048));
+    cpu.setS(1, rng.chance(0.3) ? 0 : rng.int(40));
+  }
   cpu.setS(4, STACK - 0x100 - 8 * rng.int(16)); // rsp
   cpu.rip = CODE;
   // Start from either explicit flags or a pending lazy operation.

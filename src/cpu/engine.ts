@@ -66,7 +66,7 @@ const MAX_BLOCK = 128;
 const MAX_REGION_BLOCKS = 32;
 const MAX_REGION_INSTRS = 400;
 /** Instructions of callees translated elsewhere that a region may copy in. */
-const MAX_CALLEE_COPY = 40;
+const MAX_CALLEE_COPY = 0;
 /** Executions before a block is compiled to a JavaScript function. */
 const HOT = 8;
 /**
@@ -222,7 +222,8 @@ export class Engine {
       const observed = indirect ? [m.succ, m.succ2].filter((x): x is Block => x !== null && x.valid).map((x) => x.start) : [];
       targets[q] = observed;
       const callTargets = last.exec === C.callRel ? [last.target] : last.exec === C.callRm ? observed : [];
-      for (const t of [...successors(m), ...observed]) {
+      // A return's targets are dispatched to when they are in the region, but do not grow it (that would pull in every caller).
+      for (const t of last.exec === C.ret ? successors(m) : [...successors(m), ...observed]) {
         if (seen.has(t)) continue;
         const s = this.blocks.get(t);
         const callee = inCallee[q] || callTargets.includes(t);

@@ -36,6 +36,7 @@ import './emit-alu.js';
 import './emit-move.js';
 import './emit-shift.js';
 import './emit-control.js';
+import './emit-string.js';
 
 export type JitFn = (c: Cpu, budget: number, entry: number) => number;
 

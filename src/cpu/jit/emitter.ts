@@ -112,6 +112,11 @@ export class Emitter {
     this.dirty = null;
   }
 
+  /** After a conditional sync: whether the Cpu has the registers is unknown again. */
+  forgetSync(): void {
+    this.dirty = null;
+  }
+
   markWritten(n: number): void {
     this.written.add(n);
     this.dirty?.add(n);
