@@ -5,6 +5,7 @@ import type { Task } from './task.js';
 import { processHandlers } from './syscalls/process.js';
 import { signalHandlers } from './syscalls/signal.js';
 import { fsHandlers } from './syscalls/fs.js';
+import { netHandlers } from './syscalls/net.js';
 import { fsMetaHandlers } from './syscalls/fs-meta.js';
 import { mmHandlers } from './syscalls/mm.js';
 import { timeHandlers } from './syscalls/time.js';
@@ -432,6 +433,7 @@ const SYSCALLS: readonly (readonly [number, string, string])[] = [
 ];
 
 const handlerSets: Record<string, SyscallImpl>[] = [
+  netHandlers,
   fsHandlers,
   fsMetaHandlers,
   mmHandlers,

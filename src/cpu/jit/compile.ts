@@ -148,7 +148,12 @@ export function generate(blocks: JitBlock[], targets: readonly (readonly number[
         // A ret may return to a call site of the region; any indirect branch to where it was seen going.
         const internal = new Set(instrs[n - 1].exec === C.ret ? retSites : []);
         for (const a of targets[bi] ?? []) if (index.has(a)) internal.add(a);
-        for (const a of internal) tail.push(`if (pc === ${a}) { bi = ${index.get(a)}; continue; }`);
+        // Every comparison runs each time (type feedback for all of them before V8 optimizes).
+        if (internal.size) {
+          tail.push(`let nb = -1;`);
+          for (const a of internal) tail.push(`if (pc === ${a}) nb = ${index.get(a)};`);
+          tail.push(`if (nb >= 0) { bi = nb; continue; }`);
+        }
         tail.push(`break run;`);
         break;
       }

@@ -264,7 +264,7 @@ translate(A.imulRegRm, {
         const rh = g.t();
         if (need) {
           const o = g.t();
-          g.emit(`mul64s(${a}, ${ah}, ${b}, ${bh}); const ${r} = OUT[0], ${rh} = OUT[1], ${o} = (OUT[2] !== (${rh} >> 31) || OUT[3] !== (${rh} >> 31)) ? 1 : 0;`);
+          g.emit(`mul64s(${a}, ${ah}, ${b}, ${bh}); const ${r} = OUT[0], ${rh} = OUT[1], ${o} = ((OUT[2] ^ (${rh} >> 31)) | (OUT[3] ^ (${rh} >> 31))) !== 0 ? 1 : 0;`);
           g.produce(Res, 8, { r, rh, cf: o, of: o });
         } else {
           g.emit(`const ${r} = Math.imul(${a}, ${b}), ${rh} = (mulhu32(${a}, ${b}) + Math.imul(${a}, ${bh}) + Math.imul(${ah}, ${b})) | 0;`);

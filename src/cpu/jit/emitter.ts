@@ -264,8 +264,8 @@ export class Emitter {
     this.throwPoint();
     const v = this.t(), x = this.t();
     const vh = size === 8 ? this.t() : '0';
-    const inPage = size > 1 ? ` && (${al} & 4095) <= ${4096 - size}` : '';
-    const probe = `TR[${x}] === ((${ah} << 10) | (${al} >>> 22)) && (${ah} >>> 15) === 0${inPage}`;
+    const inPage = size > 1 ? ` & ((${al} & 4095) <= ${4096 - size})` : '';
+    const probe = `((TR[${x}] === ((${ah} << 10) | (${al} >>> 22))) & ((${ah} >>> 15) === 0)${inPage}) !== 0`;
     this.emit(`const ${x} = (${al} >>> 11) & ${TLB_INDEX_MASK}; let ${v}${size === 8 ? `, ${vh}` : ''};`);
     const o = `TR[${x} + 1] + (${al} & 4095)`;
     const fault = this.faultCheck();
@@ -284,8 +284,8 @@ export class Emitter {
     this.throwPoint();
     this.hasStores = true;
     const x = this.t();
-    const inPage = size > 1 ? ` && (${al} & 4095) <= ${4096 - size}` : '';
-    const probe = `TW[${x}] === ((${ah} << 10) | (${al} >>> 22)) && (${ah} >>> 15) === 0${inPage}`;
+    const inPage = size > 1 ? ` & ((${al} & 4095) <= ${4096 - size})` : '';
+    const probe = `((TW[${x}] === ((${ah} << 10) | (${al} >>> 22))) & ((${ah} >>> 15) === 0)${inPage}) !== 0`;
     this.emit(`const ${x} = (${al} >>> 11) & ${TLB_INDEX_MASK};`);
     const o = `TW[${x} + 1] + (${al} & 4095)`;
     const fault = this.faultCheck();

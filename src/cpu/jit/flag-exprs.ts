@@ -42,8 +42,12 @@ export function condReads(cc: number): number {
   }
 }
 
+// Compound conditions use | and & rather than || and &&: every comparison is
+// then evaluated each time, so V8 has type feedback for all of them before it
+// optimizes (a comparison first reached later would deoptimize the region).
+
 function ult64(ah: string, al: string, bh: string, bl: string): string {
-  return `((${ah} >>> 0) < (${bh} >>> 0) || (${ah} === ${bh} && (${al} >>> 0) < (${bl} >>> 0)))`;
+  return `(((${ah} >>> 0) < (${bh} >>> 0)) | ((${ah} === ${bh}) & ((${al} >>> 0) < (${bl} >>> 0))))`;
 }
 
 /** Sign-extends a size-1/2 masked value for signed comparison. */
@@ -80,13 +84,13 @@ export function cf(p: Producer): string {
       return s8 ? ult64('frh', 'fr', 'fah', 'fa') : `((fr >>> 0) < (fa >>> 0))`;
     case FlagOp.Adc:
       return s8
-        ? `(fci !== 0 ? (${ult64('frh', 'fr', 'fah', 'fa')} || (frh === fah && fr === fa)) : ${ult64('frh', 'fr', 'fah', 'fa')})`
+        ? `(${ult64('frh', 'fr', 'fah', 'fa')} | ((fci !== 0) & (frh === fah) & (fr === fa)))`
         : `(fci !== 0 ? (fr >>> 0) <= (fa >>> 0) : (fr >>> 0) < (fa >>> 0))`;
     case FlagOp.Sub:
       return s8 ? ult64('fah', 'fa', 'fbh', 'fb') : `((fa >>> 0) < (fb >>> 0))`;
     case FlagOp.Sbb:
       return s8
-        ? `(${ult64('fah', 'fa', 'fbh', 'fb')} || (fci !== 0 && fah === fbh && fa === fb))`
+        ? `(${ult64('fah', 'fa', 'fbh', 'fb')} | ((fci !== 0) & (fah === fbh) & (fa === fb)))`
         : `(fci !== 0 ? (fa >>> 0) <= (fb >>> 0) : (fa >>> 0) < (fb >>> 0))`;
     case FlagOp.Logic:
       return 'false';
@@ -146,12 +150,12 @@ export function cond(p: Producer, cc: number): string {
   }
   if (p.op === FlagOp.Sub && p.size === 8) {
     switch (cc) {
-      case 2: return ult64('fah', 'fa', 'fbh', 'fb');
-      case 3: return neg(ult64('fah', 'fa', 'fbh', 'fb'));
-      case 4: return `(fa === fb && fah === fbh)`;
-      case 5: return `(fa !== fb || fah !== fbh)`;
-      case 0xc: return `(fah < fbh || (fah === fbh && (fa >>> 0) < (fb >>> 0)))`;
-      case 0xd: return `!(fah < fbh || (fah === fbh && (fa >>> 0) < (fb >>> 0)))`;
+      case 2: return `(${ult64('fah', 'fa', 'fbh', 'fb')} !== 0)`;
+      case 3: return `(${ult64('fah', 'fa', 'fbh', 'fb')} === 0)`;
+      case 4: return `(((fa ^ fb) | (fah ^ fbh)) === 0)`;
+      case 5: return `(((fa ^ fb) | (fah ^ fbh)) !== 0)`;
+      case 0xc: return `(((fah < fbh) | ((fah === fbh) & ((fa >>> 0) < (fb >>> 0)))) !== 0)`;
+      case 0xd: return `(((fah < fbh) | ((fah === fbh) & ((fa >>> 0) < (fb >>> 0)))) === 0)`;
     }
   }
   if (p.op === FlagOp.Logic) {
@@ -163,8 +167,8 @@ export function cond(p: Producer, cc: number): string {
       case 7: return neg(zf(p));
       case 0xc: return sf(p);
       case 0xd: return neg(sf(p));
-      case 0xe: return `(${zf(p)} || ${sf(p)})`;
-      case 0xf: return `!(${zf(p)} || ${sf(p)})`;
+      case 0xe: return `(${zf(p)} | ${sf(p)})`;
+      case 0xf: return `!(${zf(p)} | ${sf(p)})`;
     }
   }
   let v: string;
@@ -172,11 +176,11 @@ export function cond(p: Producer, cc: number): string {
     case 0: v = of(p); break;
     case 1: v = cf(p); break;
     case 2: v = zf(p); break;
-    case 3: v = `(${cf(p)} || ${zf(p)})`; break;
+    case 3: v = `(${cf(p)} | ${zf(p)})`; break;
     case 4: v = sf(p); break;
     case 5: v = pf(p); break;
     case 6: v = `(${sf(p)} !== ${of(p)})`; break;
-    default: v = `(${zf(p)} || ${sf(p)} !== ${of(p)})`; break;
+    default: v = `(${zf(p)} | (${sf(p)} !== ${of(p)}))`; break;
   }
   return (cc & 1) === 0 ? v : neg(v);
 }
