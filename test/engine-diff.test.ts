@@ -134,7 +134,21 @@ class Gen {
   /** One random instruction (never a control transfer). */
   instr(): number[] {
     const r = this.r;
-    switch (r.int(26)) {
+    switch (r.int(27)) {
+      case 26: {
+        // Fallbacks that assign unusual registers: BMI (VEX.vvvv destinations), ADX, movbe, crc32
+        const d = r.pick(W), v = r.pick(W), m = r.pick(W), w = r.chance(0.5) ? 1 : 0;
+        const vex = (pp: number, op: number, reg: number, vvvv: number, rm: number) => [
+          0xc4, ((reg & 8 ? 0 : 1) << 7) | (1 << 6) | ((rm & 8 ? 0 : 1) << 5) | 2, (w << 7) | ((~vvvv & 15) << 3) | pp, op, 0xc0 | ((reg & 7) << 3) | (rm & 7)];
+        switch (r.int(6)) {
+          case 0: return vex(0, 0xf2, d, v, m); // andn
+          case 1: return vex(3, 0xf6, d, v, m); // mulx
+          case 2: return vex(0, 0xf3, 1, v, m); // blsr
+          case 3: return [r.pick([0x66, 0xf3]), ...this.asm(r.pick([4, 8]), [0x0f, 0x38, 0xf6], d, { reg: m })]; // adcx/adox
+          case 4: return this.asm(r.pick([4, 8]), [0x0f, 0x38, r.pick([0xf0, 0xf1])], d, this.mem()); // movbe
+          default: return [0xf2, ...this.asm(r.pick([4, 8]), [0x0f, 0x38, 0xf1], d, { reg: m })]; // crc32
+        }
+      }
       case 24:
       case 25: {
         // SSE (interpreter fallbacks): GPR <-> xmm moves, conversions, flag-setting compares, memory forms

@@ -211,3 +211,31 @@ test('the stub leaves no Unix socket file behind when elfshim ends', async () =>
   await p.exited;
   assert.equal(existsSync(sock), false);
 });
+
+test('vFile handles are capped per debugger and released when it leaves', async () => {
+  const p = new CliProc(['--gdb', '0', pauser]);
+  try {
+    const port = await p.port();
+    const hex = Buffer.from(pauser).toString('hex');
+    const c = await RspClient.connect(port);
+    await c.handshake();
+    const opened: string[] = [];
+    for (;;) {
+      const r = await c.request(`vFile:open:${hex},0,0`);
+      if (!/^F[0-9a-f]+$/.test(r)) {
+        assert.equal(r, 'F-1,18', 'EMFILE once the cap is reached');
+        break;
+      }
+      opened.push(r);
+      assert.ok(opened.length <= 64, 'the cap holds');
+    }
+    c.destroy();
+    await p.waitFor(/debugger disconnected/);
+    const d = await RspClient.connect(port);
+    await d.handshake();
+    assert.match(await d.request(`vFile:open:${hex},0,0`), /^F[0-9a-f]+$/, 'a new debugger can open files again');
+    assert.equal(await d.request('vKill;1'), 'OK');
+  } finally {
+    p.kill();
+  }
+});

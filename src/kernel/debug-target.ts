@@ -51,9 +51,11 @@ export class DebugController implements Target {
   private stepping: Task | null = null;
   readonly vfs: GuestFiles;
 
+  private readonly files: DebuggerFiles;
+
   constructor(private readonly kernel: Kernel, first: Task) {
     this.current = first;
-    this.vfs = new DebuggerFiles(kernel, () => this.current);
+    this.vfs = this.files = new DebuggerFiles(kernel, () => this.current);
   }
 
   get pid(): number {
@@ -208,6 +210,7 @@ export class DebugController implements Target {
   }
 
   kill(): void {
+    this.files.closeAll();
     this.detached = true;
     this.paused = false;
     this.kernel.killProcess(this.current.proc, 9);
@@ -215,6 +218,8 @@ export class DebugController implements Target {
   }
 
   detach(): void {
+    // The debugger's vFile handles end with its session (a later debugger starts afresh).
+    this.files.closeAll();
     this.detached = true;
     const e = this.kernel.engineOf(this.current.mem);
     e.breakpoints.clear();
@@ -473,5 +478,8 @@ class DebuggerFiles implements GuestFiles {
   }
   unlink(): number {
     return -30;
+  }
+  closeAll(): void {
+    for (const h of [...this.open_.keys()]) this.close(h);
   }
 }

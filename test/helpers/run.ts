@@ -223,12 +223,12 @@ export async function compareWithNative(
   const native = await runNative(binary, argsFor('native'), {
     ...common,
     env: { ...opts.env, ...opts.nativeEnv },
-    timeoutMs: opts.nativeTimeoutMs,
+    ...(opts.nativeTimeoutMs !== undefined ? { timeoutMs: opts.nativeTimeoutMs } : {}),
   });
   assert.ok(!native.timedOut, `native run of ${binary} timed out`);
   const elfshim = await runElfshim([...(opts.elfshimOptions ?? []), binary, ...argsFor('elfshim')], {
     ...common,
-    timeoutMs: opts.elfshimTimeoutMs,
+    ...(opts.elfshimTimeoutMs !== undefined ? { timeoutMs: opts.elfshimTimeoutMs } : {}),
   });
   const context = `elfshim ${[...(opts.elfshimOptions ?? []), binary, ...args].join(' ')}`;
   // elfshim's own one-line notices about syscalls it lacks are not the guest's output.

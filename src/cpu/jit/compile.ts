@@ -40,6 +40,9 @@ import './emit-string.js';
 
 export type JitFn = (c: Cpu, budget: number, entry: number) => number;
 
+/** Debugging aid: ELFSHIM_JIT_SKIP=name,name… runs those exec functions through fallbacks. */
+const SKIP = new Set((process.env.ELFSHIM_JIT_SKIP ?? '').split(',').filter(Boolean));
+
 /** Calls that run only the exit path (see compileRegion). */
 const WARM_UP_CALLS = 2;
 
@@ -62,7 +65,7 @@ function flagLiveness(instrs: Instr[]): number[] {
   for (let j = instrs.length - 1; j >= 0; j--) {
     live[j] = l;
     const i = instrs[j];
-    const t = TRANSLATIONS.get(i.exec);
+    const t = SKIP.has(i.exec.name) ? undefined : TRANSLATIONS.get(i.exec);
     const [rd, wr] = t ? (t.flags?.(i) ?? [0, 0]) : [ARITH_FLAGS, 0];
     const throws = t ? (t.throws ? t.throws(i) : i.isMem) : true;
     l = rd | (l & ~wr) | (throws ? ARITH_FLAGS : 0);
@@ -116,7 +119,7 @@ export function generate(blocks: JitBlock[], targets: readonly (readonly number[
       addrs.push(i.addr);
       locals.push(j);
       g.liveAfter = live[j];
-      const t = TRANSLATIONS.get(i.exec);
+      const t = SKIP.has(i.exec.name) ? undefined : TRANSLATIONS.get(i.exec);
       const res = t ? t.emit(g, i, last) : false;
       if (res === false) {
         g.emit(`c.rip = ${b.end};`);

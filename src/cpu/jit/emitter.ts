@@ -25,11 +25,12 @@ export const MASK = [0, 0xff, 0xffff, 0, -1, 0, 0, 0, -1];
 
 /**
  * The general registers an instruction run through a fallback may assign, or
- * null for "any". SSE and x87 instructions assign at most their ModRM
- * registers, plus ecx for pcmpestri/pcmpistri and ax for fnstsw ax.
+ * null for "any". Legacy-encoded SSE and x87 instructions assign at most
+ * their ModRM registers, plus ecx for pcmpestri/pcmpistri and ax for fnstsw ax.
  */
 export function gprsWritten(i: Instr): number[] | null {
   const op = i.op;
+  if (i.vex) return null; // BMI and friends: mulx, blsr… also write VEX.vvvv
   if (i.map === 0 && op >= 0xd8 && op <= 0xdf) return [0];
   const sse =
     i.map === 0x0f3a ||
