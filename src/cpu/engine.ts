@@ -37,6 +37,8 @@ export class Block {
   jitTried = false;
   /** Translated regions that contain this block (invalidated with it). */
   regions: JitRegion[] = [];
+  /** The region whose function jit is. */
+  owner: JitRegion | null = null;
   constructor(
     readonly start: number,
     readonly instrs: Instr[],
@@ -65,8 +67,6 @@ const MAX_BLOCK = 128;
 /** Region size limits (V8 stops optimizing very large functions). */
 const MAX_REGION_BLOCKS = 32;
 const MAX_REGION_INSTRS = 400;
-/** Instructions of callees translated elsewhere that a region may copy in. */
-const MAX_CALLEE_COPY = 0;
 /** Executions before a block is compiled to a JavaScript function. */
 const HOT = 8;
 /**
@@ -192,8 +192,9 @@ export class Engine {
     if (!r.valid) return;
     r.valid = false;
     for (const m of r.blocks) {
-      if (m.jit === r.fn && r.fn !== null) {
+      if (m.owner === r) {
         m.jit = null;
+        m.owner = null;
         m.jitTried = false;
         m.hits = 0;
       }
@@ -202,65 +203,74 @@ export class Engine {
 
   /**
    * The hot region starting at head: blocks already run, reachable by direct
-   * control flow or by the indirect branches (returns, calls and jumps
-   * through registers or memory) seen so far. A block another region already
-   * runs is left there (no code is translated twice; control passes between
-   * regions through run()), except inside callees: a call inlines its target.
-   * Also returns, per member, the indirect-branch targets observed from it.
+   * control flow or by indirect calls and jumps to the targets seen so far.
+   * A reachable block another region runs pulls that whole region in when
+   * both fit the size limits (the old region is then replaced: hot code
+   * converges into few regions, and no block is translated twice); otherwise
+   * it stays there and control passes between regions through run().
+   * Also returns, per member, the indirect-branch targets observed from it,
+   * and the regions absorbed.
    */
-  private formRegion(head: Block): { members: Block[]; targets: number[][] } {
-    const members = [head];
-    const inCallee = [false];
+  private formRegion(head: Block): { members: Block[]; targets: number[][]; absorbed: JitRegion[] } {
+    const members: Block[] = [];
     const targets: number[][] = [];
-    const seen = new Set<number>([head.start]);
-    let instrs = head.instrs.length;
-    let dupInstrs = 0;
+    const absorbed: JitRegion[] = [];
+    const seen = new Set<number>();
+    let instrs = 0;
+    const add = (b: Block) => {
+      seen.add(b.start);
+      members.push(b);
+      instrs += b.instrs.length;
+    };
+    add(head);
     for (let q = 0; q < members.length; q++) {
       const m = members[q];
       const last = m.instrs[m.instrs.length - 1];
       const indirect = last.exec === C.ret || last.exec === C.callRm || last.exec === C.jmpRm;
       const observed = indirect ? [m.succ, m.succ2].filter((x): x is Block => x !== null && x.valid).map((x) => x.start) : [];
       targets[q] = observed;
-      const callTargets = last.exec === C.callRel ? [last.target] : last.exec === C.callRm ? observed : [];
       // A return's targets are dispatched to when they are in the region, but do not grow it (that would pull in every caller).
       for (const t of last.exec === C.ret ? successors(m) : [...successors(m), ...observed]) {
         if (seen.has(t)) continue;
         const s = this.blocks.get(t);
-        const callee = inCallee[q] || callTargets.includes(t);
         if (s === undefined || !s.valid || s.hits === 0 || this.breakpoints.has(t)) continue;
-        // Translated elsewhere: only small callees are worth a second copy (it saves two region transitions per call).
-        const dup = s.jit !== null;
-        if (dup && (!callee || dupInstrs + s.instrs.length > MAX_CALLEE_COPY)) continue;
+        const o = s.owner;
+        if (o !== null && o.valid) {
+          const extra = o.blocks.filter((b) => b.valid && !seen.has(b.start) && !this.breakpoints.has(b.start));
+          const n = extra.reduce((k, b) => k + b.instrs.length, 0);
+          if (members.length + extra.length > MAX_REGION_BLOCKS || instrs + n > MAX_REGION_INSTRS) continue;
+          absorbed.push(o);
+          extra.forEach(add);
+          continue;
+        }
         if (members.length >= MAX_REGION_BLOCKS || instrs + s.instrs.length > MAX_REGION_INSTRS) continue;
-        seen.add(t);
-        members.push(s);
-        inCallee.push(callee);
-        instrs += s.instrs.length;
-        if (dup) dupInstrs += s.instrs.length;
+        add(s);
       }
     }
-    return { members, targets };
+    return { members, targets, absorbed };
   }
 
   /** Translates the region around a hot block; on failure the block stays interpreted. */
   private jitCompile(head: Block, c: Cpu): void {
     head.jitTried = true;
-    const { members, targets } = this.formRegion(head);
+    const { members, targets, absorbed } = this.formRegion(head);
     const r = new JitRegion(members);
     try {
       r.fn = compileRegion(members, r, c, targets);
-      if (JIT_DUMP) appendFileSync(JIT_DUMP, `// region 0x${head.start.toString(16)}: ${members.length} blocks\n${r.fn.toString()}\n\n`);
+      if (JIT_DUMP) appendFileSync(JIT_DUMP, `// region 0x${head.start.toString(16)}: ${members.length} blocks, ${absorbed.length} absorbed\n${r.fn.toString()}\n\n`);
     } catch (e) {
       if (JIT_DEBUG) process.stderr.write(`elfshim: jit: region 0x${head.start.toString(16)} not translated: ${(e as Error)?.stack ?? e}\n`);
       head.fn = compileBlock(head);
       return;
     }
+    for (const o of absorbed) this.dropRegion(o);
     members.forEach((m, j) => {
       m.regions.push(r);
       if (m.jit === null) {
         m.jit = r.fn;
         m.jitEntry = j;
         m.jitTried = true;
+        m.owner = r;
       }
     });
   }

@@ -85,6 +85,16 @@ export function successors(b: JitBlock): number[] {
   return TRANSLATIONS.has(e) ? [b.end] : [];
 }
 
+/** The successor a block is best followed by in the layout (undefined: none). */
+function fallThrough(b: JitBlock): number | undefined {
+  const last = b.instrs[b.instrs.length - 1];
+  const e = last.exec;
+  if (e === C.jcc) return last.next;
+  if (e === C.jmpRel || e === C.callRel) return last.target;
+  if (e === C.ret || e === C.jmpRm || e === C.callRm) return undefined;
+  return TRANSLATIONS.has(e) ? b.end : undefined;
+}
+
 /**
  * The JavaScript source of the region's factory and what it binds.
  * targets[j]: addresses block j's indirect branch was seen going to; those
@@ -99,6 +109,22 @@ export function generate(blocks: JitBlock[], targets: readonly (readonly number[
     const last = b.instrs[b.instrs.length - 1];
     if ((last.exec === C.callRel || last.exec === C.callRm) && index.has(last.next) && !retSites.includes(last.next)) retSites.push(last.next);
   }
+
+  // Layout: each block followed, where possible, by its fall-through successor
+  // (not-taken side of a branch, jump or call target, next address), which
+  // it then enters without going through the dispatch switch.
+  const order: number[] = [];
+  const placed = new Set<number>();
+  for (let s0 = 0; s0 < blocks.length; s0++) {
+    for (let bi: number | undefined = s0; bi !== undefined && !placed.has(bi); ) {
+      placed.add(bi);
+      order.push(bi);
+      const ft = fallThrough(blocks[bi]);
+      bi = ft === undefined ? undefined : index.get(ft);
+    }
+  }
+  const follower = new Map<number, number>();
+  for (let k = 0; k + 1 < order.length; k++) follower.set(order[k], order[k + 1]);
 
   const g = new Emitter();
   const addrs: number[] = [];
@@ -137,6 +163,7 @@ export function generate(blocks: JitBlock[], targets: readonly (readonly number[
     const edge = (t: number) => {
       const j = index.get(t);
       if (j === undefined) return `xn = ${n}; ${fk} xr = ${t}; break run;`;
+      if (j === follower.get(bi)) return `done += ${n}; ${fk} if (done >= budget/*@VALID@*/) { xr = ${t}; break run; }`;
       return `xn = ${n}; ${fk} xr = ${t}; bi = ${j}; continue;`;
     };
     const tail: string[] = [];
@@ -164,22 +191,31 @@ export function generate(blocks: JitBlock[], targets: readonly (readonly number[
         tail.push(edge(term.target));
         break;
       case 'cond':
-        tail.push(`if (${term.cond}) { ${edge(term.target)} }`);
-        tail.push(edge(term.next));
+        // The edge to the follower comes last: it falls through.
+        if (index.get(term.target) === follower.get(bi)) {
+          tail.push(`if (!${term.cond}) { ${edge(term.next)} }`);
+          tail.push(edge(term.target));
+        } else {
+          tail.push(`if (${term.cond}) { ${edge(term.target)} }`);
+          tail.push(edge(term.next));
+        }
         break;
     }
-    cases.push(`case ${bi}: { // 0x${b.start.toString(16)}\n${g.out.join('\n')}\n${tail.join('\n')}\n}`);
+    cases[bi] = `case ${bi}: { // 0x${b.start.toString(16)}\n${g.out.join('\n')}\n${tail.join('\n')}\n}`;
   }
 
   // Everything that depends on the whole region: register write-back/reload, flag dispatch, validity checks.
   const writeBack = [...g.written].sort((x, y) => x - y).map((r) => `r[${2 * r}] = ${REG_NAMES[r]}; r[${2 * r + 1}] = ${REG_NAMES[r]}h;`).join(' ');
   const reload = [...g.cached].sort((x, y) => x - y).map((r) => `${REG_NAMES[r]} = r[${2 * r}]; ${REG_NAMES[r]}h = r[${2 * r + 1}];`).join(' ');
   const dynSync = g.producers.size ? `storeFlags(c, fk, fa, fah, fb, fbh, fr, frh, fci, fcf, fof);` : '';
-  const body = cases
+  const validCheck = g.hasStores ? ' || !R.valid' : '';
+  const body = order
+    .map((bi) => cases[bi])
     .join('\n')
     .split(SYNC_OUT).join(writeBack)
     .split(RELOAD).join(reload)
-    .split(DYN_SYNC).join(dynSync);
+    .split(DYN_SYNC).join(dynSync)
+    .split('/*@VALID@*/').join(validCheck);
 
   // The fault exit: locals back to the Cpu unless the fault came from a fallback (which already had them).
   const byCode = new Map<string, number[]>();
