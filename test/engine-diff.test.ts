@@ -19,7 +19,7 @@ const RO = 0x20000000;
 
 // ------------------------------------------------------------------ random
 
-class Rng {
+export class Rng {
   constructor(private s: number) {}
   next(): number {
     // xorshift32
@@ -90,7 +90,7 @@ function sizePrefix(size: number): { pre: number[]; w: number } {
   return { pre: size === 2 ? [0x66] : [], w: size === 8 ? 8 : 0 };
 }
 
-class Gen {
+export class Gen {
   constructor(readonly r: Rng, readonly allowFaults: boolean) {}
 
   mem(): RM {
@@ -372,10 +372,10 @@ function setup(rng: Rng, cpu: Cpu, mem: AddressSpace): void {
   mem.writeBytes(DATA, data);
 }
 
-export function run(code: number[], seed: number, mode: EngineMode, budget: number): Outcome {
+export function run(code: number[], seed: number, mode: EngineMode, budget: number, threshold = 1): Outcome {
   const { mem, cpu } = machine(code);
   setup(new Rng(seed), cpu, mem);
-  const e = new Engine(mem, { engine: mode, jitThreshold: 1 });
+  const e = new Engine(mem, { engine: mode, jitThreshold: threshold });
   const stop = e.run(cpu, budget);
   return {
     stop,
@@ -393,9 +393,9 @@ function hex(bytes: number[]): string {
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
-function compare(code: number[], seed: number, what: string, budget = 10_000): void {
+function compare(code: number[], seed: number, what: string, budget = 10_000, threshold = 1): void {
   const a = run(code, seed, 'interp', budget);
-  const b = run(code, seed, 'jit', budget);
+  const b = run(code, seed, 'jit', budget, threshold);
   const ctx = `${what} seed=${seed} code=${hex(code)}`;
   assert.equal(b.stop, a.stop, `stop: ${ctx}`);
   assert.equal(b.rip, a.rip, `rip: ${ctx}`);
@@ -428,6 +428,31 @@ function loop(g: Gen, count: number, iterations: number): number[] {
   const loopBody = [...body, 0xff, 0xc9]; // dec ecx
   const rel = -(loopBody.length + 2);
   return [0xb9, ...imm32(iterations), ...loopBody, 0x75, rel & 0xff, 0x0f, 0x0b];
+}
+
+/** A counted loop whose body has forward conditional branches over random segments (multi-block regions, fall-through layout). */
+export function branchy(g: Gen, segments: number, iterations: number): number[] {
+  const seg = (): number[] => {
+    const out: number[] = [];
+    for (let k = 1 + g.r.int(4); k > 0; k--) {
+      let ins = g.instr();
+      for (let tries = 0; tries < 20 && touchesRcx(ins); tries++) ins = g.instr();
+      if (!touchesRcx(ins)) out.push(...ins);
+    }
+    return out;
+  };
+  const body: number[] = [];
+  let next = seg();
+  for (let k = 0; k < segments; k++) {
+    const cur = next;
+    next = seg();
+    body.push(...cur);
+    if (g.r.chance(0.6) && next.length < 120) body.push(0x70 + g.r.int(16), next.length);
+  }
+  body.push(...next, 0xff, 0xc9); // dec ecx
+  const rel = -(body.length + 2);
+  if (rel < -128) return [0xb9, ...imm32(iterations), ...body, 0x0f, 0x85, ...imm32(rel - 4), 0x0f, 0x0b];
+  return [0xb9, ...imm32(iterations), ...body, 0x75, rel & 0xff, 0x0f, 0x0b];
 }
 
 /** Conservative: any modrm-bearing instruction could write rcx; only allow ones whose encodings avoid register 1 entirely. */
@@ -478,6 +503,15 @@ if (!process.env.ENGINE_DIFF_NO_TESTS) describe('translator vs interpreter', () 
     for (let seed = 1; seed <= 400 * SCALE; seed++) {
       const g = new Gen(new Rng(seed * 15485863), true);
       compare(straightLine(g, 2 + g.r.int(20)), seed, 'faulting');
+    }
+  });
+  test('branchy loops: several blocks in one translated region', () => {
+    for (let seed = 1; seed <= 150 * SCALE; seed++) {
+      const g = new Gen(new Rng(seed * 49979687), seed % 4 === 0);
+      const code = branchy(g, 2 + g.r.int(6), 1 + g.r.int(30));
+      // Translating after a few runs, when the other blocks of the loop have run too: one region holds them all.
+      compare(code, seed, 'branchy', 10_000, 3);
+      compare(code, seed, 'branchy, small budget', 1 + g.r.int(200), 3);
     }
   });
   test('loops that run inside the translated function, budget boundaries included', () => {

@@ -89,6 +89,18 @@ for (const variant of VARIANTS) {
   });
 }
 
+test('--memory 24M: fork fails with ENOMEM when the pool cannot hold another copy (not an internal error)', async (t) => {
+  const b = bin('musl');
+  if (!b) return t.skip('fixture not built');
+  const r = await runElfshim(['--memory', '24M', '--max-tasks', '100000', b, 'forks']);
+  const out = r.stdout.toString();
+  assert.equal(r.status, 0, r.stderr.toString());
+  assert.doesNotMatch(r.stderr.toString(), /internal error/);
+  const m = /^forks: (\d+) children, then ENOMEM$/m.exec(out);
+  assert.ok(m && Number(m[1]) > 0, out);
+  assert.match(out, new RegExp(`^forks: reaped ${m[1]}$`, 'm'));
+});
+
 test('--max-tasks 16: a fork bomb is contained and ends', async (t) => {
   const b = bin('musl');
   if (!b) return t.skip('fixture not built');

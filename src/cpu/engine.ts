@@ -67,6 +67,8 @@ const MAX_BLOCK = 128;
 /** Region size limits (V8 stops optimizing very large functions). */
 const MAX_REGION_BLOCKS = 32;
 const MAX_REGION_INSTRS = 400;
+/** A region this small is absorbed into a new one that reaches it (e.g. a recursive function's entry). */
+const MAX_ABSORB_INSTRS = 40;
 /** Executions before a block is compiled to a JavaScript function. */
 const HOT = 8;
 /**
@@ -204,10 +206,10 @@ export class Engine {
   /**
    * The hot region starting at head: blocks already run, reachable by direct
    * control flow or by indirect calls and jumps to the targets seen so far.
-   * A reachable block another region runs pulls that whole region in when
-   * both fit the size limits (the old region is then replaced: hot code
-   * converges into few regions, and no block is translated twice); otherwise
-   * it stays there and control passes between regions through run().
+   * A reachable block another region runs pulls that whole region in when it
+   * is small and both fit the size limits (the old region is then replaced:
+   * no block is translated twice); otherwise it stays there and control
+   * passes between regions through run().
    * Also returns, per member, the indirect-branch targets observed from it,
    * and the regions absorbed.
    */
@@ -238,7 +240,8 @@ export class Engine {
         if (o !== null && o.valid) {
           const extra = o.blocks.filter((b) => b.valid && !seen.has(b.start) && !this.breakpoints.has(b.start));
           const n = extra.reduce((k, b) => k + b.instrs.length, 0);
-          if (members.length + extra.length > MAX_REGION_BLOCKS || instrs + n > MAX_REGION_INSTRS) continue;
+          // Only small regions are worth translating again (a big one costs V8 much more to compile).
+          if (n > MAX_ABSORB_INSTRS || members.length + extra.length > MAX_REGION_BLOCKS || instrs + n > MAX_REGION_INSTRS) continue;
           absorbed.push(o);
           extra.forEach(add);
           continue;

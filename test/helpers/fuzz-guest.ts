@@ -211,3 +211,26 @@ export class FuzzIncarnation {
     await Promise.race([this.done, new Promise((r) => setTimeout(r, 2000))]);
   }
 }
+
+/** Deterministic bytes for the guest's data segment (so stray writes are visible). */
+export function seededBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = 0x12345678;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** Where the fuzzer aims memory requests: the guest's code, data and stack, and an unmapped page. */
+export const FUZZ_TARGETS = {
+  regions: [
+    [CODE_ADDR, CODE_ADDR + 0x1000],
+    [DATA_ADDR, DATA_ADDR + DATA_SIZE],
+    [0x7ffffffde000, 0x7ffffffff000],
+    [0x500000, 0x501000],
+  ] as Array<[number, number]>,
+};

@@ -3,7 +3,7 @@ import { Cpu, RAX, RSP } from '../../cpu/cpu.js';
 import { AddressSpace } from '../../mem/address-space.js';
 import { ElfError, parseShebang, scriptArgv, MAX_SCRIPT_DEPTH } from '../../elf/index.js';
 import { argI, argU, readPath, readStringArray, readStruct, viewU64, writeU32 } from '../args.js';
-import { EACCES, EAGAIN, ECHILD, EINVAL, ELOOP, ENOENT, ENOEXEC, EISDIR, ENOSYS, EFAULT } from '../errno.js';
+import { EACCES, EAGAIN, ECHILD, EINVAL, ELOOP, ENOENT, ENOEXEC, EISDIR, ENOMEM, ENOSYS, EFAULT } from '../errno.js';
 import { Blocked, type SyscallImpl } from '../syscall-types.js';
 import { Process, Task } from '../task.js';
 import { SIGCHLD } from '../signals.js';
@@ -30,7 +30,14 @@ function cloneTask(t: Task, flags: number, stack: number, parentTid: number, chi
   if (flags & CLONE_THREAD) proc = t.proc;
   else {
     // A process: fork copies memory (vfork/CLONE_VM children get a copy too: they may only exec or _exit).
-    const mem = t.mem.clone();
+    let mem: AddressSpace;
+    try {
+      mem = t.mem.clone();
+    } catch (e) {
+      // The frame pool (--memory) cannot hold a copy: fork fails as Linux's does when memory runs out.
+      if (e instanceof RangeError) return -ENOMEM;
+      throw e;
+    }
     proc = new Process(tid, flags & CLONE_PARENT ? t.proc.ppid : t.pid, mem, flags & CLONE_FILES ? t.files : t.files.clone(), flags & CLONE_FS ? t.fs : t.fs.clone());
     proc.exePath = t.proc.exePath;
     proc.hostExePath = t.proc.hostExePath;
