@@ -206,10 +206,10 @@ export class Engine {
   /**
    * The hot region starting at head: blocks already run, reachable by direct
    * control flow or by indirect calls and jumps to the targets seen so far.
-   * A reachable block another region runs pulls that whole region in when it
-   * is small and both fit the size limits (the old region is then replaced:
-   * no block is translated twice); otherwise it stays there and control
-   * passes between regions through run().
+   * A call target another region runs pulls that whole region in when it is
+   * small and both fit the size limits (the old region is then replaced: no
+   * block is translated twice); any other block translated elsewhere stays
+   * there, and control passes between regions through run().
    * Also returns, per member, the indirect-branch targets observed from it,
    * and the regions absorbed.
    */
@@ -231,6 +231,7 @@ export class Engine {
       const indirect = last.exec === C.ret || last.exec === C.callRm || last.exec === C.jmpRm;
       const observed = indirect ? [m.succ, m.succ2].filter((x): x is Block => x !== null && x.valid).map((x) => x.start) : [];
       targets[q] = observed;
+      const callTargets = last.exec === C.callRel ? [last.target] : last.exec === C.callRm ? observed : [];
       // A return's targets are dispatched to when they are in the region, but do not grow it (that would pull in every caller).
       for (const t of last.exec === C.ret ? successors(m) : [...successors(m), ...observed]) {
         if (seen.has(t)) continue;
@@ -238,6 +239,8 @@ export class Engine {
         if (s === undefined || !s.valid || s.hits === 0 || this.breakpoints.has(t)) continue;
         const o = s.owner;
         if (o !== null && o.valid) {
+          // Absorb only small callees (e.g. a recursive function's entry): other regions stay as they are.
+          if (!callTargets.includes(t)) continue;
           const extra = o.blocks.filter((b) => b.valid && !seen.has(b.start) && !this.breakpoints.has(b.start));
           const n = extra.reduce((k, b) => k + b.instrs.length, 0);
           // Only small regions are worth translating again (a big one costs V8 much more to compile).
