@@ -78,10 +78,16 @@ const SIGTRAP = 5;
  */
 export async function runLockstep(o: LockstepOptions): Promise<LockstepResult> {
   const common = { program: o.program, args: o.args, env: o.env, ...(o.stdin ? { stdin: o.stdin } : {}) };
-  const [native, emu] = await Promise.all([
+  const started = await Promise.allSettled([
     Side.start({ ...common, kind: 'native' }),
     Side.start({ ...common, kind: 'elfshim', elfshimCli: o.elfshimCli, elfshimArgs: o.elfshimArgs ?? [] }),
   ]);
+  if (started[0].status === 'rejected' || started[1].status === 'rejected') {
+    // Do not leave the side that did start behind (a stopped gdbserver keeps the caller alive).
+    await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
+    throw started[0].status === 'rejected' ? started[0].reason : (started[1] as PromiseRejectedResult).reason;
+  }
+  const native = started[0].value, emu = started[1].value;
   let r: LockstepResult;
   try {
     r = await new Lockstep(native, emu, o).run();
