@@ -433,7 +433,7 @@ TWO_BYTE[0x05] = (d) => control(d, C.syscall);
 TWO_BYTE[0x0b] = (d) => control(d, C.illegal);
 TWO_BYTE[0x01] = (d, i) => {
   const m = d.u8();
-  if (m === 0xd0) return Y.xgetbv;
+  if (m === 0xd0) return control(d, Y.xgetbv); // may stop (#GP): ends the block like every stopping instruction
   return control(d, C.privileged);
 };
 TWO_BYTE[0x0d] = (d, i) => { d.modrm(i); return Y.nop; };
@@ -468,7 +468,7 @@ TWO_BYTE[0xae] = (d, i) => {
   if (!i.isMem) return r >= 5 ? Y.nop : null; // lfence / mfence / sfence
   switch (r) {
     case 0: case 1: case 4: case 5: return decodeFxsaveGroup(i);
-    case 2: i.sub = 0; return Y.mxcsrAccess;
+    case 2: i.sub = 0; return control(d, Y.mxcsrAccess); // ldmxcsr may stop (#GP): ends the block
     case 3: i.sub = 1; return Y.mxcsrAccess;
     case 7: return Y.nop; // clflush
     default: return null;

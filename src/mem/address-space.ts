@@ -589,7 +589,10 @@ export class AddressSpace {
     c.mmapBase = this.mmapBase;
     for (const [vpn, pte] of this.ptes) {
       const off = this.phys.alloc();
-      if (off < 0) throw new RangeError('guest memory exhausted during fork');
+      if (off < 0) {
+        c.destroy(); // give back the frames copied so far
+        throw new RangeError('guest memory exhausted during fork');
+      }
       const src = pte - (pte & PTE_FLAGS);
       this.bytes.copyWithin(off, src, src + PAGE_SIZE);
       c.ptes.set(vpn, off | (pte & 7));

@@ -37,6 +37,7 @@ import './emit-move.js';
 import './emit-shift.js';
 import './emit-control.js';
 import './emit-string.js';
+import './emit-bits.js';
 
 export type JitFn = (c: Cpu, budget: number, entry: number) => number;
 
@@ -242,10 +243,11 @@ export function generate(blocks: JitBlock[], targets: readonly (readonly number[
     g.usesGs ? `const gsb = c.gsBase, gsl = gsb | 0, gsh = Math.floor(gsb / 4294967296) | 0;` : '',
   ].join('\n');
   const binds = g.fallbacks.map((j) => `const f${j} = F[${j}], i${j} = I[${j}];`).join('\n');
-  const source = `const { rd8, rd16, rd32, rd64, wr8, wr16, wr32, wr64, PAR, mulhs32, mulhu32, mul64s, OUT, storeFlags, FS, takeFault, callFallback } = H;
+  const source = `const { rd8, rd16, rd32, rd64, wr8, wr16, wr32, wr64, PAR, mulhs32, mulhu32, mul64s, OUT, POP, storeFlags, FS, takeFault, callFallback } = H;
 const R = H.region, AD = H.addrs, KL = H.locals, FB = H.fb, F = H.fns, I = H.instrs;
 ${binds}
-return function jit_${blocks[0].start.toString(16)}(c, budget, entry) {
+// Parenthesized: V8 compiles it eagerly instead of pre-parsing it now and parsing it again at the first call.
+return (function jit_${blocks[0].start.toString(16)}(c, budget, entry) {
 ${prologue}
 // Entry -1 (warm-up call): run only the exit path, changing nothing.
 if (bi >= 0) run: for (;;) {
@@ -262,7 +264,7 @@ ${writeBack}
 ${dynSync}
 c.rip = xr;
 return done;
-};`;
+});`;
   return { source, fallbacks: g.fallbacks, addrs, locals };
 }
 

@@ -109,6 +109,8 @@ export class Emitter {
 
   /** Starts a block: its flags are described by fk and any register may differ from the Cpu. */
   beginBlock(): void {
+    // Temporaries are block-scoped consts inside the block's case: names can repeat per block (fewer identifiers for V8 to intern).
+    this.tmp = 0;
     this.flags = { kind: 'dyn' };
     this.dirty = null;
   }
@@ -174,9 +176,9 @@ export class Emitter {
         return;
       default: {
         this.markWritten(n);
-        // Through consts unless both halves are temporaries or literals: hi may read the register lo overwrites.
-        const simple = (e: string) => /^(t\d+|-?\d+)$/.test(e);
-        if (simple(lo) && simple(hi)) this.emit(`${this.lo(n)} = ${lo}; ${this.hi(n)} = ${hi};`);
+        // Directly when both halves are names or literals and hi does not read the register lo overwrites; else through consts.
+        const simple = (e: string) => /^([A-Za-z_]\w*|-?\d+)$/.test(e);
+        if (simple(lo) && simple(hi) && hi !== this.lo(n)) this.emit(`${this.lo(n)} = ${lo}; ${this.hi(n)} = ${hi};`);
         else {
           const l = this.t(), h = this.t();
           this.emit(`const ${l} = ${lo}, ${h} = ${hi}; ${this.lo(n)} = ${l}; ${this.hi(n)} = ${h};`);
@@ -197,7 +199,8 @@ export class Emitter {
   /** (al, ah) + (bl, bh) as two new consts. */
   add64(al: string, ah: string, bl: string, bh: string): [string, string] {
     const l = this.t(), h = this.t();
-    this.emit(`const ${l} = (${al} + ${bl}) | 0, ${h} = (${ah} + ${bh} + ((${l} >>> 0) < (${al} >>> 0) ? 1 : 0)) | 0;`);
+    const hs = bh === '0' ? ah : `${ah} + ${bh}`;
+    this.emit(`const ${l} = (${al} + ${bl}) | 0, ${h} = (${hs} + ((${l} >>> 0) < (${al} >>> 0) ? 1 : 0)) | 0;`);
     return [l, h];
   }
   /** (al, ah) + a 64-bit constant given as a double (|v| < 2^63). */

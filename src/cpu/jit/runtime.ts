@@ -8,7 +8,7 @@ import type { Cpu } from '../cpu.js';
 import type { ExecFn, Instr } from '../instr.js';
 import { PARITY } from '../cpu.js';
 import { Res } from './flag-exprs.js';
-import { mul64s, mulhs32, mulhu32, out } from '../arith.js';
+import { mul64s, mulhs32, mulhu32, out, popcnt32 } from '../arith.js';
 
 const TWO32 = 4294967296;
 
@@ -129,4 +129,4 @@ export function storeFlags(c: Cpu, id: number, fa: number, fah: number, fb: numb
 }
 
 /** Everything the generated factories destructure. */
-export const RUNTIME = { rd8, rd16, rd32, rd64, wr8, wr16, wr32, wr64, PAR: PARITY, mulhs32, mulhu32, mul64s, OUT: out, storeFlags, FS, takeFault, callFallback };
+export const RUNTIME = { rd8, rd16, rd32, rd64, wr8, wr16, wr32, wr64, PAR: PARITY, mulhs32, mulhu32, mul64s, OUT: out, POP: popcnt32, storeFlags, FS, takeFault, callFallback };
