@@ -205,7 +205,8 @@ function main(): void {
     .option('--no-wait', 'with --gdb: start the guest at once; a debugger may attach later')
     .action(async (prog: string, args: string[], opts: CliOptions) => {
       if (prog === 'syscalls' && !fs.existsSync(prog)) {
-        process.exit(runSyscallsCommand(args));
+        process.exitCode = runSyscallsCommand(args); // no process.exit: let stdout drain
+        return;
       }
       await runProgram(prog, args, opts);
     });

@@ -10,9 +10,11 @@ export function runSyscallsCommand(args: string[]): number {
     process.stdout.write(JSON.stringify(rows, null, 1) + '\n');
     return 0;
   }
-  for (const r of rows) process.stdout.write(`${String(r.nr).padStart(3)}  ${r.name.padEnd(24)} ${r.coverage.padEnd(11)} ${r.note}\n`.replace(/ +\n$/, '\n'));
+  // One write: many small writes followed by exit could lose the tail on a slow pipe.
+  const lines = rows.map((r) => `${String(r.nr).padStart(3)}  ${r.name.padEnd(24)} ${r.coverage.padEnd(11)} ${r.note}`.trimEnd());
   const count = (c: string) => rows.filter((r) => r.coverage === c).length;
-  process.stdout.write(`# ${rows.length} syscalls: ${count('implemented')} implemented, ${count('partial')} partial, ${count('missing')} missing\n`);
+  lines.push(`# ${rows.length} syscalls: ${count('implemented')} implemented, ${count('partial')} partial, ${count('missing')} missing`);
+  process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }
 
