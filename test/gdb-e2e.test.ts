@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { ROOT, haveGdb, haveGdbserver, normaliseGdb, runGdb, runGdbserver } from './helpers/gdb-run.js';
 
 const DEBUG_PIE = path.join(ROOT, 'test/fixtures/build/debug-glibc-pie/debug');
+const DEBUG_DYNAMIC = path.join(ROOT, 'test/fixtures/build/debug-glibc-dynamic/debug');
 const DEBUG_MUSL = path.join(ROOT, 'test/fixtures/build/debug-musl/debug');
 const skip = !haveGdb() ? 'gdb is not installed' : !fs.existsSync(DEBUG_PIE) ? 'fixtures not built (npm run fixtures)' : false;
 
@@ -100,6 +101,19 @@ test('the same session against gdbserver prints the same', { skip: skip || (!hav
   const ours = normaliseGdb((await runGdb(DEBUG_PIE, ['2'], commands)).gdb);
   const theirs = normaliseGdb((await runGdbserver(DEBUG_PIE, ['2'], commands)).gdb);
   assert.deepEqual(ours, theirs);
+});
+
+test('a dynamic program against gdbserver: loader, shared libraries, $_siginfo of every kind of stop', { skip: skip || (!haveGdbserver() && 'gdbserver is not installed') }, async () => {
+  const commands = [
+    'p $_siginfo.si_code', 'stepi', 'p $_siginfo.si_code', 'p $_siginfo._sifields._sigfault.si_addr == $pc',
+    'break main', 'continue', 'p $_siginfo.si_code', 'p $_siginfo._sifields._sigfault.si_addr', 'info sharedlibrary',
+    'hbreak add_numbers', 'continue', 'p $_siginfo.si_code', 'p $_siginfo._sifields._sigfault.si_addr == $pc', 'delete',
+    'watch global_counter', 'continue', 'p $_siginfo.si_code', 'delete', 'bt', 'finish', 'continue',
+  ];
+  const ours = normaliseGdb((await runGdb(DEBUG_DYNAMIC, ['2'], commands)).gdb);
+  const theirs = normaliseGdb((await runGdbserver(DEBUG_DYNAMIC, ['2'], commands)).gdb);
+  assert.deepEqual(ours, theirs);
+  assert.ok(ours.some((l) => /libc\.so\.6/.test(l)), 'info sharedlibrary lists libc');
 });
 
 test('--no-wait: the guest runs at once and a late debugger stops it where it is', { skip }, async () => {

@@ -122,7 +122,7 @@ test('dynamic program: the qXfer:libraries-svr4 document names ld.so and libc wi
   assert.ok(docs.length >= 1, 'gdb asked for qXfer:libraries-svr4 and got a document');
   const last = docs[docs.length - 1];
   assert.match(last, /^<library-list-svr4 version="1\.0" main-lm="0x[0-9a-f]+">/);
-  assert.match(last, /<library name="\/lib\/x86_64-linux-gnu\/libc\.so\.6" lm="0x[0-9a-f]+" l_addr="0x[0-9a-f]+" l_ld="0x[0-9a-f]+"\/>/);
-  assert.match(last, /<library name="\/lib64\/ld-linux-x86-64\.so\.2" lm="0x[0-9a-f]+" l_addr="0x[0-9a-f]+" l_ld="0x[0-9a-f]+"\/>/);
+  assert.match(last, /<library name="\/lib\/x86_64-linux-gnu\/libc\.so\.6" lm="0x[0-9a-f]+" l_addr="0x[0-9a-f]+" l_ld="0x[0-9a-f]+" lmid="0x[0-9a-f]+"\/>/);
+  assert.match(last, /<library name="\/lib64\/ld-linux-x86-64\.so\.2" lm="0x[0-9a-f]+" l_addr="0x[0-9a-f]+" l_ld="0x[0-9a-f]+" lmid="0x[0-9a-f]+"\/>/);
   assert.match(last, /<\/library-list-svr4>$/);
 });

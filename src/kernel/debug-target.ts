@@ -18,6 +18,17 @@ function isUserAddress(addr: number, len: number): boolean {
   return Number.isSafeInteger(addr) && Number.isSafeInteger(len) && addr >= 0 && len > 0 && addr + len <= USER_END;
 }
 
+/** si_code values of SIGTRAP (include/uapi/asm-generic/siginfo.h) and SI_KERNEL. */
+const TRAP_TRACE = 2;
+const TRAP_HWBKPT = 4;
+const SI_KERNEL = 0x80;
+
+function addRef(m: Map<number, number>, key: number, d: number): void {
+  const n = (m.get(key) ?? 0) + d;
+  if (n > 0) m.set(key, n);
+  else m.delete(key);
+}
+
 /** The Linux signal a CPU stop raises. */
 const STOP_SIGNAL: Partial<Record<Stop, number>> = {
   [Stop.Fault]: SIGSEGV,
@@ -39,6 +50,8 @@ export class DebugController implements Target {
   private queued: StopEvent | null = null;
   private interruptRequested = false;
   private readonly bpRefs = new Map<number, number>();
+  /** How many of bpRefs' insertions at an address were hardware breakpoints (Z1): they report TRAP_HWBKPT. */
+  private readonly hwRefs = new Map<number, number>();
   private catchSet: Set<number> | null = null;
   /** The task whose stop was reported last (gdb's current thread). */
   current: Task;
@@ -55,6 +68,8 @@ export class DebugController implements Target {
 
   constructor(private readonly kernel: Kernel, first: Task) {
     this.current = first;
+    // The stop after exec that a debug run starts in: SIGTRAP with si_code 0, as ptrace reports it.
+    first.proc.lastSiginfo ??= { signo: SIGTRAP, code: 0, addr: 0 };
     this.vfs = this.files = new DebuggerFiles(kernel, () => this.current);
   }
 
@@ -77,20 +92,24 @@ export class DebugController implements Target {
 
   // ------------------------------------------------------------ breakpoints
 
-  insertBreakpoint(_kind: BreakKind, addr: number): boolean {
+  insertBreakpoint(kind: BreakKind, addr: number): boolean {
     if (!isUserAddress(addr, 1)) return false;
     if (!this.bpRefs.has(addr) && this.bpRefs.size >= MAX_BREAKPOINTS) return false;
-    this.bpRefs.set(addr, (this.bpRefs.get(addr) ?? 0) + 1);
+    addRef(this.bpRefs, addr, 1);
+    if (kind === 'hw') addRef(this.hwRefs, addr, 1);
     this.syncBreakpoints();
     return true;
   }
-  removeBreakpoint(_kind: BreakKind, addr: number): boolean {
-    const n = this.bpRefs.get(addr);
-    if (!n) return false;
-    if (n === 1) this.bpRefs.delete(addr);
-    else this.bpRefs.set(addr, n - 1);
+  removeBreakpoint(kind: BreakKind, addr: number): boolean {
+    if (!this.bpRefs.get(addr) || (kind === 'hw' && !this.hwRefs.get(addr))) return false;
+    addRef(this.bpRefs, addr, -1);
+    if (kind === 'hw') addRef(this.hwRefs, addr, -1);
     this.syncBreakpoints();
     return true;
+  }
+  /** Only hardware breakpoints sit at addr (a software one there wins, as int3 would trap first). */
+  private isHardwareOnly(addr: number): boolean {
+    return (this.hwRefs.get(addr) ?? 0) === (this.bpRefs.get(addr) ?? 0) && this.hwRefs.has(addr);
   }
   private syncBreakpoints(): void {
     const e = this.kernel.engineOf(this.current.mem);
@@ -237,15 +256,21 @@ export class DebugController implements Target {
   /** A CPU stop while running under the debugger. Returns true if the debugger takes it (the guest pauses). */
   onCpuStop(t: Task, stop: Stop): boolean {
     const c = t.cpu;
+    // $_siginfo of a SIGTRAP stop as Linux fills it for a ptraced process: int3 gives SI_KERNEL with
+    // no address; debug-register hits and single-steps give TRAP_HWBKPT / TRAP_TRACE with the pc.
     if (stop === Stop.Breakpoint) {
-      this.report(t, { kind: 'signal', signal: SIGTRAP, reason: 'swbreak', tid: t.tid });
+      const hw = this.isHardwareOnly(c.rip);
+      t.proc.lastSiginfo = hw ? { signo: SIGTRAP, code: TRAP_HWBKPT, addr: c.rip } : { signo: SIGTRAP, code: SI_KERNEL, addr: 0 };
+      this.report(t, { kind: 'signal', signal: SIGTRAP, reason: hw ? 'hwbreak' : 'swbreak', tid: t.tid });
       return true;
     }
     if (stop === Stop.Watchpoint) {
+      t.proc.lastSiginfo = { signo: SIGTRAP, code: TRAP_HWBKPT, addr: c.rip };
       this.report(t, { kind: 'signal', signal: SIGTRAP, reason: c.watchKind, addr: c.watchHit, tid: t.tid });
       return true;
     }
     if (stop === Stop.Step) {
+      t.proc.lastSiginfo = { signo: SIGTRAP, code: TRAP_TRACE, addr: c.rip };
       this.report(t, { kind: 'signal', signal: SIGTRAP, tid: t.tid });
       return true;
     }
@@ -281,6 +306,7 @@ export class DebugController implements Target {
     this.report(t, { kind: 'signal', signal: sig, tid: t.tid });
   }
   interrupted(t: Task): void {
+    t.proc.lastSiginfo = { signo: SIGINT, code: 0, addr: 0 }; // SI_USER: gdbserver kill()s the inferior
     this.report(t, { kind: 'signal', signal: SIGINT, tid: t.tid });
   }
   exited(): void {

@@ -73,28 +73,40 @@ export function findRDebug(mem: PeekMemory, auxv: Uint8Array): number | null {
   return null;
 }
 
+/** Namespaces to follow through r_debug_extended.r_next (dlmopen), bounding a corrupt chain. */
+const MAX_NAMESPACES = 64;
+
 /**
  * The <library-list-svr4> document gdbserver would send: main-lm names the
- * program's own link_map entry, every later entry with a name is a library.
+ * program's own link_map entry, every later entry with a name is a library,
+ * and lmid is the address of the struct r_debug of the library's namespace.
+ * glibc's r_debug_extended (r_version >= 2) chains further namespaces through
+ * r_next (offset 40).
  */
 export function librariesSvr4Xml(mem: PeekMemory, auxv: Uint8Array): string {
   let doc = '<library-list-svr4 version="1.0"';
   let libraries = '';
-  const rDebug = findRDebug(mem, auxv);
-  let lm = rDebug ? u64(mem, rDebug + 8) ?? 0 : 0; // r_debug.r_map
-  let prev = 0;
-  for (let n = 0; lm !== 0 && n < MAX_OBJECTS; n++) {
-    const lAddr = u64(mem, lm), lName = u64(mem, lm + 8), lLd = u64(mem, lm + 16);
-    const lNext = u64(mem, lm + 24), lPrev = u64(mem, lm + 32);
-    if (lAddr === null || lName === null || lLd === null || lNext === null || lPrev === null) break;
-    if (lPrev !== prev) break; // a corrupt or half-built chain: stop, as gdbserver does
-    if (prev === 0) doc += ` main-lm="${hex(lm)}"`;
-    else {
-      const name = lName ? cString(mem, lName) : '';
-      if (name) libraries += `<library name="${escapeXml(name)}" lm="${hex(lm)}" l_addr="${hex(lAddr)}" l_ld="${hex(lLd)}"/>`;
+  let rDebug = findRDebug(mem, auxv) ?? 0;
+  for (let ns = 0; rDebug !== 0 && ns < MAX_NAMESPACES; ns++) {
+    const version = u64(mem, rDebug);
+    if (version === null || (version & 0xffffffff) < 1) break;
+    let lm = u64(mem, rDebug + 8) ?? 0; // r_map
+    let prev = 0;
+    for (let n = 0; lm !== 0 && n < MAX_OBJECTS; n++) {
+      const lAddr = u64(mem, lm), lName = u64(mem, lm + 8), lLd = u64(mem, lm + 16);
+      const lNext = u64(mem, lm + 24), lPrev = u64(mem, lm + 32);
+      if (lAddr === null || lName === null || lLd === null || lNext === null || lPrev === null) break;
+      if (lPrev !== prev) break; // a corrupt or half-built chain: stop, as gdbserver does
+      if (ns === 0 && prev === 0) doc += ` main-lm="${hex(lm)}"`;
+      else {
+        const name = lName ? cString(mem, lName) : '';
+        if (name) libraries += `<library name="${escapeXml(name)}" lm="${hex(lm)}" l_addr="${hex(lAddr)}" l_ld="${hex(lLd)}" lmid="${hex(rDebug)}"/>`;
+      }
+      prev = lm;
+      lm = lNext;
     }
-    prev = lm;
-    lm = lNext;
+    if ((version & 0xffffffff) < 2) break;
+    rDebug = u64(mem, rDebug + 40) ?? 0; // r_next
   }
   return libraries ? `${doc}>${libraries}</library-list-svr4>` : `${doc}/>`;
 }
