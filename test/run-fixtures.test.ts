@@ -26,6 +26,8 @@ describe('prebuilt demo guest (no libc, raw syscalls)', () => {
 
 describe('dynamically linked guests (through ld-linux and libc from the host)', () => {
   test('glibc-dynamic/hello', (t) => compareWithNative(t, fixturePath('glibc-dynamic', 'hello'), ['dyn']).then(() => {}));
+  test('glibc-dynamic/vdso', (t) => compareWithNative(t, fixturePath('glibc-dynamic', 'vdso')).then(() => {}));
+  test('glibc-dynamic/rseq', (t) => compareWithNative(t, fixturePath('glibc-dynamic', 'rseq')).then(() => {}));
   test('glibc-dynamic/signals', (t) => compareWithNative(t, fixturePath('glibc-dynamic', 'signals')).then(() => {}));
   test('glibc-dynamic/threads', (t) => compareWithNative(t, fixturePath('glibc-dynamic', 'threads')).then(() => {}));
   test('ld-linux-x86-64.so.2 run directly on a program', (t) =>

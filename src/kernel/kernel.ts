@@ -25,6 +25,9 @@ import { SIGCHLD } from './signals.js';
 import { signalQueued } from './signal-queue.js';
 import { exitRobustList } from './syscalls/robust-list.js';
 import { yieldRequests } from './syscalls/info.js';
+import { RSEQ_ALIGN, RSEQ_FEATURE_SIZE, rseqFixup } from './syscalls/rseq.js';
+import { vdsoImage } from '../elf/vdso-image.js';
+import { AT_RSEQ_FEATURE_SIZE, decodeAuxv } from '../elf/auxv.js';
 
 const SA_RESTART = 0x10000000;
 /**
@@ -78,6 +81,8 @@ export class Kernel {
   private rngState: number;
   private nextPid: number;
   private rr = 0;
+  /** The task the scheduler ran last (a different one next means a context switch). */
+  private lastRan: Task | null = null;
   /** Everyone parked until something changes (the scheduler loop, a debugger step waiting on a blocked syscall). */
   private wakers: (() => void)[] = [];
   private readonly engines = new WeakMap<AddressSpace, Engine>();
@@ -165,7 +170,8 @@ export class Kernel {
       image,
       path: opts.execfn ?? opts.guestPath,
       file: fileIdentity(opts.guestPath, opts.hostPath),
-      vdso: { layout: hostVdsoLayout() },
+      vdso: { layout: hostVdsoLayout(), image: vdsoImage() },
+      rseq: hostOffersRseq() ? { featureSize: RSEQ_FEATURE_SIZE, align: RSEQ_ALIGN } : null,
       argv: opts.argv,
       envp: opts.envp,
       random16: this.randomBytes(16),
@@ -229,6 +235,14 @@ export class Kernel {
         if (!this.tasks.some((x) => x.state !== 'exited')) return;
         await this.sleep();
         continue;
+      }
+      if (t !== this.lastRan) {
+        // A context switch: Linux aborts an rseq critical section the thread was preempted in.
+        this.lastRan = t;
+        if (t.rseq && !rseqFixup(t)) {
+          this.killProcess(t.proc, SIGSEGV);
+          continue;
+        }
       }
       this.runSlice(t, SLICE);
       if (Date.now() - lastYield >= YIELD_MS) {
@@ -520,6 +534,7 @@ export class Kernel {
       if (a === 'term' || a === 'core') this.killProcess(t.proc, sig);
       return;
     }
+    if (t.rseq && !rseqFixup(t)) return this.killProcess(t.proc, SIGSEGV);
     try {
       setupSignalFrame(t, act, info, t.pendingMaskRestore);
       t.pendingMaskRestore = null;
@@ -612,6 +627,19 @@ function fileIdentity(name: string, hostPath: string): { name: string; inode: nu
   } catch {
     return { name, inode: 0, dev: '00:00' };
   }
+}
+
+let hostRseq: boolean | null = null;
+/** AT_RSEQ_* appear in the auxv only on kernels with extensible rseq (6.3+): follow the host, like its vDSO block. */
+function hostOffersRseq(): boolean {
+  if (hostRseq === null) {
+    try {
+      hostRseq = decodeAuxv(new Uint8Array(fs.readFileSync('/proc/self/auxv'))).some(([type]) => type === AT_RSEQ_FEATURE_SIZE);
+    } catch {
+      hostRseq = false;
+    }
+  }
+  return hostRseq;
 }
 
 let vdsoLayout: VdsoPart[] | null = null;

@@ -5,6 +5,7 @@ import type { FsContext } from './files/fs-context.js';
 import type { Kernel } from './kernel.js';
 import type { LoadedProgram } from '../elf/index.js';
 import type { SigInfo } from './signal-frame.js';
+import type { RseqRegistration } from './syscalls/rseq.js';
 
 /** Signal disposition as rt_sigaction stores it. */
 export interface SigAction {
@@ -66,6 +67,8 @@ export class Task {
   /** set_tid_address / CLONE_CHILD_CLEARTID. */
   clearChildTid = 0;
   robustList = 0;
+  /** rseq(2) registration (see syscalls/rseq.ts). */
+  rseq: RseqRegistration | null = null;
   state: 'runnable' | 'blocked' | 'exited' = 'runnable';
   altStackSp = 0;
   altStackSize = 0;

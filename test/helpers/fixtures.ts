@@ -54,6 +54,8 @@ export const FIXTURE_CASES: FixtureCase[] = [
   { fixture: 'signals' },
   { fixture: 'signals', args: ['--abort'], label: 'ends in abort()' },
   { fixture: 'threads' },
+  { fixture: 'vdso', label: 'the vDSO found through AT_SYSINFO_EHDR and called' },
+  { fixture: 'rseq', label: 'registration rules and a critical section aborted by a signal' },
   { fixture: 'debug', variants: DEBUG_VARIANTS },
   { fixture: 'debug', args: ['2', '--crash'], variants: DEBUG_VARIANTS },
 ];

@@ -62,6 +62,7 @@ function cloneTask(t: Task, flags: number, stack: number, parentTid: number, chi
   child.sigmaskLo = t.sigmaskLo;
   child.sigmaskHi = t.sigmaskHi;
   if (flags & CLONE_CHILD_CLEARTID) child.clearChildTid = childTid;
+  if (!(flags & CLONE_VM) && t.rseq) child.rseq = { ...t.rseq }; // fork keeps it; a new thread registers its own
   if (flags & CLONE_PARENT_SETTID) writeU32(t, parentTid, tid);
   if (flags & CLONE_CHILD_SETTID) proc.mem.write32(childTid, tid);
   k.tasks.push(child);
@@ -177,6 +178,7 @@ function execProgram(t: Task, dirfd: number, path: string, argv: string[], envp:
   t.altStackSp = 0;
   t.altStackFlags = 2;
   t.clearChildTid = 0;
+  t.rseq = null;
   t.cpu.fsBase = 0;
   t.cpu.gsBase = 0;
   t.cpu.xmm.fill(0);

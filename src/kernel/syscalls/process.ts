@@ -1,9 +1,10 @@
 import { argI, argS, argU, readU64, writeU64 } from '../args.js';
-import { EFAULT, EINVAL, ENOSYS } from '../errno.js';
+import { EFAULT, EINVAL } from '../errno.js';
 import type { SyscallImpl } from '../syscall-types.js';
 import type { Task } from '../task.js';
 import { futexHandlers } from './futex.js';
 import { lifecycleHandlers } from './lifecycle.js';
+import { rseqHandlers } from './rseq.js';
 
 const ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004;
 const USER_END = 0x800000000000;
@@ -12,6 +13,7 @@ const USER_END = 0x800000000000;
 export const processHandlers: Record<string, SyscallImpl> = {
   ...futexHandlers,
   ...lifecycleHandlers,
+  ...rseqHandlers,
   exit: {
     handler: (t: Task) => {
       t.kernel.exitThread(t, argI(t, 0) & 0xff);
@@ -68,8 +70,6 @@ export const processHandlers: Record<string, SyscallImpl> = {
       return 0;
     },
   },
-  // glibc registers rseq when the kernel offers it; ENOSYS makes it fall back, exactly as on older kernels.
-  rseq: { handler: () => -ENOSYS, coverage: 'partial', note: 'returns ENOSYS (as a kernel without rseq); glibc falls back' },
 };
 
 export { readU64, argS };
