@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AddressSpace } from '../src/mem/address-space.js';
 import { PhysicalMemory } from '../src/mem/physical.js';
-import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../src/mem/fault.js';
+import { GuestFault, PROT_EXEC, PROT_READ, PROT_WRITE } from '../src/mem/fault.js';
 import { decodeAuxv, ElfError, loadProgram, parseElf, vdsoLayoutFromMaps, type LoadOptions } from '../src/elf/index.js';
 
 interface Seg {
@@ -258,7 +258,7 @@ describe('loadProgram on synthetic images', () => {
       '00401000-00402000 r-xp 00001000 00:00 0',
       '00402000-00403000 rw-p 00002000 00:00 0',
       '00403000-00406000 rw-p 00000000 00:00 0',
-      '7fffff7ff000-7ffffffff000 rw-p 00000000 00:00 0',
+      '7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0', // the string page + 128 KiB, as setup_arg_pages leaves it
     ]);
     assert.equal(mem.findVma(0x400000)?.name, '/prog');
     assert.equal(mem.findVma(0x403000)?.name, '');
@@ -433,5 +433,38 @@ describe('loadProgram on synthetic images', () => {
     const aux = decodeAuxv(p.auxv);
     assert.deepEqual(aux[0], [33, 0x7ffff7ffa000], 'AT_SYSINFO_EHDR comes first');
     assert.deepEqual(mem.peek(0x7ffff7ffa000, 4), new Uint8Array(4).fill(7));
+  });
+});
+
+describe('the grows-down stack VMA', () => {
+  const STACK_TOP = 0x7ffffffff000, PAGE = 4096;
+  const stack = (mem: AddressSpace) => mem.mappings.find((m) => m.name === '[stack]')!;
+
+  test('a fault below it extends it, within RLIMIT_STACK and the guard gap, and a peek does not', () => {
+    const mem = newMem();
+    loadProgram(opts(mem, buildElf(STATIC)));
+    const start = stack(mem).start;
+    assert.equal(mem.peek(start - 8, 8), null, 'the debugger does not grow the stack');
+    mem.write32(start - 100 * PAGE + 12, 7);
+    assert.equal(stack(mem).start, start - 100 * PAGE);
+    assert.equal(mem.read32(start - 100 * PAGE + 12), 7);
+    assert.equal(mem.read8(start - 50 * PAGE), 0, 'pages in between are zero');
+    // Beyond RLIMIT_STACK (8 MiB by default): SIGSEGV, the VMA stays.
+    assert.throws(() => mem.write8(STACK_TOP - 8 * 2 ** 20 - 1, 1), GuestFault);
+    mem.write8(STACK_TOP - 8 * 2 ** 20, 1);
+    assert.equal(stack(mem).start, STACK_TOP - 8 * 2 ** 20);
+  });
+
+  test('a mapping below it stops growth 256 pages above it; a lower limit stops it earlier', () => {
+    const mem = newMem();
+    loadProgram(opts(mem, buildElf(STATIC)));
+    const start = stack(mem).start;
+    const below = start - 300 * PAGE;
+    assert.equal(mem.mmap(below, PAGE, PROT_READ, { fixed: true }), below);
+    assert.throws(() => mem.write8(below + PAGE + 255 * PAGE - 1, 1), GuestFault, 'inside the guard gap');
+    mem.write8(below + PAGE + 256 * PAGE, 1);
+    assert.equal(stack(mem).start, below + 257 * PAGE);
+    mem.stackLimit = STACK_TOP - stack(mem).start;
+    assert.throws(() => mem.write8(stack(mem).start - 1, 1), GuestFault, 'setrlimit(RLIMIT_STACK) is checked at each growth');
   });
 });

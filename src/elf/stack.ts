@@ -1,5 +1,5 @@
 import { AddressSpace, STACK_TOP } from '../mem/address-space.js';
-import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../mem/fault.js';
+import { PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE } from '../mem/fault.js';
 import {
   AT_BASE, AT_CLKTCK, AT_EGID, AT_ENTRY, AT_EUID, AT_EXECFN, AT_FLAGS, AT_GID, AT_HWCAP, AT_HWCAP2,
   AT_MINSIGSTKSZ, AT_NULL, AT_PAGESZ, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PLATFORM, AT_RANDOM, AT_RSEQ_ALIGN,
@@ -93,15 +93,27 @@ export function buildInitialStack(mem: AddressSpace, o: InitialStackOptions): In
   const stackStart = STACK_TOP - o.stackSize;
   const prot = PROT_READ | PROT_WRITE | (o.execStack ? PROT_EXEC : 0);
   // Not MAP_FIXED: an image reaching into the stack area is an error, not something to overwrite.
-  const r = mem.mmap(stackStart, o.stackSize, prot, { noReplace: true, name: '[stack]' });
+  const r = mem.mmap(stackStart, o.stackSize, prot, { noReplace: true, name: '[stack]', growsDown: true });
   if (r !== stackStart) throw new ElfError(`cannot map the stack: ${errnoText(r < 0 ? -r : ENOMEM)}`, r < 0 ? -r : ENOMEM);
+  let stack: InitialStack;
   try {
-    return fillStack(mem, o, stackStart);
+    stack = fillStack(mem, o, stackStart);
   } catch (e) {
     mem.munmap(stackStart, o.stackSize);
     throw e;
   }
+  // Like setup_arg_pages: the VMA starts as the pages holding the strings plus
+  // 128 KiB (and whatever the pointer table needed); the rest of the
+  // reservation stays free for the stack to grow into on faults.
+  const page = (x: number) => Math.floor(x / PAGE_SIZE) * PAGE_SIZE;
+  const initialStart = Math.max(stackStart, Math.min(page(stack.argStart) - STACK_EXPAND, page(stack.rsp)));
+  if (initialStart > stackStart) mem.munmap(stackStart, initialStart - stackStart);
+  mem.stackLimit = o.stackSize;
+  return { ...stack, stackStart: initialStart };
 }
+
+/** Linux's stack_expand in setup_arg_pages. */
+const STACK_EXPAND = 128 * 1024;
 
 function fillStack(mem: AddressSpace, o: InitialStackOptions, stackStart: number): InitialStack {
 

@@ -8,6 +8,7 @@ import { SIGFPE, SIGILL, SIGINT, SIGSEGV, SIGSYS, SIGTRAP } from './signals.js';
 import { formatSyscallReport } from './coverage-command.js';
 import { ENOSYS } from './errno.js';
 import { librariesSvr4Xml } from './svr4-libraries.js';
+import { vsyscallMapsLine } from './vsyscall.js';
 import { threadComm } from './syscalls/info.js';
 
 /** Distinct breakpoint addresses a debugger may have at once (each insertion rebuilds the set). */
@@ -380,7 +381,7 @@ export class DebugController implements Target {
       case 'syscalls':
         return formatSyscallReport();
       case 'maps':
-        return this.current.mem.formatMaps();
+        return this.current.mem.formatMaps() + (vsyscallMapsLine() ?? '');
       case 'strace':
         if (arg !== 'on' && arg !== 'off') return 'usage: monitor strace on|off\n';
         this.kernel.options.strace = arg === 'on';

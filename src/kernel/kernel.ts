@@ -27,6 +27,7 @@ import { exitRobustList } from './syscalls/robust-list.js';
 import { yieldRequests } from './syscalls/info.js';
 import { RSEQ_ALIGN, RSEQ_FEATURE_SIZE, rseqFixup } from './syscalls/rseq.js';
 import { vdsoImage } from '../elf/vdso-image.js';
+import { takeVsyscall } from './vsyscall.js';
 import { AT_RSEQ_FEATURE_SIZE, decodeAuxv } from '../elf/auxv.js';
 
 const SA_RESTART = 0x10000000;
@@ -353,6 +354,8 @@ export class Kernel {
         return;
       case Stop.Fault: {
         const f = c.fault as GuestFault;
+        const vsyscall = takeVsyscall(t, f);
+        if (vsyscall >= 0) return this.syscall(t, vsyscall);
         this.forceSignal(t, SIGSEGV, { code: f.kind === 'unmapped' ? 1 : 2, addr: f.addr });
         return;
       }

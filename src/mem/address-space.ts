@@ -41,6 +41,8 @@ export interface Vma {
   offset: number;
   inode: number;
   dev: string;
+  /** The stack (VM_GROWSDOWN): a fault just below it extends it, up to stackLimit. */
+  growsDown?: boolean;
 }
 
 export interface MmapOptions {
@@ -55,7 +57,12 @@ export interface MmapOptions {
   dev?: string;
   /** Initial contents (file mappings); copied in at map time. */
   data?: Uint8Array;
+  /** A stack that grows down on faults below it (the initial [stack]). */
+  growsDown?: boolean;
 }
+
+/** Linux's stack_guard_gap: a growing stack keeps 256 pages from the mapping below it. */
+const STACK_GUARD_GAP = 256 * PAGE_SIZE;
 
 /**
  * One guest address space: mappings (VMAs) with permissions, a page table
@@ -206,13 +213,32 @@ export class AddressSpace {
 
   /** First touch of a page inside a VMA: give it a zeroed frame. */
   private populate(vpn: number, a: number, access: 'read' | 'write' | 'exec'): number {
-    const vma = this.findVma(a);
+    const vma = this.findVma(a) ?? this.growStack(a);
     if (!vma) throw new GuestFault(a, 'unmapped', access);
     const off = this.phys.alloc();
     if (off < 0) throw new GuestFault(a, 'unmapped', access); // out of guest memory: SIGSEGV, as an OOM'd page fault would be SIGBUS/kill
     const pte = off | vma.prot | (this.watched.has(vpn) ? PTE_WATCH : 0);
     this.ptes.set(vpn, pte);
     return pte;
+  }
+
+  /** RLIMIT_STACK: how far the stack may grow (its VMA's total size). */
+  stackLimit = 8 * 2 ** 20;
+
+  /**
+   * A user fault below a grows-down VMA extends it (expand_stack), as long as
+   * the stack stays within stackLimit and a guard gap above the mapping below.
+   */
+  private growStack(a: number): Vma | undefined {
+    const k = this.vmas.findIndex((v) => v.start > a);
+    const v = this.vmas[k];
+    if (!v || !v.growsDown) return undefined;
+    const start = Math.floor(a / PAGE_SIZE) * PAGE_SIZE;
+    if (v.end - start > this.stackLimit) return undefined;
+    const below = this.vmas[k - 1];
+    if (below && !below.growsDown && below.end + STACK_GUARD_GAP > start) return undefined;
+    v.start = start;
+    return v;
   }
 
   /** Instruction fetch: requires PROT_EXEC and marks the page as holding code. */
@@ -425,6 +451,7 @@ export class AddressSpace {
       inode: opts.inode ?? 0,
       dev: opts.dev ?? '00:00',
     };
+    if (opts.growsDown) vma.growsDown = true;
     this.insertVma(vma);
     if (opts.data && opts.data.length) this.fillPages(addr, opts.data.subarray(0, len));
     this.flushTlb();
@@ -542,7 +569,9 @@ export class AddressSpace {
   private splitAt(a: number): void {
     const v = this.findVma(a);
     if (!v || v.start === a) return;
-    const tail: Vma = { ...v, start: a, offset: v.offset + (a - v.start) };
+    // Anonymous mappings ([stack], [heap], plain anon) show offset 0 however they are split.
+    const anonymous = v.inode === 0 && (v.name === '' || v.name.startsWith('['));
+    const tail: Vma = { ...v, start: a, offset: anonymous ? v.offset : v.offset + (a - v.start) };
     v.end = a;
     this.vmas.splice(this.vmas.indexOf(v) + 1, 0, tail);
   }
@@ -587,6 +616,7 @@ export class AddressSpace {
     c.brkStart = this.brkStart;
     c.brkEnd = this.brkEnd;
     c.mmapBase = this.mmapBase;
+    c.stackLimit = this.stackLimit;
     for (const [vpn, pte] of this.ptes) {
       const off = this.phys.alloc();
       if (off < 0) {

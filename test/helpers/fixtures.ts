@@ -55,6 +55,7 @@ export const FIXTURE_CASES: FixtureCase[] = [
   { fixture: 'signals', args: ['--abort'], label: 'ends in abort()' },
   { fixture: 'threads' },
   { fixture: 'vdso', label: 'the vDSO found through AT_SYSINFO_EHDR and called' },
+  { fixture: 'memlayout', label: '[stack] grown on demand and the emulated vsyscall page, as /proc/self/maps shows them', opts: { nativeNoAslr: true } },
   { fixture: 'rseq', label: 'registration rules and a critical section aborted by a signal' },
   { fixture: 'debug', variants: DEBUG_VARIANTS },
   { fixture: 'debug', args: ['2', '--crash'], variants: DEBUG_VARIANTS },

@@ -163,6 +163,8 @@ export interface CompareOptions extends Omit<RunOptions, 'timeoutMs'> {
   nativeEnv?: Record<string, string>;
   nativeTimeoutMs?: number;
   elfshimTimeoutMs?: number;
+  /** Run the native side with ASLR off (`setarch -R`), for output that prints addresses. */
+  nativeNoAslr?: boolean;
   /**
    * Lines (matching this) whose hexadecimal floats (%a/%La) may differ in the last
    * hex digit by one: the x87 transcendental instructions (fyl2x, fsin …) are
@@ -221,7 +223,8 @@ export async function compareWithNative(
     opts.tempDir ? args.map((a) => a.replaceAll('{tmp}', tempDir(t, `elfshim-${side}-`))) : [...args];
   const common = { input: opts.input, env: opts.env, cwd: opts.cwd };
 
-  const native = await runNative(binary, argsFor('native'), {
+  const nativeArgs = argsFor('native');
+  const native = await runNative(opts.nativeNoAslr ? 'setarch' : binary, opts.nativeNoAslr ? ['-R', binary, ...nativeArgs] : nativeArgs, {
     ...common,
     env: { ...opts.env, ...opts.nativeEnv },
     ...(opts.nativeTimeoutMs !== undefined ? { timeoutMs: opts.nativeTimeoutMs } : {}),

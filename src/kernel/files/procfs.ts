@@ -10,6 +10,7 @@ import { EACCES, hostErrno } from '../errno.js';
 import { HostFile } from './host-file.js';
 import { statFromHost } from './stat.js';
 import { bytesFile, dirNode, linkNode, synthIno, textFile, type SynthNode } from './synth.js';
+import { vsyscallMapsLine } from '../vsyscall.js';
 
 /**
  * CPU feature names /proc/cpuinfo lists. Should match what the emulated CPUID
@@ -202,7 +203,7 @@ function pidDir(t: Task, base: string): SynthNode {
     cwd: () => linkNode(`${base}/cwd`, () => p.fs.cwd),
     root: () => linkNode(`${base}/root`, () => '/'),
     fd: () => fdDir(t, `${base}/fd`),
-    maps: () => textFile(`${base}/maps`, () => t.mem.formatMaps()),
+    maps: () => textFile(`${base}/maps`, () => t.mem.formatMaps() + (vsyscallMapsLine() ?? '')),
     cmdline: () => bytesFile(`${base}/cmdline`, () => nulJoined(p.argv), 0o444),
     environ: () => bytesFile(`${base}/environ`, () => nulJoined(p.envp)),
     auxv: () => bytesFile(`${base}/auxv`, () => p.auxv.slice()),

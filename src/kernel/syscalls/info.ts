@@ -106,6 +106,8 @@ function readRlimit(t: Task, addr: number): Rlimit {
   return { cur: get(0), max: get(8) };
 }
 
+const RLIMIT_STACK = 3;
+
 function doPrlimit(t: Task, pid: number, resource: number, newAddr: number, oldAddr: number): number {
   if (resource < 0 || resource >= RLIMIT_NLIMITS) return -EINVAL;
   const p = processOf(t, pid);
@@ -123,6 +125,7 @@ function doPrlimit(t: Task, pid: number, resource: number, newAddr: number, oldA
   if (next) {
     limits[resource] = next;
     if (resource === RLIMIT_NOFILE) p.files.limit = Math.min(next.cur, 1 << 20);
+    if (resource === RLIMIT_STACK) p.mem.stackLimit = Math.min(next.cur, Number.MAX_SAFE_INTEGER); // checked at each growth, as Linux does
   }
   return 0;
 }
