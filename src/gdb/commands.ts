@@ -171,7 +171,9 @@ async function resumeVCont(s: GdbSession, p: string): Promise<Reply> {
   if (tid === null) return E_BAD;
   const signal = gdbToLinuxSignal(chosen.signal);
   if (signal === null) return E_BAD;
-  return s.resume(chosen === step, step ? tid ?? s.currentTid : tid, signal);
+  // "s:T;c": the others run while T steps (gdb's default for next/step over a blocking call).
+  const othersRun = !!step && actions.some((a) => a !== step && (a.action === 'c' || a.action === 'C'));
+  return s.resume(chosen === step, step ? tid ?? s.currentTid : tid, signal, othersRun);
 }
 
 // ------------------------------------------------------------------ threads

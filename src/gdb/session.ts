@@ -144,12 +144,12 @@ export class GdbSession {
    * Resumes the guest and waits for its next stop. Resolves with the stop
    * reply, or undefined when the connection went away meanwhile.
    */
-  async resume(step: boolean, tid: number | undefined, linuxSignal: number): Promise<string | undefined> {
+  async resume(step: boolean, tid: number | undefined, linuxSignal: number, othersRun = false): Promise<string | undefined> {
     if (this.processGone) return this.stopReply();
     this.running = true;
     let stop: StopEvent;
     try {
-      const pending = this.target.resume({ step, tid, signal: linuxSignal });
+      const pending = this.target.resume({ step, tid, signal: linuxSignal, othersRun });
       if (this.interruptRequested) {
         this.interruptRequested = false;
         this.target.interrupt();

@@ -54,9 +54,11 @@ export interface Target extends SigInfoSource {
    * Resumes the guest. step: execute exactly one instruction of thread tid.
    * For a continue, tid names the thread that receives the resume signal (or
    * the thread gdb named); undefined means all threads run. signal: Linux
-   * signal to deliver on resume (0 = none). Resolves with the next stop.
+   * signal to deliver on resume (0 = none). othersRun (vCont "s:T;c"): while
+   * thread tid steps, the other threads run, and the first stop of any
+   * thread ends the resume. Resolves with the next stop.
    */
-  resume(opts: { step: boolean; tid?: number; signal: number }): Promise<StopEvent>;
+  resume(opts: { step: boolean; tid?: number; signal: number; othersRun?: boolean }): Promise<StopEvent>;
   /**
    * Stops a running guest as soon as possible (Ctrl-C); the pending resume()
    * resolves with SIGINT. May be called right after resume() (Ctrl-C in the

@@ -63,6 +63,10 @@ export class DebugController implements Target {
   detached = false;
   /** The task a pending single step runs (null when no step is in flight). */
   private stepping: Task | null = null;
+  /** The thread a debugger step is pending on: the scheduler must not run it (the step does). */
+  get steppingTask(): Task | null {
+    return this.stepping;
+  }
   readonly vfs: GuestFiles;
 
   private readonly files: DebuggerFiles;
@@ -144,7 +148,7 @@ export class DebugController implements Target {
 
   // ------------------------------------------------------------ execution
 
-  resume(opts: { step: boolean; tid?: number; signal: number }): Promise<StopEvent> {
+  resume(opts: { step: boolean; tid?: number; signal: number; othersRun?: boolean }): Promise<StopEvent> {
     const t = (opts.tid !== undefined && opts.tid > 0 ? this.kernel.tasks.find((x) => x.tid === opts.tid) : undefined) ?? this.current;
     this.applyResumeSignal(opts.signal);
     const p = new Promise<StopEvent>((resolve) => (this.pending = resolve));
@@ -162,6 +166,12 @@ export class DebugController implements Target {
       this.paused = true;
       this.stepping = t;
       this.kernel.debugStep(t);
+      // A step that did not finish at once (a blocking syscall): the other threads
+      // run meanwhile if gdb asked for it; the scheduler leaves the stepping one alone.
+      if (opts.othersRun && this.stepping === t && this.pending) {
+        this.paused = false;
+        this.kernel.wakeScheduler();
+      }
     } else {
       this.paused = false;
       this.kernel.wakeScheduler();

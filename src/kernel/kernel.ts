@@ -255,9 +255,10 @@ export class Kernel {
 
   private pickRunnable(): Task | undefined {
     const n = this.tasks.length;
+    const stepping = this.debug?.steppingTask;
     for (let k = 0; k < n; k++) {
       const t = this.tasks[(this.rr + k) % n];
-      if (t.state === 'runnable') {
+      if (t.state === 'runnable' && t !== stepping) {
         this.rr = (this.rr + k + 1) % n;
         return t;
       }

@@ -1,0 +1,29 @@
+// Stepping one thread while the others run (vCont "s:T;c"), as gdb does for
+// `next` in all-stop mode: a thread stepping through a blocking futex wait
+// completes its step once the other threads have woken it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ROOT, haveGdb, runGdb } from './helpers/gdb-run.js';
+
+const THREADS_DYN = path.join(ROOT, 'test/fixtures/build/debug-glibc-dynamic/debug-threads');
+const skip = !haveGdb() ? 'gdb is not installed' : !fs.existsSync(THREADS_DYN) ? 'fixtures not built' : false;
+
+test('next in a thread blocked in a futex wait: the others run and the step completes', { skip }, async () => {
+  const r = await runGdb(THREADS_DYN, [], ['break worker', 'continue', 'thread 1', 'delete', 'next', 'next', 'info threads', 'kill'], { timeoutMs: 120_000 });
+  assert.doesNotMatch(r.gdb, /Cannot execute this command while the target is running/);
+  const rows = [...r.gdb.matchAll(/^\* +1 +Thread \d+\.\d+ "debug-threads" +(.*)$/gm)];
+  assert.equal(rows.length, 1, `info threads lists thread 1 as current:\n${r.gdb}`);
+  // The step left the futex wait it was blocked in.
+  assert.doesNotMatch(rows[0][1], /__futex_abstimed_wait_common64/, r.gdb);
+  assert.match(r.gdb, /\[Inferior 1 \(process \d+\) killed\]/);
+});
+
+test('stepi of a thread blocked in a syscall completes that call only, while the others run', { skip }, async () => {
+  const r = await runGdb(THREADS_DYN, [], ['break worker', 'continue', 'thread 1', 'delete', 'bt 1', 'set $before = $pc', 'stepi', 'p $pc == $before', 'p $rax', 'kill'], { timeoutMs: 120_000 });
+  assert.match(r.gdb, /#0 .*__futex_abstimed_wait_common64/, 'thread 1 waits in a futex at the breakpoint');
+  // The step ran the rest of the futex call (the workers woke it) and no further instruction.
+  assert.match(r.gdb, /^\$1 = 1$/m, r.gdb);
+  assert.match(r.gdb, /^\$2 = 0$/m, r.gdb);
+});
