@@ -101,6 +101,26 @@ test('--memory 24M: fork fails with ENOMEM when the pool cannot hold another cop
   assert.match(out, new RegExp(`^forks: reaped ${m[1]}$`, 'm'));
 });
 
+for (const variant of VARIANTS) {
+  test(`--memory 64M (${variant}) is one budget for all guest processes: fork children share it`, async (t) => {
+    const b = bin(variant);
+    if (!b) return t.skip('fixture not built');
+    // Three children in turn try to map and touch 30 MB each while the earlier ones hold theirs.
+    // Counted per process, each would get its 30 MB and together (90 MB) they would overrun the 64 MB frame pool.
+    const r = await runElfshim(['--memory', '64M', b, 'forkmmap', '3', '2', '15'], { timeoutMs: 120_000 });
+    const out = r.stdout.toString();
+    assert.equal(r.timedOut, false, out);
+    assert.equal(r.status, 0, out + r.stderr.toString());
+    const m = /^forkmmap: (\d+) children mapped (\d+) MB in total$/m.exec(out);
+    assert.ok(m, out + r.stderr.toString());
+    assert.ok(Number(m[2]) < 64 - 8, `${m[2]} MB mapped by children, plus at least 8 MB of images and stacks, within 64 MB`);
+    assert.match(out, /failed with ENOMEM/, 'a later child (or its fork) meets the shared limit');
+    const perChild = [...out.matchAll(/^forkmmap: child \d+ mapped (\d+) MB$/gm)].map((x) => Number(x[1]));
+    assert.ok(perChild.length >= 2 && perChild.some((n) => n < 30), `children got ${perChild.join(', ')} MB`);
+    console.log(`--memory 64M (${variant}), forking: children mapped ${perChild.join(' + ')} = ${m[2]} MB, then ENOMEM`);
+  });
+}
+
 test('--max-tasks 16: a fork bomb is contained and ends', async (t) => {
   const b = bin('musl');
   if (!b) return t.skip('fixture not built');

@@ -9,6 +9,7 @@ import { Process, Task } from '../task.js';
 import { SIGCHLD } from '../signals.js';
 import { inheritRlimits } from './rlimits.js';
 import { flushSharedMappings } from './mm-shared.js';
+import { committedBytes, mayCommit } from './mm-limit.js';
 
 const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_VFORK = 0x4000;
 const CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000;
@@ -31,6 +32,8 @@ function cloneTask(t: Task, flags: number, stack: number, parentTid: number, chi
   else {
     // A process: fork copies memory (vfork/CLONE_VM children get a copy too: they may only exec or _exit).
     let mem: AddressSpace;
+    // The copy is charged to the run's one --memory budget, as strict overcommit charges a fork.
+    if (!mayCommit(t, committedBytes(t))) return -ENOMEM;
     try {
       mem = t.mem.clone();
     } catch (e) {
