@@ -11,7 +11,7 @@ import { defaultOptions, type KernelOptions } from './kernel-options.js';
 import { Process, Task } from './task.js';
 import { FileTable } from './files/file-table.js';
 import { FsContext } from './files/fs-context.js';
-import { flushHostOutput } from './files/host-stream.js';
+import { drainHostOutput } from './files/host-writer.js';
 import { Blocked } from './syscall-types.js';
 import { SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSYS, SIGTRAP, signalInfo } from './signals.js';
 import { setupSignalFrame, type SigInfo } from './signal-frame.js';
@@ -209,7 +209,10 @@ export class Kernel {
     return new Promise<ExitStatus>((resolve) => {
       this.mainDone = resolve;
       void this.loop();
-    }).finally(() => clearInterval(keepAlive));
+    })
+      // Output the guest wrote is handed to the host before elfshim reports and exits.
+      .then(async (status) => (await drainHostOutput(), status))
+      .finally(() => clearInterval(keepAlive));
   }
 
   private async loop(): Promise<void> {
@@ -560,7 +563,6 @@ export class Kernel {
       this.sendSignal(parent, SIGCHLD, { signo: SIGCHLD, code: proc.killedBy ? 2 : 1, pid: proc.pid });
     }
     if (proc === this.main && this.mainDone) {
-      flushHostOutput();
       const done = this.mainDone;
       this.mainDone = null;
       const sig = proc.killedBy;
