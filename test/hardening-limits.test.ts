@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { CliProc } from './helpers/cli-proc.js';
+import { RspClient } from './gdb-client.js';
 import { fixturePath, runElfshim } from './helpers/run.js';
 
 const VARIANTS = ['glibc-static', 'musl'];
@@ -101,6 +102,26 @@ test('--memory 24M: fork fails with ENOMEM when the pool cannot hold another cop
   assert.match(out, new RegExp(`^forks: reaped ${m[1]}$`, 'm'));
 });
 
+for (const variant of VARIANTS) {
+  test(`--memory 64M (${variant}) is one budget for all guest processes: fork children share it`, async (t) => {
+    const b = bin(variant);
+    if (!b) return t.skip('fixture not built');
+    // Three children in turn try to map and touch 30 MB each while the earlier ones hold theirs.
+    // Counted per process, each would get its 30 MB and together (90 MB) they would overrun the 64 MB frame pool.
+    const r = await runElfshim(['--memory', '64M', b, 'forkmmap', '3', '2', '15'], { timeoutMs: 120_000 });
+    const out = r.stdout.toString();
+    assert.equal(r.timedOut, false, out);
+    assert.equal(r.status, 0, out + r.stderr.toString());
+    const m = /^forkmmap: (\d+) children mapped (\d+) MB in total$/m.exec(out);
+    assert.ok(m, out + r.stderr.toString());
+    assert.ok(Number(m[2]) < 64 - 8, `${m[2]} MB mapped by children, plus at least 8 MB of images and stacks, within 64 MB`);
+    assert.match(out, /failed with ENOMEM/, 'a later child (or its fork) meets the shared limit');
+    const perChild = [...out.matchAll(/^forkmmap: child \d+ mapped (\d+) MB$/gm)].map((x) => Number(x[1]));
+    assert.ok(perChild.length >= 2 && perChild.some((n) => n < 30), `children got ${perChild.join(', ')} MB`);
+    console.log(`--memory 64M (${variant}), forking: children mapped ${perChild.join(' + ')} = ${m[2]} MB, then ENOMEM`);
+  });
+}
+
 test('--max-tasks 16: a fork bomb is contained and ends', async (t) => {
   const b = bin('musl');
   if (!b) return t.skip('fixture not built');
@@ -164,3 +185,54 @@ for (const kind of ['blocking', 'non-blocking'] as const) {
     assert.ok(peak < 200 * MiB, `elfshim held ${peak} bytes`);
   });
 }
+
+/** Rejects when p does not settle within ms (a stalled event loop never answers). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+test('a guest blocked on stdout to a pipe nobody reads: elfshim stays responsive (gdb Ctrl-C), small, and loses nothing', { timeout: 300_000 }, async (t) => {
+  const b = bin('musl');
+  if (!b) return t.skip('fixture not built');
+  const MB = 32;
+  // Nobody reads stdout yet: the pipe fills and the guest's writes must wait — the guest, not elfshim.
+  const p = new CliProc(['--gdb', '0', '--no-wait', b, 'flood', String(MB)], { pipeStdout: false });
+  try {
+    const stdout = p.child.stdout!;
+    const port = await p.port();
+    await p.idle(300, 30_000);
+    const rss = p.memory().rss;
+    const c = await within(RspClient.connect(port), 10_000, 'connect');
+    await within(c.handshake(), 10_000, 'handshake while the guest waits on its output');
+    // Attaching stopped the guest where it was (--no-wait); let it go back to waiting, then interrupt.
+    c.sendPacket('c');
+    await new Promise((r) => setTimeout(r, 300));
+    c.sendRaw('\x03');
+    const stop = await within(c.nextPacket(), 10_000, 'Ctrl-C while the guest waits on its output');
+    assert.match(stop, /^T02/, 'stopped with SIGINT');
+    assert.match(await within(c.request('g'), 10_000, 'g'), /^[0-9a-f]+$/);
+    // Go on and read everything: the bytes are complete and in order.
+    c.sendPacket('c');
+    const hash = createHash('sha256');
+    let received = 0;
+    stdout.on('data', (d: Buffer) => {
+      hash.update(d);
+      received += d.length;
+    });
+    assert.match(await within(c.nextPacket(), 120_000, 'exit'), /^W00/);
+    await p.exited;
+    if (!stdout.closed) await new Promise((r) => stdout.once('close', r));
+    assert.equal(received, MB * MiB, 'every byte arrived');
+    const expected = createHash('sha256');
+    const block = Buffer.alloc(65536);
+    for (let i = 0; i < block.length; i++) block[i] = 97 + (i % 26);
+    for (let i = 0; i < (MB * MiB) / block.length; i++) expected.update(block);
+    assert.equal(hash.digest('hex'), expected.digest('hex'), 'in order and intact');
+    console.log(`guest blocked on a full stdout pipe: gdb handshake and Ctrl-C answered, elfshim rss ${(rss / MiB).toFixed(0)} MiB, ${MB} MB intact afterwards`);
+    assert.ok(rss < 200 * MiB, `elfshim held ${rss} bytes`);
+    c.close();
+  } finally {
+    p.kill();
+  }
+});

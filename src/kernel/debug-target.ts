@@ -7,6 +7,7 @@ import type { Task } from './task.js';
 import { SIGFPE, SIGILL, SIGINT, SIGSEGV, SIGSYS, SIGTRAP } from './signals.js';
 import { formatSyscallReport } from './coverage-command.js';
 import { ENOSYS } from './errno.js';
+import { openedInsideRoot, withPinnedEntry } from './files/pin.js';
 import { librariesSvr4Xml } from './svr4-libraries.js';
 import { vsyscallMapsLine } from './vsyscall.js';
 import { threadComm } from './syscalls/info.js';
@@ -451,6 +452,11 @@ class DebuggerFiles implements GuestFiles {
         fs.closeSync(fd);
         return -13;
       }
+      if (!openedInsideRoot(this.task().fs.root, fd)) {
+        // A directory on the way was swapped for a symlink since the walk.
+        fs.closeSync(fd);
+        return -2;
+      }
     }
     const h = this.nextFd++;
     this.open_.set(h, { data: r.data, fd, st: r.st });
@@ -507,11 +513,13 @@ class DebuggerFiles implements GuestFiles {
     if (typeof r === 'number') return r;
     if (r.kind === 'synth') return r.node.target ? r.node.target() : -22;
     if (r.kind !== 'host' || !r.st) return -2;
-    try {
-      return fs.readlinkSync(r.hostPath);
-    } catch {
-      return -22;
-    }
+    return withPinnedEntry(t.fs.root, r.hostPath, (q) => {
+      try {
+        return fs.readlinkSync(q);
+      } catch {
+        return -22;
+      }
+    });
   }
   unlink(): number {
     return -30;

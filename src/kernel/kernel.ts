@@ -11,11 +11,12 @@ import { defaultOptions, type KernelOptions } from './kernel-options.js';
 import { Process, Task } from './task.js';
 import { FileTable } from './files/file-table.js';
 import { FsContext } from './files/fs-context.js';
-import { flushHostOutput } from './files/host-stream.js';
+import { drainHostOutput } from './files/host-writer.js';
+import { readPinnedFile } from './files/pin.js';
 import { Blocked } from './syscall-types.js';
 import { SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSYS, SIGTRAP, signalInfo } from './signals.js';
 import { setupSignalFrame, type SigInfo } from './signal-frame.js';
-import { EINTR } from './errno.js';
+import { EACCES, EINTR } from './errno.js';
 import { wakeWaiters } from './syscalls/futex.js';
 import { flushSharedMappings } from './syscalls/mm-shared.js';
 import { interruptSleep } from './syscalls/time.js';
@@ -193,10 +194,14 @@ export class Kernel {
           e.code = 'EACCES';
           throw e;
         }
-        const real = fs.realpathSync(r.hostPath);
-        const root = fsx.root;
-        const name = root && real.startsWith(root + '/') ? real.slice(root.length) : real;
-        return { image: new Uint8Array(fs.readFileSync(r.hostPath)), ...fileIdentity(name, r.hostPath) };
+        // Read through a pinned fd (files/pin.ts): a name swapped since the walk cannot lead outside.
+        const image = readPinnedFile(fsx.root, r.hostPath);
+        if (typeof image === 'number') {
+          const e = new Error('cannot read') as Error & { code: string };
+          e.code = image === -EACCES ? 'EACCES' : 'ENOENT';
+          throw e;
+        }
+        return { image, ...fileIdentity(r.guestPath, r.hostPath) };
       },
     });
     const c = t.cpu;
@@ -216,7 +221,10 @@ export class Kernel {
     return new Promise<ExitStatus>((resolve) => {
       this.mainDone = resolve;
       void this.loop();
-    }).finally(() => clearInterval(keepAlive));
+    })
+      // Output the guest wrote is handed to the host before elfshim reports and exits.
+      .then(async (status) => (await drainHostOutput(), status))
+      .finally(() => clearInterval(keepAlive));
   }
 
   private async loop(): Promise<void> {
@@ -579,7 +587,6 @@ export class Kernel {
       this.sendSignal(parent, SIGCHLD, { signo: SIGCHLD, code: proc.killedBy ? 2 : 1, pid: proc.pid });
     }
     if (proc === this.main && this.mainDone) {
-      flushHostOutput();
       const done = this.mainDone;
       this.mainDone = null;
       const sig = proc.killedBy;

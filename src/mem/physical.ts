@@ -47,4 +47,9 @@ export class PhysicalMemory {
   get framesInUse(): number {
     return this.inUse;
   }
+
+  /** Bytes at the start of the pool that were ever handed out: everything a guest can have written lies below. */
+  get highWater(): number {
+    return this.next;
+  }
 }

@@ -3,6 +3,7 @@ import { EINVAL, EISDIR, hostErrno } from '../errno.js';
 import { SEEK_CUR, SEEK_SET, dtypeOf } from '../syscalls/abi.js';
 import { FileDescription, type DirEntry } from './description.js';
 import { statFromHost, type StatInfo } from './stat.js';
+import { withPinnedObject } from './pin.js';
 
 /**
  * An open directory. The listing is snapshotted when reading starts (or
@@ -104,13 +105,14 @@ export function listHostDir(hostPath: string, parentHostPath: string, extra: Dir
   return out;
 }
 
-/** Host stat of a directory (for DirDescription). */
-export function hostStat(hostPath: string): () => StatInfo | number {
-  return () => {
-    try {
-      return statFromHost(fs.statSync(hostPath, { bigint: true }));
-    } catch (e) {
-      return hostErrno(e);
-    }
-  };
+/** Host stat of an opened directory or O_PATH file, looked up inside root each time (files/pin.ts). */
+export function hostStat(root: string, hostPath: string): () => StatInfo | number {
+  return () =>
+    withPinnedObject(root, hostPath, (p) => {
+      try {
+        return statFromHost(fs.statSync(p, { bigint: true }));
+      } catch (e) {
+        return hostErrno(e);
+      }
+    });
 }

@@ -5,7 +5,8 @@ import { hostErrno } from '../errno.js';
 import { FIONREAD, O_NONBLOCK } from '../syscalls/abi.js';
 import { FileDescription, type Readiness } from './description.js';
 import { MAX_RW_COUNT } from './host-file.js';
-import { HostReader, HostWriter } from './host-stream.js';
+import { HostReader } from './host-stream.js';
+import { HostWriter, trackWriter, untrackWriter } from './host-writer.js';
 import { statFromHost, type StatInfo } from './stat.js';
 
 /**
@@ -24,7 +25,7 @@ export class HostStreamFile extends FileDescription {
   ) {
     super(flags);
     this.reader = new HostReader(fd);
-    this.writer = new HostWriter(fd);
+    this.writer = trackWriter(new HostWriter());
   }
 
   get path(): string {
@@ -50,7 +51,7 @@ export class HostStreamFile extends FileDescription {
   }
 
   write(t: Task, addr: number, len: number): number | Blocked {
-    return this.writer.write(t.mem.readBytes(addr, Math.min(len, MAX_RW_COUNT)));
+    return this.writer.write(this.fd, t.mem.readBytes(addr, Math.min(len, MAX_RW_COUNT)), (this.flags & O_NONBLOCK) !== 0);
   }
 
   ioctl(t: Task, req: number, arg: number): number {
@@ -66,19 +67,22 @@ export class HostStreamFile extends FileDescription {
   }
 
   poll(): Readiness {
-    return { readable: this.reader.ready, writable: true, hangup: false, error: false };
+    return { readable: this.reader.ready, writable: this.writer.writable, hangup: false, error: false };
   }
 
   readinessChange(): Promise<void> {
-    return this.reader.whenReady();
+    return this.writer.writable ? this.reader.whenReady() : Promise.race([this.reader.whenReady(), this.writer.whenRoom()]);
   }
 
   release(): void {
-    this.writer.flush();
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      // already gone
-    }
+    // The fd closes once what was written has reached it (as a pipe keeps a closed writer's bytes).
+    void this.writer.drained().then(() => {
+      untrackWriter(this.writer);
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        // already gone
+      }
+    });
   }
 }

@@ -9,6 +9,7 @@ import { FileDescription, PathOnlyDescription } from './description.js';
 import { DirDescription, hostStat, listHostDir } from './dir.js';
 import type { FsContext, Resolved } from './fs-context.js';
 import { HostFile } from './host-file.js';
+import { hostCall, openedInsideRoot, withPinnedObject } from './pin.js';
 import { HostStreamFile } from './host-stream-file.js';
 import { statFromHost, type StatInfo } from './stat.js';
 import { SynthFile, synthDirEntries, synthStat } from './synth.js';
@@ -26,22 +27,6 @@ function lstatInfo(hostPath: string): () => StatInfo | number {
   };
 }
 
-/**
- * Whether the file behind a freshly opened host fd lies inside the guest root
- * (what the kernel says it opened, from /proc/self/fd). True without a rootfs,
- * or where /proc cannot tell.
- */
-function openedInside(fsx: FsContext, fd: number): boolean {
-  if (!fsx.root) return true;
-  let real: string;
-  try {
-    real = fs.readlinkSync(`/proc/self/fd/${fd}`);
-  } catch {
-    return true;
-  }
-  return real === fsx.root || real.startsWith(fsx.root + '/');
-}
-
 /** Parent host directory of a guest path, clamped at the guest root. */
 function parentHostPath(fsx: FsContext, guestPath: string): string {
   return fsx.hostPathOf(guestPath === '/' ? '/' : nodePath.posix.dirname(guestPath));
@@ -53,12 +38,22 @@ function rootExtras(fsx: FsContext, guestPath: string) {
   return [{ name: 'proc', ino: 1, type: 4 }, ...(fs.existsSync(fsx.hostPathOf('/dev')) ? [] : [{ name: 'dev', ino: 2, type: 4 }])];
 }
 
-/** Opens a host directory as a DirDescription. */
+/**
+ * Opens a host directory as a DirDescription. It is listed by path when read
+ * (getdents), so each listing pins the directory inside the root first: one
+ * swapped for a symlink since the open (or the chdir) lists nothing outside.
+ */
 export function openHostDir(fsx: FsContext, guestPath: string, hostPath: string, flags: number): DirDescription {
+  const root = fsx.root;
+  const list = () =>
+    withPinnedObject(root, hostPath, (p) => {
+      const l = withPinnedObject(root, parentHostPath(fsx, guestPath), (pp) => listHostDir(p, pp, rootExtras(fsx, guestPath)));
+      return typeof l === 'number' ? listHostDir(p, p, rootExtras(fsx, guestPath)) : l;
+    });
   return new DirDescription(
     guestPath,
-    () => listHostDir(hostPath, parentHostPath(fsx, guestPath), rootExtras(fsx, guestPath)),
-    hostStat(hostPath),
+    list,
+    hostStat(root, hostPath),
     hostPath,
     flags & KEPT_FLAGS,
   );
@@ -106,14 +101,11 @@ export function openResolved(t: Task, r: Resolved, flags: number, mode: number):
       if (flags & O_PATH) return new PathOnlyDescription(guestPath, lstatInfo(hostPath), false, hostPath, kept);
       return -ELOOP;
     }
-    if (flags & O_PATH) return new PathOnlyDescription(guestPath, hostStat(hostPath), type === S_IFDIR, hostPath, kept);
+    if (flags & O_PATH) return new PathOnlyDescription(guestPath, hostStat(t.fs.root, hostPath), type === S_IFDIR, hostPath, kept);
     if (type === S_IFDIR && !tmpfile) {
       if (acc !== O_RDONLY || flags & O_CREAT) return -EISDIR;
-      try {
-        fs.accessSync(hostPath, fs.constants.R_OK);
-      } catch (e) {
-        return hostErrno(e);
-      }
+      const readable = withPinnedObject(t.fs.root, hostPath, (p) => hostCall(() => fs.accessSync(p, fs.constants.R_OK)));
+      if (readable < 0) return readable;
       return openHostDir(t.fs, guestPath, hostPath, flags);
     }
     if (flags & O_DIRECTORY && !tmpfile) return -ENOTDIR;
@@ -129,7 +121,7 @@ export function openResolved(t: Task, r: Resolved, flags: number, mode: number):
   } catch (e) {
     return hostErrno(e);
   }
-  if (!openedInside(t.fs, fd)) {
+  if (!openedInsideRoot(t.fs.root, fd)) {
     // A directory on the way was swapped for a symlink between the walk and the open.
     fs.closeSync(fd);
     return -ENOENT;

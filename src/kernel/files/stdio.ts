@@ -6,7 +6,8 @@ import { EBADF, EINVAL, ENOTTY, ESPIPE, hostErrno } from '../errno.js';
 import { FIONBIO, FIONREAD, O_ACCMODE, O_APPEND, O_LARGEFILE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, SEEK_CUR, SEEK_END, SEEK_SET, TCGETS, TCSETS, TCSETSF, TCSETSW, TIOCGPGRP, TIOCGSID, TIOCGWINSZ, TIOCSPGRP, TIOCSWINSZ } from '../syscalls/abi.js';
 import { FileDescription, type Readiness } from './description.js';
 import { MAX_RW_COUNT, partialOr } from './host-file.js';
-import { hostReader, hostWriter } from './host-stream.js';
+import { hostReader } from './host-stream.js';
+import { hostWriter, isRegularFd, writeRegular } from './host-writer.js';
 import { statFromHost, type StatInfo } from './stat.js';
 
 /** The terminal's foreground process group as set by tcsetpgrp (null: the caller's group). */
@@ -153,7 +154,9 @@ export class HostStdio extends FileDescription {
         return partialOr(0, e);
       }
     }
-    return hostWriter(this.hostFd).write(data);
+    // A regular file takes the bytes at once; a pipe or terminal through the ordered queue (never blocking Node).
+    if (isRegularFd(this.hostFd)) return writeRegular(this.hostFd, data);
+    return hostWriter(this.hostFd).write(this.hostFd, data, (this.flags & O_NONBLOCK) !== 0);
   }
 
   ioctl(t: Task, req: number, arg: number): number {
@@ -214,13 +217,18 @@ export class HostStdio extends FileDescription {
   }
 
   poll(): Readiness {
-    const readable = (this.flags & O_ACCMODE) !== O_WRONLY && hostReader(this.hostFd).ready;
-    return { readable, writable: true, hangup: false, error: false };
+    const acc = this.flags & O_ACCMODE;
+    const readable = acc !== O_WRONLY && hostReader(this.hostFd).ready;
+    const writable = acc === O_RDONLY || isRegularFd(this.hostFd) || hostWriter(this.hostFd).writable;
+    return { readable, writable, hangup: false, error: false };
   }
 
   readinessChange(): Promise<void> | null {
-    if ((this.flags & O_ACCMODE) === O_WRONLY) return null;
-    return hostReader(this.hostFd).whenReady();
+    const acc = this.flags & O_ACCMODE;
+    const waits: Promise<void>[] = [];
+    if (acc !== O_WRONLY) waits.push(hostReader(this.hostFd).whenReady());
+    if (acc !== O_RDONLY && !isRegularFd(this.hostFd) && !hostWriter(this.hostFd).writable) waits.push(hostWriter(this.hostFd).whenRoom());
+    return waits.length ? Promise.race(waits) : null;
   }
 
   get isTerminal(): boolean {

@@ -11,11 +11,12 @@ import {
   AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, R_OK, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, W_OK, X_OK,
 } from './abi.js';
 import { fileOf, impl, partial, resolveAt } from './util.js';
+import { hostCall, withPinnedEntry, withPinnedObject } from '../files/pin.js';
 
 // ------------------------------------------------------------------ stat
 
-/** Metadata of whatever a resolution found. */
-export function statResolved(r: Resolved): StatInfo | number {
+/** Metadata of whatever a resolution found (the entry itself: the walk has followed what was to be followed). */
+export function statResolved(t: Task, r: Resolved): StatInfo | number {
   switch (r.kind) {
     case 'fd':
       return r.desc.stat();
@@ -23,11 +24,13 @@ export function statResolved(r: Resolved): StatInfo | number {
       return r.followed && r.node.targetStat ? r.node.targetStat() : synthStat(r.node);
     case 'host':
       if (r.st === null) return -ENOENT;
-      try {
-        return statFromHost(fs.lstatSync(r.hostPath, { bigint: true }));
-      } catch (e) {
-        return hostErrno(e);
-      }
+      return withPinnedEntry(t.fs.root, r.hostPath, (p) => {
+        try {
+          return statFromHost(fs.lstatSync(p, { bigint: true }));
+        } catch (e) {
+          return hostErrno(e);
+        }
+      });
   }
 }
 
@@ -35,7 +38,7 @@ function statPath(t: Task, dirfd: number, pathAddr: number, flags: number, follo
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x800 | 0x6000)) return -EINVAL;
   const r = resolveAt(t, dirfd, pathAddr, flags, follow);
   if (typeof r === 'number') return r;
-  const s = statResolved(r);
+  const s = statResolved(t, r);
   if (typeof s === 'number') return s;
   out(s);
   return 0;
@@ -64,18 +67,11 @@ function sysStatx(t: Task): number {
 
 // ------------------------------------------------------------------ access
 
-function accessResolved(r: Resolved, mode: number): number {
-  const s = statResolved(r);
+function accessResolved(t: Task, r: Resolved, mode: number): number {
+  const s = statResolved(t, r);
   if (typeof s === 'number') return s;
   if (mode === 0) return 0;
-  if (r.kind === 'host') {
-    try {
-      fs.accessSync(r.hostPath, mode);
-      return 0;
-    } catch (e) {
-      return hostErrno(e);
-    }
-  }
+  if (r.kind === 'host') return withPinnedObject(t.fs.root, r.hostPath, (p) => hostCall(() => fs.accessSync(p, mode)));
   // Synthetic files: check the owner bits (they belong to the caller).
   const perm = (s.mode >>> 6) & 7;
   return (mode & perm) === mode ? 0 : -EACCES;
@@ -86,7 +82,7 @@ function doAccess(t: Task, dirfd: number, pathAddr: number, mode: number, flags:
   if (flags & ~(0x200 | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
   const r = resolveAt(t, dirfd, pathAddr, flags);
   if (typeof r === 'number') return r;
-  return accessResolved(r, mode);
+  return accessResolved(t, r, mode);
 }
 
 // ------------------------------------------------------------------ cwd
@@ -105,10 +101,10 @@ function sysChdir(t: Task): number {
   if (typeof path === 'number') return path;
   const r = t.fs.resolve(t, AT_FDCWD, path, { follow: true });
   if (typeof r === 'number') return r;
-  const s = statResolved(r);
+  const s = statResolved(t, r);
   if (typeof s === 'number') return s;
   if ((s.mode & S_IFMT) !== S_IFDIR) return -ENOTDIR;
-  const a = accessResolved(r, X_OK);
+  const a = accessResolved(t, r, X_OK);
   if (a < 0) return a;
   t.fs.cwd = r.guestPath;
   return 0;
@@ -135,11 +131,15 @@ function doReadlink(t: Task, dirfd: number, pathAddr: number, buf: number, size:
   } else if (r.kind === 'host') {
     if (r.st === null) return -ENOENT;
     if ((r.st.mode & S_IFMT) !== S_IFLNK) return -EINVAL;
-    try {
-      target = fs.readlinkSync(r.hostPath, { encoding: 'buffer' });
-    } catch (e) {
-      return hostErrno(e);
-    }
+    const got = withPinnedEntry(t.fs.root, r.hostPath, (p) => {
+      try {
+        return fs.readlinkSync(p, { encoding: 'buffer' });
+      } catch (e) {
+        return hostErrno(e);
+      }
+    });
+    if (typeof got === 'number') return got;
+    target = got;
   } else {
     // readlinkat(fd, "") on an O_PATH fd of a symlink.
     return -ENOENT;
@@ -199,13 +199,19 @@ function resolveEntry(t: Task, dirfd: number, pathAddr: number): Resolved | numb
   return resolveAt(t, dirfd, pathAddr, AT_SYMLINK_NOFOLLOW, false);
 }
 
-function hostOp(f: () => void): number {
-  try {
-    f();
-    return 0;
-  } catch (e) {
-    return hostErrno(e);
-  }
+/** Runs f on the pinned entry (see files/pin.ts): 0 or -errno. */
+function entryOp(t: Task, hostPath: string, f: (p: string) => void): number {
+  return withPinnedEntry(t.fs.root, hostPath, (p) => hostCall(() => f(p)));
+}
+
+/** Runs f on two pinned entries (rename, link): 0 or -errno. */
+function twoEntries(t: Task, a: string, b: string, f: (pa: string, pb: string) => void): number {
+  return withPinnedEntry(t.fs.root, a, (pa) => withPinnedEntry(t.fs.root, b, (pb) => hostCall(() => f(pa, pb))));
+}
+
+/** Runs f on the pinned object a path names (followed): 0 or -errno. */
+function objectOp(t: Task, hostPath: string, f: (p: string) => void): number {
+  return withPinnedObject(t.fs.root, hostPath, (p) => hostCall(() => f(p)));
 }
 
 function doMkdir(t: Task, dirfd: number, pathAddr: number, mode: number): number {
@@ -213,7 +219,7 @@ function doMkdir(t: Task, dirfd: number, pathAddr: number, mode: number): number
   if (typeof r === 'number') return r;
   if (r.kind !== 'host') return -EEXIST;
   if (r.st !== null) return -EEXIST;
-  return hostOp(() => fs.mkdirSync(r.hostPath, { mode: mode & ~t.proc.umask & 0o7777 }));
+  return entryOp(t, r.hostPath, (p) => fs.mkdirSync(p, { mode: mode & ~t.proc.umask & 0o7777 }));
 }
 
 function doRmdir(t: Task, dirfd: number, pathAddr: number): number {
@@ -228,7 +234,7 @@ function doRmdir(t: Task, dirfd: number, pathAddr: number): number {
   if (r.st === null) return -ENOENT;
   if (r.guestPath === '/') return -EBUSY;
   if ((r.st.mode & S_IFMT) !== S_IFDIR) return -ENOTDIR;
-  return hostOp(() => fs.rmdirSync(r.hostPath));
+  return entryOp(t, r.hostPath, (p) => fs.rmdirSync(p));
 }
 
 function doUnlink(t: Task, dirfd: number, pathAddr: number): number {
@@ -237,7 +243,7 @@ function doUnlink(t: Task, dirfd: number, pathAddr: number): number {
   if (r.kind !== 'host') return -EACCES;
   if (r.st === null) return -ENOENT;
   if ((r.st.mode & S_IFMT) === S_IFDIR) return -EISDIR;
-  return hostOp(() => fs.unlinkSync(r.hostPath));
+  return entryOp(t, r.hostPath, (p) => fs.unlinkSync(p));
 }
 
 const RENAME_NOREPLACE = 1;
@@ -254,14 +260,14 @@ function doRename(t: Task, olddir: number, oldAddr: number, newdir: number, newA
   if (flags & RENAME_NOREPLACE && b.st !== null) return -EEXIST;
   if (flags & RENAME_EXCHANGE) {
     if (b.st === null) return -ENOENT;
-    const tmp = `${a.hostPath}.elfshim-exchange-${process.pid}`;
-    return hostOp(() => {
-      fs.renameSync(a.hostPath, tmp);
-      fs.renameSync(b.hostPath, a.hostPath);
-      fs.renameSync(tmp, b.hostPath);
+    return twoEntries(t, a.hostPath, b.hostPath, (pa, pb) => {
+      const ptmp = `${pa}.elfshim-exchange-${process.pid}`;
+      fs.renameSync(pa, ptmp);
+      fs.renameSync(pb, pa);
+      fs.renameSync(ptmp, pb);
     });
   }
-  return hostOp(() => fs.renameSync(a.hostPath, b.hostPath));
+  return twoEntries(t, a.hostPath, b.hostPath, (pa, pb) => fs.renameSync(pa, pb));
 }
 
 function doLink(t: Task, olddir: number, oldAddr: number, newdir: number, newAddr: number, flags: number): number {
@@ -277,7 +283,7 @@ function doLink(t: Task, olddir: number, oldAddr: number, newdir: number, newAdd
   if (b.kind !== 'host') return -EXDEV;
   if (b.st !== null) return -EEXIST;
   if (a.kind === 'host' && a.st !== null && (a.st.mode & S_IFMT) === S_IFDIR) return -EPERM;
-  return hostOp(() => fs.linkSync(src!, b.hostPath));
+  return twoEntries(t, src, b.hostPath, (pa, pb) => fs.linkSync(pa, pb));
 }
 
 function doSymlink(t: Task, targetAddr: number, newdir: number, newAddr: number): number {
@@ -289,7 +295,7 @@ function doSymlink(t: Task, targetAddr: number, newdir: number, newAddr: number)
   if (b.kind !== 'host') return -EEXIST;
   if (b.st !== null) return -EEXIST;
   // The target text is stored as given: resolution interprets it inside the guest root later.
-  return hostOp(() => fs.symlinkSync(target, b.hostPath));
+  return entryOp(t, b.hostPath, (p) => fs.symlinkSync(target, p));
 }
 
 function doMknod(t: Task, dirfd: number, pathAddr: number, mode: number): number {
@@ -298,7 +304,7 @@ function doMknod(t: Task, dirfd: number, pathAddr: number, mode: number): number
   const r = resolveEntry(t, dirfd, pathAddr);
   if (typeof r === 'number') return r;
   if (r.kind !== 'host' || r.st !== null) return -EEXIST;
-  return hostOp(() => fs.closeSync(fs.openSync(r.hostPath, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, mode & ~t.proc.umask & 0o7777)));
+  return entryOp(t, r.hostPath, (p) => fs.closeSync(fs.openSync(p, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, mode & ~t.proc.umask & 0o7777)));
 }
 
 // ------------------------------------------------------------------ chmod / chown / utimes / truncate
@@ -316,7 +322,7 @@ function doChmod(t: Task, dirfd: number, pathAddr: number, mode: number, flags: 
   if (r.kind === 'host' && r.st && (r.st.mode & S_IFMT) === S_IFLNK) return -EOPNOTSUPP;
   const p = hostPathOf(r);
   if (typeof p === 'number') return p;
-  return hostOp(() => fs.chmodSync(p, mode & 0o7777));
+  return objectOp(t, p, (q) => fs.chmodSync(q, mode & 0o7777));
 }
 
 function sysFchmod(t: Task): number {
@@ -324,7 +330,7 @@ function sysFchmod(t: Task): number {
   if (typeof d === 'number') return d;
   const p = d.hostPath;
   if (p === null) return 0; // pipes and devices: nothing persistent to change
-  return hostOp(() => fs.chmodSync(p, argUI(t, 1) & 0o7777));
+  return objectOp(t, p, (q) => fs.chmodSync(q, argUI(t, 1) & 0o7777));
 }
 
 /** chown family: accepted without effect when the file exists (the host user cannot give files away). */
@@ -332,7 +338,7 @@ function doChown(t: Task, dirfd: number, pathAddr: number, flags: number, follow
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
   const r = resolveAt(t, dirfd, pathAddr, flags, follow);
   if (typeof r === 'number') return r;
-  const s = statResolved(r);
+  const s = statResolved(t, r);
   return typeof s === 'number' ? s : 0;
 }
 
@@ -340,19 +346,19 @@ const UTIME_NOW = (1 << 30) - 1;
 const UTIME_OMIT = (1 << 30) - 2;
 
 /** Sets atime/mtime (seconds as doubles; null = now, undefined = leave). */
-function setTimes(r: Resolved, atime: number | null | undefined, mtime: number | null | undefined, follow: boolean): number {
+function setTimes(t: Task, r: Resolved, atime: number | null | undefined, mtime: number | null | undefined, follow: boolean): number {
   const p = hostPathOf(r);
   if (typeof p === 'number') return r.kind === 'synth' ? -EPERM : p;
   const now = Date.now() / 1000;
-  let st: fs.Stats;
-  try {
-    st = follow ? fs.statSync(p) : fs.lstatSync(p);
-  } catch (e) {
-    return hostErrno(e);
-  }
-  const a = atime === undefined ? st.atimeMs / 1000 : atime === null ? now : atime;
-  const m = mtime === undefined ? st.mtimeMs / 1000 : mtime === null ? now : mtime;
-  return hostOp(() => (follow ? fs.utimesSync(p, a, m) : fs.lutimesSync(p, a, m)));
+  // Following: the object itself is pinned (the walk followed the links); not following: its entry.
+  const set = (q: string) => {
+    const st = follow ? fs.statSync(q) : fs.lstatSync(q);
+    const a = atime === undefined ? st.atimeMs / 1000 : atime === null ? now : atime;
+    const m = mtime === undefined ? st.mtimeMs / 1000 : mtime === null ? now : mtime;
+    if (follow) fs.utimesSync(q, a, m);
+    else fs.lutimesSync(q, a, m);
+  };
+  return follow ? objectOp(t, p, set) : entryOp(t, p, set);
 }
 
 function sysUtimensat(t: Task): number {
@@ -382,7 +388,7 @@ function sysUtimensat(t: Task): number {
     m = pm;
     if (a === undefined && m === undefined) return 0;
   }
-  return setTimes(r, a, m, !(flags & AT_SYMLINK_NOFOLLOW));
+  return setTimes(t, r, a, m, !(flags & AT_SYMLINK_NOFOLLOW));
 }
 
 function timevalTimes(t: Task, addr: number): [number | null, number | null] | number {
@@ -399,16 +405,16 @@ function doUtimes(t: Task, dirfd: number, pathAddr: number, timesAddr: number): 
   if (typeof r === 'number') return r;
   const tv = timevalTimes(t, timesAddr);
   if (typeof tv === 'number') return tv;
-  return setTimes(r, tv[0], tv[1], true);
+  return setTimes(t, r, tv[0], tv[1], true);
 }
 
 function sysUtime(t: Task): number {
   const r = resolveAt(t, AT_FDCWD, argU(t, 0), 0);
   if (typeof r === 'number') return r;
   const addr = argU(t, 1);
-  if (addr === 0) return setTimes(r, null, null, true);
+  if (addr === 0) return setTimes(t, r, null, null, true);
   const v = readStruct(t, addr, 16);
-  return setTimes(r, viewS64(v, 0), viewS64(v, 8), true);
+  return setTimes(t, r, viewS64(v, 0), viewS64(v, 8), true);
 }
 
 function sysTruncate(t: Task): number {
@@ -419,7 +425,7 @@ function sysTruncate(t: Task): number {
   if (r.kind !== 'host') return -EACCES;
   if (r.st === null) return -ENOENT;
   if ((r.st.mode & S_IFMT) === S_IFDIR) return -EISDIR;
-  return hostOp(() => fs.truncateSync(r.hostPath, len));
+  return objectOp(t, r.hostPath, (p) => fs.truncateSync(p, len));
 }
 
 function sysUmask(t: Task): number {
@@ -450,13 +456,16 @@ function writeStatfs(t: Task, addr: number, s: { type: number; bsize: number; bl
 }
 
 function statfsOfHost(t: Task, hostPath: string, addr: number): number {
-  try {
-    const s = fs.statfsSync(hostPath);
-    writeStatfs(t, addr, { type: s.type, bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree });
-    return 0;
-  } catch (e) {
-    return hostErrno(e);
-  }
+  const s = withPinnedObject(t.fs.root, hostPath, (p) => {
+    try {
+      return fs.statfsSync(p);
+    } catch (e) {
+      return hostErrno(e);
+    }
+  });
+  if (typeof s === 'number') return s;
+  writeStatfs(t, addr, { type: s.type, bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree });
+  return 0;
 }
 
 function synthStatfs(t: Task, addr: number, type: number): number {
@@ -486,7 +495,7 @@ function sysFstatfs(t: Task): number {
 function noXattr(t: Task): number {
   const r = resolveAt(t, AT_FDCWD, argU(t, 0), 0);
   if (typeof r === 'number') return r;
-  const s = statResolved(r);
+  const s = statResolved(t, r);
   return typeof s === 'number' ? s : -ENODATA;
 }
 

@@ -9,6 +9,8 @@ import { Process, Task } from '../task.js';
 import { SIGCHLD } from '../signals.js';
 import { inheritRlimits } from './rlimits.js';
 import { flushSharedMappings } from './mm-shared.js';
+import { committedBytes, mayCommit } from './mm-limit.js';
+import { readPinnedFile } from '../files/pin.js';
 
 const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_VFORK = 0x4000;
 const CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000;
@@ -31,6 +33,8 @@ function cloneTask(t: Task, flags: number, stack: number, parentTid: number, chi
   else {
     // A process: fork copies memory (vfork/CLONE_VM children get a copy too: they may only exec or _exit).
     let mem: AddressSpace;
+    // The copy is charged to the run's one --memory budget, as strict overcommit charges a fork.
+    if (!mayCommit(t, committedBytes(t))) return -ENOMEM;
     try {
       mem = t.mem.clone();
     } catch (e) {
@@ -134,12 +138,9 @@ function execProgram(t: Task, dirfd: number, path: string, argv: string[], envp:
   // Only regular files run; reading a FIFO or a device would block the whole emulator.
   if (!r.st.isFile()) return -EACCES;
   if (!(r.st.mode & 0o111)) return -EACCES;
-  let image: Uint8Array;
-  try {
-    image = new Uint8Array(fs.readFileSync(r.hostPath));
-  } catch {
-    return -EACCES;
-  }
+  // Read through a pinned fd: the file the walk found, not whatever the path names by now.
+  const image = readPinnedFile(t.fs.root, r.hostPath);
+  if (typeof image === 'number') return -EACCES;
   const shebang = parseShebang(image);
   if (shebang) {
     const newArgv = scriptArgv(shebang, path, argv);
