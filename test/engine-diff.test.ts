@@ -134,7 +134,30 @@ export class Gen {
   /** One random instruction (never a control transfer). */
   instr(): number[] {
     const r = this.r;
-    switch (r.int(27)) {
+    switch (r.int(29)) {
+      case 27:
+      case 28: {
+        // The SSE2 forms the translator handles natively (emit-sse.ts); memory operands are often misaligned (#GP on the aligned forms).
+        const x = r.int(16), y = r.int(16);
+        const xm = () => (r.chance(0.4) ? this.mem() : { reg: y });
+        const sse = (pfx: number[], op: number, rm: RM, size = 4, imm: number[] = []) => {
+          const body = this.asm(size, [0x0f, op], x, rm, imm);
+          return [...pfx, ...body];
+        };
+        switch (r.int(12)) {
+          case 0: return sse(r.pick([[], [0x66]]), r.pick([0x10, 0x28, 0x54, 0x55, 0x56, 0x57]), xm());
+          case 1: return sse(r.pick([[], [0x66]]), r.pick([0x11, 0x29]), xm());
+          case 2: return sse([r.pick([0x66, 0xf3])], 0x6f, xm());
+          case 3: return sse([r.pick([0x66, 0xf3])], 0x7f, xm());
+          case 4: case 5: return sse([0x66], r.pick([0xef, 0xeb, 0xdb, 0xdf, 0x74, 0x75, 0x76, 0xfe, 0xfa, 0xda, 0xde]), xm());
+          case 6: return [0x66, ...this.asm(4, [0x0f, 0xd7], r.pick(W), { reg: y })];
+          case 7: return sse([0x66], 0x70, xm(), 4, imm8(r.int(256)));
+          case 8: return [0x66, ...this.asm(r.pick([4, 8]), [0x0f, 0x6e], x, r.chance(0.4) ? this.mem() : { reg: this.src() })];
+          case 9: return [0x66, ...this.asm(r.pick([4, 8]), [0x0f, 0x7e], x, this.dst())];
+          case 10: return sse([0xf3], 0x7e, xm());
+          default: return sse([0x66], 0xd6, xm());
+        }
+      }
       case 26: {
         // Fallbacks that assign unusual registers: BMI (VEX.vvvv destinations), ADX, movbe, crc32
         const d = r.pick(W), v = r.pick(W), m = r.pick(W), w = r.chance(0.5) ? 1 : 0;

@@ -8,6 +8,7 @@ import type { Instr } from './instr.js';
 import { DIVIDE_ERROR } from './ops/alu.js';
 import * as C from './ops/control.js';
 import { compileRegion, successors, type JitFn } from './jit/compile.js';
+import { FS } from './jit/runtime.js';
 
 /** 'jit' translates hot blocks to JavaScript; 'interp' runs every instruction through its exec function (the reference). */
 export type EngineMode = 'jit' | 'interp';
@@ -119,6 +120,8 @@ export class Engine {
    */
   mode: EngineMode;
   private readonly jitHot: number;
+  /** Runs (interpreted) before a block may join a region: a quarter of the translation threshold. */
+  private readonly minMemberHits: number;
   /** The mode of engines created without an explicit option (ELFSHIM_ENGINE=interp selects the interpreter). */
   static defaultMode: EngineMode = process.env.ELFSHIM_ENGINE === 'interp' ? 'interp' : 'jit';
 
@@ -126,6 +129,7 @@ export class Engine {
     this.decoder = new Decoder(mem);
     this.mode = opts.engine ?? Engine.defaultMode;
     this.jitHot = opts.jitThreshold ?? JIT_HOT;
+    this.minMemberHits = Math.max(1, this.jitHot >> 2);
     mem.onCodeWrite = (vpn) => this.invalidatePage(vpn);
   }
 
@@ -236,7 +240,8 @@ export class Engine {
       for (const t of last.exec === C.ret ? successors(m) : [...successors(m), ...observed]) {
         if (seen.has(t)) continue;
         const s = this.blocks.get(t);
-        if (s === undefined || !s.valid || s.hits === 0 || this.breakpoints.has(t)) continue;
+        // Blocks run only a few times stay out: V8 would first see their code run after it optimized the region.
+        if (s === undefined || !s.valid || s.hits < this.minMemberHits || this.breakpoints.has(t)) continue;
         const o = s.owner;
         if (o !== null && o.valid) {
           // Absorb only small callees (e.g. a recursive function's entry): other regions stay as they are.
@@ -416,27 +421,30 @@ export class Engine {
         }
         executed += n;
         c.icount += n;
-      } else {
-        const ins = b.instrs;
-        const n = ins.length;
-        c.rip = b.end;
-        const bfn = b.fn;
-        let k = 0;
-        try {
-          if (bfn !== null) bfn(c);
-          else for (; k < n; k++) {
-            const i = ins[k];
-            i.exec(c, i);
+        if (FS.slow !== 0) {
+          // The region left just before an instruction for the interpreter (a memory slow path):
+          // finish that block here, so blocks end where the interpreter's do.
+          let rest: Block;
+          try {
+            rest = this.lookup(c.rip);
+          } catch (e) {
+            this.onFault(c, e, c.rip);
+            break;
           }
-        } catch (e) {
-          if (bfn !== null) k = c.faultIndex;
+          const k = this.interpretBlock(c, rest);
+          if (k < 0) {
+            executed += -k - 1;
+            break;
+          }
           executed += k;
-          c.icount += k;
-          this.onFault(c, e, ins[k].addr);
+        }
+      } else {
+        const k = this.interpretBlock(c, b);
+        if (k < 0) {
+          executed += -k - 1;
           break;
         }
-        executed += n;
-        c.icount += n;
+        executed += k;
       }
       if (c.stop !== Stop.None) {
         // Illegal/privileged stops happen before the instruction retires.
@@ -447,6 +455,33 @@ export class Engine {
     }
     if (c.stop === Stop.None) c.stop = Stop.Budget;
     return c.stop;
+  }
+
+  /**
+   * Runs a block through its exec functions (or its closure). Returns the
+   * instructions retired (counted in c.icount too), or -(k + 1) when the k-th
+   * instruction faulted (the run stops: c.stop set, c.rip at it).
+   */
+  private interpretBlock(c: Cpu, b: Block): number {
+    const ins = b.instrs;
+    const n = ins.length;
+    c.rip = b.end;
+    const bfn = b.fn;
+    let k = 0;
+    try {
+      if (bfn !== null) bfn(c);
+      else for (; k < n; k++) {
+        const i = ins[k];
+        i.exec(c, i);
+      }
+    } catch (e) {
+      if (bfn !== null) k = c.faultIndex;
+      c.icount += k;
+      this.onFault(c, e, ins[k].addr);
+      return -(k + 1);
+    }
+    c.icount += n;
+    return n;
   }
 
   /** Executes exactly one instruction (gdb stepi). Breakpoints at the pc are not hit. */
