@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { ElfError } from './elf/index.js';
+import { Engine, type EngineMode } from './cpu/engine.js';
 import { Kernel } from './kernel/kernel.js';
 import { shellDeathMessage } from './kernel/signals.js';
 import { runSyscallsCommand } from './kernel/coverage-command.js';
@@ -28,6 +29,8 @@ interface CliOptions {
   gdb?: string | boolean;
   gdbHost?: string;
   wait: boolean;
+  engine: EngineMode;
+  codeCache?: string;
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -104,6 +107,8 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
     syscallReport: !!o.syscallReport,
     ...(o.memory !== undefined ? { memoryLimit: parseSize(o.memory) } : {}),
     ...(o.maxTasks !== undefined ? { maxTasks: parseCount(o.maxTasks, '--max-tasks') } : {}),
+    engine: o.engine,
+    ...(o.codeCache !== undefined ? { codeCacheInstrs: parseCount(o.codeCache, '--code-cache') } : {}),
   });
   const guestPath = guestPathOf(hostPath, o.rootfs);
   let first;
@@ -200,6 +205,12 @@ function main(): void {
     .option('--syscall-report', 'print a table of the syscalls the guest made at exit')
     .option('--memory <size>', 'cap guest memory (e.g. 512M): mmap/brk fail with ENOMEM beyond it')
     .option('--max-tasks <n>', 'cap guest threads + processes (default 256): fork/clone fail with EAGAIN beyond it')
+    .addOption(
+      new Option('--engine <mode>', 'jit: translate hot code to JavaScript; interp: the reference interpreter (also ELFSHIM_ENGINE=interp)')
+        .choices(['jit', 'interp'])
+        .default(Engine.defaultMode),
+    )
+    .option('--code-cache <n>', 'decoded instructions kept per address space before the code cache is flushed (default 262144)')
     .option('--gdb [port]', 'debug run: wait for gdb on 127.0.0.1:PORT (default 1234; also HOST:PORT or unix:/PATH)')
     .option('--gdb-host <addr>', 'address to listen on for gdb (default 127.0.0.1; others get a warning)')
     .option('--no-wait', 'with --gdb: start the guest at once; a debugger may attach later')

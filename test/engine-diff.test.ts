@@ -359,6 +359,8 @@ interface Outcome {
   icount: number;
   regs: number[];
   eflags: number;
+  cacheFlushes: number;
+  cachedInstrs: number;
   data: number[];
   stack: number[];
 }
@@ -395,12 +397,14 @@ function setup(rng: Rng, cpu: Cpu, mem: AddressSpace): void {
   mem.writeBytes(DATA, data);
 }
 
-export function run(code: number[], seed: number, mode: EngineMode, budget: number, threshold = 1): Outcome {
+export function run(code: number[], seed: number, mode: EngineMode, budget: number, threshold = 1, codeCacheInstrs?: number): Outcome {
   const { mem, cpu } = machine(code);
   setup(new Rng(seed), cpu, mem);
-  const e = new Engine(mem, { engine: mode, jitThreshold: threshold });
+  const e = new Engine(mem, { engine: mode, jitThreshold: threshold, ...(codeCacheInstrs !== undefined ? { codeCacheInstrs } : {}) });
   const stop = e.run(cpu, budget);
   return {
+    cacheFlushes: e.cacheFlushes,
+    cachedInstrs: e.cachedInstructions,
     stop,
     rip: cpu.rip,
     icount: cpu.icount,
@@ -416,9 +420,9 @@ function hex(bytes: number[]): string {
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
-function compare(code: number[], seed: number, what: string, budget = 10_000, threshold = 1): void {
+function compare(code: number[], seed: number, what: string, budget = 10_000, threshold = 1, codeCacheInstrs?: number): Outcome {
   const a = run(code, seed, 'interp', budget);
-  const b = run(code, seed, 'jit', budget, threshold);
+  const b = run(code, seed, 'jit', budget, threshold, codeCacheInstrs);
   const ctx = `${what} seed=${seed} code=${hex(code)}`;
   assert.equal(b.stop, a.stop, `stop: ${ctx}`);
   assert.equal(b.rip, a.rip, `rip: ${ctx}`);
@@ -428,6 +432,7 @@ function compare(code: number[], seed: number, what: string, budget = 10_000, th
   assert.deepEqual(b.xmm, a.xmm, `xmm: ${ctx}`);
   assert.deepEqual(b.data, a.data, `data memory: ${ctx}`);
   assert.deepEqual(b.stack, a.stack, `stack memory: ${ctx}`);
+  return b;
 }
 
 /** Straight-line code ending in a conditional branch over two ud2s (both paths stop with SIGILL). */
@@ -536,6 +541,18 @@ if (!process.env.ENGINE_DIFF_NO_TESTS) describe('translator vs interpreter', () 
       compare(code, seed, 'branchy', 10_000, 3);
       compare(code, seed, 'branchy, small budget', 1 + g.r.int(200), 3);
     }
+  });
+  test('a code cache smaller than the loop: flushed and refilled while it runs, same results', () => {
+    let flushes = 0;
+    for (let seed = 1; seed <= 40 * SCALE; seed++) {
+      const g = new Gen(new Rng(seed * 86028121), seed % 4 === 0);
+      const code = branchy(g, 3 + g.r.int(5), 2 + g.r.int(30));
+      const out = compare(code, seed, 'branchy, small code cache', 10_000, 2, 6);
+      flushes += out.cacheFlushes;
+      // The bound holds, except that the cache always takes the block about to run (at most 128 instructions).
+      assert.ok(out.cachedInstrs <= 128, `cached ${out.cachedInstrs} instructions`);
+    }
+    assert.ok(flushes > 0, 'the bound never made the cache flush');
   });
   test('loops that run inside the translated function, budget boundaries included', () => {
     for (let seed = 1; seed <= 200 * SCALE; seed++) {

@@ -17,7 +17,17 @@ export interface EngineOptions {
   engine?: EngineMode;
   /** Executions of a block before it is translated (jit mode; default 16, tests use 1). */
   jitThreshold?: number;
+  /**
+   * Decoded instructions the code cache holds (default DEFAULT_CODE_CACHE_INSTRS).
+   * Decoding a block beyond it first flushes the whole cache — decoded blocks,
+   * their closures and translated regions — the way qemu flushes its full
+   * translation buffer: simple, and the hot code is back within a few runs.
+   */
+  codeCacheInstrs?: number;
 }
+
+/** The default bound of the code cache, in decoded instructions (a few hundred bytes each with their closures and translations). */
+export const DEFAULT_CODE_CACHE_INSTRS = 1 << 18;
 
 /** A decoded basic block: straight-line instructions ending at a control transfer (or a size limit). */
 export class Block {
@@ -120,6 +130,11 @@ export class Engine {
    */
   mode: EngineMode;
   private readonly jitHot: number;
+  private readonly maxCachedInstrs: number;
+  /** Instructions in the decoded blocks of the cache. */
+  private cachedInstrs = 0;
+  /** Times the cache was flushed because it was full (for diagnostics and tests). */
+  cacheFlushes = 0;
   /** Runs (interpreted) before a block may join a region: a quarter of the translation threshold. */
   private readonly minMemberHits: number;
   /** The mode of engines created without an explicit option (ELFSHIM_ENGINE=interp selects the interpreter). */
@@ -129,6 +144,7 @@ export class Engine {
     this.decoder = new Decoder(mem);
     this.mode = opts.engine ?? Engine.defaultMode;
     this.jitHot = opts.jitThreshold ?? JIT_HOT;
+    this.maxCachedInstrs = Math.max(1, opts.codeCacheInstrs ?? DEFAULT_CODE_CACHE_INSTRS);
     this.minMemberHits = Math.max(1, this.jitHot >> 2);
     mem.onCodeWrite = (vpn) => this.invalidatePage(vpn);
   }
@@ -139,6 +155,12 @@ export class Engine {
     this.blocks.clear();
     this.byPage.clear();
     this.cache.fill(null);
+    this.cachedInstrs = 0;
+  }
+
+  /** Decoded instructions currently cached. */
+  get cachedInstructions(): number {
+    return this.cachedInstrs;
   }
 
   private invalidatePage(vpn: number): void {
@@ -148,7 +170,10 @@ export class Engine {
     for (const b of list) {
       b.valid = false;
       for (const r of b.regions) this.dropRegion(r);
-      if (this.blocks.get(b.start) === b) this.blocks.delete(b.start);
+      if (this.blocks.get(b.start) === b) {
+        this.blocks.delete(b.start);
+        this.cachedInstrs -= b.instrs.length;
+      }
       const k = (b.start | 0) & (CACHE_SIZE - 1);
       if (this.cache[k] === b) this.cache[k] = null;
     }
@@ -172,6 +197,12 @@ export class Engine {
       pc = i.next;
       if (d.endsBlock) break;
     }
+    if (this.cachedInstrs + instrs.length > this.maxCachedInstrs) {
+      // Full: start over (blocks being chained from are marked invalid, so no stale chain is followed).
+      this.flush();
+      this.cacheFlushes++;
+    }
+    this.cachedInstrs += instrs.length;
     const pages: number[] = [];
     for (let p = Math.floor(addr / PAGE_SIZE); p <= Math.floor((pc - 1) / PAGE_SIZE); p++) pages.push(p);
     const b = new Block(addr, instrs, pc, pages);
@@ -243,9 +274,8 @@ export class Engine {
         // Blocks run only a few times stay out: V8 would first see their code run after it optimized the region.
         if (s === undefined || !s.valid || s.hits < this.minMemberHits || this.breakpoints.has(t)) continue;
         const o = s.owner;
-        if (o !== null && o.valid) {
-          // Absorb only small callees (e.g. a recursive function's entry): other regions stay as they are.
-          if (!callTargets.includes(t)) continue;
+        if (o !== null && o.valid && callTargets.includes(t)) {
+          // A callee another region runs: absorb it whole when small (e.g. a recursive function's entry), else leave it there.
           const extra = o.blocks.filter((b) => b.valid && !seen.has(b.start) && !this.breakpoints.has(b.start));
           const n = extra.reduce((k, b) => k + b.instrs.length, 0);
           // Only small regions are worth translating again (a big one costs V8 much more to compile).
@@ -254,6 +284,9 @@ export class Engine {
           extra.forEach(add);
           continue;
         }
+        // Blocks another region runs stay there (translating them again here costs more V8 compile time than
+        // the trips between regions through run() cost: measured on sha1sum and gzip).
+        if (o !== null && o.valid) continue;
         if (members.length >= MAX_REGION_BLOCKS || instrs + s.instrs.length > MAX_REGION_INSTRS) continue;
         add(s);
       }
