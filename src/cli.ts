@@ -7,10 +7,10 @@ import { ElfError } from './elf/index.js';
 import { Engine, type EngineMode } from './cpu/engine.js';
 import { Kernel } from './kernel/kernel.js';
 import { shellDeathMessage } from './kernel/signals.js';
-import { runSyscallsCommand } from './kernel/coverage-command.js';
-import { DebugController } from './kernel/debug-target.js';
-import { startGdbServer, type GdbServer } from './gdb/server.js';
-import { parseListenAddress, DEFAULT_HOST } from './gdb/server-address.js';
+// The debugger side (gdb/, debug-target) is imported only by --gdb runs: a plain
+// run starts faster without loading and evaluating those modules (startup is
+// mostly module loading).
+import type { GdbServer } from './gdb/server.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../package.json') as { version: string };
@@ -165,6 +165,11 @@ function forwardHostSignals(kernel: Kernel, server: () => GdbServer | null): voi
 
 /** --gdb: the debug run. The guest waits before its first instruction unless --no-wait. */
 async function startDebugServer(kernel: Kernel, first: import('./kernel/task.js').Task, o: CliOptions): Promise<GdbServer> {
+  const [{ DebugController }, { startGdbServer }, { parseListenAddress, DEFAULT_HOST }] = await Promise.all([
+    import('./kernel/debug-target.js'),
+    import('./gdb/server.js'),
+    import('./gdb/server-address.js'),
+  ]);
   const spec = typeof o.gdb === 'string' ? o.gdb : '1234';
   const addr = parseListenAddress(spec);
   if (!addr) fail(`--gdb: cannot parse '${spec}' (use PORT, HOST:PORT or unix:/PATH)`, 2);
@@ -216,6 +221,7 @@ function main(): void {
     .option('--no-wait', 'with --gdb: start the guest at once; a debugger may attach later')
     .action(async (prog: string, args: string[], opts: CliOptions) => {
       if (prog === 'syscalls' && !fs.existsSync(prog)) {
+        const { runSyscallsCommand } = await import('./kernel/coverage-command.js');
         process.exitCode = runSyscallsCommand(args); // no process.exit: let stdout drain
         return;
       }
