@@ -205,6 +205,7 @@ function printReport(results, start, rss, machine) {
   if (!qemu) console.log('qemu-x86_64 not found (or --no-qemu): qemu columns empty');
   for (const n of notes) console.log(`note: ${n}`);
   console.log('MIPS = guest instructions (elfshim --stats) / elfshim wall seconds of the best run.');
+  if (process.env.NODE_EXTRA_CA_CERTS) console.log('NODE_EXTRA_CA_CERTS is set here: it is left out of the elfshim runs (node loads those certificates at startup; elfshim makes no TLS connections).');
 }
 
 function geomeans(results) {

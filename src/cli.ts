@@ -4,12 +4,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { ElfError } from './elf/index.js';
+import { Engine, type EngineMode } from './cpu/engine.js';
 import { Kernel } from './kernel/kernel.js';
 import { shellDeathMessage } from './kernel/signals.js';
-import { runSyscallsCommand } from './kernel/coverage-command.js';
-import { DebugController } from './kernel/debug-target.js';
-import { startGdbServer, type GdbServer } from './gdb/server.js';
-import { parseListenAddress, DEFAULT_HOST } from './gdb/server-address.js';
+// The debugger side (gdb/, debug-target) is imported only by --gdb runs: a plain
+// run starts faster without loading and evaluating those modules (startup is
+// mostly module loading).
+import type { GdbServer } from './gdb/server.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../package.json') as { version: string };
@@ -28,6 +29,8 @@ interface CliOptions {
   gdb?: string | boolean;
   gdbHost?: string;
   wait: boolean;
+  engine: EngineMode;
+  codeCache?: string;
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -104,6 +107,8 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
     syscallReport: !!o.syscallReport,
     ...(o.memory !== undefined ? { memoryLimit: parseSize(o.memory) } : {}),
     ...(o.maxTasks !== undefined ? { maxTasks: parseCount(o.maxTasks, '--max-tasks') } : {}),
+    engine: o.engine,
+    ...(o.codeCache !== undefined ? { codeCacheInstrs: parseCount(o.codeCache, '--code-cache') } : {}),
   });
   const guestPath = guestPathOf(hostPath, o.rootfs);
   let first;
@@ -160,6 +165,11 @@ function forwardHostSignals(kernel: Kernel, server: () => GdbServer | null): voi
 
 /** --gdb: the debug run. The guest waits before its first instruction unless --no-wait. */
 async function startDebugServer(kernel: Kernel, first: import('./kernel/task.js').Task, o: CliOptions): Promise<GdbServer> {
+  const [{ DebugController }, { startGdbServer }, { parseListenAddress, DEFAULT_HOST }] = await Promise.all([
+    import('./kernel/debug-target.js'),
+    import('./gdb/server.js'),
+    import('./gdb/server-address.js'),
+  ]);
   const spec = typeof o.gdb === 'string' ? o.gdb : '1234';
   const addr = parseListenAddress(spec);
   if (!addr) fail(`--gdb: cannot parse '${spec}' (use PORT, HOST:PORT or unix:/PATH)`, 2);
@@ -200,11 +210,18 @@ function main(): void {
     .option('--syscall-report', 'print a table of the syscalls the guest made at exit')
     .option('--memory <size>', 'cap guest memory (e.g. 512M): mmap/brk fail with ENOMEM beyond it')
     .option('--max-tasks <n>', 'cap guest threads + processes (default 256): fork/clone fail with EAGAIN beyond it')
+    .addOption(
+      new Option('--engine <mode>', 'jit: translate hot code to JavaScript; interp: the reference interpreter (also ELFSHIM_ENGINE=interp)')
+        .choices(['jit', 'interp'])
+        .default(Engine.defaultMode),
+    )
+    .option('--code-cache <n>', 'decoded instructions kept per address space before the code cache is flushed (default 262144)')
     .option('--gdb [port]', 'debug run: wait for gdb on 127.0.0.1:PORT (default 1234; also HOST:PORT or unix:/PATH)')
     .option('--gdb-host <addr>', 'address to listen on for gdb (default 127.0.0.1; others get a warning)')
     .option('--no-wait', 'with --gdb: start the guest at once; a debugger may attach later')
     .action(async (prog: string, args: string[], opts: CliOptions) => {
       if (prog === 'syscalls' && !fs.existsSync(prog)) {
+        const { runSyscallsCommand } = await import('./kernel/coverage-command.js');
         process.exitCode = runSyscallsCommand(args); // no process.exit: let stdout drain
         return;
       }

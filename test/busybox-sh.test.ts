@@ -10,9 +10,6 @@ const BUSYBOX = '/bin/busybox';
 const skip = existsSync(BUSYBOX) ? false : `${BUSYBOX} is missing (Debian: apt-get install busybox-static)`;
 
 const ENV = {
-  // The block-translation JIT (src/cpu/jit) is work in progress and miscompiles some code:
-  // these tests are about the kernel, so they run on the interpreter. (Remove once the JIT is fixed.)
-  ELFSHIM_ENGINE: 'interp',
   PATH: '/usr/bin:/bin',
   LC_ALL: 'C',
 };

@@ -6,13 +6,8 @@ import { describe, test } from 'node:test';
 import { FIXTURE_CASES, type FixtureCase } from './helpers/fixtures.js';
 import { ELFSHIM_TIMEOUT_MS, compareWithNative, fixturePath, type CompareOptions } from './helpers/run.js';
 
-// The block-translation JIT (src/cpu/jit) is work in progress and miscompiles some code:
-// these tests are about the kernel and the dynamic loader path, so they run on the
-// interpreter. (Remove once the JIT is fixed.)
-const INTERP = { ELFSHIM_ENGINE: 'interp' };
-
 // (elfshimTimeoutMs given explicitly: left undefined, compareWithNative ends up with the 30 s native timeout.)
-const withInterp = (opts: CompareOptions = {}): CompareOptions => ({ elfshimTimeoutMs: ELFSHIM_TIMEOUT_MS, ...opts, env: { ...opts.env, ...INTERP } });
+const withTimeout = (opts: CompareOptions = {}): CompareOptions => ({ elfshimTimeoutMs: ELFSHIM_TIMEOUT_MS, ...opts });
 
 const title = (c: FixtureCase) => `${c.fixture} ${c.label ?? (c.args ?? []).map((a) => JSON.stringify(a)).join(' ')}`.trim();
 
@@ -26,18 +21,18 @@ const newFixtures: FixtureCase[] = [
 
 describe('fixtures built as glibc-dynamic (gcc / g++, default dynamic linking)', () => {
   for (const c of [...dynamicCases, ...newFixtures]) {
-    test(title(c), (t) => compareWithNative(t, fixturePath('glibc-dynamic', c.fixture), c.args, withInterp(c.opts)).then(() => {}));
+    test(title(c), (t) => compareWithNative(t, fixturePath('glibc-dynamic', c.fixture), c.args, withTimeout(c.opts)).then(() => {}));
   }
   test('cxx: C++ exceptions through libstdc++ and libgcc_s unwinding, exit status 3', (t) =>
-    compareWithNative(t, fixturePath('glibc-dynamic', 'cxx'), ['one', 'two'], withInterp()).then(() => {}));
+    compareWithNative(t, fixturePath('glibc-dynamic', 'cxx'), ['one', 'two'], withTimeout()).then(() => {}));
   test('ld.so run directly on a dynamic C++ program', (t) =>
-    compareWithNative(t, '/lib64/ld-linux-x86-64.so.2', [fixturePath('glibc-dynamic', 'cxx'), 'via-ld.so'], withInterp()).then(() => {}));
+    compareWithNative(t, '/lib64/ld-linux-x86-64.so.2', [fixturePath('glibc-dynamic', 'cxx'), 'via-ld.so'], withTimeout()).then(() => {}));
 });
 
 describe('new process/signal/lock fixtures in their static builds', () => {
   for (const variant of ['glibc-pie', 'glibc-static', 'musl']) {
     for (const c of newFixtures) {
-      test(`${variant}: ${title(c)}`, (t) => compareWithNative(t, fixturePath(variant, c.fixture), c.args, withInterp(c.opts)).then(() => {}));
+      test(`${variant}: ${title(c)}`, (t) => compareWithNative(t, fixturePath(variant, c.fixture), c.args, withTimeout(c.opts)).then(() => {}));
     }
   }
 });

@@ -48,6 +48,25 @@ describe('fixtures under the jit and the interpreter', () => {
   }
 });
 
+describe('--engine', () => {
+  const program = fixturePath('bench', 'bench-sieve');
+  test('--engine interp and --engine jit run the program alike; ELFSHIM_ENGINE is only the default', { skip: existsSync(program) ? false : 'fixture not built' }, async () => {
+    const [interp, jit, envThenFlag] = await Promise.all([
+      runElfshim(['--engine', 'interp', program, '200000']),
+      runElfshim(['--engine=jit', program, '200000']),
+      runElfshim(['--engine', 'jit', program, '200000'], engine('interp')),
+    ]);
+    same('--engine jit vs interp', interp, jit);
+    same('--engine over ELFSHIM_ENGINE', interp, envThenFlag);
+  });
+  test('an unknown engine is refused before the guest runs', async () => {
+    const r = await runElfshim(['--engine', 'fast', program]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr.toString(), /--engine.*fast.*jit, interp/);
+    assert.equal(r.stdout.length, 0);
+  });
+});
+
 describe('busybox under the jit', { skip: BUSYBOX ? false : 'busybox not installed' }, () => {
   const input = (t: Parameters<typeof tempDir>[0]) => {
     const file = path.join(tempDir(t), 'input.txt');

@@ -8,10 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT, haveGdb, haveGdbserver, normaliseGdb, runGdb, runGdbserver } from './helpers/gdb-run.js';
 
-// The block-translation JIT (src/cpu/jit) is work in progress and miscompiles some code:
-// these tests are about the kernel and the stub, so elfshim runs the interpreter. (Remove
-// once the JIT is fixed.) gdbserver gets the same variable so both guests see one environment.
-const ENV = { ELFSHIM_ENGINE: 'interp' };
+// Runs on the default (translating) engine. gdbserver gets the same environment as elfshim.
+const ENV = {};
 const TIMEOUT = 150_000;
 
 const build = (variant: string, name: string) => path.join(ROOT, 'test/fixtures/build', variant, name);

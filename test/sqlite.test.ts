@@ -10,9 +10,7 @@ const SQLITE = '/usr/bin/sqlite3';
 const BUSYBOX = '/bin/busybox';
 const skip = !existsSync(SQLITE) ? `${SQLITE} is missing (Debian: apt-get install sqlite3)` : !existsSync(BUSYBOX) ? `${BUSYBOX} is missing (busybox-static)` : false;
 
-// The block-translation JIT (src/cpu/jit) is work in progress and miscompiles some code:
-// these tests are about the kernel, so they run on the interpreter. (Remove once the JIT is fixed.)
-const ENV = { ELFSHIM_ENGINE: 'interp', LC_ALL: 'C', PATH: '/usr/bin:/bin' };
+const ENV = { LC_ALL: 'C', PATH: '/usr/bin:/bin' };
 /** No ~/.sqliterc, no prompts. */
 const SQLITE_ARGS = ['-batch', '-init', '/dev/null'];
 

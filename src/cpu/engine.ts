@@ -8,6 +8,7 @@ import type { Instr } from './instr.js';
 import { DIVIDE_ERROR } from './ops/alu.js';
 import * as C from './ops/control.js';
 import { compileRegion, successors, type JitFn } from './jit/compile.js';
+import { FS } from './jit/runtime.js';
 
 /** 'jit' translates hot blocks to JavaScript; 'interp' runs every instruction through its exec function (the reference). */
 export type EngineMode = 'jit' | 'interp';
@@ -16,7 +17,17 @@ export interface EngineOptions {
   engine?: EngineMode;
   /** Executions of a block before it is translated (jit mode; default 16, tests use 1). */
   jitThreshold?: number;
+  /**
+   * Decoded instructions the code cache holds (default DEFAULT_CODE_CACHE_INSTRS).
+   * Decoding a block beyond it first flushes the whole cache — decoded blocks,
+   * their closures and translated regions — the way qemu flushes its full
+   * translation buffer: simple, and the hot code is back within a few runs.
+   */
+  codeCacheInstrs?: number;
 }
+
+/** The default bound of the code cache, in decoded instructions (a few hundred bytes each with their closures and translations). */
+export const DEFAULT_CODE_CACHE_INSTRS = 1 << 18;
 
 /** A decoded basic block: straight-line instructions ending at a control transfer (or a size limit). */
 export class Block {
@@ -119,6 +130,13 @@ export class Engine {
    */
   mode: EngineMode;
   private readonly jitHot: number;
+  private readonly maxCachedInstrs: number;
+  /** Instructions in the decoded blocks of the cache. */
+  private cachedInstrs = 0;
+  /** Times the cache was flushed because it was full (for diagnostics and tests). */
+  cacheFlushes = 0;
+  /** Runs (interpreted) before a block may join a region: a quarter of the translation threshold. */
+  private readonly minMemberHits: number;
   /** The mode of engines created without an explicit option (ELFSHIM_ENGINE=interp selects the interpreter). */
   static defaultMode: EngineMode = process.env.ELFSHIM_ENGINE === 'interp' ? 'interp' : 'jit';
 
@@ -126,6 +144,8 @@ export class Engine {
     this.decoder = new Decoder(mem);
     this.mode = opts.engine ?? Engine.defaultMode;
     this.jitHot = opts.jitThreshold ?? JIT_HOT;
+    this.maxCachedInstrs = Math.max(1, opts.codeCacheInstrs ?? DEFAULT_CODE_CACHE_INSTRS);
+    this.minMemberHits = Math.max(1, this.jitHot >> 2);
     mem.onCodeWrite = (vpn) => this.invalidatePage(vpn);
   }
 
@@ -135,6 +155,12 @@ export class Engine {
     this.blocks.clear();
     this.byPage.clear();
     this.cache.fill(null);
+    this.cachedInstrs = 0;
+  }
+
+  /** Decoded instructions currently cached. */
+  get cachedInstructions(): number {
+    return this.cachedInstrs;
   }
 
   private invalidatePage(vpn: number): void {
@@ -144,7 +170,10 @@ export class Engine {
     for (const b of list) {
       b.valid = false;
       for (const r of b.regions) this.dropRegion(r);
-      if (this.blocks.get(b.start) === b) this.blocks.delete(b.start);
+      if (this.blocks.get(b.start) === b) {
+        this.blocks.delete(b.start);
+        this.cachedInstrs -= b.instrs.length;
+      }
       const k = (b.start | 0) & (CACHE_SIZE - 1);
       if (this.cache[k] === b) this.cache[k] = null;
     }
@@ -168,6 +197,12 @@ export class Engine {
       pc = i.next;
       if (d.endsBlock) break;
     }
+    if (this.cachedInstrs + instrs.length > this.maxCachedInstrs) {
+      // Full: start over (blocks being chained from are marked invalid, so no stale chain is followed).
+      this.flush();
+      this.cacheFlushes++;
+    }
+    this.cachedInstrs += instrs.length;
     const pages: number[] = [];
     for (let p = Math.floor(addr / PAGE_SIZE); p <= Math.floor((pc - 1) / PAGE_SIZE); p++) pages.push(p);
     const b = new Block(addr, instrs, pc, pages);
@@ -236,11 +271,11 @@ export class Engine {
       for (const t of last.exec === C.ret ? successors(m) : [...successors(m), ...observed]) {
         if (seen.has(t)) continue;
         const s = this.blocks.get(t);
-        if (s === undefined || !s.valid || s.hits === 0 || this.breakpoints.has(t)) continue;
+        // Blocks run only a few times stay out: V8 would first see their code run after it optimized the region.
+        if (s === undefined || !s.valid || s.hits < this.minMemberHits || this.breakpoints.has(t)) continue;
         const o = s.owner;
-        if (o !== null && o.valid) {
-          // Absorb only small callees (e.g. a recursive function's entry): other regions stay as they are.
-          if (!callTargets.includes(t)) continue;
+        if (o !== null && o.valid && callTargets.includes(t)) {
+          // A callee another region runs: absorb it whole when small (e.g. a recursive function's entry), else leave it there.
           const extra = o.blocks.filter((b) => b.valid && !seen.has(b.start) && !this.breakpoints.has(b.start));
           const n = extra.reduce((k, b) => k + b.instrs.length, 0);
           // Only small regions are worth translating again (a big one costs V8 much more to compile).
@@ -249,6 +284,9 @@ export class Engine {
           extra.forEach(add);
           continue;
         }
+        // Blocks another region runs stay there (translating them again here costs more V8 compile time than
+        // the trips between regions through run() cost: measured on sha1sum and gzip).
+        if (o !== null && o.valid) continue;
         if (members.length >= MAX_REGION_BLOCKS || instrs + s.instrs.length > MAX_REGION_INSTRS) continue;
         add(s);
       }
@@ -416,27 +454,30 @@ export class Engine {
         }
         executed += n;
         c.icount += n;
-      } else {
-        const ins = b.instrs;
-        const n = ins.length;
-        c.rip = b.end;
-        const bfn = b.fn;
-        let k = 0;
-        try {
-          if (bfn !== null) bfn(c);
-          else for (; k < n; k++) {
-            const i = ins[k];
-            i.exec(c, i);
+        if (FS.slow !== 0) {
+          // The region left just before an instruction for the interpreter (a memory slow path):
+          // finish that block here, so blocks end where the interpreter's do.
+          let rest: Block;
+          try {
+            rest = this.lookup(c.rip);
+          } catch (e) {
+            this.onFault(c, e, c.rip);
+            break;
           }
-        } catch (e) {
-          if (bfn !== null) k = c.faultIndex;
+          const k = this.interpretBlock(c, rest);
+          if (k < 0) {
+            executed += -k - 1;
+            break;
+          }
           executed += k;
-          c.icount += k;
-          this.onFault(c, e, ins[k].addr);
+        }
+      } else {
+        const k = this.interpretBlock(c, b);
+        if (k < 0) {
+          executed += -k - 1;
           break;
         }
-        executed += n;
-        c.icount += n;
+        executed += k;
       }
       if (c.stop !== Stop.None) {
         // Illegal/privileged stops happen before the instruction retires.
@@ -447,6 +488,33 @@ export class Engine {
     }
     if (c.stop === Stop.None) c.stop = Stop.Budget;
     return c.stop;
+  }
+
+  /**
+   * Runs a block through its exec functions (or its closure). Returns the
+   * instructions retired (counted in c.icount too), or -(k + 1) when the k-th
+   * instruction faulted (the run stops: c.stop set, c.rip at it).
+   */
+  private interpretBlock(c: Cpu, b: Block): number {
+    const ins = b.instrs;
+    const n = ins.length;
+    c.rip = b.end;
+    const bfn = b.fn;
+    let k = 0;
+    try {
+      if (bfn !== null) bfn(c);
+      else for (; k < n; k++) {
+        const i = ins[k];
+        i.exec(c, i);
+      }
+    } catch (e) {
+      if (bfn !== null) k = c.faultIndex;
+      c.icount += k;
+      this.onFault(c, e, ins[k].addr);
+      return -(k + 1);
+    }
+    c.icount += n;
+    return n;
   }
 
   /** Executes exactly one instruction (gdb stepi). Breakpoints at the pc are not hit. */

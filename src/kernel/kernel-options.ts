@@ -1,3 +1,4 @@
+import { DEFAULT_CODE_CACHE_INSTRS, Engine, type EngineMode } from '../cpu/engine.js';
 /** Everything the command line configures about a run. */
 export interface KernelOptions {
   /** Host directory that is the guest's `/`, or null for the host's `/` (like qemu-x86_64). */
@@ -15,6 +16,10 @@ export interface KernelOptions {
   memoryLimit: number;
   /** Maximum number of guest tasks (threads + processes). */
   maxTasks: number;
+  /** How guest code runs: translated to JavaScript ('jit') or interpreted ('interp'). */
+  engine: EngineMode;
+  /** Decoded instructions an address space's code cache holds before it is flushed (bounds translated code too). */
+  codeCacheInstrs: number;
 }
 
 export const defaultOptions = (): KernelOptions => ({
@@ -26,4 +31,6 @@ export const defaultOptions = (): KernelOptions => ({
   syscallReport: false,
   memoryLimit: 2 ** 31 - 4096,
   maxTasks: 256,
+  engine: Engine.defaultMode,
+  codeCacheInstrs: DEFAULT_CODE_CACHE_INSTRS,
 });

@@ -128,7 +128,7 @@ export class Kernel {
   engineOf(mem: AddressSpace): Engine {
     let e = this.engines.get(mem);
     if (!e) {
-      e = new Engine(mem);
+      e = new Engine(mem, { engine: this.options.engine, codeCacheInstrs: this.options.codeCacheInstrs });
       this.engines.set(mem, e);
     }
     return e;

@@ -20,18 +20,27 @@
  * the local fk (0: in the Cpu; else the id of the producer whose operands are
  * in the locals); within a block the producer is known at translation time.
  *
- * Faults: the handler writes the locals back (they hold the state before the
- * faulting instruction), stores the flags pending there, sets c.rip to the
+ * Memory slow paths (TLB miss, page crossing, anything that may fault) leave
+ * the region just before the instruction, with the registers and flags as
+ * they were before it, and FS.slow set: the engine runs the rest of that
+ * block in the interpreter, which raises any fault precisely. A fault inside
+ * a fallback (registers and flags already in the Cpu) sets c.rip to the
  * instruction and c.faultIndex to the instructions retired in this call, and
- * rethrows for the engine.
+ * is rethrown for the engine.
+ *
+ * Generated code avoids anything V8 might first see run after it optimized
+ * the function (it would deoptimize and recompile the whole region): exits
+ * and edges share code, compound conditions evaluate every comparison, and
+ * slow paths call nothing.
  */
 import type { Cpu } from '../cpu.js';
 import type { Instr } from '../instr.js';
 import * as C from '../ops/control.js';
-import { ARITH_FLAGS, materialize } from './flag-exprs.js';
-import { DYN_SYNC, Emitter, type FlagState, REG_NAMES, RELOAD, SYNC_OUT, type Terminator } from './emitter.js';
+import { ARITH_FLAGS } from './flag-exprs.js';
+import { DYN_SYNC, Emitter, REG_NAMES, RELOAD, SYNC_OUT, type Terminator } from './emitter.js';
 import { RUNTIME } from './runtime.js';
-import { TRANSLATIONS } from './translator.js';
+import { TRANSLATIONS, type Translation } from './translator.js';
+import { sseTranslation } from './emit-sse.js';
 import './emit-alu.js';
 import './emit-move.js';
 import './emit-shift.js';
@@ -44,8 +53,6 @@ export type JitFn = (c: Cpu, budget: number, entry: number) => number;
 /** Debugging aid: ELFSHIM_JIT_SKIP=name,name… runs those exec functions through fallbacks. */
 const SKIP = new Set((process.env.ELFSHIM_JIT_SKIP ?? '').split(',').filter(Boolean));
 
-/** Calls that run only the exit path (see compileRegion). */
-const WARM_UP_CALLS = 2;
 
 /** What the translator needs of a block. */
 export interface JitBlock {
@@ -59,14 +66,20 @@ export interface RegionState {
   readonly valid: boolean;
 }
 
-/** Flags live after each instruction of a block (its end, throw points and fallbacks observe all flags). */
+/** How an instruction is translated (undefined: through its exec function). */
+function translationOf(i: Instr): Translation | undefined {
+  if (SKIP.has(i.exec.name)) return undefined;
+  return TRANSLATIONS.get(i.exec) ?? sseTranslation(i);
+}
+
+/** Flags live after each instruction of a block (its end, memory accesses — which may leave the region — and fallbacks observe all flags). */
 function flagLiveness(instrs: Instr[]): number[] {
   const live = new Array<number>(instrs.length);
   let l = ARITH_FLAGS;
   for (let j = instrs.length - 1; j >= 0; j--) {
     live[j] = l;
     const i = instrs[j];
-    const t = SKIP.has(i.exec.name) ? undefined : TRANSLATIONS.get(i.exec);
+    const t = translationOf(i);
     const [rd, wr] = t ? (t.flags?.(i) ?? [0, 0]) : [ARITH_FLAGS, 0];
     const throws = t ? (t.throws ? t.throws(i) : i.isMem) : true;
     l = rd | (l & ~wr) | (throws ? ARITH_FLAGS : 0);
@@ -101,7 +114,7 @@ function fallThrough(b: JitBlock): number | undefined {
  * targets[j]: addresses block j's indirect branch was seen going to; those
  * that are region blocks are dispatched inside the function.
  */
-export function generate(blocks: JitBlock[], targets: readonly (readonly number[])[] = []): { source: string; fallbacks: number[]; addrs: number[]; locals: number[] } {
+export function generate(blocks: JitBlock[], targets: readonly (readonly number[])[] = []): { source: string; addrs: number[]; locals: number[] } {
   const index = new Map<number, number>();
   blocks.forEach((b, j) => index.set(b.start, j));
   // Return addresses of the region's calls that are region blocks: a ret dispatches on them.
@@ -143,10 +156,11 @@ export function generate(blocks: JitBlock[], targets: readonly (readonly number[
       const last = j === n - 1;
       g.index = addrs.length;
       g.local = j;
+      g.addr = i.addr;
       addrs.push(i.addr);
       locals.push(j);
       g.liveAfter = live[j];
-      const t = SKIP.has(i.exec.name) ? undefined : TRANSLATIONS.get(i.exec);
+      const t = translationOf(i);
       const res = t ? t.emit(g, i, last) : false;
       if (res === false) {
         g.emit(`c.rip = ${b.end};`);
@@ -157,14 +171,14 @@ export function generate(blocks: JitBlock[], targets: readonly (readonly number[
       }
     }
     // Edges only record where they go: the instruction count, the budget and
-    // validity checks and every exit are shared code (see the loop head and the
-    // exit path below), so no edge holds arithmetic V8 may first see run after
-    // it optimized the function (which would deoptimize it).
+    // validity checks (at the head of each block) and every exit (after the
+    // loop) are shared code, so no edge holds arithmetic V8 may first see run
+    // after it optimized the function (which would deoptimize it).
     const fk = g.flagsToFk();
     const edge = (t: number) => {
       const j = index.get(t);
       if (j === undefined) return `xn = ${n}; ${fk} xr = ${t}; break run;`;
-      if (j === follower.get(bi)) return `done += ${n}; ${fk} if (done >= budget/*@VALID@*/) { xr = ${t}; break run; }`;
+      if (j === follower.get(bi)) return `xn = ${n}; ${fk}`; // falls through into block j
       return `xn = ${n}; ${fk} xr = ${t}; bi = ${j}; continue;`;
     };
     const tail: string[] = [];
@@ -202,7 +216,9 @@ export function generate(blocks: JitBlock[], targets: readonly (readonly number[
         }
         break;
     }
-    cases[bi] = `case ${bi}: { // 0x${b.start.toString(16)}\n${g.out.join('\n')}\n${tail.join('\n')}\n}`;
+    // Entered through the switch or by falling through: count the previous block, check the budget and validity.
+    const head = `done += xn; xn = 0; if (done >= budget/*@VALID@*/) { xr = ${b.start}; break run; }`;
+    cases[bi] = `case ${bi}: { // 0x${b.start.toString(16)}\n${head}\n${g.out.join('\n')}\n${tail.join('\n')}\n}`;
   }
 
   // Everything that depends on the whole region: register write-back/reload, flag dispatch, validity checks.
@@ -218,19 +234,8 @@ export function generate(blocks: JitBlock[], targets: readonly (readonly number[
     .split(DYN_SYNC).join(dynSync)
     .split('/*@VALID@*/').join(validCheck);
 
-  // The fault exit: locals back to the Cpu unless the fault came from a fallback (which already had them).
-  const byCode = new Map<string, number[]>();
-  for (const [k, f] of g.throwFlags) {
-    if (g.fallbackPoints.has(k)) continue;
-    const code = f.kind === 'dyn' ? dynSync : flagCode(f);
-    if (!code) continue;
-    const l = byCode.get(code);
-    if (l) l.push(k);
-    else byCode.set(code, [k]);
-  }
-  const sw = [...byCode].map(([code, ks]) => `${ks.map((k) => `case ${k}:`).join(' ')} ${code} break;`).join('\n');
+  // The fault exit: only fallbacks raise faults here, and they had the registers and flags in the Cpu already.
   const faultExit = `if (xk >= 0) {
-  if (FB[xk] === 0) { ${writeBack} ${sw ? `switch (xk) { ${sw} }` : ''} }
   c.rip = AD[xk]; c.faultIndex = done + KL[xk]; throw takeFault();
 }`;
 
@@ -238,21 +243,20 @@ export function generate(blocks: JitBlock[], targets: readonly (readonly number[
   const prologue = [
     `const r = c.r, m = c.mem, TR = m.tlbR, TW = m.tlbW, DV = m.view, U8 = m.bytes;`,
     regs.length ? `let ${regs.join(', ')};` : '',
-    `let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, fci = 0, fcf = 0, fof = 0, fk = 0, done = 0, bi = entry, xr = c.rip, xn = 0, xk = -1;`,
+    `let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, fci = 0, fcf = 0, fof = 0, fk = 0, done = 0, bi = entry, xr = c.rip, xn = 0, xs = 0, xk = -1;`,
     g.usesFs ? `const fsb = c.fsBase, fsl = fsb | 0, fsh = Math.floor(fsb / 4294967296) | 0;` : '',
     g.usesGs ? `const gsb = c.gsBase, gsl = gsb | 0, gsh = Math.floor(gsb / 4294967296) | 0;` : '',
+    g.usesXmm ? `const X = c.xmm, XB = c.xmmU8;` : '',
   ].join('\n');
   const binds = g.fallbacks.map((j) => `const f${j} = F[${j}], i${j} = I[${j}];`).join('\n');
-  const source = `const { rd8, rd16, rd32, rd64, wr8, wr16, wr32, wr64, PAR, mulhs32, mulhu32, mul64s, OUT, POP, storeFlags, FS, takeFault, callFallback } = H;
-const R = H.region, AD = H.addrs, KL = H.locals, FB = H.fb, F = H.fns, I = H.instrs;
+  const source = `const { PAR, mulhs32, mulhu32, mul64s, OUT, POP, storeFlags, FS, takeFault, callFallback } = H;
+const R = H.region, AD = H.addrs, KL = H.locals, F = H.fns, I = H.instrs;
 ${binds}
 // Parenthesized: V8 compiles it eagerly instead of pre-parsing it now and parsing it again at the first call.
 return (function jit_${blocks[0].start.toString(16)}(c, budget, entry) {
 ${prologue}
 // Entry -1 (warm-up call): run only the exit path, changing nothing.
 if (bi >= 0) run: for (;;) {
-  done += xn; xn = 0;
-  if (done >= budget${g.hasStores ? ' || !R.valid' : ''}) break;
   switch (bi) {
 ${body}
 default: throw new Error('jit: bad block index ' + bi);
@@ -263,26 +267,21 @@ done += xn;
 ${writeBack}
 ${dynSync}
 c.rip = xr;
+FS.slow = xs;
 return done;
 });`;
-  return { source, fallbacks: g.fallbacks, addrs, locals };
-}
-
-/** Statements storing a static flag state into the Cpu ('' when there is nothing to store; dyn is handled by the caller). */
-function flagCode(f: FlagState): string {
-  return f.kind === 'pending' ? materialize(f.p) : '';
+  return { source, addrs, locals };
 }
 
 /**
  * Translates and compiles a region (blocks[0] first). Throws if the
- * translator cannot handle it. The function is called with entry -1 on
+ * translator cannot handle it. The function is called once with entry -1 on
  * c: that runs only its exit path (writing back the registers it just
- * loaded), so V8 has seen that cold code run before it optimizes the function.
+ * loaded), so V8 has seen that code run before it optimizes the function
+ * (feedback vectors are allocated eagerly: see engine.ts).
  */
 export function compileRegion(blocks: JitBlock[], region: RegionState, c: Cpu, targets: readonly (readonly number[])[] = []): JitFn {
-  const { source, fallbacks, addrs, locals } = generate(blocks, targets);
-  const fb = new Uint8Array(addrs.length);
-  for (const j of fallbacks) fb[j] = 1;
+  const { source, addrs, locals } = generate(blocks, targets);
   const all = blocks.flatMap((b) => b.instrs);
   const factory = new Function('H', source) as (h: unknown) => JitFn;
   const fn = factory({
@@ -290,11 +289,9 @@ export function compileRegion(blocks: JitBlock[], region: RegionState, c: Cpu, t
     region,
     addrs,
     locals: Int32Array.from(locals),
-    fb,
     fns: all.map((i) => i.exec),
     instrs: all,
   });
-  // V8 allocates feedback vectors lazily, after a few calls: warm up past that.
-  for (let n = 0; n < WARM_UP_CALLS; n++) fn(c, 0, -1);
+  fn(c, 0, -1);
   return fn;
 }

@@ -1,8 +1,8 @@
 /**
  * String instructions: single movs/stos/lods become a load and/or store and
  * pointer updates by ±size (DF read at run time); rep movs/stos with a zero
- * count do nothing, and any other rep form runs the interpreter's bulk code
- * (copyWithin / fill). musl's memcpy does both: `rep movsq` (often with
+ * count do nothing, and any other rep form is left to the interpreter's bulk
+ * code (copyWithin / fill). musl's memcpy does both: `rep movsq` (often with
  * rcx = 0) and a byte loop of `movsb`.
  */
 import { RAX, RCX, RDI, RSI } from '../cpu.js';
@@ -25,21 +25,16 @@ function advance(g: Emitter, reg: number, d: string): void {
 /** Forms the translation handles: 64-bit addresses, no segment override on the source. */
 const plain = (i: Instr): boolean => i.adsize === 8 && i.seg === SEG_NONE;
 
-/** rep with a zero count: nothing at all happens (no access, no fault). Otherwise the interpreter's bulk path. */
-function repFallback(g: Emitter, i: Instr): void {
-  g.syncFlags();
-  g.emit(`if ((${g.lo(RCX)} | ${g.hi(RCX)}) !== 0) {`);
-  g.emit(`c.rip = ${i.next};`);
-  g.fallback(false, i);
-  g.emit(`}`);
-  g.forgetSync();
+/** rep with a zero count: nothing at all happens (no access, no fault). Otherwise the interpreter runs it (bulk copy / fill). */
+function rep(g: Emitter): void {
+  g.emit(`if ((${g.lo(RCX)} | ${g.hi(RCX)}) !== 0) { ${g.slowExit()} }`);
 }
 
 translate(S.movs, {
   throws: () => true,
   emit(g, i) {
     if (!plain(i)) return false;
-    if (i.rep) return repFallback(g, i);
+    if (i.rep) return rep(g);
     const s = i.opsize;
     const [v, vh] = g.load(s, g.lo(RSI), g.hi(RSI));
     g.store(s, g.lo(RDI), g.hi(RDI), v, vh);
@@ -53,7 +48,7 @@ translate(S.stos, {
   throws: () => true,
   emit(g, i) {
     if (!plain(i)) return false;
-    if (i.rep) return repFallback(g, i);
+    if (i.rep) return rep(g);
     const s = i.opsize;
     g.store(s, g.lo(RDI), g.hi(RDI), g.get(RAX, s), s === 8 ? g.hi(RAX) : '0');
     advance(g, RDI, step(g, s));

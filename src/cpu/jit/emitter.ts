@@ -1,23 +1,22 @@
 /**
- * The state of translating one block: JavaScript source being written, which
+ * The state of translating a region: JavaScript source being written, which
  * guest registers live in locals, where the arithmetic flags are, and the
  * helpers every instruction translation uses (registers at a size, effective
  * addresses, memory accesses with the inlined TLB probe, fallbacks).
  *
  * Conventions of the generated code (see compile.ts for the frame):
  * - Guest register n lives in the int32 locals NAME (low half) and NAMEh
- *   (high half), loaded at entry and written back at every exit, before
- *   every fallback call and in the exception handler.
- * - An instruction performs all its memory reads and writes (which may throw
- *   a GuestFault) before it assigns any local, so when one throws the locals
- *   still hold the state before that instruction: faults are precise.
+ *   (high half), loaded at entry and written back at every exit and before
+ *   fallbacks (those assigned since the last sync).
+ * - An instruction performs all its memory accesses (whose slow path leaves
+ *   the region just before the instruction) before it assigns any local, so
+ *   the state the interpreter resumes from is the one before it.
  * - Values follow the interpreter: 8/16-bit values are zero-extended, 32-bit
  *   values int32, 64-bit values two int32 halves.
  */
 import { SEG_FS, SEG_NONE, type Instr } from '../instr.js';
 import { TLB_INDEX_MASK } from '../../mem/address-space.js';
 import { type Producer, Res, ARITH_FLAGS, cfInt, cond as condOf, materialize } from './flag-exprs.js';
-export { materialize };
 
 export const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
 
@@ -88,16 +87,14 @@ export class Emitter {
    */
   private dirty: Set<number> | null = null;
   flags: FlagState = { kind: 'dyn' };
-  /** Index of the instruction being translated, counted over the whole region (the handler's k). */
+  /** Index of the instruction being translated, counted over the whole region (the fault exit's xk). */
   index = 0;
   /** Index of the instruction within its block. */
   local = 0;
+  /** Guest address of the instruction being translated. */
+  addr = 0;
   /** Flags live after the current instruction (a mask of EFLAGS bits). */
   liveAfter = ARITH_FLAGS;
-  /** Flag state at each potentially throwing instruction index (for the exception handler). */
-  readonly throwFlags = new Map<number, FlagState>();
-  /** Instruction indices whose throw happens inside a fallback (registers and flags already in the Cpu). */
-  readonly fallbackPoints = new Set<number>();
   /** Producers whose state may be described by fk (for the DYN_SYNC switch). */
   readonly producers = new Map<number, Producer>();
   /** The region writes memory (self-modifying code must be noticed between blocks). */
@@ -106,17 +103,14 @@ export class Emitter {
   readonly fallbacks: number[] = [];
   usesFs = false;
   usesGs = false;
+  /** The region touches xmm registers (X = c.xmm, XB = c.xmmU8 in the prologue). */
+  usesXmm = false;
 
   /** Starts a block: its flags are described by fk and any register may differ from the Cpu. */
   beginBlock(): void {
     // Temporaries are block-scoped consts inside the block's case: names can repeat per block (fewer identifiers for V8 to intern).
     this.tmp = 0;
     this.flags = { kind: 'dyn' };
-    this.dirty = null;
-  }
-
-  /** After a conditional sync: whether the Cpu has the registers is unknown again. */
-  forgetSync(): void {
     this.dirty = null;
   }
 
@@ -254,51 +248,57 @@ export class Emitter {
 
   // ------------------------------------------------------------------ memory
 
-  /** Records that the current instruction may fault with the flags in their current state. */
-  private throwPoint(): void {
-    this.throwFlags.set(this.index, this.flags);
-  }
-  /** After a slow path or fallback: leave for the fault exit if it faulted. */
+  /** After a fallback: leave for the fault exit if it raised a fault. */
   private faultCheck(): string {
     return `if (FS.fault !== null) { xk = ${this.index}; break run; }`;
   }
 
+  /**
+   * Leaves the region just before the current instruction, which the engine
+   * then runs in the interpreter: the slow path of every inlined memory
+   * access (TLB miss, page crossing, a fault to raise precisely). Registers
+   * and flags hold the state before the instruction, and the exit path is
+   * shared code — no call sites that V8 would first see run after it
+   * optimized the region (and deoptimize it for).
+   */
+  slowExit(): string {
+    return `${this.flagsToFk()} xn = ${this.local}; xr = ${this.addr}; xs = 1; break run;`;
+  }
+
   /** Loads size bytes at (al, ah): returns [lo, hi] names (hi '0' below 8 bytes). */
   load(size: number, al: string, ah: string): [string, string] {
-    this.throwPoint();
     const v = this.t(), x = this.t();
     const vh = size === 8 ? this.t() : '0';
     const inPage = size > 1 ? ` & ((${al} & 4095) <= ${4096 - size})` : '';
     const probe = `((TR[${x}] === ((${ah} << 10) | (${al} >>> 22))) & ((${ah} >>> 15) === 0)${inPage}) !== 0`;
     this.emit(`const ${x} = (${al} >>> 11) & ${TLB_INDEX_MASK}; let ${v}${size === 8 ? `, ${vh}` : ''};`);
     const o = `TR[${x} + 1] + (${al} & 4095)`;
-    const fault = this.faultCheck();
+    const slow = `else { ${this.slowExit()} }`;
     switch (size) {
-      case 1: this.emit(`if (${probe}) ${v} = U8[${o}]; else { ${v} = rd8(c, ${al}, ${ah}); ${fault} }`); break;
-      case 2: this.emit(`if (${probe}) ${v} = DV.getUint16(${o}, true); else { ${v} = rd16(c, ${al}, ${ah}); ${fault} }`); break;
-      case 4: this.emit(`if (${probe}) ${v} = DV.getInt32(${o}, true); else { ${v} = rd32(c, ${al}, ${ah}); ${fault} }`); break;
+      case 1: this.emit(`if (${probe}) ${v} = U8[${o}]; ${slow}`); break;
+      case 2: this.emit(`if (${probe}) ${v} = DV.getUint16(${o}, true); ${slow}`); break;
+      case 4: this.emit(`if (${probe}) ${v} = DV.getInt32(${o}, true); ${slow}`); break;
       default:
-        this.emit(`if (${probe}) { const o = ${o}; ${v} = DV.getInt32(o, true); ${vh} = DV.getInt32(o + 4, true); } else { ${v} = rd64(c, ${al}, ${ah}); ${vh} = m.hi; ${fault} }`);
+        this.emit(`if (${probe}) { const o = ${o}; ${v} = DV.getInt32(o, true); ${vh} = DV.getInt32(o + 4, true); } ${slow}`);
     }
     return [v, vh];
   }
 
   /** Stores size bytes of (lo, hi) at (al, ah). */
   store(size: number, al: string, ah: string, lo: string, hi = '0'): void {
-    this.throwPoint();
     this.hasStores = true;
     const x = this.t();
     const inPage = size > 1 ? ` & ((${al} & 4095) <= ${4096 - size})` : '';
     const probe = `((TW[${x}] === ((${ah} << 10) | (${al} >>> 22))) & ((${ah} >>> 15) === 0)${inPage}) !== 0`;
     this.emit(`const ${x} = (${al} >>> 11) & ${TLB_INDEX_MASK};`);
     const o = `TW[${x} + 1] + (${al} & 4095)`;
-    const fault = this.faultCheck();
+    const slow = `else { ${this.slowExit()} }`;
     switch (size) {
-      case 1: this.emit(`if (${probe}) U8[${o}] = ${lo}; else { wr8(c, ${al}, ${ah}, ${lo}); ${fault} }`); break;
-      case 2: this.emit(`if (${probe}) DV.setUint16(${o}, ${lo}, true); else { wr16(c, ${al}, ${ah}, ${lo}); ${fault} }`); break;
-      case 4: this.emit(`if (${probe}) DV.setInt32(${o}, ${lo}, true); else { wr32(c, ${al}, ${ah}, ${lo}); ${fault} }`); break;
+      case 1: this.emit(`if (${probe}) U8[${o}] = ${lo}; ${slow}`); break;
+      case 2: this.emit(`if (${probe}) DV.setUint16(${o}, ${lo}, true); ${slow}`); break;
+      case 4: this.emit(`if (${probe}) DV.setInt32(${o}, ${lo}, true); ${slow}`); break;
       default:
-        this.emit(`if (${probe}) { const o = ${o}; DV.setInt32(o, ${lo}, true); DV.setInt32(o + 4, ${hi}, true); } else { wr64(c, ${al}, ${ah}, ${lo}, ${hi}); ${fault} }`);
+        this.emit(`if (${probe}) { const o = ${o}; DV.setInt32(o, ${lo}, true); DV.setInt32(o + 4, ${hi}, true); } ${slow}`);
     }
   }
 
@@ -378,8 +378,6 @@ export class Emitter {
     const j = this.index;
     this.syncFlags();
     this.fallbacks.push(j);
-    this.fallbackPoints.add(j);
-    this.throwFlags.set(j, { kind: 'cpu' });
     this.hasStores = true;
     // The Cpu gets the registers assigned since the last sync (all of them at block entry).
     if (this.dirty === null) this.emit(SYNC_OUT);
@@ -394,6 +392,21 @@ export class Emitter {
       this.emit(`if (c.stop !== 0) { ${RELOAD} fk = 0; xn = ${this.local + 1}; xr = c.rip; break run; }`);
     }
     this.flags = { kind: 'cpu' };
+  }
+
+  /**
+   * `if (cond) fast() else <leave for the interpreter>`: for fast paths that
+   * only cover the common case (a memory operand inside one page, aligned).
+   */
+  guarded(cond: string, fast: () => void): void {
+    this.emit(`if (${cond}) {`);
+    fast();
+    this.emit(`} else { ${this.slowExit()} }`);
+  }
+
+  /** The region writes memory other than through store(). */
+  noteStore(): void {
+    this.hasStores = true;
   }
 
   /** The statement that records the current flag state in fk at a block's end (none when it is already there). */

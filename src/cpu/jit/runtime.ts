@@ -1,8 +1,7 @@
 /**
- * What translated blocks call outside their inlined fast paths: the memory
- * slow paths (TLB miss, page crossing, watch/code pages, faults) and the
- * wide multiply helpers. Addresses arrive as two int32 halves and go to the
- * AddressSpace as the same double the interpreter would have computed.
+ * What translated regions call: fallbacks (instructions run through their
+ * interpreter exec function), the wide multiply helpers, the flag store of
+ * the exit path, and the status shared with the engine (FS).
  */
 import type { Cpu } from '../cpu.js';
 import type { ExecFn, Instr } from '../instr.js';
@@ -10,85 +9,24 @@ import { PARITY } from '../cpu.js';
 import { Res } from './flag-exprs.js';
 import { mul64s, mulhs32, mulhu32, out, popcnt32 } from '../arith.js';
 
-const TWO32 = 4294967296;
-
 /**
- * A fault (or divide error) raised by a slow path or a fallback inside
- * translated code. The helpers catch it here instead of letting it unwind
- * through the generated function: a try/catch there would give every call
- * site an exception edge merging all the guest-register locals, which makes
- * V8's optimizing compile of a region take seconds. The generated code
- * checks `FS.fault !== null` after each such call (off the fast path).
+ * fault: a fault (or divide error) raised by a fallback inside translated
+ * code. callFallback catches it here instead of letting it unwind through the
+ * generated function: a try/catch there would give every call site an
+ * exception edge merging all the guest-register locals, which makes V8's
+ * optimizing compile of a region very slow. The generated code checks
+ * `FS.fault !== null` after each fallback.
+ *
+ * slow: set by a region's exit: 1 when it left just before an instruction
+ * for the interpreter to run (see Emitter.slowExit), else 0.
  */
-export const FS: { fault: unknown } = { fault: null };
+export const FS: { fault: unknown; slow: number } = { fault: null, slow: 0 };
 
 /** Takes the pending fault (the generated code rethrows it for the engine). */
 export function takeFault(): unknown {
   const e = FS.fault;
   FS.fault = null;
   return e;
-}
-
-export function rd8(c: Cpu, lo: number, hi: number): number {
-  try {
-    return c.mem.read8(hi * TWO32 + (lo >>> 0));
-  } catch (e) {
-    FS.fault = e;
-    return 0;
-  }
-}
-export function rd16(c: Cpu, lo: number, hi: number): number {
-  try {
-    return c.mem.read16(hi * TWO32 + (lo >>> 0));
-  } catch (e) {
-    FS.fault = e;
-    return 0;
-  }
-}
-export function rd32(c: Cpu, lo: number, hi: number): number {
-  try {
-    return c.mem.read32(hi * TWO32 + (lo >>> 0));
-  } catch (e) {
-    FS.fault = e;
-    return 0;
-  }
-}
-/** Low half returned; the high half is left in c.mem.hi. */
-export function rd64(c: Cpu, lo: number, hi: number): number {
-  try {
-    return c.mem.read64(hi * TWO32 + (lo >>> 0));
-  } catch (e) {
-    FS.fault = e;
-    return 0;
-  }
-}
-export function wr8(c: Cpu, lo: number, hi: number, v: number): void {
-  try {
-    c.mem.write8(hi * TWO32 + (lo >>> 0), v);
-  } catch (e) {
-    FS.fault = e;
-  }
-}
-export function wr16(c: Cpu, lo: number, hi: number, v: number): void {
-  try {
-    c.mem.write16(hi * TWO32 + (lo >>> 0), v);
-  } catch (e) {
-    FS.fault = e;
-  }
-}
-export function wr32(c: Cpu, lo: number, hi: number, v: number): void {
-  try {
-    c.mem.write32(hi * TWO32 + (lo >>> 0), v);
-  } catch (e) {
-    FS.fault = e;
-  }
-}
-export function wr64(c: Cpu, lo: number, hi: number, vl: number, vh: number): void {
-  try {
-    c.mem.write64(hi * TWO32 + (lo >>> 0), vl, vh);
-  } catch (e) {
-    FS.fault = e;
-  }
 }
 
 /** Runs an instruction through its interpreter exec function; a fault it raises goes to FS. */
@@ -129,4 +67,4 @@ export function storeFlags(c: Cpu, id: number, fa: number, fah: number, fb: numb
 }
 
 /** Everything the generated factories destructure. */
-export const RUNTIME = { rd8, rd16, rd32, rd64, wr8, wr16, wr32, wr64, PAR: PARITY, mulhs32, mulhu32, mul64s, OUT: out, POP: popcnt32, storeFlags, FS, takeFault, callFallback };
+export const RUNTIME = { PAR: PARITY, mulhs32, mulhu32, mul64s, OUT: out, POP: popcnt32, storeFlags, FS, takeFault, callFallback };
