@@ -15,6 +15,7 @@ import { flushHostOutput } from './files/host-stream.js';
 import { Blocked } from './syscall-types.js';
 import { SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSYS, SIGTRAP, signalInfo } from './signals.js';
 import { setupSignalFrame, type SigInfo } from './signal-frame.js';
+import { TRAP_BP, TRAP_DE, TRAP_GP, TRAP_PF, TRAP_UD, pageFaultError, type CpuException } from './cpu-exception.js';
 import { EINTR } from './errno.js';
 import { wakeWaiters } from './syscalls/futex.js';
 import { flushSharedMappings } from './syscalls/mm-shared.js';
@@ -339,23 +340,23 @@ export class Kernel {
         return;
       case Stop.Fault: {
         const f = c.fault as GuestFault;
-        this.forceSignal(t, SIGSEGV, { code: f.kind === 'unmapped' ? 1 : 2, addr: f.addr });
+        this.forceSignal(t, SIGSEGV, { code: f.kind === 'unmapped' ? 1 : 2, addr: f.addr }, { nr: TRAP_PF, err: pageFaultError(f), cr2: f.addr });
         return;
       }
       case Stop.Illegal: {
         const bytes = Array.from(this.engineOf(t.mem).bytesAt(c.rip).subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
         process.stderr.write(`elfshim: illegal or unimplemented instruction at 0x${c.rip.toString(16)}: ${bytes}\n`);
-        this.forceSignal(t, SIGILL, { code: 2, addr: c.rip });
+        this.forceSignal(t, SIGILL, { code: 2, addr: c.rip }, { nr: TRAP_UD, err: 0 });
         return;
       }
       case Stop.Privileged:
-        this.forceSignal(t, SIGSEGV, { code: 0x80, addr: 0 });
+        this.forceSignal(t, SIGSEGV, { code: 0x80, addr: 0 }, { nr: TRAP_GP, err: 0 });
         return;
       case Stop.DivideError:
-        this.forceSignal(t, SIGFPE, { code: 1, addr: c.rip });
+        this.forceSignal(t, SIGFPE, { code: 1, addr: c.rip }, { nr: TRAP_DE, err: 0 });
         return;
       case Stop.Trap:
-        this.forceSignal(t, SIGTRAP, { code: 0x80, addr: 0 });
+        this.forceSignal(t, SIGTRAP, { code: 0x80, addr: 0 }, { nr: TRAP_BP, err: 0, trap: true });
         return;
       default:
         return;
@@ -429,12 +430,15 @@ export class Kernel {
    * the signal is not blocked; otherwise the default action (terminate) applies,
    * as Linux forces it for these.
    */
-  forceSignal(t: Task, sig: number, info: { code: number; addr: number }): void {
+  forceSignal(t: Task, sig: number, info: { code: number; addr: number }, exc: CpuException): void {
     t.proc.lastSiginfo = { signo: sig, code: info.code, addr: info.addr };
+    t.trapNr = exc.nr;
+    t.trapErr = exc.err;
+    if (exc.cr2 !== undefined) t.cr2 = exc.cr2;
     const act = t.proc.sigactions[sig];
     if (act.handler > 1 && !isBlocked(t, sig)) {
       try {
-        setupSignalFrame(t, act, { signo: sig, code: info.code, addr: info.addr });
+        setupSignalFrame(t, act, { signo: sig, code: info.code, addr: info.addr, fault: !exc.trap });
         return;
       } catch (e) {
         if (!(e instanceof GuestFault)) throw e;

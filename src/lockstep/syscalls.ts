@@ -5,6 +5,8 @@ import { EMULATOR_RESULT, MUST_MATCH, PID_ARGS, PID_RESULT, SYSCALL_ARG_REGISTER
 import { syscallByNumber } from '../kernel/syscall-table.js';
 
 const RSEQ = 334;
+/** -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK as 64-bit values. */
+const RESTART_CODES = new Set([512n, 513n, 514n, 516n].map((v) => (1n << 64n) - v));
 
 /** What syscall reconciliation needs from the differ. */
 export interface SyscallContext {
@@ -59,7 +61,7 @@ export function pidHook(ctx: SyscallContext): SyscallHook {
  * the other way, and address-space calls must match. Returns 'resync' when
  * registers were written, or the reason of a divergence.
  */
-export async function reconcileSyscall(ctx: SyscallContext, before: Registers, n: Registers, e: Registers): Promise<'ok' | 'resync' | { diverged: string }> {
+export async function reconcileSyscall(ctx: SyscallContext, before: Registers, n: Registers, e: Registers): Promise<'ok' | 'resync' | 'interrupted' | { diverged: string }> {
   const nr = Number(before.big('rax'));
   const name = syscallByNumber(nr)?.name ?? `syscall ${nr}`;
   let changed = false;
@@ -69,6 +71,13 @@ export async function reconcileSyscall(ctx: SyscallContext, before: Registers, n
     changed = true;
   }
   const rn = n.big('rax'), re = e.big('rax');
+  if (RESTART_CODES.has(rn)) {
+    // Interrupted by a signal: at this stop ptrace shows the kernel's -ERESTART* code and the pc after the
+    // syscall; delivery turns that into -EINTR or a restart. elfshim decides when interrupting (EINTR, or rax =
+    // nr and the pc back on the syscall). The delivery's signal frame (or the next step) compares the outcome.
+    ctx.count(`${name} interrupted (native -ERESTART* not compared before delivery)`);
+    return 'interrupted';
+  }
   if (rn !== re && PID_RESULT.has(nr) && rn < 1n << 31n && re < 1n << 31n) {
     // Different processes, different pids: native continues with elfshim's, and pid arguments are mapped back.
     ctx.pids.set(Number(re), Number(rn));

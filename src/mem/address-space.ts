@@ -167,10 +167,14 @@ export class AddressSpace {
   // ---------------------------------------------------------------- slow path
 
   private readSlow(a: number, n: number): number {
+    // Translate from the lowest byte up: a fault reports the first inaccessible byte, as the CPU's cr2 does.
+    const offs = this.readOffs;
+    for (let j = 0; j < n; j++) offs[j] = this.slowOff(a + j, 1, false);
     let v = 0;
-    for (let j = n - 1; j >= 0; j--) v = v * 256 + this.bytes[this.slowOff(a + j, 1, false)];
+    for (let j = n - 1; j >= 0; j--) v = v * 256 + this.bytes[offs[j]];
     return v;
   }
+  private readonly readOffs = [0, 0, 0, 0, 0, 0, 0, 0];
   private writeSlow(a: number, n: number, v: number): void {
     // Translate every byte first: a fault must not leave a partial write.
     const offs = [];
