@@ -60,6 +60,8 @@ export interface SpawnOptions {
   execfn?: string;
   argv: string[];
   envp: string[];
+  /** Host fds that are the guest's stdin, stdout, stderr (default 0, 1, 2; the in-process lockstep differ redirects them). */
+  stdio?: readonly [number, number, number];
 }
 
 /** Instructions per scheduling slice, and how long the guest may hold Node's event loop. */
@@ -138,7 +140,7 @@ export class Kernel {
     const fsx = new FsContext(this.options.rootfs, guestCwd(this.options.rootfs));
     const pid = this.allocPid();
     const first = !this.main;
-    const proc = new Process(pid, first ? process.ppid : process.pid, mem, FileTable.withStdio(), fsx);
+    const proc = new Process(pid, first ? process.ppid : process.pid, mem, FileTable.withStdio(opts.stdio), fsx);
     if (first) {
       // The first process is elfshim's own (same pid): it is in elfshim's process group and session.
       const ids = hostGroupAndSession();

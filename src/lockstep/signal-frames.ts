@@ -1,11 +1,12 @@
-import type { Registers, Side } from './side.js';
+import type { Registers } from './side.js';
+import type { StatePort } from './port.js';
 import { GPR_NAMES, byteDifferences, type MemoryDifference } from './compare.js';
 import { le32, le64, readRange, writeRange } from './bytes.js';
 
 /** What signal-frame alignment needs from the differ. */
 export interface FrameContext {
-  native: Side;
-  emu: Side;
+  native: StatePort;
+  emu: StatePort;
   /** elfshim pid → native pid. */
   pids: Map<number, number>;
   /** Linux signal number → sa_flags of its handler, from the rt_sigaction calls seen. */

@@ -1,4 +1,5 @@
-import type { Registers, Side, SyscallHook } from './side.js';
+import type { Registers, SyscallHook } from './side.js';
+import type { StatePort } from './port.js';
 import { byteDifferences } from './compare.js';
 import { le64, readRange, writeRange } from './bytes.js';
 import { EMULATOR_RESULT, MUST_MATCH, PID_ARGS, PID_RESULT, SYSCALL_ARG_REGISTERS, syscallOutputs } from './syscall-effects.js';
@@ -8,10 +9,15 @@ const RSEQ = 334;
 /** -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK as 64-bit values. */
 const RESTART_CODES = new Set([512n, 513n, 514n, 516n].map((v) => (1n << 64n) - v));
 
+/** rax holds a kernel-internal restart code: a syscall interrupted by a signal not yet delivered (ptrace shows it). */
+export function isRestartCode(rax: bigint): boolean {
+  return RESTART_CODES.has(rax);
+}
+
 /** What syscall reconciliation needs from the differ. */
 export interface SyscallContext {
-  native: Side;
-  emu: Side;
+  native: StatePort;
+  emu: StatePort;
   /** elfshim pid → native pid, learned from the calls that return pids. */
   pids: Map<number, number>;
   /** Counts a difference made equal on purpose (shown in the summary). */
