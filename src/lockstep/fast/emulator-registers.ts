@@ -35,9 +35,10 @@ export function emulatorRegisterBlock(c: Cpu): Uint8Array {
   v.setUint32(CS, 0x33, true);
   v.setUint32(SS, 0x2b, true);
   const x = c.x87;
+  const regs = x.regs;
   for (let i = 0; i < 8; i++) {
-    const phys = (x.top + i) & 7;
-    g.set(x.regs.subarray(phys * 10, phys * 10 + 10), ST0 + 10 * i);
+    const from = ((x.top + i) & 7) * 10, to = ST0 + 10 * i;
+    for (let k = 0; k < 10; k++) g[to + k] = regs[from + k];
   }
   const f = FCTRL / 4;
   words[f] = x.fcw;

@@ -28,8 +28,11 @@ export class EmulatorSide implements StatePort {
     this.done = this.kernel.run();
   }
 
+  private cpuCache: Cpu | null = null;
+
+  /** The traced thread's CPU (one object for the whole run: exec reloads it in place). */
   get cpu(): Cpu {
-    return this.ctl.cpuOf(this.ctl.threads()[0])!;
+    return (this.cpuCache ??= this.ctl.cpuOf(this.ctl.threads()[0])!);
   }
 
   /** One instruction (or the delivery of a Linux signal into its handler). */

@@ -28,8 +28,6 @@ const off = (name: string) => EMU_LAYOUT.get(name)!.offset;
 const COPY8 = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'orig_rax', 'fs_base', 'gs_base'].map((n) => [USER_REG_OFFSET[n], off(n)]);
 /** [user_regs offset, g offset] of the 4-byte ones (eflags, selectors). */
 const COPY4 = ['eflags', 'cs', 'ss', 'ds', 'es', 'fs', 'gs'].map((n) => [USER_REG_OFFSET[n], off(n)]);
-/** The FPU part of the g block: from st0 to mxcsr (st0-7, x87 control words, xmm0-15, mxcsr are contiguous). */
-const FP_FROM = off('st0'), FP_TO = off('mxcsr') + 4;
 
 /** gdb's i387_tag: the full tag of a non-empty register from its contents. */
 function tagOf(raw: Uint8Array, o: number): number {
@@ -76,13 +74,14 @@ const WORD_COPIES = new Int32Array([...COPY8.flatMap(([f, t]) => [f / 4, t / 4, 
 
 /** The `g` block (elfshim's layout) of a native stop. The FPU part is reused while the fxsave image is the same object. */
 export function nativeRegisterBlock(user: Uint8Array, fp: Uint8Array): Uint8Array {
-  const words = new Int32Array(REGISTER_BLOCK_SIZE / 4);
-  const g = new Uint8Array(words.buffer);
   if (fp !== lastFp) {
+    lastFpBlock.fill(0);
     fpuBlock(fp, lastFpBlock);
     lastFp = fp;
   }
-  g.set(lastFpBlock.subarray(FP_FROM, FP_TO), FP_FROM);
+  // One copy of the block with the FPU part in place (everything else is overwritten below).
+  const g = lastFpBlock.slice();
+  const words = new Int32Array(g.buffer);
   const u = user.byteOffset % 4 === 0 ? new Int32Array(user.buffer, user.byteOffset, USER_REGS_SIZE / 4) : new Int32Array(user.slice().buffer);
   const c = WORD_COPIES;
   for (let k = 0; k < c.length; k += 2) words[c[k + 1]] = u[c[k]];

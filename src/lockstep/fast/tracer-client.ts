@@ -68,7 +68,7 @@ export class NativeTracer {
 
   private bytes(n: number): Uint8Array {
     this.need(n);
-    const b = new Uint8Array(this.buf.subarray(this.start, this.start + n));
+    const b = Uint8Array.prototype.slice.call(this.buf, this.start, this.start + n);
     this.start += n;
     return b;
   }

@@ -109,11 +109,13 @@ static void get(void *p, size_t n) {
   }
 }
 
-/* Registers (and the FPU state when it changed since the last record). */
-static void state_record(uint32_t type, uint32_t value) {
+/* Registers, and the FPU state when it changed since the last record. fpu_maybe = 0 says the instruction
+   cannot have touched the FPU/SSE state (an integer instruction), so PTRACE_GETFPREGS is skipped. */
+static void state_record(uint32_t type, uint32_t value, int fpu_maybe) {
   struct user_fpregs_struct fp;
   ptrace(PTRACE_GETREGS, child, 0, &cur);
-  ptrace(PTRACE_GETFPREGS, child, 0, &fp);
+  if (fpu_maybe || !have_last_fp) ptrace(PTRACE_GETFPREGS, child, 0, &fp);
+  else fp = last_fp;
   header(type, value);
   put(&cur, sizeof cur);
   uint32_t has_fp = !have_last_fp || memcmp(&fp, &last_fp, sizeof fp) != 0;
@@ -184,6 +186,33 @@ static int is_rep_string(const struct insn *in) {
   return in->rep && ((o >= 0xa4 && o <= 0xa7) || (o >= 0xaa && o <= 0xaf));
 }
 
+/*
+ * Whether the instruction may change the x87/SSE state (or MXCSR): anything in the 0F maps except the common
+ * integer ones, x87 escapes, fwait, syscall (rt_sigreturn restores the FPU) and anything undecodable.
+ * A wrong "no" would hide an FPU difference until the next FPU instruction, so the list is conservative.
+ */
+static int may_touch_fpu(const struct insn *in) {
+  const unsigned char *o = in->b + in->npfx;
+  if (!in->ok || in->npfx >= 14) return 1;
+  if (o[0] == 0xc4 || o[0] == 0xc5) return 1; /* VEX */
+  if (o[0] >= 0xd8 && o[0] <= 0xdf) return 1; /* x87 */
+  if (o[0] == 0x9b) return 1;                  /* fwait */
+  if (o[0] != 0x0f) return 0;
+  unsigned char op = o[1];
+  if (op == 0x05) return 1;                                   /* syscall */
+  if (op >= 0x80 && op <= 0x8f) return 0;                     /* jcc */
+  if (op >= 0x90 && op <= 0x9f) return 0;                     /* setcc */
+  if (op >= 0x40 && op <= 0x4f) return 0;                     /* cmovcc */
+  if (op >= 0xc8 && op <= 0xcf) return 0;                     /* bswap */
+  switch (op) {
+  case 0x1f: case 0x0b: case 0x31: case 0xa2: case 0xa3: case 0xa4: case 0xa5: case 0xab: case 0xac: case 0xad:
+  case 0xaf: case 0xb0: case 0xb1: case 0xb3: case 0xb6: case 0xb7: case 0xb8: case 0xba: case 0xbb: case 0xbc:
+  case 0xbd: case 0xbe: case 0xbf: case 0xc0: case 0xc1:
+    return 0;
+  }
+  return 1;
+}
+
 static int is_pushf(const struct insn *in) { return in->b[in->npfx] == 0x9c; }
 
 /* Waits for the child; returns the stop signal, or -1 after sending EXIT/KILLED. */
@@ -227,7 +256,7 @@ static int step_one(int signal, const struct insn *in, uint64_t rip, const struc
           ptrace(PTRACE_SETREGS, child, 0, &now);
           return 0;
         }
-        state_record(STOP, sig);
+        state_record(STOP, sig, 1);
         return -1;
       }
     }
@@ -236,7 +265,7 @@ static int step_one(int signal, const struct insn *in, uint64_t rip, const struc
   int sig = wait_child();
   if (sig < 0) return -1;
   if (sig != SIGTRAP) {
-    state_record(STOP, sig);
+    state_record(STOP, sig, 1);
     return -1;
   }
   if (!signal && is_pushf(in)) {
@@ -263,7 +292,7 @@ static void run(uint32_t count, uint32_t signal, uint32_t flags) {
     }
     if (is_special(&in)) flush_code_cache();
     if (step_one(k == 0 ? (int)signal : 0, &in, r.rip, &r) < 0) return;
-    state_record(STEP, 0);
+    state_record(STEP, 0, signal || may_touch_fpu(&in));
     /* Hand records over as they come, so that the differ checks them while the program runs on. */
     if (outlen >= 16384) flush_out();
     if (signal || is_special(&in)) {
@@ -306,7 +335,7 @@ int main(int argc, char **argv) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/mem", (int)child);
   mem_fd = open(path, O_RDWR);
-  state_record(STEP, 0);
+  state_record(STEP, 0, 1);
   flush_out();
   for (;;) {
     char c;
