@@ -43,6 +43,9 @@ export interface Vma {
   dev: string;
 }
 
+/** A PMD-sized (transparent huge) page. */
+const HUGE_PAGE = 2 * 1024 * 1024;
+
 export interface MmapOptions {
   /** MAP_FIXED: replace whatever is there. */
   fixed?: boolean;
@@ -55,6 +58,11 @@ export interface MmapOptions {
   dev?: string;
   /** Initial contents (file mappings); copied in at map time. */
   data?: Uint8Array;
+  /**
+   * A private anonymous mmap(2): without a usable hint, a length that is a multiple of 2 MiB gets a
+   * 2 MiB-aligned address, as Linux (6.7+, THP) places it.
+   */
+  anonymous?: boolean;
 }
 
 /**
@@ -404,6 +412,18 @@ export class AddressSpace {
   }
 
   /**
+   * Linux's __thp_get_unmapped_area for an anonymous mapping (top-down): search for len + 2 MiB, then move up
+   * to the next 2 MiB boundary (a full 2 MiB when already aligned). 0 when the padded length does not fit
+   * (Linux then retries unpadded).
+   */
+  private findFreeAligned(len: number): number {
+    const ret = this.findFree(len + HUGE_PAGE);
+    if (ret < 0) return 0;
+    const sub = (HUGE_PAGE - (ret % HUGE_PAGE)) % HUGE_PAGE;
+    return sub === 0 ? ret + HUGE_PAGE : ret + sub;
+  }
+
+  /**
    * Maps [addr, addr+len) with prot. Returns the address or a negative errno.
    * addr is a hint unless opts.fixed / opts.noReplace.
    */
@@ -414,7 +434,7 @@ export class AddressSpace {
       if (addr + len > USER_END || addr < 0) return -ENOMEM;
       if (opts.noReplace && this.overlaps(addr, addr + len)) return -EEXIST;
     } else if (addr === 0 || addr + len > USER_END || this.overlaps(addr, addr + len) || addr < 0x10000) {
-      addr = this.findFree(len);
+      addr = (opts.anonymous && len % HUGE_PAGE === 0 && this.findFreeAligned(len)) || this.findFree(len);
       if (addr < 0) return addr;
     }
     if (this.phys.framesInUse + len / PAGE_SIZE > this.phys.buffer.byteLength / PAGE_SIZE && opts.data) return -ENOMEM;
