@@ -20,10 +20,12 @@ const TWO32 = 4294967296;
 const hi32 = (p: number) => Math.floor(p / TWO32) >>> 0;
 const lo32 = (p: number) => (p - Math.floor(p / TWO32) * TWO32) >>> 0;
 
+/** Built in one scratch block, returned as a copy: one allocation per call (typed-array views are not free). */
+const words = new Int32Array(REGISTER_BLOCK_SIZE / 4);
+const g = new Uint8Array(words.buffer);
+const v = new DataView(words.buffer);
+
 export function emulatorRegisterBlock(c: Cpu): Uint8Array {
-  const words = new Int32Array(REGISTER_BLOCK_SIZE / 4);
-  const g = new Uint8Array(words.buffer);
-  const v = new DataView(g.buffer);
   const r = c.r;
   for (let k = 0; k < 16; k++) {
     const enc = GPR_ENCODING[k];
@@ -33,7 +35,7 @@ export function emulatorRegisterBlock(c: Cpu): Uint8Array {
   writeU64LE(v, RIP, c.rip);
   v.setUint32(EFLAGS, c.getEflags() >>> 0, true);
   v.setUint32(CS, 0x33, true);
-  v.setUint32(SS, 0x2b, true);
+  v.setUint32(SS, 0x2b, true); // ds, es, fs, gs stay 0 (never written in the scratch block)
   const x = c.x87;
   const regs = x.regs;
   for (let i = 0; i < 8; i++) {
@@ -60,5 +62,5 @@ export function emulatorRegisterBlock(c: Cpu): Uint8Array {
   } else writeU64LE(v, ORIG_RAX, o);
   writeU64LE(v, FS_BASE, c.fsBase);
   writeU64LE(v, GS_BASE, c.gsBase);
-  return g;
+  return g.slice();
 }

@@ -68,6 +68,12 @@ function fpuBlock(fp: Uint8Array, g: Uint8Array): void {
 
 let lastFp: Uint8Array | null = null;
 const lastFpBlock = new Uint8Array(REGISTER_BLOCK_SIZE);
+const lastFpWords = new Int32Array(lastFpBlock.buffer);
+const scratch = new Uint8Array(REGISTER_BLOCK_SIZE);
+const scratchWords = new Int32Array(scratch.buffer);
+/** user_regs_struct is copied here to be read as words (a copy is cheaper than a typed-array view per call). */
+const userScratch = new Uint8Array(USER_REGS_SIZE);
+const userScratchWords = new Int32Array(userScratch.buffer);
 
 /** The same copies in 32-bit words (every offset involved is a multiple of 4). */
 const WORD_COPIES = new Int32Array([...COPY8.flatMap(([f, t]) => [f / 4, t / 4, f / 4 + 1, t / 4 + 1]), ...COPY4.flatMap(([f, t]) => [f / 4, t / 4])]);
@@ -79,11 +85,11 @@ export function nativeRegisterBlock(user: Uint8Array, fp: Uint8Array): Uint8Arra
     fpuBlock(fp, lastFpBlock);
     lastFp = fp;
   }
-  // One copy of the block with the FPU part in place (everything else is overwritten below).
-  const g = lastFpBlock.slice();
-  const words = new Int32Array(g.buffer);
-  const u = user.byteOffset % 4 === 0 ? new Int32Array(user.buffer, user.byteOffset, USER_REGS_SIZE / 4) : new Int32Array(user.slice().buffer);
+  // The FPU part in place (everything else is overwritten below), built in a scratch block: one allocation per call.
+  scratchWords.set(lastFpWords);
+  userScratch.set(user);
+  const u = userScratchWords;
   const c = WORD_COPIES;
-  for (let k = 0; k < c.length; k += 2) words[c[k + 1]] = u[c[k]];
-  return g;
+  for (let k = 0; k < c.length; k += 2) scratchWords[c[k + 1]] = u[c[k]];
+  return scratch.slice();
 }

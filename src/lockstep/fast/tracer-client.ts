@@ -24,6 +24,8 @@ export class NativeTracer {
   private cmd = -1;
   private out = -1;
   private buf = Buffer.alloc(1 << 22);
+  /** A plain Uint8Array over buf: slicing a Buffer goes through its species constructor (slow). */
+  private view = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   private start = 0;
   private end = 0;
   /** The FPU image of the last record that carried one (the tracer sends it only when it changed). */
@@ -51,6 +53,7 @@ export class NativeTracer {
       this.end -= this.start;
       this.start = 0;
       this.buf = bigger;
+      this.view = new Uint8Array(bigger.buffer, bigger.byteOffset, bigger.length);
     }
     while (this.end - this.start < n) {
       const got = fs.readSync(this.out, this.buf, this.end, this.buf.length - this.end, null);
@@ -68,7 +71,7 @@ export class NativeTracer {
 
   private bytes(n: number): Uint8Array {
     this.need(n);
-    const b = Uint8Array.prototype.slice.call(this.buf, this.start, this.start + n);
+    const b = this.view.slice(this.start, this.start + n);
     this.start += n;
     return b;
   }
