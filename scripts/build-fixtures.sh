@@ -9,6 +9,7 @@
 #   debug-glibc-dynamic/ gcc -O0 -g                 debug.c, debug-*.c (dynamically linked, for the gdb tests)
 #   glibc-dynamic/   gcc -O2 -pthread / g++ -O2     every *.c and *.cc (except bench-*, debug), dynamically linked
 #   bench/           musl-gcc -O2 -static           bench-*.c (scripts/bench.mjs)
+#   tools/lockstep-tracer  gcc -O2                  src/lockstep/tracer/lockstep-tracer.c (scripts/lockstep --fast)
 #
 # Incremental: an output newer than its source and this script is skipped.
 # Quiet: prints nothing on success unless --verbose; compiler output only on failure.
@@ -114,6 +115,19 @@ while read -r variant name file compiler_and_flags; do
   while (( $(jobs -rp | wc -l) >= jobs_max )); do wait -n || true; done
 done < <(plan)
 wait
+
+# The native side of the fast lockstep transport (a tool, not a guest).
+tracer_src=$root/src/lockstep/tracer/lockstep-tracer.c tracer=$out/tools/lockstep-tracer
+if (( force )) || ! [[ -x $tracer && $tracer -nt $tracer_src && $tracer -nt $script ]]; then
+  mkdir -p "$out/tools"
+  if gcc -O2 -Wall -o "$tracer.tmp" "$tracer_src" >"$logs/tools.lockstep-tracer.log" 2>&1; then
+    mv -f "$tracer.tmp" "$tracer"
+    rm -f "$logs/tools.lockstep-tracer.log"
+  else
+    rm -f "$tracer.tmp"
+    echo "FAILED: gcc -O2 -Wall -o $tracer $tracer_src" >>"$logs/tools.lockstep-tracer.log"
+  fi
+fi
 
 failed=$(find "$logs" -name '*.log' | sort)
 if [[ -n $failed ]]; then

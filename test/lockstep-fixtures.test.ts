@@ -36,6 +36,8 @@ const cases: Array<{ title: string; program: string; args: string[]; max?: numbe
   { title: 'musl hello runs to its exit in lockstep', program: fixture('musl', 'hello'), args: ['a', 'b'], end: /exited with status 0/, min: 10000 },
   { title: 'musl isa-mix (rcl/rcr, shld/shrd, bt on memory, cmpxchg16b, xlat, movbe, BMI, ADX) runs to its exit', program: fixture('musl', 'isa-mix'), args: ['1'], end: /exited with status 0/, min: 4000 },
   { title: 'glibc static hello: CPUID-driven start-up, first 6000 instructions', program: fixture('glibc-static', 'hello'), args: [], max: 6000, end: /--max 6000/, min: 6000 },
+  // Handlers with and without SA_SIGINFO, a fault, an alternate stack, alarm + pause: each frame is compared field by field.
+  { title: 'musl signals: every signal frame (fields, saved FPU state) and handler entry state as Linux makes them', program: fixture('musl', 'signals'), args: [], end: /killed by signal 15/, min: 12000 },
   { title: 'musl exitcode abort: raise(SIGABRT) ends both runs the same way', program: fixture('musl', 'exitcode'), args: ['abort'], end: /killed by signal 6/, min: 3000 },
 ];
 

@@ -151,6 +151,7 @@ export class DebugController implements Target {
 
   resume(opts: { step: boolean; tid?: number; signal: number; othersRun?: boolean }): Promise<StopEvent> {
     const t = (opts.tid !== undefined && opts.tid > 0 ? this.kernel.tasks.find((x) => x.tid === opts.tid) : undefined) ?? this.current;
+    const frames = t.signalFrames;
     this.applyResumeSignal(opts.signal);
     const p = new Promise<StopEvent>((resolve) => (this.pending = resolve));
     if (this.queued) {
@@ -163,7 +164,11 @@ export class DebugController implements Target {
       this.deliver(this.exitEvent());
       return p;
     }
-    if (opts.step) {
+    if (opts.step && t.signalFrames !== frames) {
+      // The step delivered a signal into a handler: like ptrace (signal_setup_done → SIGTRAP), it stops at the
+      // handler's first instruction without running it.
+      this.report(t, { kind: 'signal', signal: SIGTRAP, tid: t.tid });
+    } else if (opts.step) {
       this.paused = true;
       this.stepping = t;
       this.kernel.debugStep(t);

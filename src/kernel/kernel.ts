@@ -16,6 +16,7 @@ import { readPinnedFile } from './files/pin.js';
 import { Blocked } from './syscall-types.js';
 import { SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSYS, SIGTRAP, signalInfo } from './signals.js';
 import { setupSignalFrame, type SigInfo } from './signal-frame.js';
+import { TRAP_BP, TRAP_DE, TRAP_GP, TRAP_PF, TRAP_UD, pageFaultError, type CpuException } from './cpu-exception.js';
 import { EACCES, EINTR } from './errno.js';
 import { wakeWaiters } from './syscalls/futex.js';
 import { flushSharedMappings } from './syscalls/mm-shared.js';
@@ -64,6 +65,8 @@ export interface SpawnOptions {
   execfn?: string;
   argv: string[];
   envp: string[];
+  /** Host fds that are the guest's stdin, stdout, stderr (default 0, 1, 2; the in-process lockstep differ redirects them). */
+  stdio?: readonly [number, number, number];
 }
 
 /** Instructions per scheduling slice, and how long the guest may hold Node's event loop. */
@@ -144,7 +147,7 @@ export class Kernel {
     const fsx = new FsContext(this.options.rootfs, guestCwd(this.options.rootfs));
     const pid = this.allocPid();
     const first = !this.main;
-    const proc = new Process(pid, first ? process.ppid : process.pid, mem, FileTable.withStdio(), fsx);
+    const proc = new Process(pid, first ? process.ppid : process.pid, mem, FileTable.withStdio(opts.stdio), fsx);
     if (first) {
       // The first process is elfshim's own (same pid): it is in elfshim's process group and session.
       const ids = hostGroupAndSession();
@@ -365,23 +368,23 @@ export class Kernel {
         const f = c.fault as GuestFault;
         const vsyscall = takeVsyscall(t, f);
         if (vsyscall >= 0) return this.syscall(t, vsyscall);
-        this.forceSignal(t, SIGSEGV, { code: f.kind === 'unmapped' ? 1 : 2, addr: f.addr });
+        this.forceSignal(t, SIGSEGV, { code: f.kind === 'unmapped' ? 1 : 2, addr: f.addr }, { nr: TRAP_PF, err: pageFaultError(f), cr2: f.addr });
         return;
       }
       case Stop.Illegal: {
         const bytes = Array.from(this.engineOf(t.mem).bytesAt(c.rip).subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
         process.stderr.write(`elfshim: illegal or unimplemented instruction at 0x${c.rip.toString(16)}: ${bytes}\n`);
-        this.forceSignal(t, SIGILL, { code: 2, addr: c.rip });
+        this.forceSignal(t, SIGILL, { code: 2, addr: c.rip }, { nr: TRAP_UD, err: 0 });
         return;
       }
       case Stop.Privileged:
-        this.forceSignal(t, SIGSEGV, { code: 0x80, addr: 0 });
+        this.forceSignal(t, SIGSEGV, { code: 0x80, addr: 0 }, { nr: TRAP_GP, err: 0 });
         return;
       case Stop.DivideError:
-        this.forceSignal(t, SIGFPE, { code: 1, addr: c.rip });
+        this.forceSignal(t, SIGFPE, { code: 1, addr: c.rip }, { nr: TRAP_DE, err: 0 });
         return;
       case Stop.Trap:
-        this.forceSignal(t, SIGTRAP, { code: 0x80, addr: 0 });
+        this.forceSignal(t, SIGTRAP, { code: 0x80, addr: 0 }, { nr: TRAP_BP, err: 0, trap: true });
         return;
       default:
         return;
@@ -455,12 +458,15 @@ export class Kernel {
    * the signal is not blocked; otherwise the default action (terminate) applies,
    * as Linux forces it for these.
    */
-  forceSignal(t: Task, sig: number, info: { code: number; addr: number }): void {
+  forceSignal(t: Task, sig: number, info: { code: number; addr: number }, exc: CpuException): void {
     t.proc.lastSiginfo = { signo: sig, code: info.code, addr: info.addr };
+    t.trapNr = exc.nr;
+    t.trapErr = exc.err;
+    if (exc.cr2 !== undefined) t.cr2 = exc.cr2;
     const act = t.proc.sigactions[sig];
     if (act.handler > 1 && !isBlocked(t, sig)) {
       try {
-        setupSignalFrame(t, act, { signo: sig, code: info.code, addr: info.addr });
+        setupSignalFrame(t, act, { signo: sig, code: info.code, addr: info.addr, fault: !exc.trap });
         return;
       } catch (e) {
         if (!(e instanceof GuestFault)) throw e;

@@ -1,5 +1,7 @@
 import { RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP, R8, R9, R10, R11, R12, R13, R14, R15, type Cpu } from '../cpu/cpu.js';
-import { fxrstorFrom, fxsaveTo } from '../cpu/x87/fxsave.js';
+import { fpuInitState, fxrstorFrom, fxsaveTo } from '../cpu/x87/fxsave.js';
+import { GuestFault } from '../mem/fault.js';
+import { SS_AUTODISARM, altStackState, fitsAltStack, onAltStack, resetAltStack, setAltStack } from './alt-stack.js';
 import type { SigAction, Task } from './task.js';
 
 /**
@@ -20,9 +22,9 @@ const INFO = UC + 304;
 const FRAME_SIZE = INFO + 128;
 const FPSTATE_SIZE = 512;
 const UC_SIGCONTEXT_SS = 2, UC_STRICT_RESTORE_SS = 4;
-const SA_ONSTACK = 0x08000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000;
-const SS_ONSTACK = 1, SS_DISABLE = 2;
+const SA_SIGINFO = 4, SA_ONSTACK = 0x08000000, SA_NODEFER = 0x40000000, SA_RESETHAND = 0x80000000;
 const TWO32 = 4294967296;
+const EFLAGS_RF = 0x10000;
 
 /** sigcontext register order (struct sigcontext_64). */
 const SIGCONTEXT_REGS = [R8, R9, R10, R11, R12, R13, R14, R15, RDI, RSI, RBP, RBX, RDX, RAX, RCX, RSP];
@@ -35,10 +37,8 @@ export interface SigInfo {
   pid?: number;
   uid?: number;
   syscall?: number;
-}
-
-function onAltStack(t: Task, sp: number): boolean {
-  return t.altStackSize > 0 && sp > t.altStackSp && sp <= t.altStackSp + t.altStackSize;
+  /** A CPU fault (not a trap): the saved eflags image has RF set, as the CPU pushes it for faults. */
+  fault?: boolean;
 }
 
 /** Writes a siginfo_t (128 bytes) at a. */
@@ -59,43 +59,61 @@ export function writeSiginfo(c: Cpu, a: number, info: SigInfo): void {
   }
 }
 
-/** Builds the frame on the guest stack and points the CPU at the handler. Throws GuestFault if the stack is unusable. */
+/**
+ * Builds the frame on the guest stack and points the CPU at the handler, as
+ * Linux's x64_setup_rt_frame and handle_signal do. Throws GuestFault if the
+ * stack is unusable (the caller then kills the process with SIGSEGV).
+ */
 export function setupSignalFrame(t: Task, act: SigAction, info: SigInfo, savedMask: [number, number] | null = null): void {
   const c = t.cpu;
   const m = c.mem;
   const oldSp = c.getS(RSP);
-  let sp = oldSp - 128; // the red zone belongs to the interrupted code
-  if (act.flags & SA_ONSTACK && !(t.altStackFlags & SS_DISABLE) && !onAltStack(t, oldSp)) sp = t.altStackSp + t.altStackSize;
+  // get_sigframe: below the red zone, or at the top of the alternate stack when SA_ONSTACK asks for it and the
+  // task is not already on it.
+  const nested = onAltStack(t, oldSp);
+  let sp = oldSp - 128;
+  let entering = false;
+  if (act.flags & SA_ONSTACK && altStackState(t, sp) === 0) {
+    sp = t.altStackSp + t.altStackSize;
+    entering = true;
+  }
   sp = Math.floor((sp - FPSTATE_SIZE) / 64) * 64;
   const fpstate = sp;
-  sp = Math.floor((sp - FRAME_SIZE) / 16) * 16 - 8;
+  // align_sigframe: ((sp + 8) & -16) - 8, so that the handler starts as if called (rsp + 8 16-byte aligned).
+  sp = Math.floor((sp - FRAME_SIZE + 8) / 16) * 16 - 8;
   const frame = sp;
+  // A frame that would overflow the alternate stack is not written (Linux returns a bogus address: SIGSEGV).
+  if ((nested || entering) && !fitsAltStack(t, frame)) throw new GuestFault(frame, 'unmapped', 'write');
+  const mask = savedMask ?? [t.sigmaskLo, t.sigmaskHi];
 
   fxsaveTo(c, fpstate, true);
   m.write64(frame, act.restorer | 0, Math.floor(act.restorer / TWO32));
   // ucontext
   m.write64(frame + UC, UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS, 0);
   m.write64(frame + UC + 8, 0, 0);
+  // unsafe_save_altstack: the task's stack and its flags as sigaltstack stored them (0 normally, not SS_ONSTACK).
   m.write64(frame + UC + 16, t.altStackSp | 0, Math.floor(t.altStackSp / TWO32));
-  m.write32(frame + UC + 24, onAltStack(t, oldSp) ? SS_ONSTACK : t.altStackFlags);
+  m.write32(frame + UC + 24, t.altStackFlags);
   m.write32(frame + UC + 28, 0);
   m.write64(frame + UC + 32, t.altStackSize | 0, Math.floor(t.altStackSize / TWO32));
+  if (t.altStackFlags & SS_AUTODISARM) resetAltStack(t);
   // sigcontext
   SIGCONTEXT_REGS.forEach((reg, k) => m.write64(frame + MCTX + 8 * k, c.r[2 * reg], c.r[2 * reg + 1]));
   m.write64(frame + MCTX + 128, c.rip | 0, Math.floor(c.rip / TWO32));
-  m.write64(frame + MCTX + 136, c.getEflags(), 0);
+  m.write64(frame + MCTX + 136, c.getEflags() | (info.fault ? EFLAGS_RF : 0), 0);
   m.write16(frame + MCTX + 144, 0x33); // cs
   m.write16(frame + MCTX + 146, 0); // gs
   m.write16(frame + MCTX + 148, 0); // fs
   m.write16(frame + MCTX + 150, 0x2b); // ss
-  m.write64(frame + MCTX + 152, 0, 0); // err
-  m.write64(frame + MCTX + 160, info.signo === 11 ? 14 : 0, 0); // trapno (page fault for SIGSEGV)
-  m.write64(frame + MCTX + 168, t.sigmaskLo, 0); // oldmask
-  const cr2 = info.addr ?? 0;
-  m.write64(frame + MCTX + 176, cr2 | 0, Math.floor(cr2 / TWO32));
+  // err, trapno and cr2 are the task's last CPU exception (thread.error_code/trap_nr/cr2), whatever the signal.
+  m.write64(frame + MCTX + 152, t.trapErr, 0);
+  m.write64(frame + MCTX + 160, t.trapNr, 0);
+  m.write64(frame + MCTX + 168, mask[0], 0); // oldmask: the first word of the mask sigreturn restores
+  m.write64(frame + MCTX + 176, t.cr2 | 0, Math.floor(t.cr2 / TWO32));
   m.write64(frame + MCTX + 184, fpstate | 0, Math.floor(fpstate / TWO32));
-  m.write64(frame + SIGMASK, savedMask ? savedMask[0] : t.sigmaskLo, savedMask ? savedMask[1] : t.sigmaskHi);
-  writeSiginfo(c, frame + INFO, info);
+  m.write64(frame + SIGMASK, mask[0], mask[1]);
+  // Only SA_SIGINFO handlers get a siginfo; otherwise the frame's info area keeps what the stack held.
+  if (act.flags & SA_SIGINFO) writeSiginfo(c, frame + INFO, info);
 
   // Block the handler's mask (and the signal itself unless SA_NODEFER) while it runs.
   t.sigmaskLo |= act.maskLo;
@@ -114,6 +132,9 @@ export function setupSignalFrame(t: Task, act: SigAction, info: SigInfo, savedMa
   c.set64(RAX, 0, 0);
   c.rip = act.handler;
   c.setEflags(c.getEflags() & ~((1 << 10) | (1 << 8))); // clear DF and TF
+  // fpu__clear_user_states: the handler starts with the FPU/SSE state of a new process (saved state is in the frame).
+  fpuInitState(c);
+  t.signalFrames++;
 }
 
 /** rt_sigreturn: restores what setupSignalFrame saved. rsp points just above pretcode. Returns rax to keep. */
@@ -133,7 +154,14 @@ export function restoreSignalFrame(t: Task): number {
   c.rip = ripHi * TWO32 + (ripLo >>> 0);
   c.setEflags((c.getEflags() & ~0x254dd5) | (flags & 0x254dd5));
   const fp = fpHi * TWO32 + (fpLo >>> 0);
+  // fpu__restore_sig: a NULL fpstate means "start afresh".
   if (fp) fxrstorFrom(c, fp, true);
+  else fpuInitState(c);
+  // restore_altstack: sigaltstack(&uc_stack) from the restored stack pointer, errors ignored (EPERM when nested).
+  const ssSp = m.read64(frame + UC + 16), ssSpHi = m.hi;
+  const ssFlags = m.read32(frame + UC + 24);
+  const ssSize = m.read64(frame + UC + 32), ssSizeHi = m.hi;
+  setAltStack(t, c.getS(RSP), ssSpHi * TWO32 + (ssSp >>> 0), ssSizeHi * TWO32 + (ssSize >>> 0), ssFlags);
   t.sigmaskLo = maskLo & ~((1 << 8) | (1 << 18));
   t.sigmaskHi = maskHi;
   return c.getS(RAX);

@@ -72,7 +72,8 @@ export class Task {
   state: 'runnable' | 'blocked' | 'exited' = 'runnable';
   altStackSp = 0;
   altStackSize = 0;
-  altStackFlags = 2; // SS_DISABLE
+  /** As sigaltstack() stored them (Linux sas_ss_flags): 0 until set; threads start with SS_DISABLE (alt-stack.ts). */
+  altStackFlags = 0;
   /** A syscall that returned Blocked: re-run it (not the instruction) when the task wakes. */
   restartSyscall = -1;
   /** The debugger has seen this syscall's entry stop (so the next run completes it). */
@@ -85,6 +86,12 @@ export class Task {
   execed = false;
   /** After rt_sigsuspend: the mask the next signal frame must save (restored by sigreturn). */
   pendingMaskRestore: [number, number] | null = null;
+  /** Signal frames built so far: a debugger step that enters a handler stops at its first instruction. */
+  signalFrames = 0;
+  /** The last CPU exception (Linux thread.trap_nr, error_code, cr2): every signal frame's sigcontext shows them. */
+  trapNr = 0;
+  trapErr = 0;
+  cr2 = 0;
   /** Signals sent but not yet delivered, with their siginfo. */
   readonly pendingSignals = new Map<number, SigInfo>();
   /** Pending signals already reported to the debugger (delivered on resume only if gdb passes them). */

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runLockstep, type LockstepOptions } from './differ.js';
+import { runLockstep, type LockstepOptions, type LockstepResult } from './differ.js';
+import { runFastLockstep } from './fast/fast-differ.js';
 import { formatSummary } from './report.js';
 
 const USAGE = `usage: scripts/lockstep [options] PROGRAM [ARGS...]
@@ -18,6 +19,11 @@ options:
   --x87-pointers      also compare fiseg/fioff/foseg/fooff/fop
   --keep-native-stack do not give the native process elfshim's initial stack
   --elfshim-arg ARG   extra option for elfshim (repeatable), e.g. --seed=1
+  --fast              the fast transport: the native run under a ptrace tracer
+                      (test/fixtures/build/tools/lockstep-tracer, built by
+                      scripts/build-fixtures.sh) and elfshim in this process;
+                      memory writes are checked at the end of each batch
+  --batch N           instructions per batch with --fast (default 4096)
   --progress N        print a line every N instructions
   --show-output       print both programs' output at the end
   --trace             print every step's address and stop replies (stderr)
@@ -34,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
   const env: Record<string, string> = {};
   const elfshimArgs: string[] = [];
   let max: number | undefined, stdin: string | undefined, progress = 0;
-  let x87Pointers = false, keepStack = false, showOutput = false, trace = false;
+  let x87Pointers = false, keepStack = false, showOutput = false, trace = false, fast = false, batch = 4096;
   let k = 0;
   const value = (opt: string): string => {
     const v = argv[++k];
@@ -57,6 +63,8 @@ export async function main(argv: string[]): Promise<number> {
     else if (a === '--progress') progress = Number(value(a));
     else if (a === '--show-output') showOutput = true;
     else if (a === '--trace') trace = true;
+    else if (a === '--fast') fast = true;
+    else if (a === '--batch') { batch = Number(value(a)); if (!Number.isInteger(batch) || batch < 1) fail('--batch expects a count'); }
     else fail(`unknown option ${a} (try --help)`);
   }
   const program = argv[k];
@@ -75,9 +83,15 @@ export async function main(argv: string[]): Promise<number> {
     ...(trace ? { trace: (line: string) => process.stderr.write(line + '\n') } : {}),
     ...(progress ? { progressEvery: progress, onProgress: (n: number) => process.stderr.write(`lockstep: ${n} instructions compared\n`) } : {}),
   };
-  let r;
+  let r: LockstepResult;
+  const started = Date.now();
   try {
-    r = await runLockstep(o);
+    if (fast) {
+      if (trace || !o.syncInitialStack || elfshimArgs.length) fail('--fast does not support --trace, --keep-native-stack or --elfshim-arg');
+      const tracer = path.join(here, '..', '..', 'test', 'fixtures', 'build', 'tools', 'lockstep-tracer');
+      const { progressEvery, onProgress, max: m, stdin: s } = o;
+      r = await runFastLockstep({ program: o.program, args: o.args, env, tracer, batch, x87Pointers, ...(m !== undefined ? { max: m } : {}), ...(s ? { stdin: s } : {}), ...(progressEvery && onProgress ? { progressEvery, onProgress } : {}) });
+    } else r = await runLockstep(o);
   } catch (e) {
     fail(e instanceof Error ? e.message : String(e));
   }
@@ -85,5 +99,6 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`--- native output ---\n${r.nativeOutput}--- elfshim output ---\n${r.elfshimOutput}---\n`);
   }
   process.stdout.write(formatSummary(r) + '\n');
+  process.stderr.write(`lockstep: ${((Date.now() - started) / 1000).toFixed(1)} s${fast ? ' (fast transport)' : ''}\n`);
   return r.divergence ? 1 : 0;
 }

@@ -2,7 +2,7 @@ import { Side, parseStop, type Registers, type StopInfo } from './side.js';
 import { ARITH, ZF, decodeAt, gprName, instructionFacts, type InstructionFacts } from './instruction-facts.js';
 import { CORE_NAMES, EFLAGS_COMPARED, X87_NAMES, X87_POINTER_NAMES, XMM_NAMES, byteDifferences, compareRegisters, type MemoryDifference, type RegisterDifference } from './compare.js';
 import { le32, le64, readRange, writeRange } from './bytes.js';
-import { alignSignalFrames, sigframeField } from './signal-frames.js';
+import { alignSignalFrames } from './signal-frames.js';
 import { pidHook, reconcileSyscall, translatePids } from './syscalls.js';
 
 export interface LockstepOptions {
@@ -179,6 +179,7 @@ class Lockstep {
       this.recent.push({ addr: rip, bytes: facts ? facts.bytes : (bytes ?? new Uint8Array()), signal: delivering });
       if (this.recent.length > 9) this.recent.shift();
 
+      if (facts?.kind === 'syscall' && !delivering) await this.noteSigaction(n);
       const stepNative = async (): Promise<[StopInfo, Registers | null]> => {
         const st = await this.stepNative(facts, n, signal);
         return [st, st.kind === 'signal' ? await this.native.registers() : null];
@@ -212,7 +213,7 @@ class Lockstep {
       if (sigN !== SIGTRAP) signal = sigN; // a fault or a pending signal: deliver it on both sides at the next step
       if (delivering && sigN === SIGTRAP && (n.num('rsp') !== e.num('rsp') || n.num('rip') !== e.num('rip'))) {
         const aligned = await alignSignalFrames(this, delivering, before, n, e);
-        if ('memory' in aligned) return this.divergence(`the signal frame at 0x${aligned.memory.addr.toString(16)} differs in ${sigframeField(aligned.memory.first ?? 0)}`, n, e, before, aligned);
+        if ('reason' in aligned) return this.divergence(aligned.reason, n, e, before, aligned.memory ? { memory: aligned.memory } : {});
         if (aligned.ok) [n, e] = await this.registersBoth();
         else {
           // The frames cannot be lined up: run both handlers freely and compare again when they return.
@@ -234,18 +235,20 @@ class Lockstep {
       }
       const executed = facts !== null && (sigN === SIGTRAP || n.num('rip') !== before.num('rip'));
 
-      let resync = false;
+      let resync = false, interrupted = false;
       if (facts && executed) {
         const r = await this.afterSpecial(facts, before, n, e);
         if (r === 'diverged') return this.divergence(this.lastReason, n, e, before);
-        resync = r === 'resync';
+        interrupted = r === 'interrupted';
+        resync = r === 'resync' || interrupted;
       }
       if (resync) [n, e] = await this.registersBoth();
 
       const mask = EFLAGS_COMPARED & ~(executed ? facts.undefinedFlags : 0);
       const u = executed ? facts.undefined : null;
       const skip = u && u.destReg >= 0 && (!u.destOnlyIfZf || n.num('eflags') & ZF) ? gprName(u.destReg) : '';
-      const diffs = compareRegisters(n, e, skip ? this.names.filter((x) => x !== skip) : this.names, mask, 0xffff & ~(executed ? facts.undefinedFsw : 0));
+      const skipped = interrupted ? ['rax', 'rip', skip] : [skip];
+      const diffs = compareRegisters(n, e, this.names.filter((x) => !skipped.includes(x)), mask, 0xffff & ~(executed ? facts.undefinedFsw : 0));
       if (diffs.length) return this.divergence(`register${diffs.length > 1 ? 's' : ''} ${diffs.map((d) => d.name).join(', ')} differ${diffs.length > 1 ? '' : 's'}`, n, e, before);
       if (executed && (await this.syncUndefined(facts, n, e))) e = await this.emu.registers();
 
@@ -291,6 +294,16 @@ class Lockstep {
   /** elfshim pid → native pid, learned from the calls that return pids. */
   readonly pids = new Map<number, number>();
 
+  /** Linux signal number → sa_flags of its handler (signal frames differ with and without SA_SIGINFO). */
+  readonly sigactionFlags = new Map<number, bigint>();
+
+  /** Before rt_sigaction(sig, act, …): remember act->sa_flags. */
+  private async noteSigaction(r: Registers): Promise<void> {
+    if (r.big('rax') !== 13n || r.big('rsi') === 0n) return;
+    const b = await this.native.readMemory(r.num('rsi') + 8, 8);
+    if (b) this.sigactionFlags.set(r.num('rdi'), new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
+  }
+
   /** Hook for free runs of the native side: pid translation at every pid-taking syscall. */
   private readonly pidHook = pidHook(this);
 
@@ -308,7 +321,7 @@ class Lockstep {
    * XGETBV answers go the other way (so that native library code picks the
    * same paths as under elfshim), and rdtsc is copied from native.
    */
-  private async afterSpecial(f: InstructionFacts, before: Registers, n: Registers, e: Registers): Promise<'ok' | 'resync' | 'diverged'> {
+  private async afterSpecial(f: InstructionFacts, before: Registers, n: Registers, e: Registers): Promise<'ok' | 'resync' | 'interrupted' | 'diverged'> {
     switch (f.kind) {
       case 'syscall': {
         this.syscalls++;

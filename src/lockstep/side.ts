@@ -41,9 +41,12 @@ export class Registers {
     for (let k = b.length - 1; k >= 0; k--) v = (v << 8n) | BigInt(b[k]);
     return v;
   }
-  /** A register of up to 8 bytes as a number (exact below 2^53: addresses, flags). */
+  /** A register of up to 8 bytes as a number (exact below 2^53: addresses, flags). Hot in the differ: no BigInt. */
   num(name: string): number {
-    return Number(this.big(name));
+    const s = this.slot(name), b = this.bytes, o = s.offset;
+    let v = 0;
+    for (let k = Math.min(s.size, 8) - 1; k >= 0; k--) v = v * 256 + b[o + k];
+    return v;
   }
   private slot(name: string): RegisterSlot {
     const s = this.layout.get(name);

@@ -1,18 +1,21 @@
-import type { Registers, Side } from './side.js';
+import type { Registers } from './side.js';
+import type { StatePort } from './port.js';
 import { GPR_NAMES, byteDifferences, type MemoryDifference } from './compare.js';
 import { le32, le64, readRange, writeRange } from './bytes.js';
 
 /** What signal-frame alignment needs from the differ. */
 export interface FrameContext {
-  native: Side;
-  emu: Side;
+  native: StatePort;
+  emu: StatePort;
   /** elfshim pid → native pid. */
   pids: Map<number, number>;
+  /** Linux signal number → sa_flags of its handler, from the rt_sigaction calls seen. */
+  sigactionFlags: Map<number, bigint>;
   /** Counts a difference made equal on purpose (shown in the summary). */
   count(what: string): void;
 }
 
-const SIGTRAP = 5;
+const SA_SIGINFO = 4n;
 /** Signals a CPU exception raises (gdb numbering = Linux numbering for these): SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV. */
 const FAULT_SIGNALS = new Set([4, 5, 7, 8, 11]);
 
@@ -26,16 +29,13 @@ const FAULT_SIGNALS = new Set([4, 5, 7, 8, 11]);
  * after comparing the two frames field by field (except uc_flags'
  * UC_FP_XSTATE bit and the fpstate pointer).
  *
- * ptrace stops at the handler's first instruction; if elfshim already ran
- * it, native is stepped once more first.
+ * ptrace stops at the handler's first instruction, and so must elfshim's
+ * stub. The FPU state saved in the frame is compared too (the legacy
+ * fxsave region both have, up to xmm15).
  */
-export async function alignSignalFrames(ctx: FrameContext, signal: number, before: Registers, n: Registers, e: Registers): Promise<{ ok: boolean } | { memory: MemoryDifference }> {
+export async function alignSignalFrames(ctx: FrameContext, signal: number, before: Registers, n: Registers, e: Registers): Promise<{ ok: boolean } | { reason: string; memory?: MemoryDifference }> {
   if (n.num('rip') !== e.num('rip')) {
-    const st = await ctx.native.step();
-    if (st.kind !== 'signal' || st.signal !== SIGTRAP) return { ok: false };
-    n = await ctx.native.registers();
-    ctx.count("signal delivery (elfshim's step also ran the handler's first instruction)");
-    if (n.num('rip') !== e.num('rip')) return { ok: false };
+    return { reason: `after delivering the signal, native stopped at 0x${n.num('rip').toString(16)} (the handler's first instruction) and elfshim at 0x${e.num('rip').toString(16)}` };
   }
   const MCTX = 8 + 40, FPSTATE_PTR = MCTX + 184, ERR = MCTX + 152, TRAPNO = MCTX + 160, RESERVED = MCTX + 192, INFO = 8 + 304, FPSTATE_SIZE = 512;
   const len = INFO + 128;
@@ -59,8 +59,13 @@ export async function alignSignalFrames(ctx: FrameContext, signal: number, befor
   // the debugger's single-step trap (trapno 1), nothing the program did.
   if (!FAULT_SIGNALS.has(signal)) ignore(ERR, TRAPNO + 8);
   const va = new DataView(a.buffer, a.byteOffset), vb = new DataView(b.buffer, b.byteOffset);
-  if (va.getInt32(INFO, true) !== vb.getInt32(INFO, true)) {
-    // Linux writes siginfo only for SA_SIGINFO handlers; elfshim always does. Without it, it is garbage.
+  // The handler's signal number (Linux numbering; `signal` is gdb's) and whether it asked for a siginfo.
+  const signo = n.num('rdi');
+  const flags = ctx.sigactionFlags.get(signo);
+  const withInfo = flags === undefined ? va.getInt32(INFO, true) === vb.getInt32(INFO, true) : (flags & SA_SIGINFO) !== 0n;
+  if (!withInfo) {
+    // Linux writes siginfo only for SA_SIGINFO handlers: otherwise that part of the frame is stack garbage, and
+    // the garbage differs (the native frames sit elsewhere, below a larger FPU state).
     ignore(INFO, INFO + 128);
     ctx.count('signal frame without SA_SIGINFO: siginfo not compared');
   } else {
@@ -73,7 +78,9 @@ export async function alignSignalFrames(ctx: FrameContext, signal: number, befor
     }
   }
   const d = byteDifferences(a, b, 1);
-  if (d.length) return { memory: { addr: nFrame, native: na, elfshim: nb, first: d[0] } };
+  if (d.length) return { reason: `the signal frame at 0x${nFrame.toString(16)} differs in ${sigframeField(d[0])}`, memory: { addr: nFrame, native: na, elfshim: nb, first: d[0] } };
+  const fp = await compareFpstate(ctx, new DataView(na.buffer).getBigUint64(FPSTATE_PTR, true), new DataView(nb.buffer).getBigUint64(FPSTATE_PTR, true));
+  if (fp) return fp;
   const delta = nFrame - eFrame;
   if (delta !== 0) {
     // Move elfshim's frame where the native one is: the native frame's bytes (equal where it matters, and the
@@ -93,6 +100,24 @@ export async function alignSignalFrames(ctx: FrameContext, signal: number, befor
     ctx.count(`signal frame moved to the native frame's address`);
   }
   return { ok: true };
+}
+
+/** Legacy fxsave bytes compared: FCW…MXCSR, ST0-7, XMM0-15 (MXCSR_MASK and bytes 416+ are CPU/kernel specific). */
+const FX_COMPARED: Array<[number, number]> = [[0, 28], [32, 416]];
+const FX_FIELDS: Array<[number, string]> = [[0, 'fcw'], [2, 'fsw'], [4, 'ftw'], [6, 'fop'], [8, 'fip'], [16, 'fdp'], [24, 'mxcsr'], [32, 'st0-7'], [160, 'xmm0-15']];
+
+/** The FPU state the kernel saved in both frames (the interrupted code's), legacy region only. */
+async function compareFpstate(ctx: FrameContext, nAddr: bigint, eAddr: bigint): Promise<{ reason: string; memory: MemoryDifference } | null> {
+  const [a, b] = await Promise.all([readRange(ctx.native, Number(nAddr), 416), readRange(ctx.emu, Number(eAddr), 416)]);
+  if (!a || !b) return { reason: 'the FPU state of a signal frame is unreadable', memory: { addr: Number(nAddr), native: a, elfshim: b } };
+  for (const [from, to] of FX_COMPARED) {
+    const d = byteDifferences(a.subarray(from, to), b.subarray(from, to), 1);
+    if (!d.length) continue;
+    const off = from + d[0];
+    const field = [...FX_FIELDS].reverse().find(([o]) => o <= off)![1];
+    return { reason: `the FPU state saved in the signal frame (fpstate 0x${nAddr.toString(16)}) differs in ${field} (+${off})`, memory: { addr: Number(nAddr), native: a, elfshim: b, first: off } };
+  }
+  return null;
 }
 
 /** The rt_sigframe field at a byte offset (arch/x86/include/uapi/asm/sigcontext.h, ucontext.h). */

@@ -1,15 +1,23 @@
-import type { Registers, Side, SyscallHook } from './side.js';
+import type { Registers, SyscallHook } from './side.js';
+import type { StatePort } from './port.js';
 import { byteDifferences } from './compare.js';
 import { le64, readRange, writeRange } from './bytes.js';
 import { EMULATOR_RESULT, MUST_MATCH, PID_ARGS, PID_RESULT, SYSCALL_ARG_REGISTERS, syscallOutputs } from './syscall-effects.js';
 import { syscallByNumber } from '../kernel/syscall-table.js';
 
 const RSEQ = 334;
+/** -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK as 64-bit values. */
+const RESTART_CODES = new Set([512n, 513n, 514n, 516n].map((v) => (1n << 64n) - v));
+
+/** rax holds a kernel-internal restart code: a syscall interrupted by a signal not yet delivered (ptrace shows it). */
+export function isRestartCode(rax: bigint): boolean {
+  return RESTART_CODES.has(rax);
+}
 
 /** What syscall reconciliation needs from the differ. */
 export interface SyscallContext {
-  native: Side;
-  emu: Side;
+  native: StatePort;
+  emu: StatePort;
   /** elfshim pid → native pid, learned from the calls that return pids. */
   pids: Map<number, number>;
   /** Counts a difference made equal on purpose (shown in the summary). */
@@ -59,7 +67,7 @@ export function pidHook(ctx: SyscallContext): SyscallHook {
  * the other way, and address-space calls must match. Returns 'resync' when
  * registers were written, or the reason of a divergence.
  */
-export async function reconcileSyscall(ctx: SyscallContext, before: Registers, n: Registers, e: Registers): Promise<'ok' | 'resync' | { diverged: string }> {
+export async function reconcileSyscall(ctx: SyscallContext, before: Registers, n: Registers, e: Registers): Promise<'ok' | 'resync' | 'interrupted' | { diverged: string }> {
   const nr = Number(before.big('rax'));
   const name = syscallByNumber(nr)?.name ?? `syscall ${nr}`;
   let changed = false;
@@ -69,6 +77,13 @@ export async function reconcileSyscall(ctx: SyscallContext, before: Registers, n
     changed = true;
   }
   const rn = n.big('rax'), re = e.big('rax');
+  if (RESTART_CODES.has(rn)) {
+    // Interrupted by a signal: at this stop ptrace shows the kernel's -ERESTART* code and the pc after the
+    // syscall; delivery turns that into -EINTR or a restart. elfshim decides when interrupting (EINTR, or rax =
+    // nr and the pc back on the syscall). The delivery's signal frame (or the next step) compares the outcome.
+    ctx.count(`${name} interrupted (native -ERESTART* not compared before delivery)`);
+    return 'interrupted';
+  }
   if (rn !== re && PID_RESULT.has(nr) && rn < 1n << 31n && re < 1n << 31n) {
     // Different processes, different pids: native continues with elfshim's, and pid arguments are mapped back.
     ctx.pids.set(Number(re), Number(rn));

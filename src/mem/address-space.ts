@@ -45,6 +45,9 @@ export interface Vma {
   growsDown?: boolean;
 }
 
+/** A PMD-sized (transparent huge) page. */
+const HUGE_PAGE = 2 * 1024 * 1024;
+
 export interface MmapOptions {
   /** MAP_FIXED: replace whatever is there. */
   fixed?: boolean;
@@ -59,6 +62,11 @@ export interface MmapOptions {
   data?: Uint8Array;
   /** A stack that grows down on faults below it (the initial [stack]). */
   growsDown?: boolean;
+  /**
+   * A private anonymous mmap(2): without a usable hint, a length that is a multiple of 2 MiB gets a
+   * 2 MiB-aligned address, as Linux (6.7+, THP) places it.
+   */
+  anonymous?: boolean;
 }
 
 /** Linux's stack_guard_gap: a growing stack keeps 256 pages from the mapping below it. */
@@ -174,10 +182,14 @@ export class AddressSpace {
   // ---------------------------------------------------------------- slow path
 
   private readSlow(a: number, n: number): number {
+    // Translate from the lowest byte up: a fault reports the first inaccessible byte, as the CPU's cr2 does.
+    const offs = this.readOffs;
+    for (let j = 0; j < n; j++) offs[j] = this.slowOff(a + j, 1, false);
     let v = 0;
-    for (let j = n - 1; j >= 0; j--) v = v * 256 + this.bytes[this.slowOff(a + j, 1, false)];
+    for (let j = n - 1; j >= 0; j--) v = v * 256 + this.bytes[offs[j]];
     return v;
   }
+  private readonly readOffs = [0, 0, 0, 0, 0, 0, 0, 0];
   private writeSlow(a: number, n: number, v: number): void {
     // Translate every byte first: a fault must not leave a partial write.
     const offs = [];
@@ -426,6 +438,18 @@ export class AddressSpace {
   }
 
   /**
+   * Linux's __thp_get_unmapped_area for an anonymous mapping (top-down): search for len + 2 MiB, then move up
+   * to the next 2 MiB boundary (a full 2 MiB when already aligned). 0 when the padded length does not fit
+   * (Linux then retries unpadded).
+   */
+  private findFreeAligned(len: number): number {
+    const ret = this.findFree(len + HUGE_PAGE);
+    if (ret < 0) return 0;
+    const sub = (HUGE_PAGE - (ret % HUGE_PAGE)) % HUGE_PAGE;
+    return sub === 0 ? ret + HUGE_PAGE : ret + sub;
+  }
+
+  /**
    * Maps [addr, addr+len) with prot. Returns the address or a negative errno.
    * addr is a hint unless opts.fixed / opts.noReplace.
    */
@@ -436,7 +460,7 @@ export class AddressSpace {
       if (addr + len > USER_END || addr < 0) return -ENOMEM;
       if (opts.noReplace && this.overlaps(addr, addr + len)) return -EEXIST;
     } else if (addr === 0 || addr + len > USER_END || this.overlaps(addr, addr + len) || addr < 0x10000) {
-      addr = this.findFree(len);
+      addr = (opts.anonymous && len % HUGE_PAGE === 0 && this.findFreeAligned(len)) || this.findFree(len);
       if (addr < 0) return addr;
     }
     if (this.phys.framesInUse + len / PAGE_SIZE > this.phys.buffer.byteLength / PAGE_SIZE && opts.data) return -ENOMEM;

@@ -204,3 +204,15 @@ export const execXsave: ExecFn = (c, i) => xsaveTo(c, c.ea(i), rfbm(c), i.rexW);
 export const execXrstor: ExecFn = (c, i) => xrstorFrom(c, c.ea(i), rfbm(c), i.rexW);
 /** 0F C7 /4 (memory form): for the main decoder, if it advertises XSAVEC. */
 export const execXsavec: ExecFn = (c, i) => xsavecTo(c, c.ea(i), rfbm(c), i.rexW);
+
+/**
+ * The FPU/SSE state of a new process (Linux's init_fpstate): FNINIT's x87
+ * state with zeroed registers, MXCSR 0x1f80, xmm0-15 zero. Linux loads it at
+ * every signal handler entry (fpu__clear_user_states) after saving the
+ * interrupted state in the frame.
+ */
+export function fpuInitState(c: Cpu): void {
+  c.x87.reset();
+  c.mxcsr = 0x1f80;
+  c.xmm.fill(0);
+}

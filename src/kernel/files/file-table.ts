@@ -24,9 +24,9 @@ export class FileTable {
   limit = NOFILE_SOFT;
 
   /** A table with the host's stdin, stdout and stderr as fds 0, 1, 2. */
-  static withStdio(): FileTable {
+  static withStdio(fds?: readonly [number, number, number]): FileTable {
     const t = new FileTable();
-    hostStdio().forEach((d, fd) => t.installAt(fd, d, false));
+    hostStdio(fds).forEach((d, fd) => t.installAt(fd, d, false));
     return t;
   }
 

@@ -252,7 +252,7 @@ function hostFdFlags(fd: number): number | null {
 }
 
 /** The guest's fds 0, 1, 2 for the host's standard streams. */
-export function hostStdio(): [HostStdio, HostStdio, HostStdio] {
+export function hostStdio(fds: readonly [number, number, number] = [0, 1, 2]): [HostStdio, HostStdio, HostStdio] {
   const mode = (fd: number) => hostFdFlags(fd) ?? (isTty(fd) ? O_RDWR : fd === 0 ? O_RDONLY : O_WRONLY);
   const name = (fd: number) => {
     try {
@@ -261,5 +261,5 @@ export function hostStdio(): [HostStdio, HostStdio, HostStdio] {
       return `/dev/fd/${fd}`;
     }
   };
-  return [new HostStdio(0, mode(0), name(0)), new HostStdio(1, mode(1), name(1)), new HostStdio(2, mode(2), name(2))];
+  return fds.map((fd) => new HostStdio(fd, mode(fd), name(fd))) as [HostStdio, HostStdio, HostStdio];
 }

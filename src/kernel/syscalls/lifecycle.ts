@@ -11,6 +11,7 @@ import { inheritRlimits } from './rlimits.js';
 import { flushSharedMappings } from './mm-shared.js';
 import { committedBytes, mayCommit } from './mm-limit.js';
 import { readPinnedFile } from '../files/pin.js';
+import { resetAltStack } from '../alt-stack.js';
 
 const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_VFORK = 0x4000;
 const CLONE_THREAD = 0x10000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000;
@@ -65,6 +66,13 @@ function cloneTask(t: Task, flags: number, stack: number, parentTid: number, chi
   const child = new Task(tid, proc, cpu, k);
   child.sigmaskLo = t.sigmaskLo;
   child.sigmaskHi = t.sigmaskHi;
+  // copy_process: a thread (CLONE_VM without CLONE_VFORK) starts without an alternate stack; fork and vfork inherit it.
+  if ((flags & (CLONE_VM | CLONE_VFORK)) === CLONE_VM) resetAltStack(child);
+  else {
+    child.altStackSp = t.altStackSp;
+    child.altStackSize = t.altStackSize;
+    child.altStackFlags = t.altStackFlags;
+  }
   if (flags & CLONE_CHILD_CLEARTID) child.clearChildTid = childTid;
   if (!(flags & CLONE_VM) && t.rseq) child.rseq = { ...t.rseq }; // fork keeps it; a new thread registers its own
   if (flags & CLONE_PARENT_SETTID) writeU32(t, parentTid, tid);
@@ -175,9 +183,9 @@ function execProgram(t: Task, dirfd: number, path: string, argv: string[], envp:
   t.proc.envp = envp;
   t.files.closeOnExec();
   for (const a of t.proc.sigactions) if (a.handler > 1) { a.handler = 0; a.flags = 0; }
+  // Linux's exec drops the alternate stack (sas_ss_sp = sas_ss_size = 0) and keeps its flags.
   t.altStackSize = 0;
   t.altStackSp = 0;
-  t.altStackFlags = 2;
   t.clearChildTid = 0;
   t.rseq = null;
   t.cpu.fsBase = 0;

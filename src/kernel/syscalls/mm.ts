@@ -51,7 +51,7 @@ function sysMmap(t: Task): number {
   if (prot & PROT_MASK && !mayCommit(t, size - (fixed ? committedBytes(t, addr, addr + size) : 0))) return -ENOMEM;
   // MAP_FIXED replaces what is there: shared file pages in the range go back to their file first.
   if (fixed) writeBack(t, addr, addr + size, true);
-  if (flags & MAP_ANONYMOUS) return t.mem.mmap(addr, size, prot & PROT_MASK, { fixed, noReplace, shared });
+  if (flags & MAP_ANONYMOUS) return t.mem.mmap(addr, size, prot & PROT_MASK, { fixed, noReplace, shared, anonymous: !shared });
 
   const d = fileOf(t, fd);
   if (typeof d === 'number') return -EBADF;

@@ -3,6 +3,8 @@ import { EINTR, EINVAL, ESRCH } from '../errno.js';
 import { SIGALRM, SIGKILL, SIGSTOP } from '../signals.js';
 import { Blocked, type SyscallImpl } from '../syscall-types.js';
 import { restoreSignalFrame } from '../signal-frame.js';
+import { SS_AUTODISARM, altStackState, setAltStack } from '../alt-stack.js';
+import { RSP } from '../../cpu/cpu.js';
 import type { Process, Task } from '../task.js';
 
 const SIG_BLOCK = 0, SIG_UNBLOCK = 1, SIG_SETMASK = 2;
@@ -125,21 +127,18 @@ export const signalHandlers: Record<string, SyscallImpl> = {
     },
   },
   sigaltstack: {
+    // do_sigaltstack: the old stack is taken before the change and written only if the change succeeds.
     handler: (t: Task) => {
       const ss = argU(t, 0), old = argU(t, 1);
-      if (old) {
-        writeU64(t, old, t.altStackSp);
-        t.mem.write32(old + 8, t.altStackFlags);
-        writeU64(t, old + 16, t.altStackSize);
+      const sp = t.cpu.getS(RSP);
+      const was = [t.altStackSp, altStackState(t, sp) | (t.altStackFlags & SS_AUTODISARM), t.altStackSize];
+      const r = ss ? setAltStack(t, sp, readU64(t, ss), readU64(t, ss + 16), t.mem.read32(ss + 8)) : 0;
+      if (r === 0 && old) {
+        writeU64(t, old, was[0]);
+        t.mem.write64(old + 8, was[1], 0);
+        writeU64(t, old + 16, was[2]);
       }
-      if (ss) {
-        const flags = t.mem.read32(ss + 8);
-        if (flags & ~(2 | (1 << 31))) return -EINVAL;
-        t.altStackSp = readU64(t, ss);
-        t.altStackFlags = flags & 2;
-        t.altStackSize = readU64(t, ss + 16);
-      }
-      return 0;
+      return r;
     },
   },
   kill: {

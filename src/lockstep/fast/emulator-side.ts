@@ -1,0 +1,82 @@
+import type { Cpu } from '../../cpu/cpu.js';
+import { readAllRegisters, writeRegister, REGNUM } from '../../gdb/registers.js';
+import type { StopEvent } from '../../gdb/target.js';
+import { DebugController } from '../../kernel/debug-target.js';
+import { Kernel } from '../../kernel/kernel.js';
+import type { StatePort } from '../port.js';
+import { Registers } from '../side.js';
+import { EMU_LAYOUT } from './native-registers.js';
+import { emulatorRegisterBlock } from './emulator-registers.js';
+
+/**
+ * elfshim in the differ's own process: a Kernel with the debugger interface
+ * (DebugController, the same Target the gdb stub drives) attached, so a step
+ * is a method call instead of RSP packets. The guest's stdio are the host
+ * fds given (files the differ reads at the end).
+ */
+export class EmulatorSide implements StatePort {
+  readonly kernel: Kernel;
+  readonly ctl: DebugController;
+  private readonly done: Promise<unknown>;
+
+  constructor(program: string, args: string[], env: Record<string, string>, stdio: [number, number, number]) {
+    // A smaller pool than the CLI's default: several runs share the differ's process.
+    this.kernel = new Kernel({ memoryLimit: 1 << 30 });
+    const first = this.kernel.spawn({ hostPath: program, guestPath: program, execfn: program, argv: [program, ...args], envp: Object.entries(env).map(([k, v]) => `${k}=${v}`), stdio });
+    this.ctl = new DebugController(this.kernel, first);
+    this.kernel.attachDebugger(this.ctl);
+    this.done = this.kernel.run();
+  }
+
+  private cpuCache: Cpu | null = null;
+
+  /** The traced thread's CPU (one object for the whole run: exec reloads it in place). */
+  get cpu(): Cpu {
+    return (this.cpuCache ??= this.ctl.cpuOf(this.ctl.threads()[0])!);
+  }
+
+  /** One instruction (or the delivery of a Linux signal into its handler). */
+  step(signal: number): Promise<StopEvent> {
+    return this.ctl.resume({ step: true, signal });
+  }
+
+  /** The `g` block now (elfshim's layout). */
+  block(): Uint8Array {
+    return emulatorRegisterBlock(this.cpu);
+  }
+
+  /** The gdb stub's own encoding, for checking emulatorRegisterBlock. */
+  stubBlock(): Uint8Array {
+    return readAllRegisters(this.cpu);
+  }
+
+  async registers(): Promise<Registers> {
+    return new Registers(EMU_LAYOUT, this.block());
+  }
+
+  setRegister(name: string, value: Uint8Array): void {
+    if (!writeRegister(this.cpu, REGNUM[name], value.subarray(0, EMU_LAYOUT.get(name)!.size))) throw new Error(`elfshim: cannot write ${name}`);
+  }
+
+  async writeRegister(name: string, value: Uint8Array): Promise<void> {
+    this.setRegister(name, value);
+  }
+
+  peek(addr: number, len: number): Uint8Array | null {
+    return this.ctl.mem.peek(addr, len);
+  }
+
+  async readMemory(addr: number, len: number): Promise<Uint8Array | null> {
+    return this.peek(addr, len);
+  }
+
+  async writeMemory(addr: number, data: Uint8Array): Promise<boolean> {
+    return this.ctl.mem.poke(addr, data);
+  }
+
+  /** Ends the guest (if it still runs) and waits for the kernel to finish. */
+  async close(): Promise<void> {
+    if (this.kernel.main?.exitCode === null) this.ctl.kill();
+    await this.done;
+  }
+}

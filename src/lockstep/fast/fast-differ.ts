@@ -1,0 +1,437 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { StopEvent } from '../../gdb/target.js';
+import { le64, readRange, writeRange } from '../bytes.js';
+import { CORE_NAMES, EFLAGS_COMPARED, X87_NAMES, X87_POINTER_NAMES, XMM_NAMES, byteDifferences, compareRegisters, type MemoryDifference } from '../compare.js';
+import type { Divergence, Executed, LockstepResult } from '../differ.js';
+import { ARITH, ZF, decodeAt, gprName, instructionFacts, type InstructionFacts } from '../instruction-facts.js';
+import type { Registers } from '../side.js';
+import { alignSignalFrames } from '../signal-frames.js';
+import { isRestartCode, reconcileSyscall, translatePids } from '../syscalls.js';
+import { EmulatorSide } from './emulator-side.js';
+import { NativeSide } from './native-side.js';
+import { NativeTracer, type TracerRecord } from './tracer-client.js';
+import { RegisterComparator } from './register-compare.js';
+
+export interface FastLockstepOptions {
+  program: string;
+  args: string[];
+  /** The environment of both runs (nothing else is added). */
+  env: Record<string, string>;
+  max?: number;
+  stdin?: string;
+  /** The lockstep-tracer binary (built by scripts/build-fixtures.sh). */
+  tracer: string;
+  /** Instructions per tracer run (default 4096): memory is compared at the end of each. */
+  batch?: number;
+  x87Pointers?: boolean;
+  onProgress?: (compared: number) => void;
+  progressEvery?: number;
+  /**
+   * Self-test: after this many instructions, write a wrong value into one of elfshim's registers, or flip a
+   * byte elfshim's last memory-writing instruction wrote.
+   */
+  inject?: { after: number; register: string; value: Uint8Array } | { after: number; memory: true };
+}
+
+const STACK_TOP = 0x7ffffffff000;
+const SIGTRAP = 5;
+
+/**
+ * The fast transport of the lockstep differ: the native program under a
+ * small ptrace tracer that streams registers in batches, elfshim driven in
+ * this process through its debugger interface. It checks what the RSP mode
+ * (differ.ts, the reference) checks after every instruction — registers
+ * with undefined flags masked, syscall results copied from native, signal
+ * frames compared and lined up — except that the memory each instruction
+ * writes is compared at the end of its batch (the native process has run on
+ * by the time the record is read), with the instruction that last wrote a
+ * differing byte named in the report.
+ */
+export async function runFastLockstep(o: FastLockstepOptions): Promise<LockstepResult> {
+  if (!fs.existsSync(o.tracer)) throw new Error(`${o.tracer} is missing: run bash scripts/build-fixtures.sh`);
+  fs.accessSync(o.program, fs.constants.R_OK);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lockstep-io-'));
+  const files = { nOut: path.join(dir, 'native.out'), eOut: path.join(dir, 'elfshim.out') };
+  const stdin = o.stdin ?? '/dev/null';
+  const nIo: [number, number, number] = [fs.openSync(stdin, 'r'), fs.openSync(files.nOut, 'w'), 0];
+  nIo[2] = nIo[1];
+  const eIo: [number, number, number] = [fs.openSync(stdin, 'r'), fs.openSync(files.eOut, 'w'), 0];
+  eIo[2] = eIo[1];
+  let tracer: NativeTracer | null = null, emu: EmulatorSide | null = null;
+  try {
+    tracer = new NativeTracer(o.tracer, o.program, o.args, o.env, nIo);
+    emu = new EmulatorSide(o.program, o.args, o.env, eIo);
+    const r = await new FastLockstep(new NativeSide(tracer), emu, o).run();
+    await tracer.close();
+    await emu.close();
+    tracer = emu = null;
+    r.nativeOutput = fs.readFileSync(files.nOut, 'latin1');
+    r.elfshimOutput = fs.readFileSync(files.eOut, 'latin1').replace(/^elfshim: .*\n/gm, '');
+    return r;
+  } finally {
+    await tracer?.close();
+    await emu?.close();
+    for (const fd of new Set([...nIo, ...eIo])) if (fd > 2) fs.closeSync(fd);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A memory range an instruction wrote, checked at the end of the batch. */
+interface Write {
+  addr: number;
+  len: number;
+  /** Index (instructions compared before it) and address of the writing instruction. */
+  index: number;
+  rip: number;
+}
+
+type Outcome = LockstepResult | null;
+
+class FastLockstep {
+  private compared = 0;
+  private syscalls = 0;
+  private readonly copied = new Map<string, number>();
+  private readonly notes: string[] = [];
+  private readonly recent: Executed[] = [];
+  readonly pids = new Map<number, number>();
+  readonly sigactionFlags = new Map<number, bigint>();
+  private readonly names: string[];
+  private readonly cmp: RegisterComparator;
+  private writes: Write[] = [];
+  /** Undefined memory destinations: copied native → elfshim at the end of the batch. */
+  private undefinedWrites: Array<[number, number]> = [];
+  /** A signal elfshim reported at the end of its last step; ptrace reports it at the next resume. */
+  private emuPending = 0;
+  /** Signal to deliver with the next step (Linux numbering). */
+  private deliver = 0;
+  private undo: (() => Promise<void>) | null = null;
+
+  constructor(
+    readonly native: NativeSide,
+    readonly emu: EmulatorSide,
+    private readonly o: FastLockstepOptions,
+  ) {
+    this.names = [...CORE_NAMES, 'mxcsr', ...XMM_NAMES, ...X87_NAMES, ...(o.x87Pointers ? X87_POINTER_NAMES : [])];
+    this.cmp = new RegisterComparator(this.names);
+  }
+
+  count(what: string): void {
+    this.copied.set(what, (this.copied.get(what) ?? 0) + 1);
+  }
+
+  private result(end: string, divergence: Divergence | null): LockstepResult {
+    return { compared: this.compared, divergence, end, syscalls: this.syscalls, copied: this.copied, notes: this.notes, nativeOutput: '', elfshimOutput: '' };
+  }
+
+  private divergence(reason: string, n: Registers, e: Registers, before: Registers | null, extra: Partial<Divergence> = {}): LockstepResult {
+    const last = this.recent[this.recent.length - 1];
+    return this.result('divergence', {
+      index: this.compared,
+      addr: last?.addr ?? n.num('rip'),
+      bytes: last?.bytes ?? new Uint8Array(),
+      signal: last?.signal ?? 0,
+      reason,
+      registers: compareRegisters(n, e, this.names, EFLAGS_COMPARED),
+      native: n,
+      elfshim: e,
+      before,
+      recent: this.recent.slice(0, -1),
+      ...extra,
+    });
+  }
+
+  async run(): Promise<LockstepResult> {
+    const tracer = this.native.tracer;
+    const first = tracer.next();
+    if (first.type !== 'step') throw new Error(`the native program did not start (${first.type === 'exit' ? `exit status ${first.code}` : first.type})`);
+    this.native.update(first.user, first.fp);
+    await this.syncInitialStack();
+    const n = this.native.current(), e = await this.emu.registers();
+    if (byteDifferences(e.bytes, this.emu.stubBlock()).length) throw new Error('emulatorRegisterBlock disagrees with the gdb stub\'s register encoding');
+    const entry = compareRegisters(n, e, this.names, EFLAGS_COMPARED);
+    if (entry.length) return this.divergence('the state at the entry point differs', n, e, null);
+    const max = this.o.max ?? Infinity;
+    const batch = this.o.batch ?? 4096;
+    let special = false;
+    while (this.compared < max) {
+      if (special) {
+        const r = await this.beforeSpecial();
+        if (r) return r;
+      }
+      const deliver = this.deliver;
+      this.deliver = 0;
+      tracer.run(special ? 1 : Math.min(batch, max - this.compared), deliver, special);
+      // Records are handled as they arrive (the tracer runs on meanwhile), except in a run of one special step or
+      // delivery, whose handling sends the tracer commands: that run is read to its end first.
+      const wholeRun: boolean = special || deliver !== 0;
+      const pending: TracerRecord[] = [];
+      if (wholeRun) while (!isLast(pending[pending.length - 1])) pending.push(tracer.next());
+      special = false;
+      let first = true;
+      for (;;) {
+        const rec: TracerRecord = wholeRun ? pending.shift()! : tracer.next();
+        if (rec.type === 'end') {
+          special = rec.special;
+          break;
+        }
+        const r = await this.record(rec, first ? deliver : 0);
+        first = false;
+        if (r) return r;
+        if (isLast(rec)) break;
+      }
+      const m = await this.checkWrites();
+      if (m) return m;
+    }
+    return this.result(`stopped after --max ${max} instructions`, null);
+  }
+
+  /** Before a syscall (or cpuid/xgetbv) runs natively: what the RSP mode does before stepping one. */
+  private async beforeSpecial(): Promise<Outcome> {
+    const n = this.native.current();
+    if (n.big('rax') === 13n && n.big('rsi') !== 0n) {
+      const b = this.emu.peek(n.num('rsi') + 8, 8);
+      if (b) this.sigactionFlags.set(n.num('rdi'), new DataView(b.buffer, b.byteOffset).getBigUint64(0, true));
+    }
+    const bytes = this.emu.peek(n.num('rip'), 2);
+    if (bytes && bytes[0] === 0x0f && bytes[1] === 0x05) {
+      const nr = n.big('rax');
+      if ((nr === 56n && (n.big('rdi') & 0x10000n) !== 0n) || nr === 435n) {
+        return this.result(`stopped at the creation of a thread (0x${n.num('rip').toString(16)}): threads are not followed`, null);
+      }
+      this.undo = await translatePids(this, n, Number(nr));
+    }
+    return null;
+  }
+
+  /** Code at rip, from elfshim (equal to native's: both ran the same instructions). */
+  private code(rip: number): Uint8Array | null {
+    let b = this.emu.peek(rip, 16);
+    for (let len = 15; !b && len > 0; len--) b = this.emu.peek(rip, len);
+    return b;
+  }
+
+  /** One native record (an instruction, a delivery, a signal stop or the end) against one elfshim step. */
+  private async record(rec: Exclude<TracerRecord, { type: 'end' }>, delivering: number): Promise<Outcome> {
+    const before = this.native.current();
+    const rip = before.num('rip');
+    if (rec.type === 'stop' && this.emuPending === rec.signal) {
+      // elfshim already reported this signal at the end of the previous step; no instruction ran.
+      this.emuPending = 0;
+      const n = this.native.update(rec.user, rec.fp);
+      this.deliver = rec.signal;
+      const e = await this.emu.registers();
+      // An interrupted syscall: until delivery, ptrace shows -ERESTART* and the pc after it (see reconcileSyscall).
+      const names = isRestartCode(n.big('rax')) ? this.names.filter((x) => x !== 'rax' && x !== 'rip') : this.names;
+      const diffs = compareRegisters(n, e, names, EFLAGS_COMPARED);
+      return diffs.length ? this.divergence(`registers ${diffs.map((d) => d.name).join(', ')} differ at the signal ${rec.signal} stop`, n, e, before) : null;
+    }
+    const bytes = delivering ? null : this.code(rip);
+    const instr = bytes ? decodeAt(rip, bytes) : null;
+    const facts = instr && bytes ? instructionFacts(instr, bytes, before) : null;
+    this.recent.push({ addr: rip, bytes: facts ? facts.bytes : (bytes ?? new Uint8Array()), signal: delivering });
+    if (this.recent.length > 9) this.recent.shift();
+
+    const ev = await this.emu.step(delivering);
+    if (rec.type === 'exit' || rec.type === 'killed' || ev.kind !== 'signal') {
+      if (sameEnd(rec, ev)) {
+        this.compared++;
+        return this.result(rec.type === 'exit' ? `the program exited with status ${rec.code} on both sides` : `the program was killed by signal ${(rec as { signal: number }).signal} on both sides`, null);
+      }
+      const e = await this.emu.registers();
+      return this.divergence(`the runs stopped differently: native ${describeRecord(rec)}, elfshim ${describeEvent(ev)}`, this.native.current(), e, before);
+    }
+    let n = this.native.update(rec.user, rec.fp);
+    let e = await this.emu.registers();
+    const nSig = rec.type === 'stop' ? rec.signal : SIGTRAP;
+    if (ev.signal !== nSig) {
+      // A signal that became pending during the step: elfshim reports it now, ptrace at the next resume.
+      if (nSig === SIGTRAP && e.num('rip') !== rip) this.emuPending = ev.signal;
+      else return this.divergence(`the runs stopped differently: native ${describeRecord(rec)}, elfshim ${describeEvent(ev)}`, n, e, before);
+    }
+    if (nSig !== SIGTRAP) this.deliver = nSig;
+    if (delivering && (n.num('rsp') !== e.num('rsp') || n.num('rip') !== e.num('rip'))) {
+      const aligned = await alignSignalFrames(this, delivering, before, n, e);
+      if ('reason' in aligned) return this.divergence(aligned.reason, n, e, before, aligned.memory ? { memory: aligned.memory } : {});
+      if (!aligned.ok) return this.divergence(`the signal ${delivering} frames cannot be lined up (the RSP mode runs such handlers freely)`, n, e, before);
+      n = this.native.current();
+      e = await this.emu.registers();
+    }
+    const executed = facts !== null && (nSig === SIGTRAP || n.num('rip') !== rip);
+    let interrupted = false;
+    if (facts && executed && facts.kind !== 'plain') {
+      const r = await this.afterSpecial(facts, before, n, e);
+      if (typeof r === 'string') return this.divergence(r, this.native.current(), await this.emu.registers(), before);
+      interrupted = r.interrupted;
+      n = this.native.current();
+      e = await this.emu.registers();
+    }
+    const mask = EFLAGS_COMPARED & ~(executed ? facts.undefinedFlags : 0);
+    const fswMask = 0xffff & ~(executed ? facts.undefinedFsw : 0);
+    const u = executed ? facts.undefined : null;
+    const skip = u && u.destReg >= 0 && (!u.destOnlyIfZf || n.num('eflags') & ZF) ? gprName(u.destReg) : '';
+    if (!this.cmp.same(n.bytes, e.bytes, mask, fswMask)) {
+      const skipped = interrupted ? ['rax', 'rip', skip] : [skip];
+      const diffs = compareRegisters(n, e, this.names.filter((x) => !skipped.includes(x)), mask, fswMask);
+      if (diffs.length) return this.divergence(`register${diffs.length > 1 ? 's' : ''} ${diffs.map((d) => d.name).join(', ')} differ${diffs.length > 1 ? '' : 's'}`, n, e, before);
+    }
+    if (executed) {
+      this.syncUndefined(facts, n, e, skip);
+      this.noteWrites(facts, before, n);
+    }
+    this.compared++;
+    const every = this.o.progressEvery ?? 0;
+    if (every && this.compared % every === 0) this.o.onProgress?.(this.compared);
+    const inj = this.o.inject;
+    if (inj && this.compared === inj.after) {
+      if ('register' in inj) this.emu.setRegister(inj.register, inj.value);
+      else {
+        const w = this.writes[this.writes.length - 1];
+        const b = w && this.emu.peek(w.addr, 1);
+        if (b) this.emu.ctl.mem.poke(w.addr, new Uint8Array([b[0] ^ 0xff]));
+      }
+    }
+    return null;
+  }
+
+  /** Syscall reconciliation, CPUID/XGETBV answers to native, rdtsc to elfshim. Returns a divergence reason or what to skip. */
+  private async afterSpecial(f: InstructionFacts, before: Registers, n: Registers, e: Registers): Promise<string | { interrupted: boolean }> {
+    if (f.kind === 'syscall') {
+      this.syscalls++;
+      const r = await reconcileSyscall(this, before, n, e);
+      await this.undo?.();
+      this.undo = null;
+      if (typeof r === 'object') return r.diverged;
+      return { interrupted: r === 'interrupted' };
+    }
+    if (f.kind === 'cpuid' || f.kind === 'xgetbv') {
+      let changed = false;
+      for (const r of f.kind === 'cpuid' ? ['rax', 'rbx', 'rcx', 'rdx'] : ['rax', 'rdx']) {
+        if (n.big(r) !== e.big(r)) {
+          await this.native.writeRegister(r, le64(e.big(r)));
+          changed = true;
+        }
+      }
+      if (changed) this.count(`${f.kind} (elfshim's answer given to native)`);
+    } else if (f.kind === 'rdtsc') {
+      for (const r of ['rax', 'rdx']) this.emu.setRegister(r, le64(n.big(r)));
+      this.count('rdtsc');
+    }
+    return { interrupted: false };
+  }
+
+  /** Undefined flags, x87 status bits and destinations: elfshim takes the native values, so they cannot leak. */
+  private syncUndefined(f: InstructionFacts, n: Registers, e: Registers, skip: string): void {
+    const fn = n.num('eflags'), fe = e.num('eflags');
+    if ((fn ^ fe) & ARITH) this.emu.cpu.setEflags((fe & ~ARITH) | (fn & ARITH));
+    if (f.undefinedFsw && n.num('fstat') !== e.num('fstat')) this.emu.cpu.x87.statusWord = n.num('fstat');
+    if (skip && n.big(skip) !== e.big(skip)) this.emu.setRegister(skip, n.raw(skip));
+    if (f.undefined.destMem && f.memory.length) this.undefinedWrites.push(f.memory[0]);
+  }
+
+  /** The memory the instruction wrote, for the comparison at the end of the batch. */
+  private noteWrites(f: InstructionFacts, before: Registers, after: Registers): void {
+    const i = f.instr, index = this.compared, rip = before.num('rip');
+    if (!f.undefined.destMem) for (const [addr, len] of f.memory) this.writes.push({ addr, len, index, rip });
+    if (f.kind === 'stack-write') {
+      const old = before.num('rsp'), now = after.num('rsp');
+      if (now < old) this.writes.push({ addr: now, len: Math.min(old - now, 64), index, rip });
+    }
+    if ((f.kind === 'string' || f.kind === 'rep-string') && (i.op === 0xa4 || i.op === 0xa5 || i.op === 0xaa || i.op === 0xab)) {
+      const b = before.num('rdi'), a = after.num('rdi');
+      const size = i.op & 1 ? i.opsize : 1;
+      const [lo, hi] = a >= b ? [b, a] : [a + size, b + size];
+      if (hi > lo) this.writes.push({ addr: lo, len: Math.min(hi - lo, 1 << 20), index, rip });
+    }
+  }
+
+  /** Compares the final contents of everything the batch wrote. */
+  private async checkWrites(): Promise<Outcome> {
+    const writes = this.writes;
+    this.writes = [];
+    for (const [addr, len] of this.undefinedWrites) {
+      const a = await this.native.readMemory(addr, len);
+      if (a) this.emu.ctl.mem.poke(addr, a);
+    }
+    this.undefinedWrites = [];
+    if (!writes.length) return null;
+    for (const [addr, len] of mergeRanges(writes)) {
+      let a = await readRange(this.native, addr, len), b = this.emu.peek(addr, len);
+      if (!a || !b) {
+        // Part of the range may be unmapped (an operand at the end of a mapping): compare the first byte.
+        [a, b] = [this.native.tracer.readMemory(addr, 1), this.emu.peek(addr, 1)];
+        if (!a && !b) continue;
+      }
+      const d = a && b ? byteDifferences(a, b, 1) : [0];
+      if (!d.length) continue;
+      const at = addr + d[0];
+      const w = [...writes].reverse().find((x) => at >= x.addr && at < x.addr + x.len)!;
+      const n = this.native.current(), e = await this.emu.registers();
+      const memory: MemoryDifference = { addr, native: a, elfshim: b, first: d[0] };
+      return this.result('divergence', {
+        index: w.index,
+        addr: w.rip,
+        bytes: this.code(w.rip)?.subarray(0, decodeAt(w.rip, this.code(w.rip)!)?.len ?? 16) ?? new Uint8Array(),
+        signal: 0,
+        reason: `memory at 0x${at.toString(16)} differs at the end of the batch; last written by the instruction at 0x${w.rip.toString(16)} (instruction #${w.index}; registers below are from the end of the batch, ${this.compared} instructions compared)`,
+        registers: compareRegisters(n, e, this.names, EFLAGS_COMPARED),
+        native: n,
+        elfshim: e,
+        before: null,
+        recent: [],
+        memory,
+      });
+    }
+    return null;
+  }
+
+  /** The native process gets elfshim's initial stack (argv, envp, auxv), as in the RSP mode. */
+  private async syncInitialStack(): Promise<void> {
+    const e = await this.emu.registers(), n = this.native.current();
+    const rspE = e.num('rsp'), rspN = n.num('rsp');
+    const bytes = this.emu.peek(rspE, STACK_TOP - rspE);
+    if (!bytes || !(await writeRange(this.native, rspE, bytes))) {
+      this.notes.push('could not copy elfshim\'s initial stack to native');
+      return;
+    }
+    if (rspN !== rspE) await this.native.writeRegister('rsp', le64(BigInt(rspE)));
+    this.notes.push(`native initial stack replaced by elfshim's (rsp 0x${rspN.toString(16)} → 0x${rspE.toString(16)}, ${bytes.length} bytes)`);
+  }
+}
+
+/** Sorted, overlapping or adjacent ranges merged. */
+function mergeRanges(ws: Write[]): Array<[number, number]> {
+  const rs = ws.map((w) => [w.addr, w.addr + w.len] as [number, number]).sort((a, b) => a[0] - b[0]);
+  const out: Array<[number, number]> = [];
+  for (const [lo, hi] of rs) {
+    const last = out[out.length - 1];
+    if (last && lo <= last[1]) last[1] = Math.max(last[1], hi);
+    else out.push([lo, hi]);
+  }
+  return out.map(([lo, hi]) => [lo, hi - lo]);
+}
+
+/** A record after which the tracer waits for a command. */
+function isLast(rec: TracerRecord | undefined): boolean {
+  return rec !== undefined && rec.type !== 'step';
+}
+
+function sameEnd(rec: TracerRecord, ev: StopEvent): boolean {
+  if (rec.type === 'exit' && ev.kind === 'exited') return rec.code === ev.code;
+  if (rec.type === 'killed' && ev.kind === 'killed') return rec.signal === ev.signal;
+  return false;
+}
+
+function describeRecord(rec: TracerRecord): string {
+  if (rec.type === 'exit') return `exited with status ${rec.code}`;
+  if (rec.type === 'killed') return `killed by signal ${rec.signal}`;
+  if (rec.type === 'stop') return `stopped with signal ${rec.signal}`;
+  return 'stopped after the step';
+}
+
+function describeEvent(ev: StopEvent): string {
+  if (ev.kind === 'exited') return `exited with status ${ev.code}`;
+  if (ev.kind === 'killed') return `killed by signal ${ev.signal}`;
+  return ev.signal === SIGTRAP ? 'stopped after the step' : `stopped with signal ${ev.signal}`;
+}

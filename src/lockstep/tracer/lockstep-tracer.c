@@ -1,0 +1,383 @@
+/*
+ * lockstep-tracer: the native side of the fast lockstep transport
+ * (src/lockstep/fast/). Runs PROGRAM under ptrace with ASLR off, single-steps
+ * it and streams its registers to the differ over a FIFO, in batches, so the
+ * differ pays one pipe round trip per batch instead of several RSP packets per
+ * instruction.
+ *
+ *   lockstep-tracer CMD_FIFO OUT_FIFO PROGRAM [ARGS...]
+ *
+ * The environment and stdio of PROGRAM are the tracer's own. Commands (read
+ * from CMD_FIFO, little-endian):
+ *   'R' u32 count, u32 signal, u32 flags   step up to count instructions; the
+ *        first step delivers signal; stop before a syscall/cpuid/xgetbv unless
+ *        it is the first instruction and flags & 1; stop after a signal
+ *        delivery and after a syscall/cpuid/xgetbv (the differ acts on them).
+ *   'M' u64 addr, u32 len                  read memory  → DATA
+ *   'W' u64 addr, u32 len, bytes           write memory → ACK
+ *   'G' user_regs_struct                   set registers → ACK
+ *   'K'                                    kill the program and exit
+ * Records (to OUT_FIFO): u32 type, u32 value, then
+ *   STEP/STOP (1/2): user_regs_struct, u32 has_fp, [user_fpregs_struct]
+ *     STEP: an instruction retired (or a signal was delivered into a handler);
+ *     STOP value = signal: the program stopped with a signal before executing.
+ *   EXIT (3) value = status; KILLED (4) value = signal; END (5) value = why
+ *   (0 count reached, 1 a special instruction is next); DATA (6) value = length
+ *   (0xffffffff: unreadable) then the bytes; ACK (7); ERROR (8) value = errno.
+ *
+ * Single-step artifacts are hidden here: TF pushed by pushf is cleared in
+ * memory, and a rep string instruction runs to its end (a breakpoint after
+ * it) instead of trapping after every iteration.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum { STEP = 1, STOP = 2, EXIT = 3, KILLED = 4, END = 5, DATA = 6, ACK = 7, ERROR = 8 };
+
+static pid_t child;
+static int cmd_fd, out_fd, mem_fd;
+static struct user_fpregs_struct last_fp;
+static int have_last_fp;
+/* The registers of the last record (or as Node set them): no GETREGS before each step. */
+static struct user_regs_struct cur;
+
+static char outbuf[1 << 20];
+static size_t outlen;
+
+static void flush_out(void) {
+  size_t off = 0;
+  while (off < outlen) {
+    ssize_t n = write(out_fd, outbuf + off, outlen - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      _exit(3);
+    }
+    off += (size_t)n;
+  }
+  outlen = 0;
+}
+
+static void put(const void *p, size_t n) {
+  if (outlen + n > sizeof outbuf) flush_out();
+  if (n > sizeof outbuf) {
+    /* large DATA payloads go straight out */
+    outlen = 0;
+    const char *c = p;
+    while (n) {
+      ssize_t k = write(out_fd, c, n);
+      if (k < 0) {
+        if (errno == EINTR) continue;
+        _exit(3);
+      }
+      c += k;
+      n -= (size_t)k;
+    }
+    return;
+  }
+  memcpy(outbuf + outlen, p, n);
+  outlen += n;
+}
+
+static void header(uint32_t type, uint32_t value) {
+  uint32_t h[2] = {type, value};
+  put(h, sizeof h);
+}
+
+static void get(void *p, size_t n) {
+  char *c = p;
+  while (n) {
+    ssize_t k = read(cmd_fd, c, n);
+    if (k <= 0) {
+      if (k < 0 && errno == EINTR) continue;
+      if (child > 0) kill(child, SIGKILL);
+      _exit(k == 0 ? 0 : 3);
+    }
+    c += k;
+    n -= (size_t)k;
+  }
+}
+
+/* Registers, and the FPU state when it changed since the last record. fpu_maybe = 0 says the instruction
+   cannot have touched the FPU/SSE state (an integer instruction), so PTRACE_GETFPREGS is skipped. */
+static void state_record(uint32_t type, uint32_t value, int fpu_maybe) {
+  struct user_fpregs_struct fp;
+  ptrace(PTRACE_GETREGS, child, 0, &cur);
+  if (fpu_maybe || !have_last_fp) ptrace(PTRACE_GETFPREGS, child, 0, &fp);
+  else fp = last_fp;
+  header(type, value);
+  put(&cur, sizeof cur);
+  uint32_t has_fp = !have_last_fp || memcmp(&fp, &last_fp, sizeof fp) != 0;
+  put(&has_fp, 4);
+  if (has_fp) {
+    put(&fp, sizeof fp);
+    last_fp = fp;
+    have_last_fp = 1;
+  }
+}
+
+static int read_mem(uint64_t addr, void *buf, size_t len) { return pread(mem_fd, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -1; }
+static int write_mem(uint64_t addr, const void *buf, size_t len) { return pwrite(mem_fd, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -1; }
+
+/* The instruction at rip: prefixes skipped. */
+struct insn {
+  unsigned char b[16];
+  int npfx, rep, adsize32, ok;
+};
+
+/* Instruction bytes by address, direct-mapped; emptied whenever memory may have changed under it (a syscall,
+   a write by the differ). Code that rewrites itself without a syscall is not supported. */
+#define CODE_CACHE 8192
+static struct {
+  uint64_t rip;
+  struct insn in;
+} code_cache[CODE_CACHE];
+static void flush_code_cache(void) { memset(code_cache, 0, sizeof code_cache); }
+
+static void decode_prefixes(struct insn *in);
+
+static void look(uint64_t rip, struct insn *in) {
+  unsigned slot = (unsigned)(rip ^ (rip >> 13)) % CODE_CACHE;
+  if (code_cache[slot].rip == rip && rip) {
+    *in = code_cache[slot].in;
+    return;
+  }
+  memset(in, 0, sizeof *in);
+  if (read_mem(rip, in->b, 16) != 0) {
+    /* near the end of a mapping: read what there is */
+    for (int k = 0; k < 16 && read_mem(rip + k, in->b + k, 1) == 0; k++) in->ok = 1;
+  } else in->ok = 1;
+  decode_prefixes(in);
+  code_cache[slot].rip = rip;
+  code_cache[slot].in = *in;
+}
+
+static void decode_prefixes(struct insn *in) {
+  int k = 0;
+  for (; k < 15; k++) {
+    unsigned char c = in->b[k];
+    if (c == 0xf2 || c == 0xf3) in->rep = 1;
+    else if (c == 0x67) in->adsize32 = 1;
+    else if (c == 0x66 || c == 0x2e || c == 0x3e || c == 0x26 || c == 0x64 || c == 0x65 || c == 0x36 || c == 0xf0 || (c >= 0x40 && c <= 0x4f)) {
+    } else break;
+  }
+  in->npfx = k;
+}
+
+static int is_special(const struct insn *in) {
+  const unsigned char *o = in->b + in->npfx;
+  if (o[0] != 0x0f) return 0;
+  return o[1] == 0x05 || o[1] == 0xa2 || (o[1] == 0x01 && o[2] == 0xd0);
+}
+
+static int is_rep_string(const struct insn *in) {
+  unsigned char o = in->b[in->npfx];
+  return in->rep && ((o >= 0xa4 && o <= 0xa7) || (o >= 0xaa && o <= 0xaf));
+}
+
+/*
+ * Whether the instruction may change the x87/SSE state (or MXCSR): anything in the 0F maps except the common
+ * integer ones, x87 escapes, fwait, syscall (rt_sigreturn restores the FPU) and anything undecodable.
+ * A wrong "no" would hide an FPU difference until the next FPU instruction, so the list is conservative.
+ */
+static int may_touch_fpu(const struct insn *in) {
+  const unsigned char *o = in->b + in->npfx;
+  if (!in->ok || in->npfx >= 14) return 1;
+  if (o[0] == 0xc4 || o[0] == 0xc5) return 1; /* VEX */
+  if (o[0] >= 0xd8 && o[0] <= 0xdf) return 1; /* x87 */
+  if (o[0] == 0x9b) return 1;                  /* fwait */
+  if (o[0] != 0x0f) return 0;
+  unsigned char op = o[1];
+  if (op == 0x05) return 1;                                   /* syscall */
+  if (op >= 0x80 && op <= 0x8f) return 0;                     /* jcc */
+  if (op >= 0x90 && op <= 0x9f) return 0;                     /* setcc */
+  if (op >= 0x40 && op <= 0x4f) return 0;                     /* cmovcc */
+  if (op >= 0xc8 && op <= 0xcf) return 0;                     /* bswap */
+  switch (op) {
+  case 0x1f: case 0x0b: case 0x31: case 0xa2: case 0xa3: case 0xa4: case 0xa5: case 0xab: case 0xac: case 0xad:
+  case 0xaf: case 0xb0: case 0xb1: case 0xb3: case 0xb6: case 0xb7: case 0xb8: case 0xba: case 0xbb: case 0xbc:
+  case 0xbd: case 0xbe: case 0xbf: case 0xc0: case 0xc1:
+    return 0;
+  }
+  return 1;
+}
+
+static int is_pushf(const struct insn *in) { return in->b[in->npfx] == 0x9c; }
+
+/* Waits for the child; returns the stop signal, or -1 after sending EXIT/KILLED. */
+static int wait_child(void) {
+  int st;
+  while (waitpid(child, &st, __WALL) < 0)
+    if (errno != EINTR) {
+      header(ERROR, errno);
+      return -1;
+    }
+  if (WIFEXITED(st)) {
+    header(EXIT, WEXITSTATUS(st));
+    child = 0;
+    return -1;
+  }
+  if (WIFSIGNALED(st)) {
+    header(KILLED, WTERMSIG(st));
+    child = 0;
+    return -1;
+  }
+  return WSTOPSIG(st);
+}
+
+/* One instruction (a rep string instruction to its end). Returns 0 on a step, or -1 (record already sent). */
+static int step_one(int signal, const struct insn *in, uint64_t rip, const struct user_regs_struct *r) {
+  if (!signal && is_rep_string(in)) {
+    uint64_t count = in->adsize32 ? (uint32_t)r->rcx : r->rcx;
+    if (count > 1) {
+      uint64_t next = rip + in->npfx + 1, word, trap;
+      if (read_mem(next, &word, 8) == 0) {
+        trap = (word & ~0xffULL) | 0xcc;
+        write_mem(next, &trap, 8);
+        ptrace(PTRACE_CONT, child, 0, 0);
+        int sig = wait_child();
+        if (child) write_mem(next, &word, 8);
+        if (sig < 0) return -1;
+        struct user_regs_struct now;
+        ptrace(PTRACE_GETREGS, child, 0, &now);
+        if (sig == SIGTRAP && now.rip == next + 1) {
+          now.rip = next;
+          ptrace(PTRACE_SETREGS, child, 0, &now);
+          return 0;
+        }
+        state_record(STOP, sig, 1);
+        return -1;
+      }
+    }
+  }
+  ptrace(PTRACE_SINGLESTEP, child, 0, (void *)(long)signal);
+  int sig = wait_child();
+  if (sig < 0) return -1;
+  if (sig != SIGTRAP) {
+    state_record(STOP, sig, 1);
+    return -1;
+  }
+  if (!signal && is_pushf(in)) {
+    /* natively TF is set while single-stepping: pushf pushed it */
+    struct user_regs_struct now;
+    uint64_t w;
+    ptrace(PTRACE_GETREGS, child, 0, &now);
+    if (read_mem(now.rsp, &w, 8) == 0 && (w & 0x100)) {
+      w &= ~0x100ULL;
+      write_mem(now.rsp, &w, 8);
+    }
+  }
+  return 0;
+}
+
+static void run(uint32_t count, uint32_t signal, uint32_t flags) {
+  for (uint32_t k = 0; k < count; k++) {
+    struct user_regs_struct r = cur;
+    struct insn in;
+    look(r.rip, &in);
+    if (!signal && is_special(&in) && !(k == 0 && (flags & 1))) {
+      header(END, 1);
+      return;
+    }
+    if (is_special(&in)) flush_code_cache();
+    if (step_one(k == 0 ? (int)signal : 0, &in, r.rip, &r) < 0) return;
+    state_record(STEP, 0, signal || may_touch_fpu(&in));
+    /* Hand records over as they come, so that the differ checks them while the program runs on. */
+    if (outlen >= 16384) flush_out();
+    if (signal || is_special(&in)) {
+      /* one syscall/cpuid or signal delivery at a time: the differ reconciles it (or lines up the signal
+         frames) before going on */
+      header(END, signal ? 0 : 1);
+      return;
+    }
+  }
+  header(END, 0);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 4) {
+    fprintf(stderr, "usage: lockstep-tracer CMD_FIFO OUT_FIFO PROGRAM [ARGS...]\n");
+    return 2;
+  }
+  child = fork();
+  if (child == 0) {
+    personality(ADDR_NO_RANDOMIZE);
+    ptrace(PTRACE_TRACEME, 0, 0, 0);
+    execv(argv[3], argv + 3);
+    fprintf(stderr, "lockstep-tracer: %s: %s\n", argv[3], strerror(errno));
+    _exit(127);
+  }
+  cmd_fd = open(argv[1], O_RDONLY);
+  out_fd = open(argv[2], O_WRONLY);
+  if (cmd_fd < 0 || out_fd < 0) {
+    perror("lockstep-tracer: fifo");
+    kill(child, SIGKILL);
+    return 2;
+  }
+  int sig = wait_child();
+  if (sig != SIGTRAP) {
+    if (sig >= 0) header(ERROR, 0);
+    flush_out();
+    return 2;
+  }
+  ptrace(PTRACE_SETOPTIONS, child, 0, (void *)(long)PTRACE_O_EXITKILL);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/mem", (int)child);
+  mem_fd = open(path, O_RDWR);
+  state_record(STEP, 0, 1);
+  flush_out();
+  for (;;) {
+    char c;
+    get(&c, 1);
+    if (c == 'R') {
+      uint32_t a[3];
+      get(a, sizeof a);
+      if (!child) header(ERROR, ESRCH);
+      else run(a[0], a[1], a[2]);
+    } else if (c == 'M') {
+      uint64_t addr;
+      uint32_t len;
+      get(&addr, 8);
+      get(&len, 4);
+      char *buf = malloc(len ? len : 1);
+      if (child && read_mem(addr, buf, len) == 0) {
+        header(DATA, len);
+        put(buf, len);
+      } else header(DATA, 0xffffffffu);
+      free(buf);
+    } else if (c == 'W') {
+      uint64_t addr;
+      uint32_t len;
+      get(&addr, 8);
+      get(&len, 4);
+      char *buf = malloc(len ? len : 1);
+      get(buf, len);
+      flush_code_cache();
+      header(child && write_mem(addr, buf, len) == 0 ? ACK : ERROR, 0);
+      free(buf);
+    } else if (c == 'G') {
+      struct user_regs_struct r;
+      get(&r, sizeof r);
+      int ok = child && ptrace(PTRACE_SETREGS, child, 0, &r) == 0;
+      if (ok) cur = r;
+      header(ok ? ACK : ERROR, errno);
+    } else if (c == 'K') {
+      if (child) kill(child, SIGKILL);
+      return 0;
+    } else {
+      header(ERROR, EINVAL);
+    }
+    flush_out();
+  }
+}

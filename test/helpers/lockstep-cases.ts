@@ -1,0 +1,87 @@
+// The CI workloads of the fast lockstep differ (issue #6 acceptance): every musl static C
+// fixture to its end (or to the creation of a thread, which the differ does not follow), and
+// busybox gzip/sha256sum/awk for their first 2,000,000 instructions. Fixtures whose full run
+// takes millions of single steps more (printf-float 14M, strings 20M, libm 5M) run only with
+// LOCKSTEP_FULL=1. Left out: fileio (both runs would share its work directory) and hardening
+// (its modes exhaust memory or processes, natively too).
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+export const TRACER = `${ROOT}/test/fixtures/build/tools/lockstep-tracer`;
+const musl = (name: string) => `${ROOT}/test/fixtures/build/musl/${name}`;
+
+export interface LockstepCase {
+  title: string;
+  program: string;
+  args: string[];
+  stdin?: string;
+  max?: number;
+  /** How the run must end (the differ's `end` text). */
+  end: RegExp;
+}
+
+const ENDED = /exited with status|killed by signal/;
+const THREAD = /creation of a thread/;
+
+/** A deterministic text file (~77 KB) for the busybox workloads and catcount. */
+export function workloadInput(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lockstep-input-'));
+  let s = '';
+  let x = 12345;
+  for (let i = 0; i < 3000; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    s += `line ${i} ${x.toString(36)} ${'lorem ipsum dolor'.slice(0, x % 17)}\n`;
+  }
+  const file = join(dir, 'input.txt');
+  writeFileSync(file, s);
+  return file;
+}
+
+export function fixtureCases(input: string): LockstepCase[] {
+  const cases: LockstepCase[] = [
+    { title: 'hello', program: musl('hello'), args: ['a', 'b c'], end: ENDED },
+    { title: 'exitcode exit 3', program: musl('exitcode'), args: ['exit', '3'], end: /exited with status 3/ },
+    { title: 'exitcode abort', program: musl('exitcode'), args: ['abort'], end: /killed by signal 6/ },
+    { title: 'exitcode segv', program: musl('exitcode'), args: ['segv'], end: /killed by signal 11/ },
+    { title: 'isa-mix 1', program: musl('isa-mix'), args: ['1'], end: ENDED },
+    { title: 'intedge', program: musl('intedge'), args: [], end: ENDED },
+    { title: 'malloc 40', program: musl('malloc'), args: ['40'], end: ENDED },
+    { title: 'qsort 200', program: musl('qsort'), args: ['200'], end: ENDED },
+    { title: 'catcount < 77 KB', program: musl('catcount'), args: [], stdin: input, end: ENDED },
+    { title: 'signals', program: musl('signals'), args: [], end: /killed by signal 15/ },
+    { title: 'escape (usage exit)', program: musl('escape'), args: [], end: /exited with status 2/ },
+    { title: 'mmaplayout (THP-aligned anonymous mmaps)', program: musl('mmaplayout'), args: [], end: ENDED },
+    { title: 'syscalls', program: musl('syscalls'), args: [], end: ENDED },
+    { title: 'sysmisc (to its first thread)', program: musl('sysmisc'), args: [], end: THREAD },
+    { title: 'sigframe (to its first thread)', program: musl('sigframe'), args: [], end: THREAD },
+    { title: 'threads (to its first thread)', program: musl('threads'), args: [], end: THREAD },
+    // Without arguments these two print their usage and exit 2 (their real runs start threads).
+    { title: 'locks (usage exit)', program: musl('locks'), args: [], end: /exited with status 2/ },
+    { title: 'tcpserver (usage exit)', program: musl('tcpserver'), args: [], end: /exited with status 2/ },
+  ];
+  if (process.env.LOCKSTEP_FULL) {
+    for (const name of ['printf-float', 'strings', 'libm']) cases.push({ title: name, program: musl(name), args: [], end: ENDED });
+    cases.push({ title: 'malloc 800', program: musl('malloc'), args: ['800'], end: ENDED }, { title: 'qsort 5000', program: musl('qsort'), args: ['5000'], end: ENDED });
+  }
+  return cases;
+}
+
+export function busyboxCases(input: string): LockstepCase[] {
+  const busybox = '/bin/busybox';
+  const max = 2_000_000;
+  const until = /exited with status 0|stopped after --max 2000000/;
+  return [
+    { title: 'busybox gzip -c', program: busybox, args: ['gzip', '-c', input], max, end: until },
+    { title: 'busybox sha256sum', program: busybox, args: ['sha256sum', input], max, end: until },
+    { title: 'busybox awk', program: busybox, args: ['awk', '{ n += length($0); w += NF; if ($3 > m) m = $3 } END { print n, w, m }', input], max, end: until },
+  ];
+}
+
+export function missing(program: string): string | false {
+  if (!existsSync(TRACER)) return 'lockstep-tracer not built (bash scripts/build-fixtures.sh)';
+  if (!existsSync(program)) return `${program} not built`;
+  return false;
+}

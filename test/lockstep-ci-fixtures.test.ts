@@ -1,0 +1,24 @@
+/**
+ * Issue #6 acceptance, part 1: every musl static C fixture in lockstep with
+ * the host CPU through the fast transport, to its end, with zero
+ * divergences and equal output. Each prints the differ's summary line (how
+ * many instructions were compared) and its time.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runFastLockstep } from '../src/lockstep/fast/fast-differ.js';
+import { formatSummary } from '../src/lockstep/report.js';
+import { TRACER, fixtureCases, missing, workloadInput } from './helpers/lockstep-cases.js';
+
+const input = workloadInput();
+
+for (const c of fixtureCases(input)) {
+  test(`lockstep (fast): musl ${c.title}`, { skip: missing(c.program) }, async (t) => {
+    const started = Date.now();
+    const r = await runFastLockstep({ program: c.program, args: c.args, env: {}, tracer: TRACER, ...(c.stdin ? { stdin: c.stdin } : {}), ...(c.max ? { max: c.max } : {}) });
+    t.diagnostic(`${formatSummary(r).split('\n').pop()} [${((Date.now() - started) / 1000).toFixed(1)} s]`);
+    assert.equal(r.divergence, null, formatSummary(r));
+    assert.match(r.end, c.end);
+    if (/exited|killed/.test(r.end)) assert.equal(r.elfshimOutput, r.nativeOutput, 'the program output differs');
+  });
+}
