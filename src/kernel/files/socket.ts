@@ -4,7 +4,9 @@ import { Blocked } from '../syscall-types.js';
 import { EAGAIN, EINVAL, EPIPE, hostErrno } from '../errno.js';
 import { FIONREAD, O_NONBLOCK, O_RDWR, S_IFSOCK } from '../syscalls/abi.js';
 import { FileDescription, type Readiness } from './description.js';
-import { Pipe, WaitQueue } from './pipe.js';
+import { WaitQueue } from './pipe.js';
+import { UnixChannel } from './unix-channel.js';
+import type { DgramSocket } from './dgram-socket.js';
 import { makedev, syntheticStat, type StatInfo } from './stat.js';
 
 /** Network errnos (Linux x86-64). */
@@ -377,28 +379,37 @@ export class StreamSocket extends FileDescription {
   }
 }
 
+/** SO_PEERCRED: the peer process's credentials (struct ucred). */
+export interface PeerCred {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
 /**
- * One end of socketpair(AF_UNIX, SOCK_STREAM): two in-emulator pipes, one per
- * direction (no host resources).
+ * One end of socketpair(AF_UNIX, SOCK_STREAM): two in-emulator channels, one
+ * per direction (no host resources), which also carry SCM_RIGHTS files.
  */
 export class SocketPairEnd extends FileDescription {
   readonly ino = nextSocketIno++;
 
   constructor(
-    private readonly input: Pipe,
-    private readonly output: Pipe,
+    readonly input: UnixChannel,
+    readonly output: UnixChannel,
     flags: number,
+    /** Both ends report the creator of the pair, as Linux's socketpair does. */
+    readonly peerCred: PeerCred,
   ) {
     super(O_RDWR | (flags & O_NONBLOCK));
     input.readers++;
     output.writers++;
   }
 
-  static pair(flags: number): [SocketPairEnd, SocketPairEnd] {
-    const a = new Pipe();
-    const b = new Pipe();
+  static pair(flags: number, cred: PeerCred): [SocketPairEnd, SocketPairEnd] {
+    const a = new UnixChannel();
+    const b = new UnixChannel();
     a.capacity = b.capacity = 212992; // net.core.wmem_default
-    return [new SocketPairEnd(a, b, flags), new SocketPairEnd(b, a, flags)];
+    return [new SocketPairEnd(a, b, flags, cred), new SocketPairEnd(b, a, flags, cred)];
   }
 
   get path(): string {
@@ -419,7 +430,7 @@ export class SocketPairEnd extends FileDescription {
       if (p.writers === 0) return new Uint8Array(0);
       return this.flags & O_NONBLOCK || flags & MSG_DONTWAIT ? -EAGAIN : new Blocked(p.changed.wait());
     }
-    const data = p.peek(max);
+    const data = p.peek(p.limit(max));
     if (!(flags & MSG_PEEK)) p.consume(data.length);
     return data;
   }
@@ -440,7 +451,7 @@ export class SocketPairEnd extends FileDescription {
     const p = this.input;
     if (p.size > 0) {
       // Copy first: a fault must not lose the bytes.
-      const data = p.peek(len);
+      const data = p.peek(p.limit(len));
       t.mem.writeBytes(addr, data);
       p.consume(data.length);
       return data.length;
@@ -480,9 +491,10 @@ export class SocketPairEnd extends FileDescription {
   release(): void {
     this.input.readers--;
     this.output.writers--;
+    if (this.input.readers === 0) this.input.discard();
     this.input.changed.wakeAll();
     this.output.changed.wakeAll();
   }
 }
 
-export type AnySocket = StreamSocket | SocketPairEnd;
+export type AnySocket = StreamSocket | SocketPairEnd | DgramSocket;
