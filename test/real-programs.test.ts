@@ -10,9 +10,19 @@ const VARIANTS = ['glibc-pie', 'glibc-static', 'musl', 'glibc-dynamic'] as const
 // The kernel is under test here, not the block translator (work in progress, see dynamic-fixtures.test.ts).
 const OPTS: CompareOptions = { elfshimTimeoutMs: ELFSHIM_TIMEOUT_MS, env: { ELFSHIM_ENGINE: 'interp' } };
 
-export const REAL_CASES: { fixture: string; label: string; args?: string[] }[] = [
-  { fixture: 'vfork', label: 'vfork shares memory and suspends the parent; posix_spawn reports exec errors' },
-  { fixture: 'udp', label: 'UDP between guest sockets and processes: boundaries, MSG_TRUNC/PEEK/DONTWAIT, poll/epoll, connect, IPv6' },
+/** expect: a line the native run must print (so that a run where both sides fail alike cannot pass). */
+export const REAL_CASES: { fixture: string; label: string; args?: string[]; expect: RegExp }[] = [
+  { fixture: 'vfork', label: 'vfork shares memory and suspends the parent; posix_spawn reports exec errors', expect: /after vfork: shared=42 local=2/ },
+  {
+    fixture: 'udp',
+    label: 'UDP between guest sockets and processes: boundaries, MSG_TRUNC/PEEK/DONTWAIT, poll/epoll, connect, IPv6',
+    expect: /recvmmsg: 3: "one" "two!" "three"/,
+  },
+  {
+    fixture: 'unixfd',
+    label: 'SCM_RIGHTS between processes over a socketpair, MSG_CTRUNC, MSG_CMSG_CLOEXEC, SO_PEERCRED',
+    expect: /from the passed pipe: "hello through a passed pipe"/,
+  },
 ];
 
 // A host UDP peer for `udp host PORT`: answers every datagram with it in upper case.
@@ -33,6 +43,7 @@ for (const variant of VARIANTS) {
         const { native } = await compareWithNative(t, fixturePath(variant, c.fixture), c.args, OPTS);
         // Same output is not enough: the native run must have passed its own checks.
         assert.doesNotMatch(native.stdout.toString(), /FAILED/);
+        assert.match(native.stdout.toString(), c.expect);
       });
     }
     test('udp host: a guest client and a host UDP peer', async (t) => {
