@@ -253,7 +253,8 @@ export class DgramSocket extends FileDescription {
   }
 
   poll(): Readiness {
-    return { readable: this.rx.length > 0 || this.error !== 0, writable: true, hangup: false, error: this.error !== 0 };
+    // A pending error (ICMP port unreachable) is POLLERR only, as in datagram_poll.
+    return { readable: this.rx.length > 0, writable: true, hangup: false, error: this.error !== 0 };
   }
 
   readinessChange(): Promise<void> {
