@@ -11,7 +11,7 @@ const VARIANTS = ['glibc-pie', 'glibc-static', 'musl', 'glibc-dynamic'] as const
 const OPTS: CompareOptions = { elfshimTimeoutMs: ELFSHIM_TIMEOUT_MS, env: { ELFSHIM_ENGINE: 'interp' } };
 
 /** expect: a line the native run must print (so that a run where both sides fail alike cannot pass). */
-export const REAL_CASES: { fixture: string; label: string; args?: string[]; expect: RegExp }[] = [
+export const REAL_CASES: { fixture: string; label: string; args?: string[]; expect: RegExp; opts?: CompareOptions }[] = [
   { fixture: 'vfork', label: 'vfork shares memory and suspends the parent; posix_spawn reports exec errors', expect: /after vfork: shared=42 local=2/ },
   {
     fixture: 'udp',
@@ -22,6 +22,13 @@ export const REAL_CASES: { fixture: string; label: string; args?: string[]; expe
     fixture: 'unixfd',
     label: 'SCM_RIGHTS between processes over a socketpair, MSG_CTRUNC, MSG_CMSG_CLOEXEC, SO_PEERCRED',
     expect: /from the passed pipe: "hello through a passed pipe"/,
+  },
+  {
+    fixture: 'unixfd',
+    label: 'SCM_RIGHTS and SO_PEERCRED between a guest server on a path and a guest client, shutdown',
+    args: ['{tmp}'],
+    opts: { tempDir: true },
+    expect: /client checks \(peer cred, getpeername, sendmsg, reply \+ EOF\): 0xf/,
   },
 ];
 
@@ -39,8 +46,8 @@ after(() => echo.close());
 for (const variant of VARIANTS) {
   describe(variant, () => {
     for (const c of REAL_CASES) {
-      test(`${c.fixture}: ${c.label}`, async (t) => {
-        const { native } = await compareWithNative(t, fixturePath(variant, c.fixture), c.args, OPTS);
+      test(`${c.fixture} ${(c.args ?? []).join(' ')}: ${c.label}`, async (t) => {
+        const { native } = await compareWithNative(t, fixturePath(variant, c.fixture), c.args, { ...OPTS, ...c.opts });
         // Same output is not enough: the native run must have passed its own checks.
         assert.doesNotMatch(native.stdout.toString(), /FAILED/);
         assert.match(native.stdout.toString(), c.expect);

@@ -25,6 +25,11 @@ const EISCONN = 106;
 
 const total = (chunks: Chunk[]) => chunks.reduce((n, c) => n + c.len, 0);
 
+/** The in-emulator AF_UNIX end behind s (a socketpair, or a guest-to-guest connection), which can carry files. */
+function unixEnd(s: AnySocket): SocketPairEnd | null {
+  return s instanceof SocketPairEnd ? s : s instanceof StreamSocket ? s.localEnd : null;
+}
+
 /** The bytes of the guest's buffers, up to max. */
 function gather(t: Task, chunks: Chunk[], max: number): Uint8Array {
   const data = new Uint8Array(max);
@@ -61,7 +66,8 @@ export interface SendExtras {
 export function sendFrom(t: Task, s: AnySocket, chunks: Chunk[], flags: number, extras: SendExtras = {}): number | Blocked {
   const len = total(chunks);
   if (s instanceof DgramSocket) return s.send(gather(t, chunks, Math.min(len, 65508)), extras.dest ?? null);
-  if (extras.files?.length && !(s instanceof SocketPairEnd)) return -EOPNOTSUPP; // host-backed AF_UNIX: no fd passing
+  const end = unixEnd(s);
+  if (extras.files?.length && !end) return -EOPNOTSUPP; // host-backed AF_UNIX: no fd passing
   if (len === 0) return 0;
   const room = s.sendRoom(len, flags);
   if (typeof room !== 'number' || room <= 0) {
@@ -69,7 +75,7 @@ export function sendFrom(t: Task, s: AnySocket, chunks: Chunk[], flags: number, 
     return room;
   }
   const data = gather(t, chunks, room);
-  if (extras.files?.length && s instanceof SocketPairEnd) s.output.attach(extras.files, room);
+  if (extras.files?.length && end) end.output.attach(extras.files, room);
   s.sendBytes(data);
   return room;
 }
@@ -105,7 +111,8 @@ export function recvInto(t: Task, s: AnySocket, chunks: Chunk[], flags: number, 
   const r = s.recvBytes(room, flags | MSG_PEEK);
   if (!(r instanceof Uint8Array)) return r;
   scatter(t, chunks, r);
-  const files = withRights && s instanceof SocketPairEnd && r.length ? s.input.take(r.length, (flags & MSG_PEEK) !== 0) : [];
+  const end = unixEnd(s);
+  const files = withRights && end && r.length ? end.input.take(r.length, (flags & MSG_PEEK) !== 0) : [];
   if (!(flags & MSG_PEEK) && r.length) s.recvBytes(r.length, flags & ~MSG_DONTWAIT);
   return { n: r.length, from: null, flags: 0, files };
 }

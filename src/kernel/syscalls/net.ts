@@ -9,7 +9,7 @@ import { Blocked, type SyscallImpl } from '../syscall-types.js';
 import { argI, argU, argUI } from '../args.js';
 import { EBADF, EFAULT, EINVAL, ENOTSOCK, EOPNOTSUPP } from '../errno.js';
 import { O_CLOEXEC, O_NONBLOCK } from './abi.js';
-import { SocketPairEnd, StreamSocket, EISCONN, ENOTCONN, type AnySocket, type SockAddr } from '../files/socket.js';
+import { SocketPairEnd, StreamSocket, EISCONN, ENOTCONN, type AnySocket, type PeerCred, type SockAddr } from '../files/socket.js';
 import { DgramSocket, type InetAddr } from '../files/dgram-socket.js';
 import { AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, readSockaddr, writeSockaddr } from './sockaddr.js';
 import { recvInto, recvmmsg, recvmsg, sendFrom, sendmmsg, sendmsg } from './net-io.js';
@@ -21,6 +21,11 @@ const SOCK_TYPE_MASK = 0xf;
 const SOCK_NONBLOCK = O_NONBLOCK, SOCK_CLOEXEC = O_CLOEXEC;
 const EPROTONOSUPPORT = 93, ESOCKTNOSUPPORT = 94, EAFNOSUPPORT = 97;
 const IPPROTO_TCP = 6, IPPROTO_UDP = 17;
+
+/** SO_PEERCRED's view of the calling process. */
+function credOf(t: Task): PeerCred {
+  return { pid: t.pid, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+}
 
 /** The socket behind fd: -EBADF for no fd, -ENOTSOCK for another kind of file. */
 function socketOf(t: Task, fd: number): AnySocket | number {
@@ -61,7 +66,7 @@ function sysSocketpair(t: Task): number {
   if (family !== AF_UNIX) return -EOPNOTSUPP;
   if (type & ~(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC)) return -EINVAL;
   if ((type & SOCK_TYPE_MASK) !== SOCK_STREAM) return -ESOCKTNOSUPPORT;
-  const [a, b] = SocketPairEnd.pair(type & SOCK_NONBLOCK, { pid: t.pid, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
+  const [a, b] = SocketPairEnd.pair(type & SOCK_NONBLOCK, credOf(t));
   const cloexec = (type & SOCK_CLOEXEC) !== 0;
   const fa = t.files.install(a, cloexec);
   if (fa < 0) return fa;
@@ -95,7 +100,7 @@ function sysBind(t: Task): number | Blocked {
 function sysListen(t: Task): number | Blocked {
   const s = streamOf(t, argI(t, 0));
   if (typeof s === 'number') return s;
-  return s.listen(Math.max(1, Math.min(argI(t, 1), 4096)));
+  return s.listen(Math.max(1, Math.min(argI(t, 1), 4096)), credOf(t));
 }
 
 function doAccept(t: Task, flags: number): number | Blocked {
@@ -124,7 +129,7 @@ function sysConnect(t: Task): number | Blocked {
     return typeof a === 'number' ? a : s.connect(a as InetAddr);
   }
   const a = readSockaddr(t, s.family, argU(t, 1), argUI(t, 2), false);
-  return typeof a === 'number' ? a : s.connect(a);
+  return typeof a === 'number' ? a : s.connect(a, credOf(t));
 }
 
 function sysShutdown(t: Task): number {
@@ -132,8 +137,7 @@ function sysShutdown(t: Task): number {
   if (typeof s === 'number') return s;
   const how = argI(t, 1);
   if (how < 0 || how > 2) return -EINVAL;
-  if (s instanceof DgramSocket) return s.shutdown();
-  return s instanceof StreamSocket ? s.shutdown(how) : 0;
+  return s instanceof DgramSocket ? s.shutdown() : s.shutdown(how);
 }
 
 function sysGetsockname(t: Task): number {
@@ -226,8 +230,8 @@ export const netHandlers: Record<string, SyscallImpl> = {
   getpeername: impl(sysGetpeername),
   sendto: partial(sysSendto, 'on a connected UDP socket a given destination is ignored (the peer is used)'),
   recvfrom: partial(sysRecvfrom, 'MSG_PEEK, MSG_DONTWAIT, MSG_TRUNC; other flags ignored'),
-  sendmsg: partial(sysSendmsg, 'SCM_RIGHTS over socketpairs only (not host-backed AF_UNIX paths)'),
-  recvmsg: partial(sysRecvmsg, 'SCM_RIGHTS over socketpairs; no other ancillary data'),
+  sendmsg: partial(sysSendmsg, 'SCM_RIGHTS between guests (socketpairs, paths a guest listens on); not to host peers'),
+  recvmsg: partial(sysRecvmsg, 'SCM_RIGHTS between guests; no other ancillary data (SCM_CREDENTIALS)'),
   sendmmsg: partial(sysSendmmsg, 'as sendmsg, message by message'),
   recvmmsg: partial(sysRecvmmsg, 'returns once a message is there (MSG_WAITFORONE); no timeout'),
   setsockopt: partial(sysSetsockopt, 'TCP_NODELAY applied; other options accepted without effect'),

@@ -23,11 +23,18 @@ const int = (v: number) => {
   return b;
 };
 
-/** struct ucred of the peer: the pair's creator for a socketpair; elfshim itself for host-backed AF_UNIX connections. */
+/**
+ * struct ucred of the peer: the pair's creator for a socketpair, the other
+ * guest for a guest-to-guest connection (the listener's at listen() for the
+ * client, the connecting process for the server); elfshim itself for
+ * AF_UNIX connections with a host peer.
+ */
 function peerCred(s: AnySocket): Uint8Array {
   const b = new Uint8Array(12);
   const v = new DataView(b.buffer);
-  const c = s instanceof SocketPairEnd ? s.peerCred : s instanceof StreamSocket && s.family === AF_UNIX && s.state === 'connected' ? { pid: process.pid, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 } : { pid: 0, uid: -1, gid: -1 };
+  const end = s instanceof SocketPairEnd ? s : s instanceof StreamSocket ? s.localEnd : null;
+  const hostPeer = s instanceof StreamSocket && s.family === AF_UNIX && s.state === 'connected';
+  const c = end ? end.peerCred : hostPeer ? { pid: process.pid, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 } : { pid: 0, uid: -1, gid: -1 };
   v.setInt32(0, c.pid, true);
   v.setInt32(4, c.uid, true);
   v.setInt32(8, c.gid, true);
