@@ -1,8 +1,10 @@
 /**
  * Sockets: stream sockets over TCP (AF_INET, AF_INET6) and AF_UNIX paths,
- * backed by node:net, and socketpair(AF_UNIX). Non-blocking underneath: a
- * call that must wait parks the task (Blocked) and is re-run on the next
- * host event, so the guest, other guest threads and the debugger go on.
+ * backed by node:net; UDP (AF_INET, AF_INET6 SOCK_DGRAM) backed by
+ * node:dgram; socketpair(AF_UNIX). Non-blocking underneath: a call that must
+ * wait parks the task (Blocked) and is re-run on the next host event, so the
+ * guest, other guest threads and the debugger go on. Moving data is in
+ * net-io.ts, addresses in sockaddr.ts, options in sockopt.ts.
  */
 import type { Task } from '../task.js';
 import { Blocked, type SyscallImpl } from '../syscall-types.js';
