@@ -63,7 +63,7 @@ function listening(): Promise<{ server: Server; port: number }> {
 
 test('unsupported kinds of socket are refused with the right errno', () => {
   const h = harness();
-  assert.equal(h.sys('socket', AF_INET, SOCK_DGRAM, 0), -ESOCKTNOSUPPORT);
+  assert.equal(h.sys('socket', AF_UNIX, SOCK_DGRAM, 0), -ESOCKTNOSUPPORT); // AF_UNIX datagrams: not yet
   assert.equal(h.sys('socket', 17 /* AF_PACKET */, SOCK_STREAM, 0), -EAFNOSUPPORT);
   assert.equal(h.sys('socket', AF_INET, SOCK_STREAM | 0x100, 0), -22);
   // Socket calls on a file that is not a socket.
@@ -193,9 +193,10 @@ test('AF_UNIX: paths stay inside the rootfs, abstract names are refused', async 
   const c = h.sys('socket', AF_UNIX, SOCK_STREAM, 0);
   assert.equal(h.sys('connect', c, abstract, 5), -EACCES);
   const inside = sockaddrUn(h, '/escape.sock');
+  // A guest listener is joined in-emulator (0 at once, as Linux); a host one completes later.
   const r = h.call('connect', c, inside.addr, inside.len);
   assert.ok(r instanceof Blocked || r === 0);
-  assert.equal(await h.callAsync('connect', c, inside.addr, inside.len), 0);
+  if (r !== 0) assert.equal(await h.callAsync('connect', c, inside.addr, inside.len), 0);
   const fd = await h.callAsync('accept4', s, 0, 0, 0);
   assert.ok(fd >= 0);
   assert.equal(h.sys('getpeername', h.sys('socket', AF_UNIX, SOCK_STREAM, 0), h.buf(16), h.buf(4)), -ENOTCONN);

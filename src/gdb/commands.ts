@@ -7,6 +7,7 @@ import {
   packetName,
   parseBreakpoint,
   parseCatchSyscalls,
+  parseGetTlsAddr,
   parseQSupported,
   parseQXferRead,
   parseReadMemory,
@@ -202,6 +203,15 @@ function threadList(s: GdbSession): Reply {
 
 // ------------------------------------------------------------------ queries
 
+/** qGetTLSAddr: gdb's `print` of a __thread variable (what gdbserver answers through libthread_db). */
+function tlsAddr(s: GdbSession, p: string): Reply {
+  const q = parseGetTlsAddr(p);
+  if (!q || !s.target.tlsAddress || s.processGone) return E_BAD;
+  const tid = threadOf(s, q.id) ?? s.currentTid;
+  const a = tid === null ? null : s.target.tlsAddress(tid, q.offset, q.lm);
+  return a === null ? E_BAD : a.toString(16);
+}
+
 function supported(s: GdbSession, p: string): Reply {
   const peer = parseQSupported(p);
   s.multiprocess = peer.get('multiprocess') === '+';
@@ -291,6 +301,7 @@ export const COMMANDS: readonly Command[] = [
   { name: 'qRcmd', run: monitor },
   { name: 'vFile', run: (s, p) => handleHostIo(p, s.target.vfs, s.transport.maxPacket) },
   { name: 'qSymbol', run: ok },
+  { name: 'qGetTLSAddr', run: tlsAddr },
   { name: 'qTStatus', run: empty },
 ];
 

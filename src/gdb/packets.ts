@@ -139,6 +139,13 @@ export function parseVCont(p: string): VContAction[] | null {
 }
 
 /** qXfer:OBJECT:read:ANNEX:OFFSET,LENGTH */
+/** qGetTLSAddr:THREAD-ID,OFFSET,LM (hex): a thread-local variable's offset in the module of link_map LM. */
+export function parseGetTlsAddr(p: string): { id: ThreadId; offset: number; lm: number } | null {
+  const m = /^qGetTLSAddr:([^,]+),([0-9a-fA-F]+),([0-9a-fA-F]+)$/.exec(p);
+  const id = m ? parseThreadId(m[1]) : null;
+  return m && id ? { id, offset: parseInt(m[2], 16), lm: parseInt(m[3], 16) } : null;
+}
+
 export function parseQXferRead(p: string): { object: string; annex: string; offset: number; length: number } | null {
   const m = /^qXfer:([^:]+):read:([^:]*):([0-9a-fA-F]+),([0-9a-fA-F]+)$/.exec(p);
   if (!m) return null;

@@ -87,6 +87,11 @@ export interface Target extends SigInfoSource {
    * reads r_debug itself).
    */
   librariesSvr4?(): string | null;
+  /**
+   * qGetTLSAddr: the address of offset in the TLS block of the module whose
+   * link_map is at lm, for thread tid; null when it cannot be found.
+   */
+  tlsAddress?(tid: number, offset: number, lm: number): number | null;
   /** Guest path of the executable (qXfer:exec-file:read). */
   execFile(): string;
   /** Reads a file from the guest's filesystem view (vFile). */

@@ -10,6 +10,7 @@ import { ENOSYS } from './errno.js';
 import { openedInsideRoot, withPinnedEntry } from './files/pin.js';
 import { librariesSvr4Xml } from './svr4-libraries.js';
 import { vsyscallMapsLine } from './vsyscall.js';
+import { tlsAddress } from './tls-address.js';
 import { threadComm } from './syscalls/info.js';
 
 /** Distinct breakpoint addresses a debugger may have at once (each insertion rebuilds the set). */
@@ -377,6 +378,10 @@ export class DebugController implements Target {
   }
   librariesSvr4(): string {
     return librariesSvr4Xml(this.current.mem, this.current.proc.auxv);
+  }
+  tlsAddress(tid: number, offset: number, lm: number): number | null {
+    const t = this.kernel.tasks.find((x) => x.tid === tid && x.state !== 'exited' && x.proc === this.current.proc);
+    return t ? tlsAddress(t.mem, t.proc.auxv, t.cpu.fsBase, offset, lm) : null;
   }
   execFile(): string {
     return this.current.proc.exePath;

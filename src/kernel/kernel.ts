@@ -486,7 +486,8 @@ export class Kernel {
     if (sig !== SIGKILL && (act.handler === 1 || (act.handler === 0 && signalInfo(sig).action === 'ign')) && !isBlocked(t, sig)) return;
     t.pendingSignals.set(sig, { ...info, signo: sig });
     signalQueued(proc);
-    if (t.state === 'blocked' && !isBlocked(t, sig)) this.interruptSyscall(t, sig);
+    // A vfork parent is not interrupted (Linux waits killably): the signal waits for the call to return.
+    if (t.state === 'blocked' && !isBlocked(t, sig) && !(t.vforkWait && sig !== SIGKILL)) this.interruptSyscall(t, sig);
     this.wake();
   }
 
@@ -583,7 +584,10 @@ export class Kernel {
       }
     }
     proc.files.closeAll();
-    if (proc !== this.main) proc.mem.destroy();
+    proc.vforkRelease?.();
+    // A CLONE_VM child (vfork) shares its parent's memory: that stays.
+    const shared = this.tasks.some((t) => t.proc !== proc && t.proc.mem === proc.mem && t.state !== 'exited');
+    if (proc !== this.main && !shared) proc.mem.destroy();
     this.tasks.splice(0, this.tasks.length, ...this.tasks.filter((t) => t.state !== 'exited' || t.proc === this.main));
     const parent = proc.parent;
     if (parent && parent.exitCode === null) {

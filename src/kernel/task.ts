@@ -46,6 +46,8 @@ export class Process {
   alarmTimer: ReturnType<typeof setTimeout> | null = null;
   alarmAt = 0;
   alarmIntervalMs = 0;
+  /** A vfork child: lets the suspended parent go (at execve or exit). */
+  vforkRelease: (() => void) | null = null;
 
   constructor(
     readonly pid: number,
@@ -96,6 +98,8 @@ export class Task {
   readonly pendingSignals = new Map<number, SigInfo>();
   /** Pending signals already reported to the debugger (delivered on resume only if gdb passes them). */
   readonly debuggerSawSignal = new Set<number>();
+  /** In vfork: the child, and whether it has exec'd or exited (the call then returns its pid). */
+  vforkWait: { tid: number; done: boolean; released: Promise<void> } | null = null;
   /** Resume over a breakpoint at this address without reporting it again. */
   skipBreakpointAt = -1;
 

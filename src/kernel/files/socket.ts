@@ -4,11 +4,13 @@ import { Blocked } from '../syscall-types.js';
 import { EAGAIN, EINVAL, EPIPE, hostErrno } from '../errno.js';
 import { FIONREAD, O_NONBLOCK, O_RDWR, S_IFSOCK } from '../syscalls/abi.js';
 import { FileDescription, type Readiness } from './description.js';
-import { Pipe, WaitQueue } from './pipe.js';
+import { WaitQueue } from './pipe.js';
+import { UnixChannel } from './unix-channel.js';
+import type { DgramSocket } from './dgram-socket.js';
 import { makedev, syntheticStat, type StatInfo } from './stat.js';
 
 /** Network errnos (Linux x86-64). */
-export const ENOTCONN = 107, EISCONN = 106, EINPROGRESS = 115, EALREADY = 114, ECONNRESET = 104, EADDRINUSE = 98;
+export const ENOTCONN = 107, EISCONN = 106, EINPROGRESS = 115, EALREADY = 114, ECONNRESET = 104, EADDRINUSE = 98, ECONNREFUSED = 111;
 
 /** recv/send flags that matter here. */
 export const MSG_PEEK = 0x2, MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000;
@@ -22,6 +24,9 @@ const ACCEPT_QUEUE_MAX = 4096;
 
 const SOCKFS_DEV = makedev(0, 8);
 let nextSocketIno = 200000;
+
+/** Guest AF_UNIX sockets listening on a path, by host path: a guest connecting there is joined in-emulator. */
+const guestUnixListeners = new Map<string, StreamSocket>();
 
 /** A socket address as the guest names it. */
 export type SockAddr =
@@ -53,7 +58,14 @@ export class StreamSocket extends FileDescription {
   private rxEof = false;
   private shutWr = false;
   private closed = false;
-  private readonly accepted: net.Socket[] = [];
+  /** Connections waiting for accept(): host ones, and guest ones made inside elfshim. */
+  private readonly accepted: (net.Socket | SocketPairEnd)[] = [];
+  /** An AF_UNIX connection between two guest sockets: the in-emulator end everything is delegated to. */
+  private local: SocketPairEnd | null = null;
+  /** listen()'s caller: what SO_PEERCRED shows to guests that connect. */
+  private listenerCred: PeerCred | null = null;
+  /** The path a guest-to-guest connection was made to (getpeername of the client). */
+  private peerPath: SockAddr | null = null;
   /** listen()/connect() outcome once known: 0 or -errno (null while pending). */
   private listenResult: number | null = null;
   private connectResult: number | null = null;
@@ -113,11 +125,12 @@ export class StreamSocket extends FileDescription {
   }
 
   /** listen(): opens the host server; waits (once) until it is listening. */
-  listen(backlog: number): number | Blocked {
+  listen(backlog: number, cred?: PeerCred): number | Blocked {
     if (this.state === 'listening') return this.listenResult ?? new Blocked(this.changed.wait());
     if (this.state !== 'bound' && this.state !== 'fresh') return -EINVAL;
     const addr: SockAddr = this.bound ?? (this.family === 1 ? { family: 1, path: '', hostPath: null } : { family: this.family, host: this.family === 2 ? '0.0.0.0' : '::', port: 0 });
     if (addr.family === 1 && !addr.hostPath) return -EINVAL; // autobind of AF_UNIX: not supported
+    this.listenerCred = cred ?? null;
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
     this.server = server;
     this.state = 'listening';
@@ -139,6 +152,7 @@ export class StreamSocket extends FileDescription {
     });
     server.on('listening', () => {
       this.listenResult = 0;
+      if (addr.family === 1) guestUnixListeners.set(addr.hostPath!, this);
       const a = server.address();
       if (a && typeof a === 'object') this.bound = { family: this.family as 2 | 10, host: a.address, port: a.port };
       this.wake();
@@ -160,13 +174,34 @@ export class StreamSocket extends FileDescription {
     const d = new StreamSocket(this.family, flags);
     d.state = 'connected';
     d.bound = this.bound;
-    d.attach(s);
-    s.resume();
+    if (s instanceof SocketPairEnd) d.local = s;
+    else {
+      d.attach(s);
+      s.resume();
+    }
     return d;
   }
 
+  /**
+   * A connect() to a path a guest listens on: the two ends are joined inside
+   * elfshim (like a socketpair), so SCM_RIGHTS and SO_PEERCRED work between
+   * them; completes at once, as Linux's AF_UNIX connect does.
+   */
+  private connectLocal(listener: StreamSocket, addr: SockAddr, cred: PeerCred): number {
+    if (listener.accepted.length >= ACCEPT_QUEUE_MAX) return this.nonBlocking ? -EAGAIN : -ECONNREFUSED;
+    const toServer = new UnixChannel(), toClient = new UnixChannel();
+    toServer.capacity = toClient.capacity = 212992;
+    const noCred = { pid: 0, uid: -1, gid: -1 };
+    this.local = new SocketPairEnd(toClient, toServer, this.flags & O_NONBLOCK, listener.listenerCred ?? noCred);
+    listener.accepted.push(new SocketPairEnd(toServer, toClient, 0, cred));
+    this.state = 'connected';
+    this.peerPath = addr;
+    listener.wake();
+    return 0;
+  }
+
   /** connect(): 0, -EINPROGRESS (non-blocking), or Blocked until the outcome. */
-  connect(addr: SockAddr): number | Blocked {
+  connect(addr: SockAddr, cred?: PeerCred): number | Blocked {
     switch (this.state) {
       case 'connected':
         if (this.connectResult !== null) {
@@ -185,6 +220,8 @@ export class StreamSocket extends FileDescription {
       this.connectResult = null;
       return r;
     }
+    const listener = addr.family === 1 && addr.hostPath ? guestUnixListeners.get(addr.hostPath) : undefined;
+    if (listener && listener.state === 'listening' && listener.listenResult === 0) return this.connectLocal(listener, addr, cred ?? { pid: 0, uid: -1, gid: -1 });
     const opts: net.NetConnectOpts =
       addr.family === 1 ? { path: addr.hostPath!, allowHalfOpen: true } : { host: addr.host, port: addr.port, allowHalfOpen: true, noDelay: true };
     const sock = net.connect(opts);
@@ -220,6 +257,7 @@ export class StreamSocket extends FileDescription {
 
   shutdown(how: number): number {
     if (this.state !== 'connected') return -ENOTCONN;
+    if (this.local) return this.local.shutdown(how);
     if (how === 0 || how === 2) {
       this.rxEof = true;
       this.rx = [];
@@ -234,12 +272,15 @@ export class StreamSocket extends FileDescription {
   }
 
   localAddress(): SockAddr | null {
+    if (this.local) return this.bound;
     const s = this.sock;
     if (s?.localAddress && this.family !== 1) return { family: this.family, host: s.localAddress, port: s.localPort ?? 0 };
     return this.bound;
   }
 
   peerAddress(): SockAddr | null {
+    // A guest-to-guest connection: the client sees the listener's path, the server an unnamed peer.
+    if (this.local) return this.peerPath ?? { family: 1, path: '', hostPath: null };
     const s = this.sock;
     if (this.state !== 'connected' || !s) return null;
     if (this.family === 1) return { family: 1, path: '', hostPath: null };
@@ -252,8 +293,14 @@ export class StreamSocket extends FileDescription {
 
   // ---------------------------------------------------------------- data
 
+  /** The in-emulator end of a guest-to-guest AF_UNIX connection (SCM_RIGHTS, SO_PEERCRED), if this is one. */
+  get localEnd(): SocketPairEnd | null {
+    return this.local;
+  }
+
   /** Up to max received bytes (consumed unless MSG_PEEK), 0-length at EOF, -errno or Blocked. */
   recvBytes(max: number, flags: number): Uint8Array | number | Blocked {
+    if (this.local) return this.local.recvBytes(max, this.nonBlocking ? flags | MSG_DONTWAIT : flags);
     if (this.state !== 'connected') return this.state === 'connecting' ? this.waitOr(this.nonBlocking || (flags & MSG_DONTWAIT) !== 0) : -ENOTCONN;
     if (this.rxBytes > 0) {
       const n = Math.min(max, this.rxBytes);
@@ -294,6 +341,7 @@ export class StreamSocket extends FileDescription {
 
   /** How many bytes of len may be sent now: > 0, -errno, or Blocked. */
   sendRoom(len: number, flags: number): number | Blocked {
+    if (this.local) return this.local.sendRoom(len, this.nonBlocking ? flags | MSG_DONTWAIT : flags);
     if (this.state === 'connecting') return this.waitOr(this.nonBlocking || (flags & MSG_DONTWAIT) !== 0);
     if (this.state !== 'connected') return -ENOTCONN;
     const s = this.sock;
@@ -309,10 +357,12 @@ export class StreamSocket extends FileDescription {
   }
 
   sendBytes(data: Uint8Array): void {
+    if (this.local) return this.local.sendBytes(data);
     this.sock!.write(data);
   }
 
   read(t: Task, addr: number, len: number): number | Blocked {
+    if (this.local) return this.local.read(t, addr, len, this.nonBlocking);
     const r = this.recvBytes(len, 0);
     if (!(r instanceof Uint8Array)) return r;
     t.mem.writeBytes(addr, r);
@@ -327,6 +377,7 @@ export class StreamSocket extends FileDescription {
   }
 
   ioctl(t: Task, req: number, arg: number): number | Blocked {
+    if (this.local) return this.local.ioctl(t, req, arg);
     if (req === FIONREAD) {
       t.mem.write32(arg, this.rxBytes);
       return 0;
@@ -335,6 +386,7 @@ export class StreamSocket extends FileDescription {
   }
 
   poll(): Readiness {
+    if (this.local) return this.local.poll();
     switch (this.state) {
       case 'listening':
         return { readable: this.accepted.length > 0, writable: false, hangup: false, error: this.error !== 0 };
@@ -357,10 +409,12 @@ export class StreamSocket extends FileDescription {
   }
 
   readinessChange(): Promise<void> {
-    return this.changed.wait();
+    return this.local ? Promise.race([this.local.readinessChange(), this.changed.wait()]) : this.changed.wait();
   }
 
   release(): void {
+    this.local?.release();
+    if (this.bound?.family === 1 && guestUnixListeners.get(this.bound.hostPath!) === this) guestUnixListeners.delete(this.bound.hostPath!);
     const s = this.sock;
     if (s) {
       // Closed by the guest: what still arrives is dropped, and a silent peer is cut off.
@@ -372,33 +426,42 @@ export class StreamSocket extends FileDescription {
     this.rx = [];
     this.rxBytes = 0;
     this.server?.close();
-    for (const s of this.accepted.splice(0)) s.destroy();
+    for (const s of this.accepted.splice(0)) s instanceof SocketPairEnd ? s.release() : s.destroy();
     this.wake();
   }
 }
 
+/** SO_PEERCRED: the peer process's credentials (struct ucred). */
+export interface PeerCred {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
 /**
- * One end of socketpair(AF_UNIX, SOCK_STREAM): two in-emulator pipes, one per
- * direction (no host resources).
+ * One end of socketpair(AF_UNIX, SOCK_STREAM): two in-emulator channels, one
+ * per direction (no host resources), which also carry SCM_RIGHTS files.
  */
 export class SocketPairEnd extends FileDescription {
   readonly ino = nextSocketIno++;
 
   constructor(
-    private readonly input: Pipe,
-    private readonly output: Pipe,
+    readonly input: UnixChannel,
+    readonly output: UnixChannel,
     flags: number,
+    /** Both ends report the creator of the pair, as Linux's socketpair does. */
+    readonly peerCred: PeerCred,
   ) {
     super(O_RDWR | (flags & O_NONBLOCK));
     input.readers++;
     output.writers++;
   }
 
-  static pair(flags: number): [SocketPairEnd, SocketPairEnd] {
-    const a = new Pipe();
-    const b = new Pipe();
+  static pair(flags: number, cred: PeerCred): [SocketPairEnd, SocketPairEnd] {
+    const a = new UnixChannel();
+    const b = new UnixChannel();
     a.capacity = b.capacity = 212992; // net.core.wmem_default
-    return [new SocketPairEnd(a, b, flags), new SocketPairEnd(b, a, flags)];
+    return [new SocketPairEnd(a, b, flags, cred), new SocketPairEnd(b, a, flags, cred)];
   }
 
   get path(): string {
@@ -413,20 +476,40 @@ export class SocketPairEnd extends FileDescription {
     return true;
   }
 
+  private rdShut = false;
+  private wrShut = false;
+
+  /** shutdown(2): SHUT_WR ends the peer's stream (EOF); SHUT_RD makes reads return 0 and the peer's writes EPIPE. */
+  shutdown(how: number): number {
+    if ((how === 1 || how === 2) && !this.wrShut) {
+      this.wrShut = true;
+      this.output.writers--;
+      this.output.changed.wakeAll();
+    }
+    if ((how === 0 || how === 2) && !this.rdShut) {
+      this.rdShut = true;
+      this.input.readers--;
+      this.input.discard();
+      this.input.changed.wakeAll();
+    }
+    return 0;
+  }
+
   recvBytes(max: number, flags: number): Uint8Array | number | Blocked {
     const p = this.input;
+    if (this.rdShut) return new Uint8Array(0);
     if (p.size === 0) {
       if (p.writers === 0) return new Uint8Array(0);
       return this.flags & O_NONBLOCK || flags & MSG_DONTWAIT ? -EAGAIN : new Blocked(p.changed.wait());
     }
-    const data = p.peek(max);
+    const data = p.peek(p.limit(max));
     if (!(flags & MSG_PEEK)) p.consume(data.length);
     return data;
   }
 
   sendRoom(len: number, flags: number): number | Blocked {
     const p = this.output;
-    if (p.readers === 0) return -EPIPE;
+    if (p.readers === 0 || this.wrShut) return -EPIPE;
     const room = p.capacity - p.size;
     if (room <= 0) return this.flags & O_NONBLOCK || flags & MSG_DONTWAIT ? -EAGAIN : new Blocked(p.changed.wait());
     return Math.min(len, room);
@@ -436,16 +519,16 @@ export class SocketPairEnd extends FileDescription {
     this.output.push(data);
   }
 
-  read(t: Task, addr: number, len: number): number | Blocked {
+  read(t: Task, addr: number, len: number, nonBlocking = false): number | Blocked {
     const p = this.input;
-    if (p.size > 0) {
+    if (p.size > 0 && !this.rdShut) {
       // Copy first: a fault must not lose the bytes.
-      const data = p.peek(len);
+      const data = p.peek(p.limit(len));
       t.mem.writeBytes(addr, data);
       p.consume(data.length);
       return data.length;
     }
-    const r = this.recvBytes(len, 0);
+    const r = this.recvBytes(len, nonBlocking ? MSG_DONTWAIT : 0);
     return r instanceof Uint8Array ? r.length : r;
   }
 
@@ -478,11 +561,12 @@ export class SocketPairEnd extends FileDescription {
   }
 
   release(): void {
-    this.input.readers--;
-    this.output.writers--;
+    if (!this.rdShut) this.input.readers--;
+    if (!this.wrShut) this.output.writers--;
+    if (this.input.readers === 0) this.input.discard();
     this.input.changed.wakeAll();
     this.output.changed.wakeAll();
   }
 }
 
-export type AnySocket = StreamSocket | SocketPairEnd;
+export type AnySocket = StreamSocket | SocketPairEnd | DgramSocket;

@@ -21,8 +21,10 @@ const P_ALL = 0, P_PID = 1, P_PGID = 2, WEXITED = 4, WNOWAIT = 0x01000000;
 const TWO32 = 4294967296;
 
 /**
- * Creates a thread (CLONE_THREAD) or a process (fork: the address space is
- * copied) as a child of t. Returns the child's tid or -errno.
+ * Creates a thread (CLONE_THREAD) or a process as a child of t. A process gets
+ * a copy of the address space (fork), or shares it with CLONE_VM (vfork,
+ * posix_spawn): the child's stores are the parent's, as on Linux. Returns the
+ * child's tid or -errno.
  */
 function cloneTask(t: Task, flags: number, stack: number, parentTid: number, childTid: number, tls: number): number {
   const k = t.kernel;
@@ -32,16 +34,18 @@ function cloneTask(t: Task, flags: number, stack: number, parentTid: number, chi
   let proc: Process;
   if (flags & CLONE_THREAD) proc = t.proc;
   else {
-    // A process: fork copies memory (vfork/CLONE_VM children get a copy too: they may only exec or _exit).
     let mem: AddressSpace;
-    // The copy is charged to the run's one --memory budget, as strict overcommit charges a fork.
-    if (!mayCommit(t, committedBytes(t))) return -ENOMEM;
-    try {
-      mem = t.mem.clone();
-    } catch (e) {
-      // The frame pool (--memory) cannot hold a copy: fork fails as Linux's does when memory runs out.
-      if (e instanceof RangeError) return -ENOMEM;
-      throw e;
+    if (flags & CLONE_VM) mem = t.mem;
+    else {
+      // The copy is charged to the run's one --memory budget, as strict overcommit charges a fork.
+      if (!mayCommit(t, committedBytes(t))) return -ENOMEM;
+      try {
+        mem = t.mem.clone();
+      } catch (e) {
+        // The frame pool (--memory) cannot hold a copy: fork fails as Linux's does when memory runs out.
+        if (e instanceof RangeError) return -ENOMEM;
+        throw e;
+      }
     }
     proc = new Process(tid, flags & CLONE_PARENT ? t.proc.ppid : t.pid, mem, flags & CLONE_FILES ? t.files : t.files.clone(), flags & CLONE_FS ? t.fs : t.fs.clone());
     proc.exePath = t.proc.exePath;
@@ -81,10 +85,38 @@ function cloneTask(t: Task, flags: number, stack: number, parentTid: number, chi
   return tid;
 }
 
+/**
+ * clone/vfork: CLONE_VFORK suspends the caller until the child has exec'd or
+ * exited (its stack is the parent's until then). The call parks on that and is
+ * re-run when the child lets go: the re-run returns the child's pid.
+ * The wait is not interrupted by signals (Linux waits killably only): they stay
+ * pending until the call returns.
+ */
+function cloneCall(t: Task, flags: number, stack: number, parentTid: number, childTid: number, tls: number): number | Blocked {
+  const w = t.vforkWait;
+  if (w) {
+    if (!w.done) return new Blocked(w.released);
+    t.vforkWait = null;
+    return w.tid;
+  }
+  const tid = cloneTask(t, flags, stack, parentTid, childTid, tls);
+  if (tid < 0 || !(flags & CLONE_VFORK) || flags & CLONE_THREAD) return tid;
+  const child = t.proc.children.find((p) => p.pid === tid)!;
+  let release!: () => void;
+  const wait = { tid, done: false, released: new Promise<void>((r) => (release = r)) };
+  child.vforkRelease = () => {
+    child.vforkRelease = null;
+    wait.done = true;
+    release();
+  };
+  t.vforkWait = wait;
+  return new Blocked(wait.released);
+}
+
 const CLONE_PIDFD = 0x1000, CLONE_NEWS = 0x7e020000; // CLONE_NEWNS, _NEWCGROUP, _NEWUTS, _NEWIPC, _NEWUSER, _NEWPID, _NEWNET
 
 /** clone3(struct clone_args *, size): the same creation as clone, arguments from a struct. */
-function clone3(t: Task, argsAddr: number, size: number): number {
+function clone3(t: Task, argsAddr: number, size: number): number | Blocked {
   if (size < 64 || size > 4096) return -EINVAL; // CLONE_ARGS_SIZE_VER0
   const v = readStruct(t, argsAddr, Math.min(size, 88));
   const u64 = (off: number) => (off + 8 <= v.byteLength ? viewU64(v, off) : 0);
@@ -95,7 +127,7 @@ function clone3(t: Task, argsAddr: number, size: number): number {
   if (flagsHi !== 0 || flagsLo & (CLONE_PIDFD | CLONE_NEWS) || setTidSize || cgroup || exitSignal > 64) return -EINVAL;
   if ((stack === 0) !== (stackSize === 0)) return -EINVAL;
   // clone's low byte is the exit signal; clone3 has a field for it instead.
-  return cloneTask(t, (flagsLo & ~0xff) | exitSignal, stack ? stack + stackSize : 0, u64(24), u64(16), tls);
+  return cloneCall(t, (flagsLo & ~0xff) | exitSignal, stack ? stack + stackSize : 0, u64(24), u64(16), tls);
 }
 
 /** wait4/waitid's search: a child of proc matching pid (-1 any, >0 that pid, 0 own group, <-1 group). */
@@ -194,14 +226,15 @@ function execProgram(t: Task, dirfd: number, path: string, argv: string[], envp:
   t.cpu.mxcsr = 0x1f80;
   t.cpu.x87.reset();
   t.execed = true;
+  t.proc.vforkRelease?.(); // a vfork parent runs again once its child has its own image
   return 0;
 }
 
 export const lifecycleHandlers: Record<string, SyscallImpl> = {
   clone: {
-    handler: (t: Task) => cloneTask(t, argI(t, 0), argU(t, 1), argU(t, 2), argU(t, 3), argU(t, 4)),
+    handler: (t: Task) => cloneCall(t, argI(t, 0), argU(t, 1), argU(t, 2), argU(t, 3), argU(t, 4)),
     coverage: 'partial',
-    note: 'threads and fork-style processes; CLONE_VM without CLONE_THREAD (vfork, posix_spawn) copies memory; no namespaces',
+    note: 'threads, fork-style processes, CLONE_VM (shared memory) and CLONE_VFORK (caller suspended); no namespaces',
   },
   clone3: {
     handler: (t: Task) => clone3(t, argU(t, 0), argU(t, 1)),
@@ -210,9 +243,7 @@ export const lifecycleHandlers: Record<string, SyscallImpl> = {
   },
   fork: { handler: (t: Task) => cloneTask(t, SIGCHLD, 0, 0, 0, 0) },
   vfork: {
-    handler: (t: Task) => cloneTask(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0),
-    coverage: 'partial',
-    note: 'the child gets a copy of memory and the parent is not suspended',
+    handler: (t: Task) => cloneCall(t, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0),
   },
   execve: {
     handler: (t: Task) => execve(t, argU(t, 0), argU(t, 1), argU(t, 2)),
