@@ -62,7 +62,8 @@ function rseq(t: Task): number {
   // Linux writes the ids on the way back to user space; a faulting area gets SIGSEGV there.
   if (!writeIds(t, addr, 0)) {
     t.rseq = null;
-    t.kernel.forceSignal(t, 11, { code: 0x80, addr: 0 }); // SIGSEGV, SI_KERNEL
+    // SIGSEGV, SI_KERNEL; not a CPU exception, so the sigcontext keeps the last one's trapno/err.
+    t.kernel.forceSignal(t, 11, { code: 0x80, addr: 0 }, { nr: t.trapNr, err: t.trapErr, trap: true });
   }
   return 0;
 }
