@@ -31,6 +31,7 @@ interface CliOptions {
   wait: boolean;
   engine: EngineMode;
   codeCache?: string;
+  vdso: boolean;
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -109,6 +110,7 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
     ...(o.maxTasks !== undefined ? { maxTasks: parseCount(o.maxTasks, '--max-tasks') } : {}),
     engine: o.engine,
     ...(o.codeCache !== undefined ? { codeCacheInstrs: parseCount(o.codeCache, '--code-cache') } : {}),
+    vdso: o.vdso,
   });
   const guestPath = guestPathOf(hostPath, o.rootfs);
   let first;
@@ -215,6 +217,7 @@ function main(): void {
         .choices(['jit', 'interp'])
         .default(Engine.defaultMode),
     )
+    .option('--no-vdso', 'no vDSO for the guest (no AT_SYSINFO_EHDR), like Linux booted with vdso=0')
     .option('--code-cache <n>', 'decoded instructions kept per address space before the code cache is flushed (default 262144)')
     .option('--gdb [port]', 'debug run: wait for gdb on 127.0.0.1:PORT (default 1234; also HOST:PORT or unix:/PATH)')
     .option('--gdb-host <addr>', 'address to listen on for gdb (default 127.0.0.1; others get a warning)')

@@ -20,6 +20,8 @@ export interface KernelOptions {
   engine: EngineMode;
   /** Decoded instructions an address space's code cache holds before it is flushed (bounds translated code too). */
   codeCacheInstrs: number;
+  /** Give programs elfshim's vDSO (AT_SYSINFO_EHDR); off like Linux's vdso=0 (the lockstep differ runs without it). */
+  vdso: boolean;
 }
 
 export const defaultOptions = (): KernelOptions => ({
@@ -33,4 +35,5 @@ export const defaultOptions = (): KernelOptions => ({
   maxTasks: 256,
   engine: Engine.defaultMode,
   codeCacheInstrs: DEFAULT_CODE_CACHE_INSTRS,
+  vdso: true,
 });

@@ -175,7 +175,7 @@ export class Kernel {
       image,
       path: opts.execfn ?? opts.guestPath,
       file: fileIdentity(opts.guestPath, opts.hostPath),
-      vdso: { layout: hostVdsoLayout(), image: vdsoImage() },
+      vdso: { layout: hostVdsoLayout(), image: this.options.vdso ? vdsoImage() : null },
       rseq: hostOffersRseq() ? { featureSize: RSEQ_FEATURE_SIZE, align: RSEQ_ALIGN } : null,
       argv: opts.argv,
       envp: opts.envp,

@@ -80,7 +80,7 @@ export async function runLockstep(o: LockstepOptions): Promise<LockstepResult> {
   const common = { program: o.program, args: o.args, env: o.env, ...(o.stdin ? { stdin: o.stdin } : {}) };
   const started = await Promise.allSettled([
     Side.start({ ...common, kind: 'native' }),
-    Side.start({ ...common, kind: 'elfshim', elfshimCli: o.elfshimCli, elfshimArgs: o.elfshimArgs ?? [] }),
+    Side.start({ ...common, kind: 'elfshim', elfshimCli: o.elfshimCli, elfshimArgs: ['--no-vdso', ...(o.elfshimArgs ?? [])] }), // see fast/emulator-side.ts
   ]);
   if (started[0].status === 'rejected' || started[1].status === 'rejected') {
     // Do not leave the side that did start behind (a stopped gdbserver keeps the caller alive).

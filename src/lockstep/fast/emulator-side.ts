@@ -21,7 +21,8 @@ export class EmulatorSide implements StatePort {
 
   constructor(program: string, args: string[], env: Record<string, string>, stdio: [number, number, number]) {
     // A smaller pool than the CLI's default: several runs share the differ's process.
-    this.kernel = new Kernel({ memoryLimit: 1 << 30 });
+    // No vDSO: the native side runs with elfshim's initial stack, so neither uses one (their images differ).
+    this.kernel = new Kernel({ memoryLimit: 1 << 30, vdso: false });
     const first = this.kernel.spawn({ hostPath: program, guestPath: program, execfn: program, argv: [program, ...args], envp: Object.entries(env).map(([k, v]) => `${k}=${v}`), stdio });
     this.ctl = new DebugController(this.kernel, first);
     this.kernel.attachDebugger(this.ctl);
