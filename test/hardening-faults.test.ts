@@ -242,7 +242,7 @@ test('a guest fault escaping a handler becomes -EFAULT, silently', async () => {
   assert.equal(text, '');
 });
 
-test('a running guest whose syscall handler throws gets -EINVAL and goes on; the host does not crash', async () => {
+test('a running guest whose syscall handler throws gets -EINVAL and goes on; the host does not crash', { timeout: 60_000 }, async () => {
   // getuid (102) whose result becomes the exit status: exit((int)getuid()). (Each name is reported once per run,
   // so this uses another call than the test above.)
   const code = Uint8Array.from([0xb8, 0x66, 0, 0, 0, 0x0f, 0x05, 0x89, 0xc7, 0xb8, 0x3c, 0, 0, 0, 0x0f, 0x05]);
