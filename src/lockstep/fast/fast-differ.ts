@@ -156,12 +156,14 @@ class FastLockstep {
     const batch = this.o.batch ?? 4096;
     let special = false;
     while (this.compared < max) {
+      const deliver = this.deliver;
+      this.deliver = 0;
+      // A delivery comes first: the handler runs before the syscall (the tracer stops before it again later).
+      if (deliver) special = false;
       if (special) {
         const r = await this.beforeSpecial();
         if (r) return r;
       }
-      const deliver = this.deliver;
-      this.deliver = 0;
       tracer.run(special ? 1 : Math.min(batch, max - this.compared), deliver, special);
       // Records are handled as they arrive (the tracer runs on meanwhile), except in a run of one special step or
       // delivery, whose handling sends the tracer commands: that run is read to its end first.
