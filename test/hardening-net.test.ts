@@ -63,7 +63,7 @@ function listening(): Promise<{ server: Server; port: number }> {
 
 test('unsupported kinds of socket are refused with the right errno', () => {
   const h = harness();
-  assert.equal(h.sys('socket', AF_UNIX, SOCK_DGRAM, 0), -ESOCKTNOSUPPORT); // AF_UNIX datagrams: not yet
+  assert.equal(h.sys('socket', AF_UNIX, SOCK_DGRAM, 0), -ESOCKTNOSUPPORT); // named AF_UNIX datagram sockets: not yet
   assert.equal(h.sys('socket', 17 /* AF_PACKET */, SOCK_STREAM, 0), -EAFNOSUPPORT);
   assert.equal(h.sys('socket', AF_INET, SOCK_STREAM | 0x100, 0), -22);
   // Socket calls on a file that is not a socket.

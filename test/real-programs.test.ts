@@ -20,7 +20,7 @@ export const REAL_CASES: { fixture: string; label: string; args?: string[]; expe
   },
   {
     fixture: 'unixfd',
-    label: 'SCM_RIGHTS between processes over a socketpair, MSG_CTRUNC, MSG_CMSG_CLOEXEC, SO_PEERCRED',
+    label: 'SCM_RIGHTS between processes over a socketpair, MSG_CTRUNC, MSG_CMSG_CLOEXEC, SO_PEERCRED; SOCK_DGRAM and SOCK_SEQPACKET pairs',
     expect: /from the passed pipe: "hello through a passed pipe"/,
   },
   {

@@ -56,6 +56,7 @@ export class DgramSocket extends FileDescription {
   private connecting = false;
   /** A pending asynchronous error (positive errno) for SO_ERROR. */
   error = 0;
+  private released = false;
 
   constructor(
     readonly family: 2 | 10,
@@ -90,6 +91,7 @@ export class DgramSocket extends FileDescription {
     this.pending = null;
     sock.on('message', (msg, rinfo) => this.deliver(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), { family: this.family, host: rinfo.address, port: rinfo.port }));
     sock.once('listening', () => {
+      if (this.released) return void sock.close(); // closed by the guest while the host was binding
       const a = sock.address();
       this.sock = sock;
       this.local = { family: this.family, host: a.address, port: a.port };
@@ -262,6 +264,7 @@ export class DgramSocket extends FileDescription {
   }
 
   release(): void {
+    this.released = true;
     if (this.local) boundPorts.get(this.local.port)?.delete(this);
     if (this.local && boundPorts.get(this.local.port)?.size === 0) boundPorts.delete(this.local.port);
     this.sock?.close();

@@ -438,9 +438,15 @@ export interface PeerCred {
   gid: number;
 }
 
+const SOCK_DGRAM = 2;
+const EMSGSIZE = 90;
+
 /**
- * One end of socketpair(AF_UNIX, SOCK_STREAM): two in-emulator channels, one
- * per direction (no host resources), which also carry SCM_RIGHTS files.
+ * One end of socketpair(AF_UNIX, …): two in-emulator channels, one per
+ * direction (no host resources), which also carry SCM_RIGHTS files. A
+ * SOCK_DGRAM or SOCK_SEQPACKET pair keeps message boundaries (one message per
+ * read, the rest of a longer one lost); a datagram pair has no EOF: a closed
+ * peer leaves reads waiting and sends ECONNREFUSED, as on Linux.
  */
 export class SocketPairEnd extends FileDescription {
   readonly ino = nextSocketIno++;
@@ -451,17 +457,24 @@ export class SocketPairEnd extends FileDescription {
     flags: number,
     /** Both ends report the creator of the pair, as Linux's socketpair does. */
     readonly peerCred: PeerCred,
+    /** SOCK_STREAM (1), SOCK_DGRAM (2) or SOCK_SEQPACKET (5). */
+    readonly type = 1,
   ) {
     super(O_RDWR | (flags & O_NONBLOCK));
     input.readers++;
     output.writers++;
   }
 
-  static pair(flags: number, cred: PeerCred): [SocketPairEnd, SocketPairEnd] {
-    const a = new UnixChannel();
-    const b = new UnixChannel();
+  static pair(flags: number, cred: PeerCred, type = 1): [SocketPairEnd, SocketPairEnd] {
+    const a = new UnixChannel(type !== 1);
+    const b = new UnixChannel(type !== 1);
     a.capacity = b.capacity = 212992; // net.core.wmem_default
-    return [new SocketPairEnd(a, b, flags, cred), new SocketPairEnd(b, a, flags, cred)];
+    return [new SocketPairEnd(a, b, flags, cred, type), new SocketPairEnd(b, a, flags, cred, type)];
+  }
+
+  /** Message mode: the length of the next queued message, if there is one. */
+  get nextMessageLength(): number | undefined {
+    return this.input.messages?.[0];
   }
 
   get path(): string {
@@ -498,9 +511,14 @@ export class SocketPairEnd extends FileDescription {
   recvBytes(max: number, flags: number): Uint8Array | number | Blocked {
     const p = this.input;
     if (this.rdShut) return new Uint8Array(0);
-    if (p.size === 0) {
-      if (p.writers === 0) return new Uint8Array(0);
+    if (!p.pending) {
+      if (p.writers === 0 && this.type !== SOCK_DGRAM) return new Uint8Array(0);
       return this.flags & O_NONBLOCK || flags & MSG_DONTWAIT ? -EAGAIN : new Blocked(p.changed.wait());
+    }
+    if (p.messages) {
+      const data = p.peek(Math.min(max, p.messages[0]));
+      if (!(flags & MSG_PEEK)) p.consumeMessage();
+      return data;
     }
     const data = p.peek(p.limit(max));
     if (!(flags & MSG_PEEK)) p.consume(data.length);
@@ -509,7 +527,13 @@ export class SocketPairEnd extends FileDescription {
 
   sendRoom(len: number, flags: number): number | Blocked {
     const p = this.output;
-    if (p.readers === 0 || this.wrShut) return -EPIPE;
+    if (p.readers === 0 || this.wrShut) return this.type === SOCK_DGRAM ? -ECONNREFUSED : -EPIPE;
+    if (p.messages) {
+      // A message goes whole or waits.
+      if (len > p.capacity) return -EMSGSIZE;
+      if (p.capacity - p.size >= len) return len;
+      return this.flags & O_NONBLOCK || flags & MSG_DONTWAIT ? -EAGAIN : new Blocked(p.changed.wait());
+    }
     const room = p.capacity - p.size;
     if (room <= 0) return this.flags & O_NONBLOCK || flags & MSG_DONTWAIT ? -EAGAIN : new Blocked(p.changed.wait());
     return Math.min(len, room);
@@ -521,6 +545,14 @@ export class SocketPairEnd extends FileDescription {
 
   read(t: Task, addr: number, len: number, nonBlocking = false): number | Blocked {
     const p = this.input;
+    if (p.messages) {
+      // Copy first, then drop the message: a fault must not lose it.
+      const r = this.recvBytes(len, MSG_PEEK | (nonBlocking ? MSG_DONTWAIT : 0));
+      if (!(r instanceof Uint8Array)) return r;
+      t.mem.writeBytes(addr, r);
+      if (p.pending && !this.rdShut) p.consumeMessage();
+      return r.length;
+    }
     if (p.size > 0 && !this.rdShut) {
       // Copy first: a fault must not lose the bytes.
       const data = p.peek(p.limit(len));
@@ -541,7 +573,8 @@ export class SocketPairEnd extends FileDescription {
 
   ioctl(t: Task, req: number, arg: number): number | Blocked {
     if (req === FIONREAD) {
-      t.mem.write32(arg, this.input.size);
+      // Datagrams: the next one's size; streams and SOCK_SEQPACKET: everything queued (as Linux answers).
+      t.mem.write32(arg, this.type === SOCK_DGRAM ? this.input.messages![0] ?? 0 : this.input.size);
       return 0;
     }
     return super.ioctl(t, req, arg);
@@ -549,7 +582,7 @@ export class SocketPairEnd extends FileDescription {
 
   poll(): Readiness {
     return {
-      readable: this.input.size > 0 || this.input.writers === 0,
+      readable: this.input.pending || (this.input.writers === 0 && this.type !== SOCK_DGRAM),
       writable: this.output.readers > 0 && this.output.size < this.output.capacity,
       hangup: this.input.writers === 0 && this.output.readers === 0,
       error: this.output.readers === 0,

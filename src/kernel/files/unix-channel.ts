@@ -24,10 +24,39 @@ export class UnixChannel extends Pipe {
   private written = 0;
   private consumed = 0;
   private rights: Rights[] = [];
+  /** Message mode counts messages, not bytes: an empty message has a place of its own. */
+  private messagesWritten = 0;
+  private messagesConsumed = 0;
+  /** The lengths of the queued messages, in order, for SOCK_DGRAM / SOCK_SEQPACKET pairs; null for a byte stream. */
+  readonly messages: number[] | null;
+
+  constructor(messages = false) {
+    super();
+    this.messages = messages ? [] : null;
+  }
+
+  /** Whether a read would find something (a zero-length message counts). */
+  get pending(): boolean {
+    return this.messages ? this.messages.length > 0 : this.size > 0;
+  }
 
   push(data: Uint8Array): void {
     this.written += data.length;
+    if (this.messages) {
+      this.messages.push(data.length);
+      this.messagesWritten++;
+    }
     super.push(data);
+  }
+
+  /** Message mode: drops the whole next message (what a read did not take of it is lost). */
+  consumeMessage(): void {
+    this.drop(this.take(0)); // files of a message read without room for them are closed
+    const n = this.messages!.shift() ?? 0;
+    this.messagesConsumed++;
+    this.consumed += n;
+    super.consume(n);
+    if (n === 0) this.changed.wakeAll();
   }
 
   consume(n: number): void {
@@ -36,15 +65,16 @@ export class UnixChannel extends Pipe {
     super.consume(n);
   }
 
-  /** Attaches files to the next len bytes to be pushed. */
+  /** Attaches files to the next len bytes (message mode: the next message) to be pushed. */
   attach(files: FileDescription[], len: number): void {
     for (const f of files) f.refs++;
-    this.rights.push({ at: this.written, len, files });
+    this.rights.push({ at: this.messages ? this.messagesWritten : this.written, len, files });
   }
 
   /** How many of max bytes one read may take: up to the end of the first message that carries fds. */
   limit(max: number): number {
     const r = this.rights[0];
+    if (this.messages) return max; // one message per read anyway
     if (!r || r.at >= this.consumed + max) return max;
     return Math.max(1, Math.min(max, r.at + r.len - this.consumed));
   }
@@ -56,7 +86,8 @@ export class UnixChannel extends Pipe {
    */
   take(n: number, peek = false): FileDescription[] {
     const r = this.rights[0];
-    if (!r || r.at >= this.consumed + n) return [];
+    // A message's files ride on the message (even an empty one); a stream's on the bytes.
+    if (!r || (this.messages ? r.at !== this.messagesConsumed : r.at >= this.consumed + n)) return [];
     if (peek) {
       for (const f of r.files) f.refs++;
       return [...r.files];

@@ -68,9 +68,10 @@ export function sendFrom(t: Task, s: AnySocket, chunks: Chunk[], flags: number, 
   if (s instanceof DgramSocket) return s.send(gather(t, chunks, Math.min(len, 65508)), extras.dest ?? null);
   const end = unixEnd(s);
   if (extras.files?.length && !end) return -EOPNOTSUPP; // host-backed AF_UNIX: no fd passing
-  if (len === 0) return 0;
+  const messages = end?.output.messages != null;
+  if (len === 0 && !messages) return 0; // (an empty datagram is still a message)
   const room = s.sendRoom(len, flags);
-  if (typeof room !== 'number' || room <= 0) {
+  if (typeof room !== 'number' || room < 0 || (room === 0 && len > 0)) {
     if (room === -EPIPE && !(flags & MSG_NOSIGNAL)) raiseSignal(t, SIGPIPE);
     return room;
   }
@@ -106,15 +107,19 @@ export function recvInto(t: Task, s: AnySocket, chunks: Chunk[], flags: number, 
     return { n: flags & MSG_TRUNC ? d.data.length : Math.min(room, d.data.length), from: d.from, flags: truncated ? MSG_TRUNC : 0, files: [] };
   }
   // Stream receives name no sender (Linux leaves msg_namelen 0 for TCP and unnamed AF_UNIX peers).
-  if (room === 0) return { n: 0, from: null, flags: 0, files: [] };
+  const end = unixEnd(s);
+  const messages = end?.input.messages != null;
+  if (room === 0 && !messages) return { n: 0, from: null, flags: 0, files: [] };
   // Peek first and consume only what reached the guest: a fault must not lose data.
   const r = s.recvBytes(room, flags | MSG_PEEK);
   if (!(r instanceof Uint8Array)) return r;
   scatter(t, chunks, r);
-  const end = unixEnd(s);
-  const files = withRights && end && r.length ? end.input.take(r.length, (flags & MSG_PEEK) !== 0) : [];
-  if (!(flags & MSG_PEEK) && r.length) s.recvBytes(r.length, flags & ~MSG_DONTWAIT);
-  return { n: r.length, from: null, flags: 0, files };
+  // Message mode: one message per call; MSG_TRUNC as for UDP.
+  const whole = end?.nextMessageLength;
+  const files = withRights && end && (r.length || whole !== undefined) ? end.input.take(r.length, (flags & MSG_PEEK) !== 0) : [];
+  if (!(flags & MSG_PEEK) && (r.length || whole !== undefined)) s.recvBytes(r.length, flags & ~MSG_DONTWAIT);
+  const truncated = whole !== undefined && whole > r.length;
+  return { n: truncated && flags & MSG_TRUNC ? whole : r.length, from: null, flags: truncated ? MSG_TRUNC : 0, files };
 }
 
 // ------------------------------------------------------------------ struct msghdr

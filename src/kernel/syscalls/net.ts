@@ -18,7 +18,7 @@ import { recvInto, recvmmsg, recvmsg, sendFrom, sendmmsg, sendmsg } from './net-
 import { sockoptGet, sockoptSet } from './sockopt.js';
 import { impl, partial } from './util.js';
 
-const SOCK_STREAM = 1, SOCK_DGRAM = 2;
+const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_SEQPACKET = 5;
 const SOCK_TYPE_MASK = 0xf;
 const SOCK_NONBLOCK = O_NONBLOCK, SOCK_CLOEXEC = O_CLOEXEC;
 const EPROTONOSUPPORT = 93, ESOCKTNOSUPPORT = 94, EAFNOSUPPORT = 97;
@@ -67,8 +67,9 @@ function sysSocketpair(t: Task): number {
   const out = argU(t, 3);
   if (family !== AF_UNIX) return -EOPNOTSUPP;
   if (type & ~(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC)) return -EINVAL;
-  if ((type & SOCK_TYPE_MASK) !== SOCK_STREAM) return -ESOCKTNOSUPPORT;
-  const [a, b] = SocketPairEnd.pair(type & SOCK_NONBLOCK, credOf(t));
+  const kind = type & SOCK_TYPE_MASK;
+  if (kind !== SOCK_STREAM && kind !== SOCK_DGRAM && kind !== SOCK_SEQPACKET) return -ESOCKTNOSUPPORT;
+  const [a, b] = SocketPairEnd.pair(type & SOCK_NONBLOCK, credOf(t), kind);
   const cloexec = (type & SOCK_CLOEXEC) !== 0;
   const fa = t.files.install(a, cloexec);
   if (fa < 0) return fa;
@@ -217,11 +218,11 @@ function sysGetsockopt(t: Task): number {
   return typeof s === 'number' ? s : sockoptGet(t, s, argI(t, 1), argI(t, 2), argU(t, 3), argU(t, 4));
 }
 
-const KINDS = 'TCP and UDP over IPv4/IPv6, AF_UNIX stream sockets with paths (no AF_UNIX datagrams, no abstract names)';
+const KINDS = 'TCP and UDP over IPv4/IPv6, AF_UNIX stream sockets with paths (AF_UNIX datagrams only from socketpair, no abstract names)';
 
 export const netHandlers: Record<string, SyscallImpl> = {
   socket: partial(sysSocket, KINDS),
-  socketpair: partial(sysSocketpair, 'AF_UNIX SOCK_STREAM only'),
+  socketpair: partial(sysSocketpair, 'AF_UNIX: SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET'),
   bind: partial(sysBind, 'a TCP port is taken at listen(); AF_UNIX: paths, no abstract names'),
   listen: impl(sysListen),
   accept: impl((t) => doAccept(t, 0)),

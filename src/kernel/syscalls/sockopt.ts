@@ -43,7 +43,7 @@ function peerCred(s: AnySocket): Uint8Array {
 
 /** SOL_SOCKET options with a real answer. */
 const SOCKET_OPTIONS: Record<number, (s: AnySocket) => Uint8Array> = {
-  [SO_TYPE]: (s) => int(s instanceof DgramSocket ? SOCK_DGRAM : SOCK_STREAM),
+  [SO_TYPE]: (s) => int(s instanceof DgramSocket ? SOCK_DGRAM : s instanceof SocketPairEnd ? s.type : SOCK_STREAM),
   [SO_ERROR]: (s) => int(s instanceof StreamSocket ? s.takeError() : s instanceof DgramSocket ? s.takeError() : 0),
   [SO_SNDBUF]: () => int(212992),
   [SO_RCVBUF]: () => int(212992),
