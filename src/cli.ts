@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { ElfError } from './elf/index.js';
-import { Engine, type EngineMode } from './cpu/engine.js';
+import { DEFAULT_CODE_CACHE_INSTRS, Engine, type EngineMode } from './cpu/engine.js';
 import { Kernel } from './kernel/kernel.js';
 import { shellDeathMessage } from './kernel/signals.js';
 // The debugger side (gdb/, debug-target) is imported only by --gdb runs: a plain
@@ -218,7 +218,7 @@ function main(): void {
         .default(Engine.defaultMode),
     )
     .option('--no-vdso', 'no vDSO for the guest (no AT_SYSINFO_EHDR), like Linux booted with vdso=0')
-    .option('--code-cache <n>', 'decoded instructions kept per address space before the code cache is flushed (default 262144)')
+    .option('--code-cache <n>', `decoded instructions kept per address space before the code cache is flushed (default ${DEFAULT_CODE_CACHE_INSTRS})`)
     .option('--gdb [port]', 'debug run: wait for gdb on 127.0.0.1:PORT (default 1234; also HOST:PORT or unix:/PATH)')
     .option('--gdb-host <addr>', 'address to listen on for gdb (default 127.0.0.1; others get a warning)')
     .option('--no-wait', 'with --gdb: start the guest at once; a debugger may attach later')

@@ -103,8 +103,10 @@ test('dynamic program: first stop in ld.so, break main, info sharedlibrary, bt f
   assert.match(libs[0], /ld-linux-x86-64\.so\.2$/);
   assert.match(libs[2], /\/libc\.so\.6$/);
   assert.match(r.gdb, /Breakpoint 2, (__GI___libc_write|__libc_write|write) \(fd=1/);
-  assert.match(r.gdb, /#\d+ +0x[0-9a-f]+ in _IO_new_file_write /);
-  assert.match(r.gdb, /#\d+ +0x[0-9a-f]+ in main \(argc=2, argv=0x[0-9a-f]+\) at .*debug\.c:\d+/);
+  // gdb's stdout and stderr arrive through two pipes: its "No such file" line for write.c (stderr)
+  // can land between a frame's '#' and its number, so the frames are matched from the number on.
+  assert.match(r.gdb, /\d+ +0x[0-9a-f]+ in _IO_new_file_write /);
+  assert.match(r.gdb, /\d+ +0x[0-9a-f]+ in main \(argc=2, argv=0x[0-9a-f]+\) at .*debug\.c:\d+/);
   assert.match(r.gdb, /\[Inferior 1 \(process \d+\) killed\]/);
 
   if (!haveGdbserver()) return;
