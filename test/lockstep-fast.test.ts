@@ -105,10 +105,12 @@ test('a register corrupted on purpose is reported at the next instruction', { sk
 });
 
 test('a memory byte corrupted on purpose is reported at the end of its batch, naming the instruction that wrote it', { skip }, async () => {
-  const r = await runFastLockstep({ program: HELLO, args: [], env: {}, tracer: TRACER, max: 3000, batch: 256, inject: { after: 700, memory: true } });
+  // Instruction 800 of musl hello writes a byte nothing reads back before the batch ends (at 700 a
+  // register picks it up first, and that register divergence is what gets reported instead).
+  const r = await runFastLockstep({ program: HELLO, args: [], env: {}, tracer: TRACER, max: 3000, batch: 256, inject: { after: 800, memory: true } });
   assert.ok(r.divergence, 'no divergence reported');
   assert.match(r.divergence.reason, /^memory at 0x[0-9a-f]+ differs at the end of the batch; last written by the instruction at 0x[0-9a-f]+ \(instruction #\d+/);
-  assert.ok(r.divergence.index < 700 && r.divergence.index >= 700 - 256, `index ${r.divergence.index}`);
+  assert.ok(r.divergence.index < 800 && r.divergence.index >= 800 - 256, `index ${r.divergence.index}`);
   assert.ok(r.divergence.memory);
 });
 
