@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { ElfError } from './elf/index.js';
@@ -141,6 +142,17 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
   if (o.syscallReport) process.stderr.write(kernel.syscallReport());
   // Like bash: a death by SIGPIPE (the reader went away) or SIGINT is not reported.
   if (status.signal && status.signal !== 13 && status.signal !== 2) process.stderr.write(`${shellDeathMessage(status.signal)}\n`); // no core file is written, so no "(core dumped)"
+  if (status.outputStuck) {
+    // A write blocked on a pipe nobody reads would hold up Node's exit (it joins its I/O threads):
+    // end the way a process killed by that signal ends (the shell still sees 128+N).
+    const sig = Object.entries(os.constants.signals).find(([, n]) => n === status.signal)?.[0] as NodeJS.Signals | undefined;
+    if (sig && sig in HOST_SIGNALS) {
+      process.removeAllListeners(sig);
+      process.kill(process.pid, sig);
+    }
+    setTimeout(() => process.kill(process.pid, 'SIGKILL'), 500);
+    return new Promise<never>(() => {}); // the signal ends the process
+  }
   process.exit(status.code);
 }
 

@@ -159,6 +159,25 @@ test('SIGTERM to elfshim ends a guest spinning without syscalls', async () => {
   assert.match(p.err, /Terminated/);
 });
 
+test('SIGTERM ends a guest blocked on output nobody reads: elfshim does not wait for the reader forever', async () => {
+  requireFile(hardening);
+  // stdout is a pipe that is never read: the guest fills it and elfshim's queue, then waits.
+  const p = new CliProc([hardening, 'flood', '256'], { pipeStdout: false });
+  await new Promise((r) => setTimeout(r, 1500));
+  const t0 = Date.now();
+  p.kill('SIGTERM');
+  const timeout = new Promise<'hung'>((r) => setTimeout(() => r('hung'), 20_000).unref());
+  const outcome = await Promise.race([p.exited, timeout]);
+  if (outcome === 'hung') p.kill('SIGKILL');
+  assert.notEqual(outcome, 'hung', 'elfshim still running 20 s after SIGTERM');
+  // With output stuck in a pipe elfshim ends by the signal itself (Node cannot exit while a write
+  // blocks); either way the shell's status is 143.
+  const { code, signal } = outcome as { code: number | null; signal: NodeJS.Signals | null };
+  assert.ok(code === 143 || signal === 'SIGTERM', `code ${code}, signal ${signal}: ${p.err}`);
+  assert.match(p.err, /Terminated/);
+  assert.ok(Date.now() - t0 < 15_000);
+});
+
 test('SIGINT and SIGTERM reach a guest that handles them (its handler runs, its status is elfshim\'s)', async () => {
   requireFile(hardening);
   for (const [sig, n] of [['SIGINT', '02'], ['SIGTERM', '15']] as const) {

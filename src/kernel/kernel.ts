@@ -54,6 +54,8 @@ export interface ExitStatus {
   signal: number;
   /** Whether a core dump would have been written (for the shell-style message). */
   core: boolean;
+  /** Output was still queued for a reader that does not read when the guest died by a signal. */
+  outputStuck?: boolean;
 }
 
 export interface SpawnOptions {
@@ -71,6 +73,8 @@ export interface SpawnOptions {
 
 /** Instructions per scheduling slice, and how long the guest may hold Node's event loop. */
 const SLICE = 200_000;
+/** How long the output of a guest killed by a signal may take to drain at exit. */
+const DEATH_DRAIN_MS = 2000;
 const YIELD_MS = 20;
 
 /**
@@ -225,8 +229,15 @@ export class Kernel {
       this.mainDone = resolve;
       void this.loop();
     })
-      // Output the guest wrote is handed to the host before elfshim reports and exits.
-      .then(async (status) => (await drainHostOutput(), status))
+      // Output the guest wrote is handed to the host before elfshim reports and exits. A guest
+      // killed by a signal (SIGTERM to elfshim, say) waits at most DEATH_DRAIN_MS for a reader
+      // that may never read: Linux would not keep the dead process either.
+      .then(async (status) => {
+        const drained = drainHostOutput().then(() => true);
+        if (status.signal === 0) await drained;
+        else if (!(await Promise.race([drained, new Promise<false>((r) => setTimeout(() => r(false), DEATH_DRAIN_MS))]))) status.outputStuck = true;
+        return status;
+      })
       .finally(() => clearInterval(keepAlive));
   }
 
