@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ROOT, haveGdb, runGdb } from './helpers/gdb-run.js';
+import { ROOT, haveGdb, haveGdbserver, runGdb, runGdbserver } from './helpers/gdb-run.js';
 
 const THREADS_DYN = path.join(ROOT, 'test/fixtures/build/debug-glibc-dynamic/debug-threads');
 const skip = !haveGdb() ? 'gdb is not installed' : !fs.existsSync(THREADS_DYN) ? 'fixtures not built' : false;
@@ -26,4 +26,12 @@ test('stepi of a thread blocked in a syscall completes that call only, while the
   // The step ran the rest of the futex call (the workers woke it) and no further instruction.
   assert.match(r.gdb, /^\$1 = 1$/m, r.gdb);
   assert.match(r.gdb, /^\$2 = 0$/m, r.gdb);
+});
+
+test('$_siginfo per thread: the thread that hit the breakpoint has SIGTRAP, the others SIGSTOP/SI_TKILL as under gdbserver', { skip }, async () => {
+  const commands = ['break worker', 'continue', 'p $_siginfo.si_signo', 'p $_siginfo.si_code', 'thread 1', 'p $_siginfo.si_signo', 'p $_siginfo.si_code', 'kill'];
+  const values = (text: string) => [...text.matchAll(/^\$\d+ = (-?\d+)$/gm)].map((m) => Number(m[1]));
+  const ours = values((await runGdb(THREADS_DYN, [], commands, { timeoutMs: 120_000 })).gdb);
+  assert.deepEqual(ours, [5, 128, 19, -6]);
+  if (haveGdbserver()) assert.deepEqual(values((await runGdbserver(THREADS_DYN, [], commands)).gdb), ours);
 });

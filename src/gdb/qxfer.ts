@@ -25,7 +25,7 @@ export const XFER_OBJECTS: readonly XferObject[] = [
     name: 'exec-file',
     read: (s, annex) => (annex === '' || parseInt(annex, 16) === s.target.pid ? utf8(s.target.execFile()) : null),
   },
-  { name: 'siginfo', read: (s, annex) => (annex === '' && !s.processGone ? s.target.siginfo() : null) },
+  { name: 'siginfo', read: (s, annex) => (annex === '' && !s.processGone ? s.target.siginfo(s.selectedTid) : null) },
   // The whole list every time (no "augmented" start/prev annexes are advertised). A target
   // without the method answers E01 and gdb falls back to reading r_debug from memory.
   {

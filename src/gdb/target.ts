@@ -25,9 +25,9 @@ export type StopEvent =
 export type BreakKind = 'sw' | 'hw';
 export type WatchKind = 'watch' | 'rwatch' | 'awatch';
 
-/** siginfo of the last signal, for qXfer:siginfo:read (128 bytes as the kernel lays it out). */
+/** siginfo of thread tid's last signal (default: the stopped one), for qXfer:siginfo:read (128 bytes as the kernel lays it out). */
 export interface SigInfoSource {
-  siginfo(): Uint8Array | null;
+  siginfo(tid?: number): Uint8Array | null;
 }
 
 /**

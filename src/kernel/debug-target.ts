@@ -25,6 +25,8 @@ function isUserAddress(addr: number, len: number): boolean {
 const TRAP_TRACE = 2;
 const TRAP_HWBKPT = 4;
 const SI_KERNEL = 0x80;
+const SI_TKILL = -6;
+const SIGSTOP = 19;
 
 function addRef(m: Map<number, number>, key: number, d: number): void {
   const n = (m.get(key) ?? 0) + d;
@@ -357,11 +359,22 @@ export class DebugController implements Target {
 
   // ------------------------------------------------------------ information
 
-  siginfo(): Uint8Array | null {
-    const si = this.current.proc.lastSiginfo;
-    if (!si) return null;
+  siginfo(tid?: number): Uint8Array | null {
+    const t = tid === undefined ? this.current : this.kernel.tasks.find((x) => x.tid === tid && x.state !== 'exited');
+    if (!t) return null;
     const b = new Uint8Array(128);
     const v = new DataView(b.buffer);
+    if (t !== this.current) {
+      // The other threads of an all-stop: gdbserver stops them with tkill(SIGSTOP), so theirs
+      // is SIGSTOP / SI_TKILL from the stub's pid.
+      v.setInt32(0, SIGSTOP, true);
+      v.setInt32(8, SI_TKILL, true);
+      v.setInt32(16, process.pid, true);
+      v.setInt32(20, process.getuid?.() ?? 0, true);
+      return b;
+    }
+    const si = t.proc.lastSiginfo;
+    if (!si) return null;
     v.setInt32(0, si.signo, true);
     v.setInt32(8, si.code, true);
     if (si.signo === SIGSYS) {
