@@ -105,13 +105,20 @@ test('a register corrupted on purpose is reported at the next instruction', { sk
 });
 
 test('a memory byte corrupted on purpose is reported at the end of its batch, naming the instruction that wrote it', { skip }, async () => {
-  // Instruction 800 of musl hello writes a byte nothing reads back before the batch ends (at 700 a
-  // register picks it up first, and that register divergence is what gets reported instead).
-  const r = await runFastLockstep({ program: HELLO, args: [], env: {}, tracer: TRACER, max: 3000, batch: 256, inject: { after: 800, memory: true } });
-  assert.ok(r.divergence, 'no divergence reported');
-  assert.match(r.divergence.reason, /^memory at 0x[0-9a-f]+ differs at the end of the batch; last written by the instruction at 0x[0-9a-f]+ \(instruction #\d+/);
-  assert.ok(r.divergence.index < 800 && r.divergence.index >= 800 - 256, `index ${r.divergence.index}`);
-  assert.ok(r.divergence.memory);
+  // Whether the corrupted byte is read back into a register before its batch ends depends on the
+  // instruction flow (and so on the program's path and environment): then that register is what is
+  // reported. Some of these injection points must show the memory check itself.
+  const seen: string[] = [];
+  for (const after of [500, 600, 700, 800, 1200]) {
+    const r = await runFastLockstep({ program: HELLO, args: [], env: {}, tracer: TRACER, max: 3000, batch: 256, inject: { after, memory: true } });
+    seen.push(`${after}: ${r.divergence?.reason ?? 'none'}`);
+    if (!r.divergence || !r.divergence.reason.startsWith('memory')) continue;
+    assert.match(r.divergence.reason, /^memory at 0x[0-9a-f]+ differs at the end of the batch; last written by the instruction at 0x[0-9a-f]+ \(instruction #\d+/);
+    assert.ok(r.divergence.index < after && r.divergence.index >= after - 256, `index ${r.divergence.index} for a byte written after ${after}`);
+    assert.ok(r.divergence.memory);
+    return;
+  }
+  assert.fail(`no injection point was reported as a memory divergence:\n${seen.join('\n')}`);
 });
 
 test('musl hello runs to its exit with no divergence, its output equal', { skip }, async (t) => {

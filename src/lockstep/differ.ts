@@ -54,6 +54,24 @@ export interface Divergence {
   recent: Executed[];
 }
 
+/** The divergence record both transports report; the last instruction executed names the place. */
+export function makeDivergence(recent: readonly Executed[], index: number, names: readonly string[], reason: string, n: Registers, e: Registers, before: Registers | null, extra: Partial<Divergence> = {}): Divergence {
+  const last = recent[recent.length - 1];
+  return {
+    index,
+    addr: last?.addr ?? n.num('rip'),
+    bytes: last?.bytes ?? new Uint8Array(),
+    signal: last?.signal ?? 0,
+    reason,
+    registers: compareRegisters(n, e, names as string[], EFLAGS_COMPARED),
+    native: n,
+    elfshim: e,
+    before,
+    recent: recent.slice(0, -1),
+    ...extra,
+  };
+}
+
 export interface LockstepResult {
   compared: number;
   divergence: Divergence | null;
@@ -137,20 +155,7 @@ class Lockstep {
   }
 
   private divergence(reason: string, n: Registers, e: Registers, before: Registers | null, extra: Partial<Divergence> = {}): LockstepResult {
-    const last = this.recent[this.recent.length - 1];
-    return this.result('divergence', {
-      index: this.compared,
-      addr: last?.addr ?? n.num('rip'),
-      bytes: last?.bytes ?? new Uint8Array(),
-      signal: last?.signal ?? 0,
-      reason,
-      registers: compareRegisters(n, e, this.names, EFLAGS_COMPARED),
-      native: n,
-      elfshim: e,
-      before,
-      recent: this.recent.slice(0, -1),
-      ...extra,
-    });
+    return this.result('divergence', makeDivergence(this.recent, this.compared, this.names, reason, n, e, before, extra));
   }
 
   private registersBoth(): Promise<[Registers, Registers]> {

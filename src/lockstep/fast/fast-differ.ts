@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { StopEvent } from '../../gdb/target.js';
 import { le64, readRange, writeRange } from '../bytes.js';
 import { CORE_NAMES, EFLAGS_COMPARED, X87_NAMES, X87_POINTER_NAMES, XMM_NAMES, byteDifferences, compareRegisters, type MemoryDifference } from '../compare.js';
-import type { Divergence, Executed, LockstepResult } from '../differ.js';
+import { makeDivergence, type Divergence, type Executed, type LockstepResult } from '../differ.js';
 import { ARITH, ZF, decodeAt, gprName, instructionFacts, type InstructionFacts } from '../instruction-facts.js';
 import type { Registers } from '../side.js';
 import { alignSignalFrames } from '../signal-frames.js';
@@ -126,20 +126,7 @@ class FastLockstep {
   }
 
   private divergence(reason: string, n: Registers, e: Registers, before: Registers | null, extra: Partial<Divergence> = {}): LockstepResult {
-    const last = this.recent[this.recent.length - 1];
-    return this.result('divergence', {
-      index: this.compared,
-      addr: last?.addr ?? n.num('rip'),
-      bytes: last?.bytes ?? new Uint8Array(),
-      signal: last?.signal ?? 0,
-      reason,
-      registers: compareRegisters(n, e, this.names, EFLAGS_COMPARED),
-      native: n,
-      elfshim: e,
-      before,
-      recent: this.recent.slice(0, -1),
-      ...extra,
-    });
+    return this.result('divergence', makeDivergence(this.recent, this.compared, this.names, reason, n, e, before, extra));
   }
 
   async run(): Promise<LockstepResult> {
