@@ -235,7 +235,12 @@ export class Kernel {
       .then(async (status) => {
         const drained = drainHostOutput().then(() => true);
         if (status.signal === 0) await drained;
-        else if (!(await Promise.race([drained, new Promise<false>((r) => setTimeout(() => r(false), DEATH_DRAIN_MS))]))) status.outputStuck = true;
+        else {
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), DEATH_DRAIN_MS)));
+          if (!(await Promise.race([drained, late]))) status.outputStuck = true;
+          clearTimeout(timer);
+        }
         return status;
       })
       .finally(() => clearInterval(keepAlive));
