@@ -2,10 +2,10 @@ import * as dgram from 'node:dgram';
 import type { Task } from '../task.js';
 import { Blocked } from '../syscall-types.js';
 import { EAGAIN, EINVAL, hostErrno } from '../errno.js';
-import { FIONREAD, O_NONBLOCK, O_RDWR, S_IFSOCK } from '../syscalls/abi.js';
-import { FileDescription, type Readiness } from './description.js';
+import { FIONREAD, O_NONBLOCK, O_RDWR } from '../syscalls/abi.js';
+import { SocketFile } from './socket-file.js';
+import type { Readiness } from './description.js';
 import { WaitQueue } from './pipe.js';
-import { makedev, syntheticStat, type StatInfo } from './stat.js';
 import { MSG_DONTWAIT, MSG_PEEK, ENOTCONN, type SockAddr } from './socket.js';
 
 export type InetAddr = { family: 2 | 10; host: string; port: number };
@@ -22,7 +22,6 @@ const RCVBUF = 212992;
 const MAX_PAYLOAD = 65507;
 const EMSGSIZE = 90, EDESTADDRREQ = 89;
 
-const SOCKFS_DEV = makedev(0, 8);
 let nextIno = 300000;
 
 /** Guest UDP sockets bound to a port, by port: loopback traffic between guests is delivered here directly. */
@@ -40,7 +39,7 @@ const isV4ish = (host: string) => !host.includes(':') || /^(::ffff:|0:0:0:0:0:ff
  * queued at once, as Linux's loopback delivers it before sendto returns;
  * anything else travels through the host socket.
  */
-export class DgramSocket extends FileDescription {
+export class DgramSocket extends SocketFile {
   readonly ino = nextIno++;
   readonly changed = new WaitQueue();
   private sock: dgram.Socket | null = null;
@@ -63,18 +62,6 @@ export class DgramSocket extends FileDescription {
     flags: number,
   ) {
     super(O_RDWR | (flags & O_NONBLOCK));
-  }
-
-  get path(): string {
-    return `socket:[${this.ino}]`;
-  }
-
-  stat(): StatInfo {
-    return syntheticStat(S_IFSOCK | 0o777, { dev: SOCKFS_DEV, ino: this.ino, blksize: 4096 });
-  }
-
-  get pollable(): boolean {
-    return true;
   }
 
   private wake = (): void => this.changed.wakeAll();

@@ -2,12 +2,12 @@ import * as net from 'node:net';
 import type { Task } from '../task.js';
 import { Blocked } from '../syscall-types.js';
 import { EAGAIN, EINVAL, EPIPE, hostErrno } from '../errno.js';
-import { FIONREAD, O_NONBLOCK, O_RDWR, S_IFSOCK } from '../syscalls/abi.js';
-import { FileDescription, type Readiness } from './description.js';
+import { FIONREAD, O_NONBLOCK, O_RDWR } from '../syscalls/abi.js';
+import { SocketFile } from './socket-file.js';
+import type { Readiness } from './description.js';
 import { WaitQueue } from './pipe.js';
 import { UnixChannel } from './unix-channel.js';
 import type { DgramSocket } from './dgram-socket.js';
-import { makedev, syntheticStat, type StatInfo } from './stat.js';
 
 /** Network errnos (Linux x86-64). */
 export const ENOTCONN = 107, EISCONN = 106, EINPROGRESS = 115, EALREADY = 114, ECONNRESET = 104, EADDRINUSE = 98, ECONNREFUSED = 111;
@@ -22,7 +22,6 @@ const TX_HIGH = 1024 * 1024;
 /** Connections waiting for accept() beyond which new ones are dropped (like a full backlog). */
 const ACCEPT_QUEUE_MAX = 4096;
 
-const SOCKFS_DEV = makedev(0, 8);
 let nextSocketIno = 200000;
 
 /** Guest AF_UNIX sockets listening on a path, by host path: a guest connecting there is joined in-emulator. */
@@ -44,7 +43,7 @@ type State = 'fresh' | 'bound' | 'listening' | 'connecting' | 'connected';
  * when RX_HIGH bytes wait for the guest, writers wait beyond TX_HIGH queued
  * bytes, and at most ACCEPT_QUEUE_MAX connections wait for accept().
  */
-export class StreamSocket extends FileDescription {
+export class StreamSocket extends SocketFile {
   readonly ino = nextSocketIno++;
   state: State = 'fresh';
   bound: SockAddr | null = null;
@@ -75,18 +74,6 @@ export class StreamSocket extends FileDescription {
     flags: number,
   ) {
     super(O_RDWR | (flags & O_NONBLOCK));
-  }
-
-  get path(): string {
-    return `socket:[${this.ino}]`;
-  }
-
-  stat(): StatInfo {
-    return syntheticStat(S_IFSOCK | 0o777, { dev: SOCKFS_DEV, ino: this.ino, blksize: 4096 });
-  }
-
-  get pollable(): boolean {
-    return true;
   }
 
   private get nonBlocking(): boolean {
@@ -448,7 +435,7 @@ const EMSGSIZE = 90;
  * read, the rest of a longer one lost); a datagram pair has no EOF: a closed
  * peer leaves reads waiting and sends ECONNREFUSED, as on Linux.
  */
-export class SocketPairEnd extends FileDescription {
+export class SocketPairEnd extends SocketFile {
   readonly ino = nextSocketIno++;
 
   constructor(
@@ -475,18 +462,6 @@ export class SocketPairEnd extends FileDescription {
   /** Message mode: the length of the next queued message, if there is one. */
   get nextMessageLength(): number | undefined {
     return this.input.messages?.[0];
-  }
-
-  get path(): string {
-    return `socket:[${this.ino}]`;
-  }
-
-  stat(): StatInfo {
-    return syntheticStat(S_IFSOCK | 0o777, { dev: SOCKFS_DEV, ino: this.ino, blksize: 4096 });
-  }
-
-  get pollable(): boolean {
-    return true;
   }
 
   private rdShut = false;
