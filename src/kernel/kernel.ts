@@ -43,6 +43,12 @@ const NEVER_RESTARTED = new Set([7, 23, 34, 35, 128, 230, 232, 270, 271, 281, 44
 function isBlocked(t: Task, sig: number): boolean {
   return sig <= 32 ? (t.sigmaskLo & (1 << (sig - 1))) !== 0 : (t.sigmaskHi & (1 << (sig - 33))) !== 0;
 }
+
+/** Whether sig ends a blocking call of t (a vfork parent waits killably: SIGKILL only, as on Linux). */
+function interrupts(t: Task, sig: number): boolean {
+  return sig === SIGKILL || (!isBlocked(t, sig) && !t.vforkWait);
+}
+
 import { SyscallGate } from './syscall-gate.js';
 import { formatSyscallReport } from './coverage-command.js';
 import type { DebugController } from './debug-target.js';
@@ -443,10 +449,16 @@ export class Kernel {
     if (r instanceof Blocked) {
       t.restartSyscall = nr;
       t.state = 'blocked';
-      r.wake.then(
-        () => this.unblock(t),
-        () => this.unblock(t),
-      );
+      // Only this parking's promise may wake it: one left from an earlier parking that a signal
+      // ended (a wait4 whose child exits later) would make a later rt_sigsuspend deaf to signals.
+      const parking = ++t.parkings;
+      const wake = () => {
+        if (t.parkings === parking) this.unblock(t);
+      };
+      r.wake.then(wake, wake);
+      // A signal that came between the wake-up and this retry interrupts the call as it would have then.
+      const sig = this.interruptingSignal(t);
+      if (sig) this.interruptSyscall(t, sig);
       return;
     }
     t.restartSyscall = -1;
@@ -503,8 +515,14 @@ export class Kernel {
     t.pendingSignals.set(sig, { ...info, signo: sig });
     signalQueued(proc);
     // A vfork parent is not interrupted (Linux waits killably): the signal waits for the call to return.
-    if (t.state === 'blocked' && !isBlocked(t, sig) && !(t.vforkWait && sig !== SIGKILL)) this.interruptSyscall(t, sig);
+    if (t.state === 'blocked' && interrupts(t, sig)) this.interruptSyscall(t, sig);
     this.wake();
+  }
+
+  /** A pending signal that ends t's blocking call now, or 0. */
+  private interruptingSignal(t: Task): number {
+    for (const sig of t.pendingSignals.keys()) if (interrupts(t, sig)) return sig;
+    return 0;
   }
 
   /** A signal arrived while t waited in a syscall: the call returns EINTR, or restarts after the handler (SA_RESTART). */
@@ -525,6 +543,7 @@ export class Kernel {
       }
     }
     t.state = 'runnable';
+    t.parkings++; // the call's own wake-up, if it still comes, is stale
     t.restartSyscall = -1;
     t.entryReported = false;
     if (t.suspendMask) {

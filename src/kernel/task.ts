@@ -82,6 +82,8 @@ export class Task {
   entryReported = false;
   /** The syscall number at the entry stop (gdb may rewrite orig_rax). */
   entryNr = -1;
+  /** Counts the times this task parked in a blocking call: a wake-up for an earlier parking is stale. */
+  parkings = 0;
   /** rt_sigsuspend: the mask to restore once a signal has been handled. */
   suspendMask: [number, number] | null = null;
   /** Set by a successful execve (the syscall must not touch the new image's registers further). */

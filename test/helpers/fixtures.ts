@@ -55,6 +55,7 @@ export const FIXTURE_CASES: FixtureCase[] = [
   { fixture: 'signals', args: ['--abort'], label: 'ends in abort()' },
   // Signal frames as Linux builds them: uc_stack flags, siginfo only for SA_SIGINFO, FPU reset, oldmask, err/trapno/cr2.
   { fixture: 'sigframe' },
+  { fixture: 'sigchld-wait', label: 'a shell\'s waits: waitpid interrupted by SIGCHLD, then block-all, WNOHANG, sigsuspend' },
   { fixture: 'threads' },
   { fixture: 'vdso', label: 'the vDSO found through AT_SYSINFO_EHDR and called' },
   { fixture: 'memlayout', label: '[stack] grown on demand and the emulated vsyscall page, as /proc/self/maps shows them', opts: { nativeNoAslr: true } },
