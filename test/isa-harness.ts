@@ -3,7 +3,7 @@
  * instructions natively and prints CODE STATE-IN STATE-OUT per case; this
  * module replays each case on an emulated Cpu (decoded by the real decoder
  * from an executable guest page) and compares GPRs, the defined arithmetic
- * flags and 256 bytes of memory.
+ * flags, xmm0-2, MXCSR and 256 bytes of memory (the stack ends there).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -39,7 +39,7 @@ export interface OracleCase {
  * Builds and runs the oracle for a group ("bmi", "int"). Returns a reason
  * string when gcc is missing; a source that does not compile is an error.
  */
-export function runOracle(group: string, perInstruction: number): OracleCase[] | string {
+export function runOracle(group: string, perInstruction: number, input?: string): OracleCase[] | string {
   try {
     execFileSync('gcc', ['--version'], { stdio: 'ignore' });
   } catch {
@@ -53,7 +53,7 @@ export function runOracle(group: string, perInstruction: number): OracleCase[] |
     } catch (e) {
       throw new Error(`the isa oracle does not compile: ${(e as { stderr?: Buffer }).stderr?.toString() ?? e}`);
     }
-    const text = execFileSync(exe, [group, String(perInstruction)], { maxBuffer: 1 << 28, encoding: 'latin1' });
+    const text = execFileSync(exe, [group, String(perInstruction)], { maxBuffer: 1 << 30, encoding: 'latin1', input });
     return text
       .trim()
       .split('\n')
@@ -93,7 +93,9 @@ export interface EmulatedRun {
 
 const mem = new AddressSpace(new PhysicalMemory(1 << 24));
 mem.mmap(STATE, 0x1000, PROT_READ | PROT_WRITE, { fixed: true });
-mem.mmap(CODE, 0x1000, PROT_READ | PROT_EXEC, { fixed: true });
+// As in the oracle: the page before CODE holds its prologue; both are writable there too.
+mem.mmap(CODE - 0x1000, 0x2000, PROT_READ | PROT_WRITE | PROT_EXEC, { fixed: true });
+const XMM = 136, MXCSR = 184;
 
 /** Runs a case's code on a fresh Cpu loaded with the case's input state. */
 export function emulate(c: OracleCase): EmulatedRun {
@@ -103,17 +105,20 @@ export function emulate(c: OracleCase): EmulatedRun {
     cpu.r[2 * k] = v.getInt32(8 * k, true);
     cpu.r[2 * k + 1] = v.getInt32(8 * k + 4, true);
   }
-  cpu.r[2 * 4] = STATE + 0xe00; // rsp: the oracle's scratch stack
+  cpu.r[2 * 4] = STATE + 0x200; // rsp: the oracle's stack ends where MEM does
   cpu.r[2 * 4 + 1] = 0;
   cpu.setEflags(v.getUint32(128, true));
+  for (let k = 0; k < 12; k++) cpu.xmm[k] = v.getInt32(XMM + 4 * k, true);
+  cpu.mxcsr = v.getUint32(MXCSR, true);
   mem.poke(STATE, c.input);
   mem.poke(CODE, c.code);
   const decoder = new Decoder(mem);
   let undefinedFlags = 0;
   const undefinedRegs: number[] = [];
   let fault = 0;
-  for (let a = CODE; a < CODE + c.code.length && !fault; ) {
+  for (let a = CODE, steps = 0; a >= CODE && a < CODE + c.code.length && !fault && steps < 64; steps++) {
     const i = decoder.decode(a);
+    const branches = decoder.endsBlock;
     const u = undefinedEffects(i, (n) => (BigInt(cpu.r[2 * n + 1] >>> 0) << 32n) | BigInt(cpu.r[2 * n] >>> 0));
     cpu.rip = a;
     cpu.stop = Stop.None;
@@ -127,19 +132,21 @@ export function emulate(c: OracleCase): EmulatedRun {
     const stop = cpu.stop as Stop;
     if (stop === Stop.Illegal) fault = 4;
     else if (stop === Stop.Privileged) fault = 11;
+    else if (stop === Stop.Trap) fault = 5;
     undefinedFlags = u.flags;
     if (u.destReg >= 0 && (!u.destOnlyIfZf || cpu.getEflags() & ZF)) undefinedRegs.push(u.destReg);
-    a = i.next;
+    a = branches ? cpu.rip : i.next;
   }
   if (fault) return { output: null, fault, undefinedFlags, undefinedRegs };
   const out = new Uint8Array(STATE_SIZE);
   const o = new DataView(out.buffer);
   for (let k = 0; k < 16; k++) {
-    if (k === 4) continue;
     o.setInt32(8 * k, cpu.r[2 * k], true);
     o.setInt32(8 * k + 4, cpu.r[2 * k + 1], true);
   }
   o.setUint32(128, cpu.getEflags(), true);
+  for (let k = 0; k < 12; k++) o.setInt32(XMM + 4 * k, cpu.xmm[k], true);
+  o.setUint32(MXCSR, cpu.mxcsr, true);
   out.set(mem.peek(MEM, 256) ?? new Uint8Array(256), 0x100);
   return { output: out, fault: 0, undefinedFlags, undefinedRegs };
 }
@@ -155,7 +162,7 @@ export function compareCase(c: OracleCase, e: EmulatedRun): string | null {
     return `${where}: native ${c.fault ? `faulted (signal ${c.fault})` : 'ran'}, emulator ${e.fault ? `faulted (signal ${e.fault})` : 'ran'}\n  ${input()}`;
   }
   for (let k = 0; k < 16; k++) {
-    if (k === 4 || e.undefinedRegs.includes(k)) continue;
+    if (e.undefinedRegs.includes(k)) continue;
     const a = h64(c.output, 8 * k), b = h64(e.output, 8 * k);
     if (a !== b) return `${where}: ${GPR[k]} native ${a} emulator ${b}\n  ${input()}`;
   }
@@ -163,6 +170,9 @@ export function compareCase(c: OracleCase, e: EmulatedRun): string | null {
   const fa = new DataView(c.output.buffer, c.output.byteOffset).getUint32(128, true);
   const fb = new DataView(e.output.buffer).getUint32(128, true);
   if ((fa ^ fb) & mask) return `${where}: flags native ${(fa & ARITH).toString(16)} emulator ${(fb & ARITH).toString(16)} (compared ${mask.toString(16)})\n  ${input()}`;
+  for (let k = XMM; k < MXCSR + 4; k++) {
+    if (c.output[k] !== e.output[k]) return `${where}: ${k < MXCSR ? `xmm${(k - XMM) >> 4} byte ${(k - XMM) & 15}` : `mxcsr byte ${k - MXCSR}`} native ${c.output[k].toString(16)} emulator ${e.output[k].toString(16)}\n  ${input()}`;
+  }
   for (let k = 0x100; k < STATE_SIZE; k++) {
     if (c.output[k] !== e.output[k]) return `${where}: memory byte ${k - 0x100} native ${c.output[k].toString(16)} emulator ${e.output[k].toString(16)}\n  ${input()}`;
   }

@@ -196,8 +196,8 @@ export class Decoder {
       return decodeVex(i, this.mandatory); // adcx / adox (legacy-encoded ADX)
     }
     if (i.map === 0x0f38 && (i.op === 0xf0 || i.op === 0xf1) && this.mandatory !== 0xf2) {
-      // movbe
-      if (!i.isMem) return null;
+      // movbe (F3 0F 38 F0/F1 is #UD)
+      if (!i.isMem || this.mandatory === 0xf3) return null;
       if (i.op === 0xf0) { i.sub = 0; } else { i.sub = 1; }
       return M.movbe;
     }
@@ -329,7 +329,8 @@ ONE_BYTE[0x8b] = (d, i) => {
 // mov r/m, Sreg: the Linux user selectors (cs 0x33, ss 0x2b, others 0).
 ONE_BYTE[0x8c] = (d, i) => {
   d.modrm(i);
-  const sel = [0, 0x33, 0x2b, 0, 0, 0, 0, 0][i.reg & 7];
+  if ((i.reg & 7) > 5) return null; // there are six segment registers
+  const sel = [0, 0x33, 0x2b, 0, 0, 0][i.reg & 7];
   i.imm = sel;
   if (i.isMem) i.opsize = 2;
   return M.movRmImm;
@@ -387,7 +388,7 @@ ONE_BYTE[0xc3] = (d, i) => { i.imm = 0; return control(d, C.ret); };
 ONE_BYTE[0xc6] = (d, i) => { i.opsize = 1; d.modrm(i); d.fix8rm(i); i.imm = d.u8(); return (i.reg & 7) === 0 ? M.movRmImm : null; };
 ONE_BYTE[0xc7] = (d, i) => { d.modrm(i); i.imm = d.imm(i); return (i.reg & 7) === 0 ? M.movRmImm : null; };
 ONE_BYTE[0xc8] = (d, i) => { i.imm = d.u16(); i.immHi = d.u8(); return M.enter; };
-ONE_BYTE[0xc9] = () => M.leave;
+ONE_BYTE[0xc9] = (d, i) => (i.p66 && !i.rexW ? M.leave16 : M.leave);
 ONE_BYTE[0xcc] = (d) => control(d, C.int3);
 ONE_BYTE[0xcd] = (d, i) => { i.imm = d.u8(); return control(d, C.privileged); };
 ONE_BYTE[0xd7] = () => M.xlat;
@@ -432,11 +433,12 @@ ONE_BYTE[0xff] = (d, i) => {
 TWO_BYTE[0x05] = (d) => control(d, C.syscall);
 TWO_BYTE[0x0b] = (d) => control(d, C.illegal);
 TWO_BYTE[0x01] = (d, i) => {
-  const m = d.u8();
-  if (m === 0xd0) return control(d, Y.xgetbv); // may stop (#GP): ends the block like every stopping instruction
-  return control(d, C.privileged);
+  d.modrm(i);
+  if (d.mandatoryPrefix) return null; // 66/F2/F3 0F 01: VMX/SGX/CET encodings, #UD here
+  if (i.mod === 3 && (i.reg & 7) === 2 && (i.rm & 7) === 0) return control(d, Y.xgetbv); // 0F 01 D0; may stop (#GP): ends the block like every stopping instruction
+  return control(d, C.privileged); // sgdt/sidt/lgdt/…/swapgs/rdtscp…: #GP in user mode (UMIP)
 };
-TWO_BYTE[0x0d] = (d, i) => { d.modrm(i); return Y.nop; };
+TWO_BYTE[0x0d] = (d, i) => { d.modrm(i); return i.isMem ? Y.nop : null; }; // prefetch/prefetchw: memory forms only
 def(TWO_BYTE, 0x18, 0x1f, (d, i) => { d.modrm(i); return Y.nop; });
 const sseNoImm: DecodeFn = (d, i) => d.sse(i, false);
 const sseImm: DecodeFn = (d, i) => d.sse(i, true);
@@ -465,7 +467,9 @@ TWO_BYTE[0xad] = (d, i) => { d.modrm(i); i.sub = 1; i.sub2 = 2; return shiftDoub
 TWO_BYTE[0xae] = (d, i) => {
   d.modrm(i);
   const r = i.reg & 7;
-  if (!i.isMem) return r >= 5 ? Y.nop : null; // lfence / mfence / sfence
+  if (!i.isMem) return r >= 5 && !d.mandatoryPrefix ? Y.nop : null; // lfence / mfence / sfence (with 66/F2/F3: #UD or CET/FSGSBASE, not advertised)
+  // With 66/F3/F2 the memory forms are other instructions (66 /7 clflushopt) or #UD (as the host shows).
+  if (d.mandatoryPrefix) return d.mandatoryPrefix === 0x66 && r === 7 ? Y.nop : null;
   switch (r) {
     case 0: case 1: case 4: case 5: return decodeFxsaveGroup(i);
     case 2: i.sub = 0; return control(d, Y.mxcsrAccess); // ldmxcsr may stop (#GP): ends the block
@@ -486,6 +490,6 @@ TWO_BYTE[0xbc] = (d, i) => { d.modrm(i); if (d.mandatoryPrefix === 0xf3) { i.sub
 TWO_BYTE[0xbd] = (d, i) => { d.modrm(i); if (d.mandatoryPrefix === 0xf3) { i.sub = 1; return B.countZeros; } i.sub = 1; return B.bitScan; };
 TWO_BYTE[0xc0] = (d, i) => { i.opsize = 1; d.modrm(i); d.fix8(i); return B.xadd; };
 TWO_BYTE[0xc1] = (d, i) => { d.modrm(i); return B.xadd; };
-TWO_BYTE[0xc3] = (d, i) => { d.modrm(i); return i.isMem ? M.movRmReg : null; }; // movnti
+TWO_BYTE[0xc3] = (d, i) => { d.modrm(i); return i.isMem && !d.mandatoryPrefix ? M.movRmReg : null; }; // movnti: m32/m64, no 66/F2/F3
 TWO_BYTE[0xc7] = (d, i) => { d.modrm(i); return (i.reg & 7) === 1 && i.isMem ? B.cmpxchgWide : null; };
 def(TWO_BYTE, 0xc8, 0xcf, (d, i, op) => { i.rm = (op & 7) | d.rexB; return M.bswap; });

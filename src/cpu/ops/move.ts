@@ -248,6 +248,13 @@ export function leave(c: Cpu, _i: Instr): void {
   c.setS(RSP, bp + 8);
   c.set64(RBP, lo, hi);
 }
+/** leave with 66: rsp ← rbp, then a 16-bit pop into bp (the upper bits of rbp stay). */
+export function leave16(c: Cpu, _i: Instr): void {
+  const bp = c.getS(RBP);
+  const v = c.mem.read16(bp);
+  c.setS(RSP, bp + 2);
+  c.set16(RBP, v);
+}
 /** enter imm16, imm8 (i.imm = frame size, i.immHi = nesting level) */
 export function enter(c: Cpu, i: Instr): void {
   const level = i.immHi & 31;
