@@ -6,10 +6,13 @@
  * A form is found by decoding, not by reading a hand-made list: every opcode of
  * the one-byte, 0F, 0F38 and 0F3A maps and of the VEX maps is decoded with each
  * mandatory-prefix class (none, 66, F3, F2), each ModRM.reg, a memory and a
- * register r/m (and, for register forms, each ModRM.rm), with and without REX.W.
+ * register r/m (and, for register forms of the one-byte and 0F maps, each
+ * ModRM.rm), with and without REX.W; VEX as C4 (W0/W1, L0/L1, every pp) and C5.
  * Encodings that decode to `illegal` (#UD) are not accepted; everything else is,
  * including the privileged instructions (they decode, then raise #GP as on the
- * hardware).
+ * hardware). Not separate forms: operand registers (REX.R/X/B, high-byte
+ * registers), immediates, the address-size prefix 67 and segment overrides,
+ * and LOCK (test/isa-integer.test.ts covers which forms take it).
  *
  * Two encodings are the same form when the decoder turns them into the same
  * operation: within one (map, opcode, memory-or-register) context, the prefix
@@ -231,6 +234,14 @@ function* encodings(): Generator<number[]> {
               for (const m of modrms2(reg)) yield [0xc4, 0xe0 | mm, (w ? 0x80 : 0) | (0xf << 3) | (l << 2) | pp, op, m];
             }
           }
+        }
+      }
+    }
+    // Two-byte VEX (C5: map 0F, R̄ set, vvvv = 1111), once.
+    if (!w) {
+      for (let pp = 0; pp < 4; pp++) {
+        for (const l of [0, 1]) {
+          for (let op = 0; op < 256; op++) for (let reg = 0; reg < 8; reg++) for (const m of modrms2(reg)) yield [0xc5, 0x80 | (0xf << 3) | (l << 2) | pp, op, m];
         }
       }
     }
