@@ -26,7 +26,7 @@ function disassemble(forms: { key: string; bytes: number[] }[]): string[] {
       const file = join(dir, 'b');
       writeFileSync(file, Uint8Array.from([...f.bytes, 0, 0, 0, 0, 0, 0, 0, 0]));
       try {
-        const out = execFileSync('objdump', ['-D', '-b', 'binary', '-m', 'i386:x86-64', '--stop-address', String(f.bytes.length), file], { encoding: 'utf8' });
+        const out = execFileSync('objdump', ['-D', '-z', '-b', 'binary', '-m', 'i386:x86-64', '--stop-address', String(f.bytes.length), file], { encoding: 'utf8' });
         const line = out.split('\n').find((l) => /^\s+0:/.test(l)) ?? '';
         return `${f.key.padEnd(22)} ${line.split('\t').slice(2).join(' ').trim()}`;
       } catch {
