@@ -152,7 +152,12 @@ export class DebugController implements Target {
 
   // ------------------------------------------------------------ execution
 
-  resume(opts: { step: boolean; tid?: number; signal: number; othersRun?: boolean }): Promise<StopEvent> {
+  /**
+   * wholeInstruction: a step runs a rep string instruction to its end instead
+   * of stopping after one iteration as the CPU (and so gdb) does — for the
+   * lockstep differ, whose native side does the same.
+   */
+  resume(opts: { step: boolean; tid?: number; signal: number; othersRun?: boolean; wholeInstruction?: boolean }): Promise<StopEvent> {
     const t = (opts.tid !== undefined && opts.tid > 0 ? this.kernel.tasks.find((x) => x.tid === opts.tid) : undefined) ?? this.current;
     const frames = t.signalFrames;
     this.applyResumeSignal(opts.signal);
@@ -174,7 +179,7 @@ export class DebugController implements Target {
     } else if (opts.step) {
       this.paused = true;
       this.stepping = t;
-      this.kernel.debugStep(t);
+      this.kernel.debugStep(t, opts.wholeInstruction);
       // A step that did not finish at once (a blocking syscall): the other threads
       // run meanwhile if gdb asked for it; the scheduler leaves the stepping one alone.
       if (opts.othersRun && this.stepping === t && this.pending) {

@@ -325,8 +325,12 @@ export class Kernel {
     }
   }
 
-  /** gdb stepi: one instruction of t, then a stop report (a syscall instruction runs its whole call). */
-  debugStep(t: Task): void {
+  /**
+   * gdb stepi: one instruction of t (one iteration of a rep string
+   * instruction unless wholeInstruction), then a stop report (a syscall
+   * instruction runs its whole call).
+   */
+  debugStep(t: Task, wholeInstruction = false): void {
     const dbg = this.debug;
     if (!dbg) return;
     const before = dbg.reports;
@@ -334,7 +338,7 @@ export class Kernel {
     void (async () => {
       if (t.restartSyscall >= 0) this.syscall(t, t.restartSyscall);
       else {
-        const stop = this.engineOf(t.mem).step(t.cpu);
+        const stop = this.engineOf(t.mem).step(t.cpu, wholeInstruction);
         t.skipBreakpointAt = -1;
         if (stop === Stop.Syscall) this.syscall(t, t.cpu.r[2 * RAX + 1] === 0 ? t.cpu.r[2 * RAX] : -1);
         else if (stop !== Stop.Step && stop !== Stop.Watchpoint) {
