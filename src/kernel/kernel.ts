@@ -336,7 +336,12 @@ export class Kernel {
     const before = dbg.reports;
     const reported = () => dbg.reports !== before || this.debug !== dbg;
     void (async () => {
-      if (t.restartSyscall >= 0) this.syscall(t, t.restartSyscall);
+      // A thread parked in a blocking call is already waiting: issuing the call again would park it
+      // a second time, and the wake-up meant for the first parking would be ignored (a futex wake
+      // takes one waiter). The loop below waits for it as the scheduler would.
+      if (t.state === 'blocked') {
+        // nothing to start
+      } else if (t.restartSyscall >= 0) this.syscall(t, t.restartSyscall);
       else {
         const stop = this.engineOf(t.mem).step(t.cpu, wholeInstruction);
         t.skipBreakpointAt = -1;
