@@ -8,6 +8,7 @@ import {
   parseBreakpoint,
   parseCatchSyscalls,
   parseGetTlsAddr,
+  parseProcessPacket,
   parseQSupported,
   parseQXferRead,
   parseReadMemory,
@@ -177,6 +178,14 @@ async function resumeVCont(s: GdbSession, p: string): Promise<Reply> {
   return s.resume(chosen === step, step ? tid ?? s.currentTid : tid, signal, othersRun);
 }
 
+/** D / vKill: malformed, or naming another process, is an error (as from gdbserver), not a detach or a kill. */
+function endSession(s: GdbSession, p: string, name: 'D' | 'vKill', end: () => void): Reply {
+  const req = parseProcessPacket(p, name);
+  if (!req || (req.pid !== undefined && req.pid !== s.target.pid)) return E_BAD;
+  end();
+  return OK;
+}
+
 // ------------------------------------------------------------------ threads
 
 function setThread(s: GdbSession, p: string): Reply {
@@ -290,8 +299,8 @@ export const COMMANDS: readonly Command[] = [
   { name: 'qsThreadInfo', run: () => 'l' },
   { name: 'qAttached', run: () => '1' },
   { name: 'k', run: (s) => void s.kill() },
-  { name: 'vKill', run: (s) => (s.kill(), OK) },
-  { name: 'D', run: (s) => (s.detach(), OK) },
+  { name: 'vKill', run: (s, p) => endSession(s, p, 'vKill', () => s.kill()) },
+  { name: 'D', run: (s, p) => endSession(s, p, 'D', () => s.detach()) },
   { name: 'qXfer', features: XFER_OBJECTS.map((o) => `qXfer:${o.name}:read+`), run: xfer },
   { name: 'QCatchSyscalls', features: ['QCatchSyscalls+'], run: catchSyscalls },
   // Signal filtering is the debugger's business here: every signal stops the guest and gdb decides.
