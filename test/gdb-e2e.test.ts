@@ -122,3 +122,17 @@ test('--no-wait: the guest runs at once and a late debugger stops it where it is
   assert.match(r.gdb, /exited normally/);
   assert.match(r.guestOut, /stopped spinning after \d+ spins/);
 });
+
+test('breakpoints where nothing is mapped fail as under gdbserver; debug registers end below TASK_SIZE_MAX as in Linux', { skip: skip || (!haveGdbserver() && 'gdbserver is not installed') }, async () => {
+  const commands = ['break *0', 'break *0x1000', 'break add_numbers', 'continue', 'info breakpoints', 'delete', 'continue'];
+  const ours = normaliseGdb((await runGdb(DEBUG_PIE, ['2'], commands)).gdb);
+  const theirs = normaliseGdb((await runGdbserver(DEBUG_PIE, ['2'], commands)).gdb);
+  assert.deepEqual(ours, theirs);
+  assert.ok(ours.includes('Cannot access memory at address 0x1000'), ours.join('\n'));
+  // A debug register may not reach 0x7ffffffff000 (Linux refuses it; gdbserver then drops the connection, so no comparison).
+  const r = await runGdb(DEBUG_PIE, ['2'], ['hbreak *0x7ffffffff000', 'continue', 'delete', 'watch *(long *)0x7fffffffeff8', 'watch *(long *)0x7fffffffeffc', 'continue', 'delete', 'continue']);
+  assert.match(r.gdb, /Cannot insert hardware breakpoint 1\./);
+  assert.doesNotMatch(r.gdb, /Could not insert hardware watchpoint 2\./);
+  assert.match(r.gdb, /Could not insert hardware watchpoint 3\./);
+  assert.match(r.gdb, /\[Inferior 1 \(process \d+\) exited normally\]/);
+});

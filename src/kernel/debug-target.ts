@@ -21,6 +21,12 @@ function isUserAddress(addr: number, len: number): boolean {
   return Number.isSafeInteger(addr) && Number.isSafeInteger(len) && addr >= 0 && len > 0 && addr + len <= USER_END;
 }
 
+/**
+ * Linux's TASK_SIZE_MAX: a debug register may not cover an address at or above it
+ * (arch_check_bp_in_kernelspace), so hbreak/watch there fail under gdbserver too.
+ */
+const DEBUG_REGISTER_END = 0x7ffffffff000;
+
 /** si_code values of SIGTRAP (include/uapi/asm-generic/siginfo.h) and SI_KERNEL. */
 const TRAP_TRACE = 2;
 const TRAP_HWBKPT = 4;
@@ -103,6 +109,10 @@ export class DebugController implements Target {
 
   insertBreakpoint(kind: BreakKind, addr: number): boolean {
     if (!isUserAddress(addr, 1)) return false;
+    // gdbserver plants an int3 through ptrace, which fails where nothing is mapped: gdb then says
+    // "Cannot insert breakpoint N. Cannot access memory at address …". A debug register needs nothing mapped.
+    if (kind === 'sw' && !this.current.mem.peek(addr, 1)) return false;
+    if (kind === 'hw' && addr + 1 > DEBUG_REGISTER_END) return false;
     if (!this.bpRefs.has(addr) && this.bpRefs.size >= MAX_BREAKPOINTS) return false;
     addRef(this.bpRefs, addr, 1);
     if (kind === 'hw') addRef(this.hwRefs, addr, 1);
@@ -128,7 +138,7 @@ export class DebugController implements Target {
   }
   insertWatchpoint(kind: WatchKind, addr: number, len: number): boolean {
     // Like Linux's debug registers: user addresses only (the page walk below must stay finite).
-    if (!isUserAddress(addr, len)) return false;
+    if (!isUserAddress(addr, len) || addr + len > DEBUG_REGISTER_END) return false;
     const e = this.kernel.engineOf(this.current.mem);
     e.watchpoints.push({ addr, len, kind });
     e.updateWatchpoints();
