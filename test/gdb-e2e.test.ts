@@ -136,3 +136,12 @@ test('breakpoints where nothing is mapped fail as under gdbserver; debug registe
   assert.match(r.gdb, /Could not insert hardware watchpoint 3\./);
   assert.match(r.gdb, /\[Inferior 1 \(process \d+\) exited normally\]/);
 });
+
+test('eflags shows RF at a hardware breakpoint (as Linux saves it) and not after the next step or at an int3 breakpoint, as under gdbserver', { skip: skip || (!haveGdbserver() && 'gdbserver is not installed') }, async () => {
+  const commands = ['hbreak step_loop', 'continue', 'info registers eflags', 'stepi', 'info registers eflags', 'delete', 'break add_numbers', 'continue', 'info registers eflags', 'kill'];
+  // The arithmetic flags differ with the libc code paths taken (CPU features); RF is the debugger's business.
+  const rf = (text: string) => [...text.matchAll(/^eflags +0x[0-9a-f]+ +\[([^\]]*)\]/gm)].map((m) => /\bRF\b/.test(m[1]));
+  const ours = rf((await runGdb(DEBUG_PIE, ['2'], commands)).gdb);
+  assert.deepEqual(ours, [true, false, false]);
+  assert.deepEqual(ours, rf((await runGdbserver(DEBUG_PIE, ['2'], commands)).gdb));
+});

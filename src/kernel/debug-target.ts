@@ -33,6 +33,8 @@ const TRAP_HWBKPT = 4;
 const SI_KERNEL = 0x80;
 const SI_TKILL = -6;
 const SIGSTOP = 19;
+/** EFLAGS.RF: Linux sets it in the saved flags at an instruction breakpoint (so the return does not hit it again). */
+const EFLAGS_RF = 0x10000;
 
 function addRef(m: Map<number, number>, key: number, d: number): void {
   const n = (m.get(key) ?? 0) + d;
@@ -71,6 +73,8 @@ export class DebugController implements Target {
   /** A syscall the shim lacks, stopped on with SIGSYS (--on-unimplemented=stop). */
   private sigsysPending: Task | null = null;
   detached = false;
+  /** A task stopped at a hardware breakpoint, whose eflags show RF as under Linux until it runs on. */
+  private resumeFlagSet: Task | null = null;
   /** The task a pending single step runs (null when no step is in flight). */
   private stepping: Task | null = null;
   /** The thread a debugger step is pending on: the scheduler must not run it (the step does). */
@@ -170,6 +174,7 @@ export class DebugController implements Target {
   resume(opts: { step: boolean; tid?: number; signal: number; othersRun?: boolean; wholeInstruction?: boolean }): Promise<StopEvent> {
     const t = (opts.tid !== undefined && opts.tid > 0 ? this.kernel.tasks.find((x) => x.tid === opts.tid) : undefined) ?? this.current;
     const frames = t.signalFrames;
+    this.clearResumeFlag();
     this.applyResumeSignal(opts.signal);
     const p = new Promise<StopEvent>((resolve) => (this.pending = resolve));
     if (this.queued) {
@@ -201,6 +206,13 @@ export class DebugController implements Target {
       this.kernel.wakeScheduler();
     }
     return p;
+  }
+
+  /** RF lasts one instruction on a CPU: the resumed instruction is past the breakpoint already (skipBreakpointAt). */
+  private clearResumeFlag(): void {
+    const c = this.resumeFlagSet?.cpu;
+    this.resumeFlagSet = null;
+    if (c) c.setEflags(c.getEflags() & ~EFLAGS_RF);
   }
 
   /** gdb's resume signal: deliver the pending stop's signal only if gdb passes one. */
@@ -281,6 +293,7 @@ export class DebugController implements Target {
     e.updateWatchpoints();
     e.flush();
     this.catchSet = null;
+    this.clearResumeFlag();
     this.applyResumeSignal(0);
     this.paused = false;
     this.kernel.detachDebugger();
@@ -296,6 +309,10 @@ export class DebugController implements Target {
     if (stop === Stop.Breakpoint) {
       const hw = this.isHardwareOnly(c.rip);
       t.proc.lastSiginfo = hw ? { signo: SIGTRAP, code: TRAP_HWBKPT, addr: c.rip } : { signo: SIGTRAP, code: SI_KERNEL, addr: 0 };
+      if (hw) {
+        c.setEflags(c.getEflags() | EFLAGS_RF);
+        this.resumeFlagSet = t;
+      }
       this.report(t, { kind: 'signal', signal: SIGTRAP, reason: hw ? 'hwbreak' : 'swbreak', tid: t.tid });
       return true;
     }
