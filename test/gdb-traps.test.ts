@@ -54,10 +54,11 @@ test('a watchpoint inside rep stosb / rep movsb stops after the iteration that t
   assert.match(text, /Hardware read watchpoint 3: src\[3\]\nValue = 100 'd'\n.*\n.*\npc=[0-9a-f]+ rcx=2 rdi=dst\+4 /);
 });
 
-for (const [mode, banner, signo] of [
-  ['ill', 'Program received signal SIGILL, Illegal instruction.', 4],
-  ['fpe', 'Program received signal SIGFPE, Arithmetic exception.', 8],
-  ['int3', 'Program received signal SIGTRAP, Trace/breakpoint trap.', 5],
+// The end: gdb passes SIGILL and SIGFPE on, which kill the guest (an X stop reply); it keeps SIGTRAP.
+for (const [mode, banner, signo, end] of [
+  ['ill', 'Program received signal SIGILL, Illegal instruction.', 4, 'Program terminated with signal SIGILL, Illegal instruction.'],
+  ['fpe', 'Program received signal SIGFPE, Arithmetic exception.', 8, 'Program terminated with signal SIGFPE, Arithmetic exception.'],
+  ['int3', 'Program received signal SIGTRAP, Trace/breakpoint trap.', 5, '[Inferior 1 (process N) exited normally]'],
 ] as const) {
   test(`${mode}: gdb stops with the signal, $_siginfo and the pc as under gdbserver; continue ends as natively`, { skip, timeout: 120_000 }, async () => {
     const out = await sameAsGdbserver([mode], [
@@ -65,5 +66,6 @@ for (const [mode, banner, signo] of [
     ]);
     assert.ok(out.includes(banner), out.join('\n'));
     assert.ok(out.includes(`$1 = ${signo}`), out.join('\n'));
+    assert.ok(out.includes(end), out.join('\n'));
   });
 }
