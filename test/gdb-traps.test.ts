@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { ROOT, haveGdb, haveGdbserver, normaliseGdb, runGdb, runGdbserver } from './helpers/gdb-run.js';
 
 const TRAPS = path.join(ROOT, 'test/fixtures/build/debug-glibc-pie/debug-traps');
@@ -69,3 +70,16 @@ for (const [mode, banner, signo, end] of [
     assert.ok(out.includes(end), out.join('\n'));
   });
 }
+
+test('a software breakpoint leaves the code as the guest and gdb read it (no int3 written, unlike gdbserver)', { skip, timeout: 120_000 }, async () => {
+  const native = spawnSync(TRAPS, ['code'], { encoding: 'utf8' }).stdout;
+  assert.match(native, /^rep_demo starts with [0-9a-f]{2}\n/);
+  const r = await runGdb(TRAPS, ['code'], ['break *rep_demo', 'x/2xb rep_demo', 'continue', 'x/i rep_demo', 'delete', 'continue']);
+  // The guest reads its own first byte of rep_demo while the breakpoint is inserted.
+  assert.equal(r.guestOut, native);
+  assert.doesNotMatch(r.gdb, /int3/);
+  assert.match(r.gdb, /exited normally/);
+  // Under gdbserver the int3 is in the process's memory, and the program sees it.
+  const theirs = await runGdbserver(TRAPS, ['code'], ['break *rep_demo', 'continue', 'delete', 'continue']);
+  assert.match(theirs.guestOut, /^rep_demo starts with cc\n/);
+});
