@@ -1,6 +1,7 @@
 // The debug run as the README documents it: the project's gdbinit against a real
-// `elfshim --gdb`, the packet log behind DEBUG=elfshim:gdb, and gdb's machine interface
-// (what VS Code's C/C++ extension drives through miDebuggerServerAddress).
+// `elfshim --gdb`, the packet log behind DEBUG=elfshim:gdb, gdb's machine interface
+// (what VS Code's C/C++ extension drives through miDebuggerServerAddress), and what a
+// second gdb is told.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -9,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROOT, haveGdb, startStub } from './helpers/gdb-run.js';
+import { RspClient } from './gdb-client.js';
 
 const DEBUG_PIE = path.join(ROOT, 'test/fixtures/build/debug-glibc-pie/debug');
 const skip = !haveGdb() ? 'gdb is not installed' : !fs.existsSync(DEBUG_PIE) ? 'fixtures not built (npm run fixtures)' : false;
@@ -134,6 +136,23 @@ test('gdb/MI (how VS Code drives gdb with miDebuggerServerAddress): connect, bre
   } finally {
     clearTimeout(guard);
     mi.kill();
+    stub.child.kill('SIGKILL');
+  }
+});
+
+test('a second gdb is refused with a message it prints; the first session goes on', { skip }, async () => {
+  const stub = await startStub(DEBUG_PIE, ['1']);
+  try {
+    const first = await RspClient.connect(stub.port);
+    await first.handshake();
+    const out = await gdb(['-batch', '-nx', '-ex', `target remote 127.0.0.1:${stub.port}`, '-ex', 'info registers rip', DEBUG_PIE]);
+    assert.match(out, /Remote failure reply: E\.elfshim: another debugger is already attached to this guest/);
+    assert.match(stub.err(), /refused a connection from 127\.0\.0\.1:\d+: elfshim: another debugger is already attached/);
+    // The first debugger still drives the guest.
+    assert.match(await first.request('?'), /^T05/);
+    assert.equal(await first.request('D'), 'OK');
+    assert.equal(await exited(stub.child), 0);
+  } finally {
     stub.child.kill('SIGKILL');
   }
 });
