@@ -12,6 +12,7 @@ import { librariesSvr4Xml } from './svr4-libraries.js';
 import { vsyscallMapsLine } from './vsyscall.js';
 import { tlsAddress } from './tls-address.js';
 import { threadComm } from './syscalls/info.js';
+import { ParkedCalls } from './debug-restart.js';
 
 /** Distinct breakpoint addresses a debugger may have at once (each insertion rebuilds the set). */
 const MAX_BREAKPOINTS = 4096;
@@ -75,6 +76,8 @@ export class DebugController implements Target {
   detached = false;
   /** A task stopped at a hardware breakpoint, whose eflags show RF as under Linux until it runs on. */
   private resumeFlagSet: Task | null = null;
+  /** Threads parked in a system call, as the debugger sees them (rax = the restart code). */
+  private readonly parked = new ParkedCalls();
   /** The task a pending single step runs (null when no step is in flight). */
   private stepping: Task | null = null;
   /** The thread a debugger step is pending on: the scheduler must not run it (the step does). */
@@ -175,6 +178,7 @@ export class DebugController implements Target {
     const t = (opts.tid !== undefined && opts.tid > 0 ? this.kernel.tasks.find((x) => x.tid === opts.tid) : undefined) ?? this.current;
     const frames = t.signalFrames;
     this.clearResumeFlag();
+    this.settleParkedCalls();
     this.applyResumeSignal(opts.signal);
     const p = new Promise<StopEvent>((resolve) => (this.pending = resolve));
     if (this.queued) {
@@ -206,6 +210,13 @@ export class DebugController implements Target {
       this.kernel.wakeScheduler();
     }
     return p;
+  }
+
+  private processTasks(): Task[] {
+    return this.kernel.tasks.filter((t) => t.proc === this.current.proc && t.state !== 'exited');
+  }
+  private settleParkedCalls(): void {
+    this.parked.settle(this.processTasks(), (t) => this.kernel.abandonSyscall(t));
   }
 
   /** RF lasts one instruction on a CPU: the resumed instruction is past the breakpoint already (skipBreakpointAt). */
@@ -294,6 +305,7 @@ export class DebugController implements Target {
     e.flush();
     this.catchSet = null;
     this.clearResumeFlag();
+    this.settleParkedCalls();
     this.applyResumeSignal(0);
     this.paused = false;
     this.kernel.detachDebugger();
@@ -379,6 +391,7 @@ export class DebugController implements Target {
     this.stepping = null;
     this.paused = true;
     this.current = t;
+    this.parked.show(this.processTasks());
     this.deliver(ev);
   }
   private deliver(ev: StopEvent): void {

@@ -21,6 +21,7 @@ import { EACCES, EINTR } from './errno.js';
 import { wakeWaiters } from './syscalls/futex.js';
 import { flushSharedMappings } from './syscalls/mm-shared.js';
 import { interruptSleep } from './syscalls/time.js';
+import { forgetWaiter } from './syscalls/futex.js';
 import { cpuinfoFlags } from './files/procfs.js';
 import { cpuinfoFlagList } from '../cpu/cpuid.js';
 import { SIGCHLD } from './signals.js';
@@ -532,6 +533,26 @@ export class Kernel {
   private interruptingSignal(t: Task): number {
     for (const sig of t.pendingSignals.keys()) if (interrupts(t, sig)) return sig;
     return 0;
+  }
+
+  /**
+   * The debugger changed the registers of t while it waited in a system call
+   * (an inferior function call, `jump`): t leaves the call, as a ptrace'd
+   * thread does, and its registers say what comes next (debug-restart.ts).
+   */
+  abandonSyscall(t: Task): void {
+    interruptSleep(t);
+    forgetWaiter(t);
+    if (t.state === 'blocked') t.state = 'runnable';
+    t.parkings++; // the call's own wake-up, if it still comes, is stale
+    t.restartSyscall = -1;
+    t.entryReported = false;
+    if (t.suspendMask) {
+      // rt_sigsuspend's mask lasts only as long as the call.
+      [t.sigmaskLo, t.sigmaskHi] = t.suspendMask;
+      t.suspendMask = null;
+    }
+    this.wake();
   }
 
   /** A signal arrived while t waited in a syscall: the call returns EINTR, or restarts after the handler (SA_RESTART). */
