@@ -363,8 +363,8 @@ test('detach, kill, and a dropped connection clean up and tell the target', asyn
   await d.one(`Z0,${(CODE_BASE + 4).toString(16)},1`);
   await d.one(`Z2,${(STACK_TOP - 8).toString(16)},8`);
   await d.one('QCatchSyscalls:1');
-  // Malformed, or another process: an error, and nothing happens.
-  for (const bad of ['Dx', 'D;', 'D;zz', 'D;999', 'D1234']) assert.equal(await d.one(bad), 'E01', bad);
+  // Malformed: an error, and nothing happens.
+  for (const bad of ['Dx', 'D;', 'D;zz', 'D1234']) assert.equal(await d.one(bad), 'E01', bad);
   assert.equal(d.session.ended, null);
   assert.equal(await d.one('D;1234'), 'OK');
   assert.deepEqual(d.target.calls.slice(-4), [`remove sw ${(CODE_BASE + 4).toString(16)}`, `remove watch ${(STACK_TOP - 8).toString(16)},8`, 'catch off', 'detach']);
@@ -377,7 +377,7 @@ test('detach, kill, and a dropped connection clean up and tell the target', asyn
   assert.deepEqual(await k.ask('k'), []);
   assert.equal(k.target.calls.at(-1), 'kill');
   const v = setup();
-  for (const bad of ['vKill', 'vKill;', 'vKill;999', 'vKill;x']) assert.equal(await v.one(bad), 'E01', bad);
+  for (const bad of ['vKill', 'vKill;', 'vKill;x']) assert.equal(await v.one(bad), 'E01', bad);
   assert.equal(v.session.ended, null);
   assert.equal(await v.one('vKill;1234'), 'OK');
   assert.equal(v.session.ended, 'killed');

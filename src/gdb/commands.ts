@@ -178,10 +178,13 @@ async function resumeVCont(s: GdbSession, p: string): Promise<Reply> {
   return s.resume(chosen === step, step ? tid ?? s.currentTid : tid, signal, othersRun);
 }
 
-/** D / vKill: malformed, or naming another process, is an error (as from gdbserver), not a detach or a kill. */
-function endSession(s: GdbSession, p: string, name: 'D' | 'vKill', end: () => void): Reply {
-  const req = parseProcessPacket(p, name);
-  if (!req || (req.pid !== undefined && req.pid !== s.target.pid)) return E_BAD;
+/**
+ * D / vKill: a malformed one is an error, not a detach or a kill. The pid is
+ * not checked: there is one process, and protocol-level clients address it by
+ * any pid.
+ */
+function endSession(_s: GdbSession, p: string, name: 'D' | 'vKill', end: () => void): Reply {
+  if (!parseProcessPacket(p, name)) return E_BAD;
   end();
   return OK;
 }
