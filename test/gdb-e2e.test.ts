@@ -145,3 +145,14 @@ test('eflags shows RF at a hardware breakpoint (as Linux saves it) and not after
   assert.deepEqual(ours, [true, false, false]);
   assert.deepEqual(ours, rf((await runGdbserver(DEBUG_PIE, ['2'], commands)).gdb));
 });
+
+test('gdb quitting at a stop kills a guest started for it, as with gdbserver PROG, and detaches from one it attached to (--no-wait)', { skip: skip || (!haveGdbserver() && 'gdbserver is not installed') }, async () => {
+  const started = await runGdb(DEBUG_PIE, ['2'], ['break add_numbers', 'continue']);
+  assert.match(started.gdb, /Breakpoint 1, add_numbers/);
+  assert.doesNotMatch(started.guestOut, /debug fixture: done/);
+  assert.equal(started.elfshimStatus, 137);
+  assert.doesNotMatch((await runGdbserver(DEBUG_PIE, ['2'], ['break add_numbers', 'continue'])).guestOut, /debug fixture: done/);
+  const attached = await runGdb(DEBUG_PIE, ['1', '--spin'], ['p keep_spinning = 0'], { extra: ['--no-wait'], connectDelayMs: 1500 });
+  assert.match(attached.guestOut, /stopped spinning after \d+ spins/);
+  assert.equal(attached.elfshimStatus, 0);
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { unescapeBinary } from '../src/gdb/binary-escape.js';
-import { supportedFeatures, COMMANDS } from '../src/gdb/commands.js';
+import { dispatchCommand, supportedFeatures, COMMANDS } from '../src/gdb/commands.js';
 import { bytesToHex, textToHex } from '../src/gdb/hex.js';
 import { GdbSession, type SessionTransport } from '../src/gdb/session.js';
 import { TARGET_XML } from '../src/gdb/target-xml.js';
@@ -69,8 +69,12 @@ test('initial stop, thread queries, multiprocess ids', async () => {
   assert.equal(await one('qC'), 'QCp1234.1234');
   assert.equal(await one('qfThreadInfo'), 'mp1234.1234,p1234.1240');
   assert.equal(await one('qsThreadInfo'), 'l');
-  assert.equal(await one('qAttached'), '1');
-  assert.equal(await one('qAttached:1234'), '1');
+  // Started for the debugger (like gdbserver PROG): gdb kills it when it quits.
+  assert.equal(await one('qAttached'), '0');
+  assert.equal(await one('qAttached:1234'), '0');
+  // Stopped where it was running (--no-wait): gdb detaches when it quits.
+  const attached = new GdbSession(target, new Transport(), { kind: 'signal', signal: 2, tid: 0x1234 }, true);
+  assert.equal(await dispatchCommand(attached, 'qAttached'), '1');
   assert.equal(await one('Tp1234.1240'), 'OK');
   assert.equal(await one('Tp1234.999'), 'E01');
   assert.equal(await one('Hgp1234.1240'), 'OK');

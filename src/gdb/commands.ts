@@ -300,7 +300,8 @@ export const COMMANDS: readonly Command[] = [
   { name: 'qC', run: (s) => 'QC' + formatThreadId(s.target.pid, s.currentTid, s.multiprocess) },
   { name: 'qfThreadInfo', run: threadList },
   { name: 'qsThreadInfo', run: () => 'l' },
-  { name: 'qAttached', run: () => '1' },
+  // 0: gdb kills the guest when it quits, as it does a program gdbserver started; 1: it detaches.
+  { name: 'qAttached', run: (s) => (s.attachedToRunning ? '1' : '0') },
   { name: 'k', run: (s) => void s.kill() },
   { name: 'vKill', run: (s, p) => endSession(s, p, 'vKill', () => s.kill()) },
   { name: 'D', run: (s, p) => endSession(s, p, 'D', () => s.detach()) },
