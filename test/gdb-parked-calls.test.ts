@@ -15,7 +15,8 @@ const skip = !haveGdb() ? 'gdb is not installed' : !fs.existsSync(TRAPS) || !fs.
 const values = (text: string) => [...text.matchAll(/^\$\d+ = (-?\d+)$/gm)].map((m) => Number(m[1]));
 
 test('Ctrl-C in nanosleep: rax is -ERESTART_RESTARTBLOCK, a function call works there, and continue finishes the sleep', { skip, timeout: 120_000 }, async () => {
-  const r = await runGdb(TRAPS, ['sleep'], ['continue', 'p $rax', 'p $orig_rax', 'p twice(21)', 'p $rax', 'continue'], { interruptAfterMs: 1500 });
+  // Ctrl-C well inside the 6 s sleep; after the call the sleep starts over (restart_syscall is not emulated).
+  const r = await runGdb(TRAPS, ['sleep'], ['continue', 'p $rax', 'p $orig_rax', 'p twice(21)', 'p $rax', 'continue'], { interruptAfterMs: 2500 });
   assert.match(r.gdb, /Program received signal SIGINT, Interrupt\./);
   // clock_nanosleep (230), stopped inside; gdb wrote the registers back after the call.
   assert.deepEqual(values(r.gdb), [-516, 230, 42, -516]);
@@ -24,7 +25,9 @@ test('Ctrl-C in nanosleep: rax is -ERESTART_RESTARTBLOCK, a function call works 
 });
 
 test('threads parked in futex waits show -ERESTARTSYS; a function call in one leaves the program working, as under gdbserver', { skip: skip || (!haveGdbserver() && 'gdbserver is not installed'), timeout: 180_000 }, async () => {
-  const commands = ['break all_parked', 'continue', 'thread 2', 'p $rax', 'p $orig_rax', 'p worker_done(7)', 'p $rax', 'delete', 'continue'];
+  // A worker that is in its futex wait (one may still be on its way there when main reaches all_parked).
+  const parkedWorker = `python exec("for t in sorted(gdb.selected_inferior().threads(), key=lambda t: -t.num):\\n t.switch()\\n if t.num > 1 and 'futex_abstimed_wait' in (gdb.newest_frame().name() or ''): break")`;
+  const commands = ['break all_parked', 'continue', parkedWorker, 'p $rax', 'p $orig_rax', 'p worker_done(7)', 'p $rax', 'delete', 'continue'];
   const ours = await runGdb(THREADS, [], commands);
   assert.deepEqual(values(ours.gdb), [-512, 202, 1070, -512]);
   assert.match(ours.gdb, /\[Inferior 1 \(process \d+\) exited normally\]/);
