@@ -191,15 +191,18 @@ async function startDebugServer(kernel: Kernel, first: import('./kernel/task.js'
   if (o.wait) kernel.attachDebugger(ctl);
   else ctl.paused = false;
   const log = (m: string) => process.stderr.write(`elfshim: ${m}\n`);
+  const host = 'unixPath' in addr ? undefined : o.gdbHost ?? addr.host;
   try {
     return await startGdbServer({
-      ...('unixPath' in addr ? { unixPath: addr.unixPath } : { host: o.gdbHost ?? (addr.host === DEFAULT_HOST ? DEFAULT_HOST : addr.host), port: addr.port }),
+      ...('unixPath' in addr ? { unixPath: addr.unixPath } : { host: host ?? DEFAULT_HOST, port: addr.port }),
       target: ctl,
       waitForAttach: o.wait,
       log,
     });
   } catch (e) {
-    fail(`--gdb: cannot listen on ${spec}: ${e instanceof Error ? e.message : String(e)}`, 1);
+    // Name the host too: with --gdb-host the port alone hides which address failed.
+    const where = 'unixPath' in addr ? spec : `${host?.includes(':') ? `[${host}]` : host}:${addr.port}`;
+    fail(`--gdb: cannot listen on ${where}: ${e instanceof Error ? e.message : String(e)}`, 1);
   }
 }
 
@@ -231,7 +234,7 @@ function main(): void {
     )
     .option('--no-vdso', 'no vDSO for the guest (no AT_SYSINFO_EHDR), like Linux booted with vdso=0')
     .option('--code-cache <n>', `decoded instructions kept per address space before the code cache is flushed (default ${DEFAULT_CODE_CACHE_INSTRS})`)
-    .option('--gdb [port]', 'debug run: wait for gdb on 127.0.0.1:PORT (default 1234; also HOST:PORT or unix:/PATH)')
+    .option('--gdb [port]', 'debug run: wait for gdb on 127.0.0.1:PORT (default 1234; also HOST:PORT or unix:/PATH); DEBUG=elfshim:gdb logs the packets')
     .option('--gdb-host <addr>', 'address to listen on for gdb (default 127.0.0.1; others get a warning)')
     .option('--no-wait', 'with --gdb: start the guest at once; a debugger may attach later')
     .action(async (prog: string, args: string[], opts: CliOptions) => {

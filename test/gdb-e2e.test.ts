@@ -122,3 +122,37 @@ test('--no-wait: the guest runs at once and a late debugger stops it where it is
   assert.match(r.gdb, /exited normally/);
   assert.match(r.guestOut, /stopped spinning after \d+ spins/);
 });
+
+test('memory reads, writes and breakpoints where nothing is mapped fail as under gdbserver; debug registers end below TASK_SIZE_MAX as in Linux', { skip: skip || (!haveGdbserver() && 'gdbserver is not installed') }, async () => {
+  const commands = ['x/4xb 0', 'p *(int *)0x1000 = 1', 'break *0', 'break *0x1000', 'break add_numbers', 'continue', 'info breakpoints', 'delete', 'continue'];
+  const ours = normaliseGdb((await runGdb(DEBUG_PIE, ['2'], commands)).gdb);
+  const theirs = normaliseGdb((await runGdbserver(DEBUG_PIE, ['2'], commands)).gdb);
+  assert.deepEqual(ours, theirs);
+  assert.ok(ours.includes('Cannot access memory at address 0x1000'), ours.join('\n'));
+  // A debug register may not reach 0x7ffffffff000 (Linux refuses it; gdbserver then drops the connection, so no comparison).
+  const r = await runGdb(DEBUG_PIE, ['2'], ['hbreak *0x7ffffffff000', 'continue', 'delete', 'watch *(long *)0x7fffffffeff8', 'watch *(long *)0x7fffffffeffc', 'continue', 'delete', 'continue']);
+  assert.match(r.gdb, /Cannot insert hardware breakpoint 1\./);
+  assert.doesNotMatch(r.gdb, /Could not insert hardware watchpoint 2\./);
+  assert.match(r.gdb, /Could not insert hardware watchpoint 3\./);
+  assert.match(r.gdb, /\[Inferior 1 \(process \d+\) exited normally\]/);
+});
+
+test('eflags shows RF at a hardware breakpoint (as Linux saves it) and not after the next step or at an int3 breakpoint, as under gdbserver', { skip: skip || (!haveGdbserver() && 'gdbserver is not installed') }, async () => {
+  const commands = ['hbreak step_loop', 'continue', 'info registers eflags', 'stepi', 'info registers eflags', 'delete', 'break add_numbers', 'continue', 'info registers eflags', 'kill'];
+  // The arithmetic flags differ with the libc code paths taken (CPU features); RF is the debugger's business.
+  const rf = (text: string) => [...text.matchAll(/^eflags +0x[0-9a-f]+ +\[([^\]]*)\]/gm)].map((m) => /\bRF\b/.test(m[1]));
+  const ours = rf((await runGdb(DEBUG_PIE, ['2'], commands)).gdb);
+  assert.deepEqual(ours, [true, false, false]);
+  assert.deepEqual(ours, rf((await runGdbserver(DEBUG_PIE, ['2'], commands)).gdb));
+});
+
+test('gdb quitting at a stop kills a guest started for it, as with gdbserver PROG, and detaches from one it attached to (--no-wait)', { skip: skip || (!haveGdbserver() && 'gdbserver is not installed') }, async () => {
+  const started = await runGdb(DEBUG_PIE, ['2'], ['break add_numbers', 'continue']);
+  assert.match(started.gdb, /Breakpoint 1, add_numbers/);
+  assert.doesNotMatch(started.guestOut, /debug fixture: done/);
+  assert.equal(started.elfshimStatus, 137);
+  assert.doesNotMatch((await runGdbserver(DEBUG_PIE, ['2'], ['break add_numbers', 'continue'])).guestOut, /debug fixture: done/);
+  const attached = await runGdb(DEBUG_PIE, ['1', '--spin'], ['p keep_spinning = 0'], { extra: ['--no-wait'], connectDelayMs: 1500 });
+  assert.match(attached.guestOut, /stopped spinning after \d+ spins/);
+  assert.equal(attached.elfshimStatus, 0);
+});

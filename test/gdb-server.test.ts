@@ -62,12 +62,12 @@ test('bad checksum gets -, NAK gets the last reply again, garbage is skipped', a
     c.sendRaw('-');
     assert.equal(await c.nextPacket(), 'QCp1234.1234');
     c.sendRaw('\r\nhello garbage\x7f');
-    assert.equal(await c.request('qAttached'), '1');
+    assert.equal(await c.request('qAttached'), '0');
     // Two packets in one write, and one split across writes.
     c.sendRaw(frame('qC') + frame('qAttached'));
     assert.deepEqual(await c.nextEvent(), { type: 'ack' });
     assert.equal(await c.nextPacket(), 'QCp1234.1234');
-    assert.equal(await c.nextPacket(), '1');
+    assert.equal(await c.nextPacket(), '0');
     c.sendRaw('$qsThr');
     c.sendRaw('eadInfo#c8');
     assert.equal(await c.nextPacket(), 'l');
@@ -186,6 +186,8 @@ test('detach ends the session; a later debugger attaches to the running guest', 
     const d = await RspClient.connect(server.port!);
     await d.handshake();
     assert.match(await d.request('?'), /^T11/);
+    // Attached to a running guest (like gdbserver --attach): gdb detaches rather than kills when it quits.
+    assert.equal(await d.request('qAttached'), '1');
     d.close();
   });
 });

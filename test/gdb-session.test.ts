@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { unescapeBinary } from '../src/gdb/binary-escape.js';
-import { supportedFeatures, COMMANDS } from '../src/gdb/commands.js';
+import { dispatchCommand, supportedFeatures, COMMANDS } from '../src/gdb/commands.js';
 import { bytesToHex, textToHex } from '../src/gdb/hex.js';
 import { GdbSession, type SessionTransport } from '../src/gdb/session.js';
 import { TARGET_XML } from '../src/gdb/target-xml.js';
@@ -69,8 +69,12 @@ test('initial stop, thread queries, multiprocess ids', async () => {
   assert.equal(await one('qC'), 'QCp1234.1234');
   assert.equal(await one('qfThreadInfo'), 'mp1234.1234,p1234.1240');
   assert.equal(await one('qsThreadInfo'), 'l');
-  assert.equal(await one('qAttached'), '1');
-  assert.equal(await one('qAttached:1234'), '1');
+  // Started for the debugger (like gdbserver PROG): gdb kills it when it quits.
+  assert.equal(await one('qAttached'), '0');
+  assert.equal(await one('qAttached:1234'), '0');
+  // Stopped where it was running (--no-wait): gdb detaches when it quits.
+  const attached = new GdbSession(target, new Transport(), { kind: 'signal', signal: 2, tid: 0x1234 }, true);
+  assert.equal(await dispatchCommand(attached, 'qAttached'), '1');
   assert.equal(await one('Tp1234.1240'), 'OK');
   assert.equal(await one('Tp1234.999'), 'E01');
   assert.equal(await one('Hgp1234.1240'), 'OK');
@@ -363,6 +367,9 @@ test('detach, kill, and a dropped connection clean up and tell the target', asyn
   await d.one(`Z0,${(CODE_BASE + 4).toString(16)},1`);
   await d.one(`Z2,${(STACK_TOP - 8).toString(16)},8`);
   await d.one('QCatchSyscalls:1');
+  // Malformed: an error, and nothing happens.
+  for (const bad of ['Dx', 'D;', 'D;zz', 'D1234']) assert.equal(await d.one(bad), 'E01', bad);
+  assert.equal(d.session.ended, null);
   assert.equal(await d.one('D;1234'), 'OK');
   assert.deepEqual(d.target.calls.slice(-4), [`remove sw ${(CODE_BASE + 4).toString(16)}`, `remove watch ${(STACK_TOP - 8).toString(16)},8`, 'catch off', 'detach']);
   assert.equal(d.session.ended, 'detached');
@@ -374,6 +381,8 @@ test('detach, kill, and a dropped connection clean up and tell the target', asyn
   assert.deepEqual(await k.ask('k'), []);
   assert.equal(k.target.calls.at(-1), 'kill');
   const v = setup();
+  for (const bad of ['vKill', 'vKill;', 'vKill;x']) assert.equal(await v.one(bad), 'E01', bad);
+  assert.equal(v.session.ended, null);
   assert.equal(await v.one('vKill;1234'), 'OK');
   assert.equal(v.session.ended, 'killed');
 

@@ -121,6 +121,15 @@ test('--gdb unix:/PATH replaces a stale socket but never another kind of file', 
   assert.equal(readFileSync(path, 'utf8'), 'precious');
 });
 
+test('a --gdb-host that is not this machine\'s fails with the address it tried', async () => {
+  // 192.0.2.1 (TEST-NET-1) belongs to no host: listen fails with EADDRNOTAVAIL.
+  const p = new CliProc(['--gdb', '0', '--gdb-host', '192.0.2.1', hello]);
+  const { code } = await p.exited;
+  assert.equal(code, 1);
+  assert.match(p.err, /^elfshim: --gdb: cannot listen on 192\.0\.2\.1:0: /m);
+  assert.doesNotMatch(p.out, /hello/);
+});
+
 test('one debugger at a time: a second is refused politely, the first goes on undisturbed', async () => {
   const p = new CliProc(['--gdb', '0', hello]);
   try {

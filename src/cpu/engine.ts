@@ -7,6 +7,7 @@ import { Decoder } from './decoder.js';
 import type { Instr } from './instr.js';
 import { DIVIDE_ERROR } from './ops/alu.js';
 import * as C from './ops/control.js';
+import { isRepString, repIteration } from './ops/string.js';
 import { compileRegion, successors, type JitFn } from './jit/compile.js';
 import { FS } from './jit/runtime.js';
 
@@ -518,9 +519,17 @@ export class Engine {
     return n;
   }
 
-  /** Executes exactly one instruction (gdb stepi). Breakpoints at the pc are not hit. */
-  step(c: Cpu): Stop {
+  /** The last step() ran one iteration of a rep string instruction that has more to do (rip is still on it). */
+  midRep = false;
+
+  /**
+   * Executes exactly one instruction (gdb stepi) — or, like the CPU's trap
+   * flag, one iteration of a rep string instruction (see midRep) unless
+   * wholeRep. Breakpoints at the pc are not hit.
+   */
+  step(c: Cpu, wholeRep = false): Stop {
     c.stop = Stop.None;
+    this.midRep = false;
     let i: Instr;
     try {
       i = this.lookup(c.rip).instrs[0];
@@ -531,14 +540,15 @@ export class Engine {
     this.armWatch(c);
     c.rip = i.next;
     try {
-      i.exec(c, i);
+      if (!wholeRep && isRepString(i)) this.midRep = repIteration(c, i);
+      else i.exec(c, i);
     } catch (e) {
       this.onFault(c, e, i.addr);
       this.disarmWatch();
       return c.stop;
     }
     this.disarmWatch();
-    if (c.stop === Stop.None || c.stop === Stop.Syscall || c.stop === Stop.Trap) c.icount++;
+    if ((c.stop === Stop.None || c.stop === Stop.Syscall || c.stop === Stop.Trap) && !this.midRep) c.icount++;
     if (c.stop === Stop.None) c.stop = this.watchPending ? Stop.Watchpoint : Stop.Step;
     this.watchPending = false;
     return c.stop;
@@ -551,9 +561,10 @@ export class Engine {
         c.stop = Stop.Breakpoint;
         return c.stop;
       }
-      skipBreakpointAt = -1;
       const s = this.step(c);
       if (s !== Stop.Step) return s;
+      // The rest of a rep instruction is not a new fetch: a breakpoint on it is not hit again.
+      skipBreakpointAt = this.midRep ? c.rip : -1;
     }
     c.stop = Stop.Budget;
     return c.stop;

@@ -8,6 +8,7 @@ import {
   parseBreakpoint,
   parseCatchSyscalls,
   parseGetTlsAddr,
+  parseProcessPacket,
   parseQSupported,
   parseQXferRead,
   parseReadMemory,
@@ -177,6 +178,17 @@ async function resumeVCont(s: GdbSession, p: string): Promise<Reply> {
   return s.resume(chosen === step, step ? tid ?? s.currentTid : tid, signal, othersRun);
 }
 
+/**
+ * D / vKill: a malformed one is an error, not a detach or a kill. The pid is
+ * not checked: there is one process, and protocol-level clients address it by
+ * any pid.
+ */
+function endSession(_s: GdbSession, p: string, name: 'D' | 'vKill', end: () => void): Reply {
+  if (!parseProcessPacket(p, name)) return E_BAD;
+  end();
+  return OK;
+}
+
 // ------------------------------------------------------------------ threads
 
 function setThread(s: GdbSession, p: string): Reply {
@@ -288,10 +300,11 @@ export const COMMANDS: readonly Command[] = [
   { name: 'qC', run: (s) => 'QC' + formatThreadId(s.target.pid, s.currentTid, s.multiprocess) },
   { name: 'qfThreadInfo', run: threadList },
   { name: 'qsThreadInfo', run: () => 'l' },
-  { name: 'qAttached', run: () => '1' },
+  // 0: gdb kills the guest when it quits, as it does a program gdbserver started; 1: it detaches.
+  { name: 'qAttached', run: (s) => (s.attachedToRunning ? '1' : '0') },
   { name: 'k', run: (s) => void s.kill() },
-  { name: 'vKill', run: (s) => (s.kill(), OK) },
-  { name: 'D', run: (s) => (s.detach(), OK) },
+  { name: 'vKill', run: (s, p) => endSession(s, p, 'vKill', () => s.kill()) },
+  { name: 'D', run: (s, p) => endSession(s, p, 'D', () => s.detach()) },
   { name: 'qXfer', features: XFER_OBJECTS.map((o) => `qXfer:${o.name}:read+`), run: xfer },
   { name: 'QCatchSyscalls', features: ['QCatchSyscalls+'], run: catchSyscalls },
   // Signal filtering is the debugger's business here: every signal stops the guest and gdb decides.

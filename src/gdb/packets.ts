@@ -193,3 +193,14 @@ export function parseVFile(p: string): { op: string; args: string[] } | null {
   }
   return { op, args: rest === '' ? [] : rest.split(',') };
 }
+
+/**
+ * D, D;PID (detach) and vKill;PID: the process they name (undefined: the one
+ * being debugged), or null when malformed.
+ */
+export function parseProcessPacket(p: string, name: 'D' | 'vKill'): { pid?: number } | null {
+  if (p === name && name === 'D') return {};
+  if (!p.startsWith(name + ';')) return null;
+  const pid = parseHex(p.slice(name.length + 1));
+  return pid === null ? null : { pid };
+}

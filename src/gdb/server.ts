@@ -180,7 +180,7 @@ export async function startGdbServer(opts: GdbServerOptions): Promise<GdbServer>
           if (attaching) target.detach();
           return;
         }
-        const session = new GdbSession(target, link, stop);
+        const session = new GdbSession(target, link, stop, attaching);
         slot.session = session;
         for (const f of pending.splice(0)) f(session);
       },

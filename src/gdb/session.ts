@@ -62,6 +62,13 @@ export class GdbSession {
     readonly target: Target,
     readonly transport: SessionTransport,
     initialStop?: StopEvent,
+    /**
+     * The session began by stopping a guest that was already running (--no-wait,
+     * or a debugger after another detached), like `gdbserver --attach`; otherwise
+     * the guest was started for it, like `gdbserver PROG`. qAttached tells gdb,
+     * which then detaches or kills when it quits.
+     */
+    readonly attachedToRunning = false,
   ) {
     this.lastStop = initialStop ?? { kind: 'signal', signal: 5, tid: target.threads()[0] ?? target.pid };
   }

@@ -12,6 +12,7 @@ import { librariesSvr4Xml } from './svr4-libraries.js';
 import { vsyscallMapsLine } from './vsyscall.js';
 import { tlsAddress } from './tls-address.js';
 import { threadComm } from './syscalls/info.js';
+import { ParkedCalls } from './debug-restart.js';
 
 /** Distinct breakpoint addresses a debugger may have at once (each insertion rebuilds the set). */
 const MAX_BREAKPOINTS = 4096;
@@ -21,12 +22,20 @@ function isUserAddress(addr: number, len: number): boolean {
   return Number.isSafeInteger(addr) && Number.isSafeInteger(len) && addr >= 0 && len > 0 && addr + len <= USER_END;
 }
 
+/**
+ * Linux's TASK_SIZE_MAX: a debug register may not cover an address at or above it
+ * (arch_check_bp_in_kernelspace), so hbreak/watch there fail under gdbserver too.
+ */
+const DEBUG_REGISTER_END = 0x7ffffffff000;
+
 /** si_code values of SIGTRAP (include/uapi/asm-generic/siginfo.h) and SI_KERNEL. */
 const TRAP_TRACE = 2;
 const TRAP_HWBKPT = 4;
 const SI_KERNEL = 0x80;
 const SI_TKILL = -6;
 const SIGSTOP = 19;
+/** EFLAGS.RF: Linux sets it in the saved flags at an instruction breakpoint (so the return does not hit it again). */
+const EFLAGS_RF = 0x10000;
 
 function addRef(m: Map<number, number>, key: number, d: number): void {
   const n = (m.get(key) ?? 0) + d;
@@ -65,6 +74,10 @@ export class DebugController implements Target {
   /** A syscall the shim lacks, stopped on with SIGSYS (--on-unimplemented=stop). */
   private sigsysPending: Task | null = null;
   detached = false;
+  /** A task stopped at a hardware breakpoint, whose eflags show RF as under Linux until it runs on. */
+  private resumeFlagSet: Task | null = null;
+  /** Threads parked in a system call, as the debugger sees them (rax = the restart code). */
+  private readonly parked = new ParkedCalls();
   /** The task a pending single step runs (null when no step is in flight). */
   private stepping: Task | null = null;
   /** The thread a debugger step is pending on: the scheduler must not run it (the step does). */
@@ -103,6 +116,10 @@ export class DebugController implements Target {
 
   insertBreakpoint(kind: BreakKind, addr: number): boolean {
     if (!isUserAddress(addr, 1)) return false;
+    // gdbserver plants an int3 through ptrace, which fails where nothing is mapped: gdb then says
+    // "Cannot insert breakpoint N. Cannot access memory at address …". A debug register needs nothing mapped.
+    if (kind === 'sw' && !this.current.mem.peek(addr, 1)) return false;
+    if (kind === 'hw' && addr + 1 > DEBUG_REGISTER_END) return false;
     if (!this.bpRefs.has(addr) && this.bpRefs.size >= MAX_BREAKPOINTS) return false;
     addRef(this.bpRefs, addr, 1);
     if (kind === 'hw') addRef(this.hwRefs, addr, 1);
@@ -128,7 +145,7 @@ export class DebugController implements Target {
   }
   insertWatchpoint(kind: WatchKind, addr: number, len: number): boolean {
     // Like Linux's debug registers: user addresses only (the page walk below must stay finite).
-    if (!isUserAddress(addr, len)) return false;
+    if (!isUserAddress(addr, len) || addr + len > DEBUG_REGISTER_END) return false;
     const e = this.kernel.engineOf(this.current.mem);
     e.watchpoints.push({ addr, len, kind });
     e.updateWatchpoints();
@@ -152,9 +169,16 @@ export class DebugController implements Target {
 
   // ------------------------------------------------------------ execution
 
-  resume(opts: { step: boolean; tid?: number; signal: number; othersRun?: boolean }): Promise<StopEvent> {
+  /**
+   * wholeInstruction: a step runs a rep string instruction to its end instead
+   * of stopping after one iteration as the CPU (and so gdb) does — for the
+   * lockstep differ, whose native side does the same.
+   */
+  resume(opts: { step: boolean; tid?: number; signal: number; othersRun?: boolean; wholeInstruction?: boolean }): Promise<StopEvent> {
     const t = (opts.tid !== undefined && opts.tid > 0 ? this.kernel.tasks.find((x) => x.tid === opts.tid) : undefined) ?? this.current;
     const frames = t.signalFrames;
+    this.clearResumeFlag();
+    this.settleParkedCalls();
     this.applyResumeSignal(opts.signal);
     const p = new Promise<StopEvent>((resolve) => (this.pending = resolve));
     if (this.queued) {
@@ -174,7 +198,7 @@ export class DebugController implements Target {
     } else if (opts.step) {
       this.paused = true;
       this.stepping = t;
-      this.kernel.debugStep(t);
+      this.kernel.debugStep(t, opts.wholeInstruction);
       // A step that did not finish at once (a blocking syscall): the other threads
       // run meanwhile if gdb asked for it; the scheduler leaves the stepping one alone.
       if (opts.othersRun && this.stepping === t && this.pending) {
@@ -186,6 +210,20 @@ export class DebugController implements Target {
       this.kernel.wakeScheduler();
     }
     return p;
+  }
+
+  private processTasks(): Task[] {
+    return this.kernel.tasks.filter((t) => t.proc === this.current.proc && t.state !== 'exited');
+  }
+  private settleParkedCalls(): void {
+    this.parked.settle(this.processTasks(), (t) => this.kernel.abandonSyscall(t));
+  }
+
+  /** RF lasts one instruction on a CPU: the resumed instruction is past the breakpoint already (skipBreakpointAt). */
+  private clearResumeFlag(): void {
+    const c = this.resumeFlagSet?.cpu;
+    this.resumeFlagSet = null;
+    if (c) c.setEflags(c.getEflags() & ~EFLAGS_RF);
   }
 
   /** gdb's resume signal: deliver the pending stop's signal only if gdb passes one. */
@@ -266,6 +304,8 @@ export class DebugController implements Target {
     e.updateWatchpoints();
     e.flush();
     this.catchSet = null;
+    this.clearResumeFlag();
+    this.settleParkedCalls();
     this.applyResumeSignal(0);
     this.paused = false;
     this.kernel.detachDebugger();
@@ -281,6 +321,10 @@ export class DebugController implements Target {
     if (stop === Stop.Breakpoint) {
       const hw = this.isHardwareOnly(c.rip);
       t.proc.lastSiginfo = hw ? { signo: SIGTRAP, code: TRAP_HWBKPT, addr: c.rip } : { signo: SIGTRAP, code: SI_KERNEL, addr: 0 };
+      if (hw) {
+        c.setEflags(c.getEflags() | EFLAGS_RF);
+        this.resumeFlagSet = t;
+      }
       this.report(t, { kind: 'signal', signal: SIGTRAP, reason: hw ? 'hwbreak' : 'swbreak', tid: t.tid });
       return true;
     }
@@ -347,6 +391,7 @@ export class DebugController implements Target {
     this.stepping = null;
     this.paused = true;
     this.current = t;
+    this.parked.show(this.processTasks());
     this.deliver(ev);
   }
   private deliver(ev: StopEvent): void {

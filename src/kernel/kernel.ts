@@ -21,6 +21,7 @@ import { EACCES, EINTR } from './errno.js';
 import { wakeWaiters } from './syscalls/futex.js';
 import { flushSharedMappings } from './syscalls/mm-shared.js';
 import { interruptSleep } from './syscalls/time.js';
+import { forgetWaiter } from './syscalls/futex.js';
 import { cpuinfoFlags } from './files/procfs.js';
 import { cpuinfoFlagList } from '../cpu/cpuid.js';
 import { SIGCHLD } from './signals.js';
@@ -325,16 +326,25 @@ export class Kernel {
     }
   }
 
-  /** gdb stepi: one instruction of t, then a stop report (a syscall instruction runs its whole call). */
-  debugStep(t: Task): void {
+  /**
+   * gdb stepi: one instruction of t (one iteration of a rep string
+   * instruction unless wholeInstruction), then a stop report (a syscall
+   * instruction runs its whole call).
+   */
+  debugStep(t: Task, wholeInstruction = false): void {
     const dbg = this.debug;
     if (!dbg) return;
     const before = dbg.reports;
     const reported = () => dbg.reports !== before || this.debug !== dbg;
     void (async () => {
-      if (t.restartSyscall >= 0) this.syscall(t, t.restartSyscall);
+      // A thread parked in a blocking call is already waiting: issuing the call again would park it
+      // a second time, and the wake-up meant for the first parking would be ignored (a futex wake
+      // takes one waiter). The loop below waits for it as the scheduler would.
+      if (t.state === 'blocked') {
+        // nothing to start
+      } else if (t.restartSyscall >= 0) this.syscall(t, t.restartSyscall);
       else {
-        const stop = this.engineOf(t.mem).step(t.cpu);
+        const stop = this.engineOf(t.mem).step(t.cpu, wholeInstruction);
         t.skipBreakpointAt = -1;
         if (stop === Stop.Syscall) this.syscall(t, t.cpu.r[2 * RAX + 1] === 0 ? t.cpu.r[2 * RAX] : -1);
         else if (stop !== Stop.Step && stop !== Stop.Watchpoint) {
@@ -523,6 +533,26 @@ export class Kernel {
   private interruptingSignal(t: Task): number {
     for (const sig of t.pendingSignals.keys()) if (interrupts(t, sig)) return sig;
     return 0;
+  }
+
+  /**
+   * The debugger changed the registers of t while it waited in a system call
+   * (an inferior function call, `jump`): t leaves the call, as a ptrace'd
+   * thread does, and its registers say what comes next (debug-restart.ts).
+   */
+  abandonSyscall(t: Task): void {
+    interruptSleep(t);
+    forgetWaiter(t);
+    if (t.state === 'blocked') t.state = 'runnable';
+    t.parkings++; // the call's own wake-up, if it still comes, is stale
+    t.restartSyscall = -1;
+    t.entryReported = false;
+    if (t.suspendMask) {
+      // rt_sigsuspend's mask lasts only as long as the call.
+      [t.sigmaskLo, t.sigmaskHi] = t.suspendMask;
+      t.suspendMask = null;
+    }
+    this.wake();
   }
 
   /** A signal arrived while t waited in a syscall: the call returns EINTR, or restarts after the handler (SA_RESTART). */

@@ -190,7 +190,7 @@ class Lockstep {
         const st = await this.stepNative(facts, n, signal);
         return [st, st.kind === 'signal' ? await this.native.registers() : null];
       };
-      const [[sn, rn], [se, re]] = await Promise.all([stepNative(), this.emu.stepAndRegisters(signal)]);
+      const [[sn, rn], [se, re]] = await Promise.all([stepNative(), this.stepEmu(facts, n, signal)]);
       this.o.trace?.(`#${this.compared} 0x${rip.toString(16)}${delivering ? ` deliver ${delivering}` : ''}: native ${sn.raw.slice(0, 3)} elfshim ${se.raw.slice(0, 3)}`);
       signal = 0;
       const before = n;
@@ -288,17 +288,34 @@ class Lockstep {
     return b;
   }
 
-  /** One instruction natively. A rep string instruction traps after each iteration: run it to its end with a breakpoint. */
+  /** One instruction natively (a rep string instruction to its end, see runRepString). */
   private async stepNative(facts: InstructionFacts | null, before: Registers, signal: number): Promise<StopInfo> {
     if (facts?.kind === 'syscall' && !signal) return this.stepNativeSyscall(before);
-    if (!facts || facts.kind !== 'rep-string' || signal) return this.native.step(signal);
+    return (await this.runRepString(this.native, facts, before, signal)) ?? this.native.step(signal);
+  }
+
+  /** One instruction in elfshim (a rep string instruction to its end), and the registers after it. */
+  private async stepEmu(facts: InstructionFacts | null, before: Registers, signal: number): Promise<[StopInfo, Registers | null]> {
+    const st = await this.runRepString(this.emu, facts, before, signal);
+    if (!st) return this.emu.stepAndRegisters(signal);
+    return [st, st.kind === 'signal' ? await this.emu.registers() : null];
+  }
+
+  /**
+   * A rep string instruction with iterations to go traps after each one under
+   * a single step, on both sides (a CPU's trap flag; elfshim's stub does the
+   * same for gdb): run it to its end with a breakpoint after it instead.
+   * null when the instruction is not one (the caller steps).
+   */
+  private async runRepString(side: Side, facts: InstructionFacts | null, before: Registers, signal: number): Promise<StopInfo | null> {
+    if (!facts || facts.kind !== 'rep-string' || signal) return null;
     const i = facts.instr;
     const count = i.adsize === 4 ? before.big('rcx') & 0xffffffffn : before.big('rcx');
-    if (count <= 1n) return this.native.step();
+    if (count <= 1n) return null;
     const z = `${i.next.toString(16)},1`;
-    if ((await this.native.rsp.request(`Z0,${z}`)) !== 'OK') return this.native.step();
-    const stop = parseStop(await this.native.rsp.request('vCont;c'));
-    await this.native.rsp.request(`z0,${z}`);
+    if ((await side.rsp.request(`Z0,${z}`)) !== 'OK') return null;
+    const stop = parseStop(await side.rsp.request('vCont;c'));
+    await side.rsp.request(`z0,${z}`);
     return stop;
   }
 

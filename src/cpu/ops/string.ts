@@ -1,5 +1,5 @@
 import { Cpu, RAX, RCX, RDI, RSI } from '../cpu.js';
-import { REP_F2, REP_F3, type Instr } from '../instr.js';
+import { REP_F2, REP_F3, REP_NONE, type Instr } from '../instr.js';
 import { Alu, alu } from './alu.js';
 
 const PAGE = 4096;
@@ -135,4 +135,38 @@ export function scas(c: Cpu, i: Instr): void {
     const zf = c.getZF();
     if ((i.rep === REP_F3 && zf === 0) || (i.rep === REP_F2 && zf === 1)) return;
   }
+}
+
+/** A string instruction (movs cmps stos lods scas) with a rep prefix. */
+export function isRepString(i: Instr): boolean {
+  return i.rep !== REP_NONE && i.map === 0 && i.op >= 0xa4 && i.op <= 0xaf && i.op !== 0xa8 && i.op !== 0xa9;
+}
+
+/**
+ * One iteration of a rep string instruction, as the CPU runs it when it traps
+ * between iterations (a single step, or a data breakpoint the iteration hit:
+ * Intel SDM vol. 3, "Debug exceptions" — repeated string instructions are
+ * interruptible after each iteration): rcx and the pointers advance by one
+ * element, and rip (already i.next) goes back to the instruction until the
+ * count runs out or repe/repne ends it. gdb's stepi then walks the iterations
+ * as it does natively. Returns true when the instruction is not done yet.
+ */
+export function repIteration(c: Cpu, i: Instr): boolean {
+  const n = count(c, i);
+  if (n === 0) return false;
+  const lo = c.r[2 * RCX], hi = c.r[2 * RCX + 1];
+  setCount(c, i, 1);
+  try {
+    i.exec(c, i);
+  } catch (e) {
+    // The faulting iteration did not happen: rcx is as it was.
+    c.r[2 * RCX] = lo;
+    c.r[2 * RCX + 1] = hi;
+    throw e;
+  }
+  setCount(c, i, n - 1);
+  const compares = i.op === 0xa6 || i.op === 0xa7 || i.op === 0xae || i.op === 0xaf;
+  const ended = n === 1 || (compares && c.getZF() === (i.rep === REP_F3 ? 0 : 1));
+  if (!ended) c.rip = i.addr;
+  return !ended;
 }

@@ -114,3 +114,10 @@ export const futexHandlers: Record<string, SyscallImpl> = {
     note: 'WAIT, WAKE, *_BITSET, REQUEUE, CMP_REQUEUE; no PI futexes or WAKE_OP',
   },
 };
+
+/** Takes t out of the wait queues of its address space: its wait was abandoned, so a wake must reach another waiter. */
+export function forgetWaiter(t: Task): void {
+  const m = queues.get(t.mem);
+  if (m) for (const q of m.values()) for (let k = q.length - 1; k >= 0; k--) if (q[k].task === t) q.splice(k, 1);
+  woken.delete(t);
+}

@@ -36,9 +36,9 @@ export class EmulatorSide implements StatePort {
     return (this.cpuCache ??= this.ctl.cpuOf(this.ctl.threads()[0])!);
   }
 
-  /** One instruction (or the delivery of a Linux signal into its handler). */
+  /** One instruction (or the delivery of a Linux signal into its handler); a rep string instruction to its end, like the tracer. */
   step(signal: number): Promise<StopEvent> {
-    return this.ctl.resume({ step: true, signal });
+    return this.ctl.resume({ step: true, signal, wholeInstruction: true });
   }
 
   /** The `g` block now (elfshim's layout). */
