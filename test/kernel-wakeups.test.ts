@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { harness, type Harness } from './kernel-harness.js';
-import { Process } from '../src/kernel/task.js';
+import { Process, Task } from '../src/kernel/task.js';
 import { FileTable } from '../src/kernel/files/file-table.js';
 import { FsContext } from '../src/kernel/files/fs-context.js';
 import { syscallByName } from '../src/kernel/syscall-table.js';
-import { RAX } from '../src/cpu/cpu.js';
+import { Cpu, RAX } from '../src/cpu/cpu.js';
 
 const SIGCHLD = 17, SIGUSR1 = 10, EINTR = 4;
 const nr = (name: string) => syscallByName(name)!.nr;
@@ -89,4 +89,29 @@ test('a masked signal interrupts neither the wait nor its retry', async () => {
   assert.equal(t.state, 'blocked', 'a masked signal leaves the wait alone');
   t.kernel.syscall(t, t.restartSyscall);
   assert.equal(t.state, 'blocked', 'and the retry parks again');
+});
+
+test('a futex wait that a signal ended leaves the queue: the next FUTEX_WAKE reaches a thread still waiting', async () => {
+  const { h } = shellLike();
+  const k = h.t.kernel;
+  const other = new Task(4244, h.t.proc, new Cpu(h.t.proc.mem), k);
+  k.tasks.push(other);
+  const word = h.buf(4);
+  const FUTEX_WAIT_PRIVATE = 128, FUTEX_WAKE_PRIVATE = 129;
+  const waitOn = (t: Task) => {
+    [word, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0].forEach((v, i) => t.cpu.setS([7, 6, 2, 10, 8, 9][i], v));
+    k.syscall(t, nr('futex'));
+  };
+  waitOn(h.t);
+  waitOn(other);
+  assert.equal(h.t.state, 'blocked');
+  assert.equal(other.state, 'blocked');
+  k.sendSignal(h.t.proc, SIGUSR1, undefined, h.t); // ends the first wait
+  assert.equal(h.t.state, 'runnable');
+  h.t.pendingSignals.clear();
+  [word, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0].forEach((v, i) => h.t.cpu.setS([7, 6, 2, 10, 8, 9][i], v));
+  k.syscall(h.t, nr('futex'));
+  assert.equal(h.t.cpu.getS(RAX), 1, 'one waiter woken');
+  await microtasks();
+  assert.equal(other.state, 'runnable', 'the wake went to the thread that still waits');
 });

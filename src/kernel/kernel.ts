@@ -559,6 +559,7 @@ export class Kernel {
   private interruptSyscall(t: Task, sig: number): void {
     const nr = t.restartSyscall;
     const left = interruptSleep(t);
+    forgetWaiter(t); // an abandoned futex wait must not take a wake meant for a thread still waiting
     if (left && (nr === 35 || nr === 230)) {
       // nanosleep / clock_nanosleep (relative) report the time left in rem.
       const rem = nr === 35 ? t.cpu.getU(6) : t.cpu.getU(10);
