@@ -401,6 +401,16 @@ export class Engine {
    * used up — the same block-granular budget as the interpreter's loop).
    */
   private runJit(c: Cpu, budget: number, skipBreakpointAt: number): Stop {
+    this.jitLoop(c, budget, skipBreakpointAt);
+    // Outside the loop's function on purpose: V8 compiles that loop on-stack (OSR) during the first long
+    // run, before this store has ever run, and reuses the OSR code after each deoptimization it causes —
+    // once per run() call, then the rest of every run was interpreted (3000 deopts in the sqlite3 bench).
+    if (c.stop === Stop.None) c.stop = Stop.Budget;
+    return c.stop;
+  }
+
+  /** The loop of runJit; leaves c.stop as None when the budget ran out. */
+  private jitLoop(c: Cpu, budget: number, skipBreakpointAt: number): void {
     const bps = this.breakpoints;
     const checkBps = bps.size > 0;
     let executed = 0;
@@ -487,8 +497,6 @@ export class Engine {
       }
       prev = b;
     }
-    if (c.stop === Stop.None) c.stop = Stop.Budget;
-    return c.stop;
   }
 
   /**
