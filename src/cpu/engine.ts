@@ -72,7 +72,13 @@ class JitRegion {
   /** Cleared when any of its blocks is invalidated: the function leaves at its next block boundary. */
   valid = true;
   fn: JitFn | null = null;
-  constructor(readonly blocks: Block[]) {}
+  constructor(
+    readonly blocks: Block[],
+    /** Times the region was formed again to take in a block that got hot after it (see Engine.regionToGrow). */
+    readonly generation = 0,
+    /** The translating thread's instruction count when it was formed. */
+    readonly bornAt = 0,
+  ) {}
 }
 
 const MAX_BLOCK = 128;
@@ -81,6 +87,20 @@ const MAX_REGION_BLOCKS = 32;
 const MAX_REGION_INSTRS = 400;
 /** A region this small is absorbed into a new one that reaches it (e.g. a recursive function's entry). */
 const MAX_ABSORB_INSTRS = 40;
+/** Times a region is formed again to take in blocks that got hot after it (each costs a V8 compile of the whole region). */
+const MAX_GENERATIONS = 3;
+/**
+ * Only fragments this small (in blocks) are formed again, into a region of at
+ * most 4 blocks more: forming gzip's mid-sized regions again (up to 20 blocks,
+ * each compiled by V8 two or three times) cost 10% more CPU than it saved.
+ */
+const MAX_GROW_BLOCKS = 8;
+/**
+ * Nor once it has run this many instructions since it was formed: by then V8
+ * has optimized it, and a new function starts over in V8's interpreter (gzip
+ * lost more to that than it gained).
+ */
+const MAX_GROW_AGE = 100_000;
 /** Executions before a block is compiled to a JavaScript function. */
 const HOT = 8;
 /**
@@ -249,7 +269,7 @@ export class Engine {
    * Also returns, per member, the indirect-branch targets observed from it,
    * and the regions absorbed.
    */
-  private formRegion(head: Block): { members: Block[]; targets: number[][]; absorbed: JitRegion[] } {
+  private formRegion(head: Block, replacing: JitRegion | null = null): { members: Block[]; targets: number[][]; absorbed: JitRegion[] } {
     const members: Block[] = [];
     const targets: number[][] = [];
     const absorbed: JitRegion[] = [];
@@ -273,8 +293,15 @@ export class Engine {
         if (seen.has(t)) continue;
         const s = this.blocks.get(t);
         // Blocks run only a few times stay out: V8 would first see their code run after it optimized the region.
-        if (s === undefined || !s.valid || s.hits < this.minMemberHits || this.breakpoints.has(t)) continue;
+        if (s === undefined || !s.valid || this.breakpoints.has(t)) continue;
         const o = s.owner;
+        // The blocks of the region being formed again ran in it (their hits were not counted there).
+        if (o === replacing && o !== null) {
+          if (members.length >= MAX_REGION_BLOCKS || instrs + s.instrs.length > MAX_REGION_INSTRS) continue;
+          add(s);
+          continue;
+        }
+        if (s.hits < this.minMemberHits) continue;
         if (o !== null && o.valid && callTargets.includes(t)) {
           // A callee another region runs: absorb it whole when small (e.g. a recursive function's entry), else leave it there.
           const extra = o.blocks.filter((b) => b.valid && !seen.has(b.start) && !this.breakpoints.has(b.start));
@@ -296,20 +323,57 @@ export class Engine {
     return { members, targets, absorbed };
   }
 
-  /** Translates the region around a hot block; on failure the block stays interpreted. */
-  private jitCompile(head: Block, c: Cpu): void {
+  /**
+   * The region to form again, from its head, instead of giving the hot block
+   * b a region of its own: the region control just left for b, when b is a
+   * direct successor of one of its blocks and the region is small and young
+   * (MAX_GROW_BLOCKS, MAX_GROW_AGE, MAX_GENERATIONS).
+   * A loop whose paths get hot one after the other (sha1's rounds: each path
+   * got hot after the region of the first was formed) otherwise ends up as a
+   * handful of one-block regions, with a trip through run() between each.
+   */
+  private regionToGrow(b: Block, from: Block | null, icount: number): JitRegion | null {
+    const g = from?.owner ?? null;
+    if (g === null || !g.valid || g.generation >= MAX_GENERATIONS || g.blocks.length >= MAX_REGION_BLOCKS) return null;
+    if (icount - g.bornAt > MAX_GROW_AGE) return null;
+    if (g.blocks.length > MAX_GROW_BLOCKS) return null;
+    if (this.breakpoints.has(g.blocks[0].start) || !g.blocks[0].valid) return null;
+    return g.blocks.some((m) => successors(m).includes(b.start)) ? g : null;
+  }
+
+  /** Translates the region around a hot block (entered from the block `from`); on failure the block stays interpreted. */
+  private jitCompile(head: Block, c: Cpu, from: Block | null): void {
     head.jitTried = true;
-    const { members, targets, absorbed } = this.formRegion(head);
-    const r = new JitRegion(members);
+    const grow = this.regionToGrow(head, from, c.icount);
+    if (grow !== null) {
+      const formed = this.formRegion(grow.blocks[0], grow);
+      if (formed.members.includes(head) && formed.members.length <= MAX_GROW_BLOCKS + 4) {
+        this.install(head, formed, c, grow.generation + 1, grow);
+        return;
+      }
+    }
+    this.install(head, this.formRegion(head), c, 0, null);
+  }
+
+  /** Compiles a formed region and makes its blocks enter it; `replaces` (formed again) is dropped. */
+  private install(
+    head: Block,
+    { members, targets, absorbed }: { members: Block[]; targets: number[][]; absorbed: JitRegion[] },
+    c: Cpu,
+    generation: number,
+    replaces: JitRegion | null,
+  ): void {
+    const r = new JitRegion(members, generation, c.icount);
     try {
       r.fn = compileRegion(members, r, c, targets);
-      if (JIT_DUMP) appendFileSync(JIT_DUMP, `// region 0x${head.start.toString(16)}: ${members.length} blocks, ${absorbed.length} absorbed\n${r.fn.toString()}\n\n`);
+      if (JIT_DUMP) appendFileSync(JIT_DUMP, `// region 0x${members[0].start.toString(16)}: ${members.length} blocks, ${absorbed.length} absorbed, generation ${generation}\n${r.fn.toString()}\n\n`);
     } catch (e) {
       if (JIT_DEBUG) process.stderr.write(`elfshim: jit: region 0x${head.start.toString(16)} not translated: ${(e as Error)?.stack ?? e}\n`);
       head.fn = compileBlock(head);
       return;
     }
     for (const o of absorbed) this.dropRegion(o);
+    if (replaces !== null) this.dropRegion(replaces);
     members.forEach((m, j) => {
       m.regions.push(r);
       if (m.jit === null) {
@@ -402,6 +466,16 @@ export class Engine {
    * used up — the same block-granular budget as the interpreter's loop).
    */
   private runJit(c: Cpu, budget: number, skipBreakpointAt: number): Stop {
+    this.jitLoop(c, budget, skipBreakpointAt);
+    // Outside the loop's function on purpose: V8 compiles that loop on-stack (OSR) during the first long
+    // run, before this store has ever run, and reuses the OSR code after each deoptimization it causes —
+    // once per run() call, then the rest of every run was interpreted (3000 deopts in the sqlite3 bench).
+    if (c.stop === Stop.None) c.stop = Stop.Budget;
+    return c.stop;
+  }
+
+  /** The loop of runJit; leaves c.stop as None when the budget ran out. */
+  private jitLoop(c: Cpu, budget: number, skipBreakpointAt: number): void {
     const bps = this.breakpoints;
     const checkBps = bps.size > 0;
     let executed = 0;
@@ -439,7 +513,7 @@ export class Engine {
         // Tiers: interpreted, then (warm) a closure calling each exec, then (hot) translated.
         const h = ++b.hits;
         if (h >= this.jitHot && !b.jitTried) {
-          this.jitCompile(b, c);
+          this.jitCompile(b, c, prev);
           fn = b.jit;
         } else if (h >= HOT && b.fn === null) b.fn = compileBlock(b);
       }
@@ -488,8 +562,6 @@ export class Engine {
       }
       prev = b;
     }
-    if (c.stop === Stop.None) c.stop = Stop.Budget;
-    return c.stop;
   }
 
   /**

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// elfshim: bundled by scripts/bundle.mjs
+// dist/cli.js after `npm run build` (scripts/bundle.mjs copies this file there):
+// runs dist/elfshim.cjs, the whole CLI bundled into one script, through V8's
+// code cache. Parsing and compiling that 1 MB script was about a third of the
+// startup of a static hello world; with the cache V8 deserializes the compiled
+// functions instead. The cache is written next to the bundle by the first run
+// that finds it missing or rejected (another Node/V8 version, other V8 flags),
+// at exit, so it also holds the functions that run compiled; a read-only dist/
+// only costs the speed-up.
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { Script } from 'node:vm';
+
+// Set by src/cpu/engine.ts too, which runs after the compile: V8 rejects a cache
+// made under different flags, so they must already be what they will be at exit.
+setFlagsFromString('--no-lazy-feedback-allocation');
+
+const dir = dirname(fileURLToPath(import.meta.url));
+const bundle = join(dir, 'elfshim.cjs');
+// V8 checks a cache against the source's length only: the name carries the bundle's mtime too.
+const cacheFile = join(dir, `elfshim.cjs.${Math.floor(statSync(bundle).mtimeMs)}.cache`);
+const source = readFileSync(bundle, 'utf8').replace(/^#!/, '//');
+let cachedData;
+try {
+  cachedData = readFileSync(cacheFile);
+} catch {
+  cachedData = undefined;
+}
+const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+  filename: bundle,
+  cachedData,
+});
+if (cachedData === undefined || script.cachedDataRejected) {
+  process.once('exit', () => {
+    const tmp = `${cacheFile}.${process.pid}`;
+    try {
+      writeFileSync(tmp, script.createCachedData());
+      renameSync(tmp, cacheFile); // atomic: concurrent runs never read half a cache
+    } catch {
+      rmSync(tmp, { force: true });
+    }
+  });
+}
+const module = { exports: {} };
+script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dir);
