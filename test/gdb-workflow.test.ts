@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { ROOT, haveGdb, startStub } from './helpers/gdb-run.js';
+import { ROOT, haveGdb, spawnGdb, startStub } from './helpers/gdb-run.js';
 import { RspClient } from './gdb-client.js';
 
 const DEBUG_PIE = path.join(ROOT, 'test/fixtures/build/debug-glibc-pie/debug');
@@ -17,12 +17,9 @@ const skip = !haveGdb() ? 'gdb is not installed' : !fs.existsSync(DEBUG_PIE) ? '
 
 /** Runs gdb to completion; resolves with everything it printed. */
 function gdb(args: string[]): Promise<string> {
-  const p = spawn('gdb', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  p.stdout!.on('data', (d) => (text += d));
-  p.stderr!.on('data', (d) => (text += d));
+  const { gdb: p, text } = spawnGdb(args);
   const killer = setTimeout(() => p.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) => p.on('close', () => (clearTimeout(killer), resolve(text))));
+  return new Promise((resolve) => p.on('close', () => (clearTimeout(killer), resolve(text()))));
 }
 
 function exited(child: { exitCode: number | null; on(e: 'exit', f: (code: number | null) => void): unknown }): Promise<number | null> {

@@ -61,10 +61,7 @@ export async function runGdb(
   const gdbArgs = ['-batch', '-nx', '-ex', 'set pagination off', '-ex', 'set confirm off', '-ex', `target remote 127.0.0.1:${stub.port}`];
   for (const c of commands) gdbArgs.push('-ex', c);
   gdbArgs.push(program);
-  const gdb = spawn('gdb', gdbArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  gdb.stdout!.on('data', (d) => (text += d));
-  gdb.stderr!.on('data', (d) => (text += d));
+  const { gdb, text } = spawnGdb(gdbArgs);
   if (opts.interruptAfterMs !== undefined) setTimeout(() => gdb.kill('SIGINT'), opts.interruptAfterMs);
   const killer = setTimeout(() => {
     gdb.kill('SIGKILL');
@@ -82,7 +79,19 @@ export async function runGdb(
     });
   });
   clearTimeout(killer);
-  return { gdb: text, guestOut: stub.out(), elfshimErr: stub.err(), elfshimStatus: status };
+  return { gdb: text(), guestOut: stub.out(), elfshimErr: stub.err(), elfshimStatus: status };
+}
+
+/**
+ * Starts gdb with its stderr on its stdout pipe: one stream, in the order gdb
+ * wrote it. (Two pipes read separately interleave by chance: an error line
+ * could land before or after the stdout text around it.)
+ */
+export function spawnGdb(gdbArgs: string[]): { gdb: ChildProcess; text: () => string } {
+  const gdb = spawn('sh', ['-c', 'exec gdb "$@" 2>&1', 'sh', ...gdbArgs], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let text = '';
+  gdb.stdout!.on('data', (d) => (text += d));
+  return { gdb, text: () => text };
 }
 
 /** Runs the same gdb commands against the program under Debian's gdbserver (the reference behaviour). */
@@ -104,26 +113,18 @@ export async function runGdbserver(program: string, args: string[], commands: st
   const gdbArgs = ['-batch', '-nx', '-ex', 'set pagination off', '-ex', 'set confirm off', '-ex', `target remote 127.0.0.1:${port}`];
   for (const c of commands) gdbArgs.push('-ex', c);
   gdbArgs.push(program);
-  const gdb = spawn('gdb', gdbArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  gdb.stdout!.on('data', (d) => (text += d));
-  gdb.stderr!.on('data', (d) => (text += d));
+  const { gdb, text } = spawnGdb(gdbArgs);
   await new Promise((r) => gdb.on('close', r));
   await new Promise((r) => (server.exitCode !== null ? r(null) : setTimeout(r, 2000)));
   server.kill('SIGKILL');
-  return { gdb: text, guestOut: sout };
+  return { gdb: text(), guestOut: sout };
 }
 
 export function haveGdbserver(): boolean {
   return spawnSync('gdbserver', ['--version']).status === 0;
 }
 
-/**
- * Lines that differ between any two runs (pids, connection banners) are
- * normalised or dropped. Stack addresses are masked: Linux puts AT_SYSINFO_EHDR
- * and the rseq auxv entries on the stack, elfshim has no vDSO and no rseq, so
- * the initial stack sits 48 bytes higher.
- */
+/** Lines that differ between any two runs (pids, connection banners) are normalised or dropped. */
 export function normaliseGdb(text: string): string[] {
   return text
     .split('\n')
