@@ -44,13 +44,55 @@ test('set $orig_rax = -1 at the entry stop skips the call, as with gdbserver', {
   assert.match(ours.guestOut, /getpid>0: 0/);
 });
 
+test('registers changed at the entry stop change the call ($rdi, $rdx), as with gdbserver', { skip: skip || (!haveGdbserver() && 'gdbserver is not installed') }, async () => {
+  // write(1, msg, 22) becomes write(2, msg, 8): 8 bytes on stderr, and the guest sees 8.
+  const commands = ['catch syscall write', 'continue', 'set $rdi = 2', 'set $rdx = 8', 'continue', 'p $rax', 'delete', 'continue'];
+  const ours = await runGdb(SYSCALLS_MUSL, [], commands);
+  const native = await runGdbserver(SYSCALLS_MUSL, [], commands);
+  for (const [side, r] of [['gdbserver', native], ['elfshim', ours]] as const) {
+    assert.match(r.gdb, /\(returned from syscall write\)[^]*\$1 = 8\n/, `${side}: ${r.gdb}`);
+    assert.match(r.guestOut, /^write=8$/m, side);
+    assert.doesNotMatch(r.guestOut, /written with/, side);
+  }
+  assert.match(ours.elfshimErr, /written (?!with)/);
+  // (The last line differs by design: io_pgetevents is EINVAL on Linux, ENOSYS in the shim.)
+  const upToGetpid = (out: string) => out.split('\n').slice(0, 3).join('\n');
+  assert.equal(upToGetpid(ours.guestOut), upToGetpid(native.guestOut));
+});
+
+test('monitor strace on|off and monitor unimplemented change the run from gdb', { skip }, async () => {
+  const r = await runGdb(SYSCALLS_MUSL, [], ['catch syscall getpid', 'continue', 'monitor strace on', 'monitor unimplemented', 'monitor unimplemented stop', 'delete', 'continue', 'x/i $pc', 'monitor strace off', 'continue']);
+  assert.match(r.gdb, /^strace on$/m);
+  assert.match(r.gdb, /^unimplemented syscalls: enosys$/m);
+  assert.match(r.gdb, /^unimplemented syscalls now: stop$/m);
+  assert.match(r.gdb, /Program received signal SIGSYS, Bad system call\.[^]*=> 0x[0-9a-f]+ <[^>]+>:\s+syscall/);
+  assert.match(r.gdb, /^strace off$/m);
+  assert.match(r.gdb, /exited normally/);
+  // Lines only while strace was on: from the caught getpid to the SIGSYS stop.
+  assert.doesNotMatch(r.elfshimErr, /^openat\(/m);
+  assert.match(r.elfshimErr, /^getpid\(\) = \d+$/m);
+  assert.match(r.elfshimErr, /^io_pgetevents\(.*\) = -1 ENOSYS \(not implemented\)$/m);
+  assert.doesNotMatch(r.elfshimErr, /^close\(3\)/m);
+});
+
+test('info proc: command line, cwd and exe; the pid is the one in the thread ids', { skip }, async () => {
+  const r = await runGdb(SYSCALLS_MUSL, ['/etc/passwd'], ['info proc', 'info threads', 'kill']);
+  const pid = /^process (\d+)$/m.exec(r.gdb)?.[1];
+  assert.ok(pid, r.gdb);
+  assert.match(r.gdb, new RegExp(`Thread ${pid}\\.${pid}\\b`));
+  assert.match(r.gdb, new RegExp(`^cmdline = '${SYSCALLS_MUSL} /etc/passwd'$`, 'm'));
+  assert.match(r.gdb, new RegExp(`^cwd = '${process.cwd()}'$`, 'm'));
+  assert.match(r.gdb, new RegExp(`^exe = '${SYSCALLS_MUSL}'$`, 'm'));
+});
+
 test('--on-unimplemented=stop: SIGSYS at the syscall instruction, $_siginfo names it, continue returns ENOSYS', { skip }, async () => {
   const nr = unimplementedNr();
   if (nr < 0) return;
-  const r = await runGdb(SYSCALLS, [], ['continue', 'x/i $pc', 'p $_siginfo.si_signo', 'p $_siginfo._sifields._sigsys._syscall', 'p $orig_rax', 'continue'], { extra: ['--on-unimplemented=stop'] });
+  const r = await runGdb(SYSCALLS, [], ['continue', 'x/i $pc', 'p $_siginfo.si_signo', 'p $_siginfo._sifields._sigsys._syscall', 'p $orig_rax', 'p $_siginfo._sifields._sigsys._call_addr == $pc + 2', 'p/x $_siginfo._sifields._sigsys._arch', 'continue'], { extra: ['--on-unimplemented=stop'] });
   assert.match(r.gdb, /Program received signal SIGSYS, Bad system call\./);
   assert.match(r.gdb, /=> 0x[0-9a-f]+ <syscall\+\d+>:\s+syscall/);
-  assert.match(r.gdb, /\$1 = 31\n\$2 = 333\n\$3 = 333/);
+  // The siginfo of a seccomp trap: si_call_addr is the address after the instruction, as Linux fills it.
+  assert.match(r.gdb, /\$1 = 31\n\$2 = 333\n\$3 = 333\n\$4 = 1\n\$5 = 0xc000003e/);
   assert.match(r.gdb, /exited normally/);
   assert.match(r.guestOut, /io_pgetevents=-1 errno=Function not implemented/);
 });

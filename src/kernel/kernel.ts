@@ -661,10 +661,15 @@ export class Kernel {
     return this.tasks.reduce((n, t) => n + t.cpu.icount, 0);
   }
 
-  /** SIGSYS for unimplemented syscalls (--on-unimplemented=sigsys), as seccomp delivers it. */
+  /**
+   * SIGSYS for unimplemented syscalls (--on-unimplemented=sigsys), as seccomp's
+   * SECCOMP_RET_TRAP delivers it: SYS_SECCOMP, si_call_addr is the address after the
+   * `syscall` instruction (the saved rip, whatever seccomp(2) says), si_syscall the number.
+   */
   sigsys(t: Task, nr: number): void {
-    t.proc.lastSiginfo = { signo: SIGSYS, code: 1, addr: t.cpu.rip - 2, syscall: nr };
-    this.sendSignal(t.proc, SIGSYS, { signo: SIGSYS, code: 1, addr: t.cpu.rip - 2, syscall: nr }, t);
+    const info = { signo: SIGSYS, code: 1, addr: t.cpu.rip, syscall: nr };
+    t.proc.lastSiginfo = info;
+    this.sendSignal(t.proc, SIGSYS, info, t);
   }
 
   /** The --syscall-report table: every syscall made, unimplemented ones first. */

@@ -25,7 +25,11 @@ export class SyscallGate {
     // Numbers no kernel has (negative, huge: e.g. a debugger's orig_rax) simply fail with ENOSYS.
     if (!Number.isInteger(nr) || nr < 0 || nr > 4095) return -38;
     const r = dispatchSyscall(t, nr);
-    if (!this.implemented(nr) && this.kernel.options.onUnimplemented === 'sigsys') this.kernel.sigsys(t, nr);
+    if (!this.implemented(nr) && this.kernel.options.onUnimplemented === 'sigsys') {
+      this.kernel.sigsys(t, nr);
+      // seccomp rolls the call back (syscall_rollback): rax holds the number again, not -ENOSYS.
+      return nr;
+    }
     return r;
   }
 }
