@@ -12,6 +12,7 @@ import { Process, Task } from './task.js';
 import { FileTable } from './files/file-table.js';
 import { FsContext } from './files/fs-context.js';
 import { drainHostOutput } from './files/host-writer.js';
+import { diagnosticBacklog, writeDiagnostic } from './files/elfshim-stderr.js';
 import { readPinnedFile } from './files/pin.js';
 import { Blocked } from './syscall-types.js';
 import { SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSYS, SIGTRAP, signalInfo } from './signals.js';
@@ -264,6 +265,12 @@ export class Kernel {
         this.debug.interrupted(this.debug.current);
         continue;
       }
+      const backlog = diagnosticBacklog();
+      if (backlog) {
+        // --strace to a slow reader: the guest waits for its lines, as under strace.
+        await backlog;
+        continue;
+      }
       const t = this.pickRunnable();
       if (!t) {
         if (!this.tasks.some((x) => x.state !== 'exited')) return;
@@ -395,7 +402,7 @@ export class Kernel {
       }
       case Stop.Illegal: {
         const bytes = Array.from(this.engineOf(t.mem).bytesAt(c.rip).subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
-        process.stderr.write(`elfshim: illegal or unimplemented instruction at 0x${c.rip.toString(16)}: ${bytes}\n`);
+        writeDiagnostic(`elfshim: illegal or unimplemented instruction at 0x${c.rip.toString(16)}: ${bytes}\n`);
         this.forceSignal(t, SIGILL, { code: 2, addr: c.rip }, { nr: TRAP_UD, err: 0 });
         return;
       }

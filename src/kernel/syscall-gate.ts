@@ -1,4 +1,5 @@
 import { dispatchSyscall, syscallByNumber, unimplementedHooks } from './syscall-table.js';
+import { writeDiagnostic } from './files/elfshim-stderr.js';
 import type { Blocked } from './syscall-types.js';
 import type { Kernel } from './kernel.js';
 import type { Task } from './task.js';
@@ -12,7 +13,7 @@ export class SyscallGate {
   constructor(private readonly kernel: Kernel) {
     unimplementedHooks.onFirstUse = (t, nr, name) => {
       const pc = t.cpu.rip - 2;
-      process.stderr.write(`elfshim: unimplemented syscall ${name} (${nr}) at 0x${pc.toString(16)}\n`);
+      writeDiagnostic(`elfshim: unimplemented syscall ${name} (${nr}) at 0x${pc.toString(16)}\n`);
     };
   }
 

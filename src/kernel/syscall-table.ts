@@ -14,6 +14,7 @@ import { pollHandlers } from './syscalls/poll.js';
 import { eventHandlers } from './syscalls/events.js';
 import { sigwaitHandlers } from './syscalls/sigwait.js';
 import { straceAfter, straceBefore } from './strace.js';
+import { writeDiagnostic } from './files/elfshim-stderr.js';
 
 /**
  * How strace shows an argument (and whether it is read after the call):
@@ -538,7 +539,7 @@ export function dispatchSyscall(t: Task, nr: number): number | Blocked {
         if (!reportedInternal.has(key)) {
           reportedInternal.add(key);
           const msg = e instanceof Error ? e.message : String(e);
-          process.stderr.write(`elfshim: internal error in ${key}: ${msg}\n`);
+          writeDiagnostic(`elfshim: internal error in ${key}: ${msg}\n`);
         }
         result = -EINVAL;
       }
