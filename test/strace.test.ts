@@ -80,3 +80,34 @@ test('DEBUG=elfshim:syscall prints the same lines through the debug logger', { s
   const quiet = spawnSync(process.execPath, [CLI, SYSCALLS_MUSL, '/etc/passwd'], { encoding: 'utf8', env: { ...process.env, DEBUG: '' } });
   assert.doesNotMatch(quiet.stderr, /openat\(/);
 });
+
+const haveStrace = spawnSync('strace', ['-V']).status === 0;
+
+/** What differs between any two runs: addresses, pids, times, random bytes; strace's column alignment. */
+function comparable(trace: string): string[] {
+  return trace
+    .split('\n')
+    .filter((l) => l && !/^(execve\(|\+\+\+ |--- |elfshim: )/.test(l))
+    .map((l) =>
+      l
+        .replace(/ +(= (?:-?\d+|\?|0x[0-9a-f]+)(?: .*)?)$/, ' $1')
+        .replace(/0x[0-9a-f]+/g, '0xADDR')
+        .replace(/\{tv_sec=\d+, tv_nsec=\d+\}/g, '{tv_sec=N, tv_nsec=N}')
+        .replace(/^(getrandom\()"[^"]*"/, '$1"RANDOM"')
+        .replace(/^(set_tid_address\(0xADDR\)|getpid\(\)|gettid\(\)) = \d+$/, '$1 = PID'),
+    );
+}
+
+for (const variant of ['musl', 'glibc-static', 'glibc-pie']) {
+  test(`${variant}: --strace prints what the host's strace prints for the same program`, { skip: skip || (!haveStrace && 'strace is not installed') }, () => {
+    const program = path.join(ROOT, 'test/fixtures/build', variant, 'stracecalls');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'elfshim-strace-'));
+    const native = spawnSync('strace', ['-o', path.join(dir, 'native'), program], { encoding: 'utf8' });
+    assert.equal(native.status, 0, native.stderr);
+    const ours = spawnSync(process.execPath, [CLI, '--strace-file', path.join(dir, 'elfshim'), program], { encoding: 'utf8' });
+    assert.equal(ours.status, 0, ours.stderr);
+    const want = comparable(fs.readFileSync(path.join(dir, 'native'), 'utf8'));
+    assert.ok(want.length > 25, want.join('\n'));
+    assert.deepEqual(comparable(fs.readFileSync(path.join(dir, 'elfshim'), 'utf8')), want);
+  });
+}

@@ -166,6 +166,10 @@ export class Kernel {
     }
     const cpu = new Cpu(mem);
     const t = new Task(pid, proc, cpu, this);
+    // Linux names a program by its canonical path (/proc/self/exe, the maps), as execve does here:
+    // /bin/busybox is /usr/bin/busybox on a merged /usr.
+    const r = fsx.resolve(t, -100, opts.guestPath, { follow: true });
+    if (typeof r !== 'number' && r.kind === 'host' && r.st) opts = { ...opts, guestPath: r.guestPath };
     const loaded = this.load(t, image, opts);
     proc.exePath = opts.guestPath;
     proc.hostExePath = opts.hostPath;
