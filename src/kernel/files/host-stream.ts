@@ -42,7 +42,46 @@ export class HostReader {
 
   /** Whether a read would complete now (poll). */
   get ready(): boolean {
-    return this.buffered > 0 || this.eofPending || this.error !== 0 || this.isRegular();
+    if (this.buffered > 0 || this.eofPending || this.error !== 0 || this.isRegular()) return true;
+    this.probe();
+    return this.buffered > 0 || this.eofPending;
+  }
+
+  /**
+   * A non-blocking twin of the host fd (its own open file description, through
+   * /proc/self/fd), for probe(); -1 when it cannot be had (a socket, no /proc).
+   */
+  private twin: number | null = null;
+
+  /**
+   * poll(2) with no timeout must see input that is already waiting (typed ahead on a
+   * terminal, queued in a pipe) although no asynchronous read has fetched it yet: busybox's
+   * line editor, for one, asks the terminal for the cursor position only when poll says
+   * no input waits. Node has no poll, so the waiting bytes are taken with one
+   * non-blocking read of the twin into the buffer guest reads drain. Only when no
+   * asynchronous read is in flight: two readers at once could take bytes out of order.
+   */
+  private probe(): void {
+    if (this.inflight) return;
+    if (this.twin === null) {
+      try {
+        this.twin = fs.openSync(`/proc/self/fd/${this.fd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
+      } catch {
+        this.twin = -1;
+      }
+    }
+    if (this.twin < 0) return;
+    const buf = Buffer.alloc(READ_CHUNK);
+    try {
+      const n = fs.readSync(this.twin, buf, 0, READ_CHUNK, null);
+      if (n === 0) this.eofPending = true;
+      else {
+        this.chunks.push(new Uint8Array(buf.buffer, buf.byteOffset, n));
+        this.buffered += n;
+      }
+    } catch {
+      // EAGAIN: nothing waits. Anything else is for a real read to report.
+    }
   }
 
   /**
