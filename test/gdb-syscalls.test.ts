@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { allSyscalls, syscallByNumber } from '../src/kernel/syscall-table.js';
 import { CLI, ROOT, haveGdb, haveGdbserver, normaliseGdb, runGdb, runGdbserver } from './helpers/gdb-run.js';
 
 const SYSCALLS = path.join(ROOT, 'test/fixtures/build/glibc-pie/syscalls');
@@ -129,7 +130,7 @@ for (const program of [SYSCALLS, SYSCALLS_MUSL]) {
 
 test('elfshim syscalls lists every x86-64 syscall and agrees with the table', () => {
   const text = spawnSync(process.execPath, [CLI, 'syscalls'], { encoding: 'utf8' }).stdout;
-  const json = JSON.parse(spawnSync(process.execPath, [CLI, 'syscalls', '--json'], { encoding: 'utf8' }).stdout) as { nr: number; name: string; coverage: string }[];
+  const json = JSON.parse(spawnSync(process.execPath, [CLI, 'syscalls', '--json'], { encoding: 'utf8' }).stdout) as { nr: number; name: string; coverage: string; note: string }[];
   const gdbNames = fs.existsSync('/usr/share/gdb/syscalls/amd64-linux.xml') ? [...fs.readFileSync('/usr/share/gdb/syscalls/amd64-linux.xml', 'utf8').matchAll(/name="([^"]+)" number="(\d+)"/g)] : [];
   for (const [, name, nr] of gdbNames) assert.ok(json.some((r) => r.name === name && r.nr === Number(nr)), `${name} (${nr})`);
   const summary = /# (\d+) syscalls: (\d+) implemented, (\d+) partial, (\d+) missing/.exec(text);
@@ -138,6 +139,13 @@ test('elfshim syscalls lists every x86-64 syscall and agrees with the table', ()
   assert.equal(Number(summary[2]), json.filter((r) => r.coverage === 'implemented').length);
   assert.equal(Number(summary[4]), json.filter((r) => r.coverage === 'missing').length);
   assert.ok(json.some((r) => r.name === 'openat' && r.coverage !== 'missing'));
+  assert.equal(Number(summary[3]), json.filter((r) => r.coverage === 'partial').length);
+  // One line per syscall, and every partial one says what is missing.
+  assert.equal(text.split('\n').filter((l) => /^\s*\d+\s+\w+\s+(implemented|partial|missing)\b/.test(l)).length, json.length);
+  for (const r of json) if (r.coverage === 'partial') assert.ok(r.note, `${r.name} is partial without a note`);
+  // The coverage is the handler table's: a syscall has a handler exactly when it is not missing.
+  for (const r of json) assert.equal(!!syscallByNumber(r.nr)?.impl, r.coverage !== 'missing', r.name);
+  assert.deepEqual(json.map((r) => r.nr), allSyscalls().map((i) => i.nr));
 });
 
 test('--syscall-report lists the calls made, unimplemented first', () => {
