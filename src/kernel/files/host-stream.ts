@@ -116,6 +116,12 @@ export class HostReader {
     return new Blocked(this.startFill());
   }
 
+  /** Drops the input read ahead and not yet taken (TCSAFLUSH). */
+  discard(): void {
+    this.chunks = [];
+    this.buffered = 0;
+  }
+
   /** A promise that settles when data, EOF or an error is available. */
   whenReady(): Promise<void> {
     return this.ready ? Promise.resolve() : this.startFill();
