@@ -87,10 +87,13 @@ export class HostTwin {
 
   /** What is waiting now, without waiting: a Take, or null when nothing is (or no twin). */
   takeNow(): Take | null {
+    // A waiting next() gets what arrives (it wakes the task parked on it); taking it here would
+    // leave that task parked with the bytes already in the reader's buffer.
+    if (this.pending) return null;
     const held = this.buffered();
     if (held) return held;
     if (this.ended) return new Uint8Array(0);
-    if (this.pending || !this.open()) return null;
+    if (!this.open()) return null;
     const buf = Buffer.alloc(READ_CHUNK);
     try {
       const n = fs.readSync(this.fd, buf, 0, READ_CHUNK, null);
