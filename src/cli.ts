@@ -4,6 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
+import { format } from 'node:util';
+import createDebug from 'debug';
+import { writeDiagnostic } from './kernel/files/elfshim-stderr.js';
 import { ElfError } from './elf/index.js';
 import { DEFAULT_CODE_CACHE_INSTRS, Engine, type EngineMode } from './cpu/engine.js';
 import { Kernel } from './kernel/kernel.js';
@@ -53,6 +56,13 @@ function parseCount(s: string, option: string): number {
   return Number(s);
 }
 
+/** --seed: a whole number (decimal or 0x hex); anything else is refused, not silently random. */
+function parseSeed(s: string): number {
+  const n = /^(\d{1,15}|0x[0-9a-fA-F]{1,12})$/.test(s) ? Number(s) : NaN;
+  if (!Number.isSafeInteger(n)) fail(`--seed expects a whole number, got '${s}'`, 2);
+  return n;
+}
+
 function fail(msg: string, status: number): never {
   process.stderr.write(`elfshim: ${msg}\n`);
   process.exit(status);
@@ -96,14 +106,20 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
     fail(`${program}: Permission denied`, 126);
   }
   let straceOut: ((line: string) => void) | undefined;
+  // DEBUG=elfshim:syscall is --strace through the debug logger (its prefix and timing), for
+  // runs where elfshim is started by something else and only the environment can be set.
+  const syscallLog = createDebug('elfshim:syscall');
   if (o.straceFile) {
     const fd = fs.openSync(o.straceFile, 'w');
     straceOut = (line) => fs.writeSync(fd, line + '\n');
+  } else if (!o.strace && syscallLog.enabled) {
+    syscallLog.log = (...args: unknown[]) => writeDiagnostic(format(...args) + '\n');
+    straceOut = (line) => syscallLog('%s', line);
   }
   const kernel = new Kernel({
     rootfs: o.rootfs ?? null,
-    seed: o.seed !== undefined ? Number(o.seed) : null,
-    strace: !!(o.strace || o.straceFile),
+    seed: o.seed !== undefined ? parseSeed(o.seed) : null,
+    strace: !!(o.strace || o.straceFile || straceOut),
     ...(straceOut ? { straceOut } : {}),
     onUnimplemented: o.onUnimplemented,
     syscallReport: !!o.syscallReport,

@@ -39,6 +39,7 @@ before(() => {
   writeFileSync(file('small.txt'), 'cherry 3\napple 10\nbanana 2\napple 10\ndate 1\n\nElder 7\n');
   writeFileSync(file('numbers.txt'), Array.from({ length: 40 }, (_, i) => `${(i * 37) % 101}\n`).join(''));
   symlinkSync(BUSYBOX, file('sort'));
+  symlinkSync(BUSYBOX, file('readlink'));
 });
 after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -90,6 +91,12 @@ describe('busybox applets', { skip }, () => {
 
   test('applet chosen by argv[0] (a symlink named sort)', (t) =>
     compareWithNative(t, file('sort'), [file('small.txt')]).then(() => {}));
+
+  // Linux names the program by its canonical path: through a symlink, and /bin/busybox on a merged /usr.
+  test('readlink /proc/self/exe is the canonical path of the program', (t) =>
+    same(t, ['readlink', '/proc/self/exe']).then(() => {}));
+  test('readlink /proc/self/exe run through a symlink names the file it points to', (t) =>
+    compareWithNative(t, file('readlink'), ['/proc/self/exe']).then(() => {}));
 
   test('gzip -c then gunzip -c round trip of 300 KB', async (t) => {
     const original = readFileSync(file('big.txt'));

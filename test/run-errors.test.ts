@@ -3,6 +3,7 @@
 // and -E/--env.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tinyElf } from './helpers/tiny-elf.js';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import {
@@ -12,6 +13,8 @@ import {
   repoRoot,
   requireElfshim,
   runElfshim,
+  runNative,
+  shellStatus,
   tail,
   tempDir,
 } from './helpers/run.js';
@@ -157,8 +160,58 @@ describe('command line', () => {
       nativeEnv: { FIXTURE_EMPTY: '' },
     }).then(() => {}));
 
+  for (const variant of ['musl', 'glibc-pie']) {
+    test(`${variant}: --seed N fixes AT_RANDOM and getrandom; without it they change`, async () => {
+      const random = fixturePath(variant, 'random');
+      const [a, b, c, d, e] = await Promise.all([
+        runElfshim(['--seed', '42', random]),
+        runElfshim(['--seed', '42', random]),
+        runElfshim(['--seed', '43', random]),
+        runElfshim([random]),
+        runElfshim([random]),
+      ]);
+      for (const r of [a, b, c, d, e]) assert.equal(r.status, 0, tail(r.stderr));
+      assert.match(a.stdout.toString(), /^AT_RANDOM [0-9a-f]{32}\ngetrandom [0-9a-f]{32}\n$/);
+      assert.equal(b.stdout.toString(), a.stdout.toString(), 'same seed, same bytes');
+      const lines = (r: typeof a) => r.stdout.toString().split('\n');
+      for (const k of [0, 1]) {
+        assert.notEqual(lines(c)[k], lines(a)[k], 'another seed, other bytes');
+        assert.notEqual(lines(e)[k], lines(d)[k], 'no seed: host randomness');
+      }
+    });
+  }
+
+  test('--seed that is not a number is refused with status 2', async () => {
+    const r = await runElfshim(['--seed', 'abc', fixturePath('musl', 'random')]);
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout.length, 0);
+    assert.equal(r.stderr.toString(), "elfshim: --seed expects a whole number, got 'abc'\n");
+  });
+
   test('the inherited environment reaches the guest', (t) =>
     compareWithNative(t, fixturePath('glibc-static', 'hello'), ['inherit'], {
       env: { FIXTURE_GREETING: 'from the parent', FIXTURE_OTHER: 'x' },
     }).then(() => {}));
+});
+
+describe('instructions the CPU does not run', () => {
+  // ud2 (illegal everywhere) after `mov $1, %edi`; and an AVX-512 instruction (EVEX), which the core
+  // lacks and CPUID does not advertise.
+  const ud2 = Uint8Array.from([0xbf, 1, 0, 0, 0, 0x0f, 0x0b]);
+  const evex = Uint8Array.from([0x62, 0xf1, 0x7d, 0x48, 0xfe, 0xc0, 0xb8, 60, 0, 0, 0, 0x31, 0xff, 0x0f, 0x05]);
+
+  for (const [name, code, bytes] of [['ud2', ud2, '0f 0b'], ['vpaddd %zmm0 (AVX-512)', evex, '62 f1 7d 48 fe c0']] as const) {
+    test(`${name}: SIGILL, one line naming the address and the bytes, status 132 like the shell's`, async (t) => {
+      const program = path.join(tempDir(t), 'guest');
+      writeFileSync(program, tinyElf({ code }), { mode: 0o755 });
+      const r = await runElfshim([program]);
+      const at = 0x400000 + 64 + 56 + (code === ud2 ? 5 : 0);
+      assert.equal(r.status, 132, tail(r.stderr));
+      const [line, report, rest] = r.stderr.toString().split('\n');
+      assert.match(line, new RegExp(`^elfshim: illegal or unimplemented instruction at 0x${at.toString(16)}: ${bytes}( [0-9a-f]{2})*$`));
+      assert.equal(report, 'Illegal instruction');
+      assert.equal(rest, '');
+      if (code === ud2) assert.equal(shellStatus(await runNative(program, [])), 132, 'native ud2');
+    });
+  }
 });

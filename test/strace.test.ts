@@ -44,3 +44,70 @@ test('strace of a busybox command decodes flags, strings and structs', { skip: !
   assert.match(r.stderr, /sendfile\(4, 3, NULL, \d+\) = 6/);
   assert.match(r.stderr, /= -1 E[A-Z]+ \(/);
 });
+
+test('strace lines, the notice and guest output on one pipe keep the order they happened in', { skip }, () => {
+  // Guest output to a pipe is written asynchronously; elfshim's own lines must not overtake it.
+  const merged = spawnSync('sh', ['-c', 'exec "$0" "$@" 2>&1', process.execPath, CLI, '--strace', SYSCALLS_MUSL, '/etc/passwd'], { encoding: 'utf8' });
+  assert.equal(merged.status, 0);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'elfshim-strace-')), 'trace');
+  const apart = spawnSync(process.execPath, [CLI, '--strace-file', file, SYSCALLS_MUSL, '/etc/passwd'], { encoding: 'utf8' });
+  // Expected: each write to fd 1 is preceded by the bytes it wrote; the notice comes before its syscall's line.
+  let out = apart.stdout;
+  let expected = '';
+  for (const line of fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+    const w = /^writev?\(1, .*\) = (\d+)$/.exec(line);
+    if (w) {
+      expected += out.slice(0, Number(w[1]));
+      out = out.slice(Number(w[1]));
+    }
+    if (line.startsWith('io_pgetevents(')) expected += apart.stderr;
+    expected += line + '\n';
+  }
+  assert.equal(out, '', 'every byte of stdout was written by a write or writev to fd 1');
+  assert.match(apart.stderr, /^elfshim: unimplemented syscall io_pgetevents \(333\) at 0x[0-9a-f]+\n$/);
+  const pids = (s: string) => s.replace(/^(set_tid_address\([^)]*\)|getpid\(\)) = \d+$/gm, '$1 = PID');
+  assert.equal(pids(merged.stdout), pids(expected));
+});
+
+test('DEBUG=elfshim:syscall prints the same lines through the debug logger', { skip }, () => {
+  const r = spawnSync(process.execPath, [CLI, SYSCALLS_MUSL, '/etc/passwd'], { encoding: 'utf8', env: { ...process.env, DEBUG: 'elfshim:syscall' } });
+  assert.equal(r.status, 0);
+  const logged = r.stderr.split('\n').filter((l) => / elfshim:syscall /.test(l));
+  assert.ok(logged.length > 5, r.stderr);
+  const lines = logged.map((l) => l.replace(/^.*? elfshim:syscall /, '').replace(/ \+\d+m?s$/, ''));
+  assert.equal(mask(lines.join('\n') + '\n'), fs.readFileSync(EXPECTED, 'utf8'));
+  // Without DEBUG, no lines.
+  const quiet = spawnSync(process.execPath, [CLI, SYSCALLS_MUSL, '/etc/passwd'], { encoding: 'utf8', env: { ...process.env, DEBUG: '' } });
+  assert.doesNotMatch(quiet.stderr, /openat\(/);
+});
+
+const haveStrace = spawnSync('strace', ['-V']).status === 0;
+
+/** What differs between any two runs: addresses, pids, times, random bytes; strace's column alignment. */
+function comparable(trace: string): string[] {
+  return trace
+    .split('\n')
+    .filter((l) => l && !/^(execve\(|\+\+\+ |--- |elfshim: )/.test(l))
+    .map((l) =>
+      l
+        .replace(/ +(= (?:-?\d+|\?|0x[0-9a-f]+)(?: .*)?)$/, ' $1')
+        .replace(/0x[0-9a-f]+/g, '0xADDR')
+        .replace(/\{tv_sec=\d+, tv_nsec=\d+\}/g, '{tv_sec=N, tv_nsec=N}')
+        .replace(/^(getrandom\()"[^"]*"/, '$1"RANDOM"')
+        .replace(/^(set_tid_address\(0xADDR\)|getpid\(\)|gettid\(\)) = \d+$/, '$1 = PID'),
+    );
+}
+
+for (const variant of ['musl', 'glibc-static', 'glibc-pie']) {
+  test(`${variant}: --strace prints what the host's strace prints for the same program`, { skip: skip || (!haveStrace && 'strace is not installed') }, () => {
+    const program = path.join(ROOT, 'test/fixtures/build', variant, 'stracecalls');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'elfshim-strace-'));
+    const native = spawnSync('strace', ['-o', path.join(dir, 'native'), program], { encoding: 'utf8' });
+    assert.equal(native.status, 0, native.stderr);
+    const ours = spawnSync(process.execPath, [CLI, '--strace-file', path.join(dir, 'elfshim'), program], { encoding: 'utf8' });
+    assert.equal(ours.status, 0, ours.stderr);
+    const want = comparable(fs.readFileSync(path.join(dir, 'native'), 'utf8'));
+    assert.ok(want.length > 25, want.join('\n'));
+    assert.deepEqual(comparable(fs.readFileSync(path.join(dir, 'elfshim'), 'utf8')), want);
+  });
+}

@@ -357,11 +357,14 @@ export class DebugController implements Target {
   syscallReturn(t: Task, nr: number): void {
     this.report(t, { kind: 'signal', signal: SIGTRAP, reason: 'syscall_return', syscall: nr, tid: t.tid });
   }
-  /** --on-unimplemented=stop: SIGSYS at the syscall instruction. */
+  /**
+   * --on-unimplemented=stop: SIGSYS at the syscall instruction. $_siginfo is the one
+   * seccomp's trap would give (si_call_addr just after the instruction, as Linux fills it).
+   */
   unimplemented(t: Task, nr: number): void {
+    t.proc.lastSiginfo = { signo: SIGSYS, code: 1, addr: t.cpu.rip, syscall: nr };
     t.cpu.rip -= 2;
     t.cpu.origRax = nr;
-    t.proc.lastSiginfo = { signo: SIGSYS, code: 1, addr: t.cpu.rip, syscall: nr };
     this.sigsysPending = t;
     this.report(t, { kind: 'signal', signal: SIGSYS, tid: t.tid });
   }

@@ -1,3 +1,4 @@
+import { writeDiagnostic } from './files/elfshim-stderr.js';
 import { DEFAULT_CODE_CACHE_INSTRS, Engine, type EngineMode } from '../cpu/engine.js';
 /** Everything the command line configures about a run. */
 export interface KernelOptions {
@@ -28,7 +29,7 @@ export const defaultOptions = (): KernelOptions => ({
   rootfs: null,
   seed: null,
   strace: false,
-  straceOut: (line) => process.stderr.write(line + '\n'),
+  straceOut: (line) => writeDiagnostic(line + '\n'),
   onUnimplemented: 'enosys',
   syscallReport: false,
   memoryLimit: 2 ** 31 - 4096,

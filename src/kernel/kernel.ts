@@ -12,6 +12,7 @@ import { Process, Task } from './task.js';
 import { FileTable } from './files/file-table.js';
 import { FsContext } from './files/fs-context.js';
 import { drainHostOutput } from './files/host-writer.js';
+import { diagnosticBacklog, writeDiagnostic } from './files/elfshim-stderr.js';
 import { readPinnedFile } from './files/pin.js';
 import { Blocked } from './syscall-types.js';
 import { SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSYS, SIGTRAP, signalInfo } from './signals.js';
@@ -166,6 +167,10 @@ export class Kernel {
     }
     const cpu = new Cpu(mem);
     const t = new Task(pid, proc, cpu, this);
+    // Linux names a program by its canonical path (/proc/self/exe, the maps), as execve does here:
+    // /bin/busybox is /usr/bin/busybox on a merged /usr.
+    const r = fsx.resolve(t, -100, opts.guestPath, { follow: true });
+    if (typeof r !== 'number' && r.kind === 'host' && r.st) opts = { ...opts, guestPath: r.guestPath };
     const loaded = this.load(t, image, opts);
     proc.exePath = opts.guestPath;
     proc.hostExePath = opts.hostPath;
@@ -263,6 +268,12 @@ export class Kernel {
       }
       if (this.debug?.takeInterrupt()) {
         this.debug.interrupted(this.debug.current);
+        continue;
+      }
+      const backlog = diagnosticBacklog();
+      if (backlog) {
+        // --strace to a slow reader: the guest waits for its lines, as under strace.
+        await backlog;
         continue;
       }
       const t = this.pickRunnable();
@@ -405,7 +416,7 @@ export class Kernel {
       }
       case Stop.Illegal: {
         const bytes = Array.from(this.engineOf(t.mem).bytesAt(c.rip).subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
-        process.stderr.write(`elfshim: illegal or unimplemented instruction at 0x${c.rip.toString(16)}: ${bytes}\n`);
+        writeDiagnostic(`elfshim: illegal or unimplemented instruction at 0x${c.rip.toString(16)}: ${bytes}\n`);
         this.forceSignal(t, SIGILL, { code: 2, addr: c.rip }, { nr: TRAP_UD, err: 0 });
         return;
       }
@@ -692,10 +703,15 @@ export class Kernel {
     return this.tasks.reduce((n, t) => n + t.cpu.icount, 0);
   }
 
-  /** SIGSYS for unimplemented syscalls (--on-unimplemented=sigsys), as seccomp delivers it. */
+  /**
+   * SIGSYS for unimplemented syscalls (--on-unimplemented=sigsys), as seccomp's
+   * SECCOMP_RET_TRAP delivers it: SYS_SECCOMP, si_call_addr is the address after the
+   * `syscall` instruction (the saved rip, whatever seccomp(2) says), si_syscall the number.
+   */
   sigsys(t: Task, nr: number): void {
-    t.proc.lastSiginfo = { signo: SIGSYS, code: 1, addr: t.cpu.rip - 2, syscall: nr };
-    this.sendSignal(t.proc, SIGSYS, { signo: SIGSYS, code: 1, addr: t.cpu.rip - 2, syscall: nr }, t);
+    const info = { signo: SIGSYS, code: 1, addr: t.cpu.rip, syscall: nr };
+    t.proc.lastSiginfo = info;
+    this.sendSignal(t.proc, SIGSYS, info, t);
   }
 
   /** The --syscall-report table: every syscall made, unimplemented ones first. */

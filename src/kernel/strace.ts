@@ -117,7 +117,7 @@ export function flagNames(v: number, table: readonly (readonly [number, string])
   const parts: string[] = [];
   let rest = v >>> 0;
   for (const [bit, name] of table) {
-    if (bit !== 0 && (rest & bit) === bit) {
+    if (bit !== 0 && (rest & bit) >>> 0 === bit) {
       parts.push(name);
       rest = (rest & ~bit) >>> 0;
     }
@@ -186,6 +186,7 @@ function pathArg(t: Task, addr: number): string {
 }
 
 function bufArg(t: Task, addr: number, len: number, forceHex = false): string {
+  if (addr === 0) return 'NULL';
   if (len < 0) return hex(addr);
   const b = tryRead(t, addr, Math.min(len, STRACE_STRLEN));
   if (!b) return hex(addr);
@@ -275,6 +276,70 @@ function timespecArg(t: Task, addr: number): string {
   const v = new DataView(b.buffer);
   return `{tv_sec=${v.getBigInt64(0, true)}, tv_nsec=${v.getBigInt64(8, true)}}`;
 }
+
+/** strace's signal names: SIGRTMIN is the kernel's 32, then SIGRT_1, SIGRT_2… */
+export function signalName(n: number): string {
+  if (n >= 1 && n < SIGNAL_NAMES.length) return SIGNAL_NAMES[n];
+  if (n === 32) return 'SIGRTMIN';
+  if (n > 32 && n <= 64) return `SIGRT_${n - 32}`;
+  return String(n);
+}
+
+/**
+ * A signal set of size bytes (1…8) as strace prints it: `[USR1 TERM]`, or when at
+ * least half the bits are set the complement, `~[KILL RTMIN]` (`~[]`: every signal).
+ */
+function sigsetArg(t: Task, addr: number, size: number): string {
+  if (addr === 0) return 'NULL';
+  if (size <= 0 || size > 8) return hex(addr);
+  const b = tryRead(t, addr, size);
+  if (!b) return hex(addr);
+  return formatSigset(b);
+}
+
+export function formatSigset(b: Uint8Array): string {
+  const bits = b.length * 8;
+  let set = 0;
+  for (let i = 0; i < bits; i++) if (b[i >> 3] & (1 << (i & 7))) set++;
+  const invert = set >= bits / 2;
+  const names: string[] = [];
+  for (let i = 0; i < bits; i++) {
+    const on = (b[i >> 3] & (1 << (i & 7))) !== 0;
+    if (on !== invert) names.push(signalName(i + 1).replace(/^SIG/, ''));
+  }
+  return `${invert ? '~' : ''}[${names.join(' ')}]`;
+}
+
+/** sa_flags in strace's order. */
+const SA_FLAG_NAMES: readonly (readonly [number, string])[] = [
+  [0x04000000, 'SA_RESTORER'], [0x08000000, 'SA_ONSTACK'], [0x10000000, 'SA_RESTART'], [0x20000000, 'SA_INTERRUPT'],
+  [0x40000000, 'SA_NODEFER'], [0x80000000, 'SA_RESETHAND'], [4, 'SA_SIGINFO'], [1, 'SA_NOCLDSTOP'], [2, 'SA_NOCLDWAIT'],
+];
+
+/** The kernel's struct sigaction (handler, flags, restorer, mask), size = the sigset size argument. */
+function sigactionArg(t: Task, addr: number, size: number): string {
+  if (addr === 0) return 'NULL';
+  const b = tryRead(t, addr, 24 + Math.max(0, Math.min(size, 8)));
+  if (!b || size <= 0 || size > 8) return hex(addr);
+  const v = new DataView(b.buffer, b.byteOffset);
+  const handler = v.getUint32(4, true) * TWO32 + v.getUint32(0, true);
+  const flags = v.getUint32(8, true);
+  const shownHandler = handler === 0 ? 'SIG_DFL' : handler === 1 ? 'SIG_IGN' : hex(handler);
+  const restorer = v.getUint32(20, true) * TWO32 + v.getUint32(16, true);
+  const tail = flags & 0x04000000 ? `, sa_restorer=${ptr(restorer)}` : '';
+  return `{sa_handler=${shownHandler}, sa_mask=${formatSigset(b.subarray(24))}, sa_flags=${flagNames(flags, SA_FLAG_NAMES)}${tail}}`;
+}
+
+/** prctl options strace names (the common ones). */
+const PRCTL_NAMES: Readonly<Record<number, string>> = {
+  1: 'PR_SET_PDEATHSIG', 2: 'PR_GET_PDEATHSIG', 3: 'PR_GET_DUMPABLE', 4: 'PR_SET_DUMPABLE', 15: 'PR_SET_NAME',
+  16: 'PR_GET_NAME', 21: 'PR_GET_SECCOMP', 22: 'PR_SET_SECCOMP', 38: 'PR_SET_NO_NEW_PRIVS', 39: 'PR_GET_NO_NEW_PRIVS',
+};
+
+/** fcntl commands whose only arguments are the fd and the command. */
+const FCNTL_NO_ARG = new Set([1, 3, 9, 1025, 1032, 1034]); // F_GETFD F_GETFL F_GETOWN F_GETLEASE F_GETPIPE_SZ F_GET_SEALS
+/** fcntl commands whose third argument is a number. */
+const FCNTL_INT_ARG = new Set([0, 8, 1024, 1030, 1031]); // F_DUPFD F_SETOWN F_SETLEASE F_DUPFD_CLOEXEC F_SETPIPE_SZ
 
 function stringArrayArg(t: Task, addr: number, summarize: boolean): string {
   if (addr === 0) return 'NULL';
@@ -376,7 +441,21 @@ function formatArg(t: Task, info: SyscallInfo | undefined, a: Args, i: number, k
     case 'clock':
       return named(a.lo(i), CLOCK_NAMES);
     case 'sig':
-      return named(a.lo(i), SIGNAL_NAMES, a.lo(i) >= 34 ? `SIGRT_${a.lo(i) - 34}` : String(a.lo(i)));
+      return signalName(a.lo(i));
+    case 'sigset':
+      return sigsetArg(t, a.u(i), a.lo(lastArg(info)));
+    case 'osigset':
+      return result >= 0 ? sigsetArg(t, a.u(i), a.lo(lastArg(info))) : hex(a.u(i));
+    case 'sigact':
+      return sigactionArg(t, a.u(i), a.lo(lastArg(info)));
+    case 'osigact':
+      return result >= 0 ? sigactionArg(t, a.u(i), a.lo(lastArg(info))) : hex(a.u(i));
+    case 'ots':
+      return result >= 0 ? timespecArg(t, a.u(i)) : hex(a.u(i));
+    case 'fdflag':
+      return flagNames(a.lo(i), [[1, 'FD_CLOEXEC']]);
+    case 'prctlop':
+      return named(a.lo(i), PRCTL_NAMES);
     case 'sighow':
       return named(a.lo(i), ['SIG_BLOCK', 'SIG_UNBLOCK', 'SIG_SETMASK']);
     case 'stat':
@@ -429,6 +508,20 @@ function formatArg(t: Task, info: SyscallInfo | undefined, a: Args, i: number, k
   return hex(a.u(i));
 }
 
+/** Index of the call's last argument (where the rt_sig* calls pass the sigset size). */
+function lastArg(info: SyscallInfo | undefined): number {
+  return info ? info.args.length - 1 : 0;
+}
+
+/** What strace adds after some results: fcntl's F_GETFD / F_GETFL flags. */
+function resultWithFlags(info: SyscallInfo, a: Args, result: number): string | null {
+  if (info.name !== 'fcntl' || result < 0) return null;
+  const cmd = a.lo(1);
+  if (cmd === 1 && result > 0) return `= ${hex(result)} (flags ${flagNames(result, [[1, 'FD_CLOEXEC']])})`;
+  if (cmd === 3) return `= ${hex(result)} (flags ${openFlags(result)})`;
+  return null;
+}
+
 function formatResult(t: Task, info: SyscallInfo | undefined, result: number): string {
   if (t.state === 'exited' && (!info || info.name === 'exit' || info.name === 'exit_group')) return '= ?';
   if (result < 0 && result > -4096) {
@@ -449,6 +542,20 @@ function argKindsFor(info: SyscallInfo, a: Args): readonly ArgKind[] {
       // The mode only matters with O_CREAT or O_TMPFILE.
       const at = kinds.indexOf('oflags');
       return a.lo(at) & (O_CREAT | O_TMPFILE_BIT) ? kinds : kinds.slice(0, at + 1);
+    }
+    case 'fcntl': {
+      const cmd = a.lo(1);
+      if (FCNTL_NO_ARG.has(cmd)) return kinds.slice(0, 2);
+      if (cmd === 2) return ['fd', 'fcntl', 'fdflag']; // F_SETFD
+      if (cmd === 4) return ['fd', 'fcntl', 'oflags']; // F_SETFL
+      if (FCNTL_INT_ARG.has(cmd)) return ['fd', 'fcntl', 'd'];
+      return kinds;
+    }
+    case 'prctl': {
+      const op = a.lo(0);
+      if (op === 15) return ['prctlop', 'str']; // PR_SET_NAME
+      if (op === 16) return ['prctlop', 'obufz']; // PR_GET_NAME
+      return kinds;
     }
     case 'futex': {
       const op = a.lo(1) & 127;
@@ -479,7 +586,7 @@ export function straceAfter(t: Task, nr: number, e: StraceEntry, result: number)
   }
   const kinds = argKindsFor(info, e.args);
   const parts = kinds.map((k, i) => e.text[i] ?? formatArg(t, info, e.args, i, k, result));
-  return `${info.name}(${parts.join(', ')}) ${formatResult(t, info, result)}`;
+  return `${info.name}(${parts.join(', ')}) ${resultWithFlags(info, e.args, result) ?? formatResult(t, info, result)}`;
 }
 
 /**

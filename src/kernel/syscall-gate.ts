@@ -1,4 +1,5 @@
 import { dispatchSyscall, syscallByNumber, unimplementedHooks } from './syscall-table.js';
+import { writeDiagnostic } from './files/elfshim-stderr.js';
 import type { Blocked } from './syscall-types.js';
 import type { Kernel } from './kernel.js';
 import type { Task } from './task.js';
@@ -12,7 +13,7 @@ export class SyscallGate {
   constructor(private readonly kernel: Kernel) {
     unimplementedHooks.onFirstUse = (t, nr, name) => {
       const pc = t.cpu.rip - 2;
-      process.stderr.write(`elfshim: unimplemented syscall ${name} (${nr}) at 0x${pc.toString(16)}\n`);
+      writeDiagnostic(`elfshim: unimplemented syscall ${name} (${nr}) at 0x${pc.toString(16)}\n`);
     };
   }
 
@@ -25,7 +26,11 @@ export class SyscallGate {
     // Numbers no kernel has (negative, huge: e.g. a debugger's orig_rax) simply fail with ENOSYS.
     if (!Number.isInteger(nr) || nr < 0 || nr > 4095) return -38;
     const r = dispatchSyscall(t, nr);
-    if (!this.implemented(nr) && this.kernel.options.onUnimplemented === 'sigsys') this.kernel.sigsys(t, nr);
+    if (!this.implemented(nr) && this.kernel.options.onUnimplemented === 'sigsys') {
+      this.kernel.sigsys(t, nr);
+      // seccomp rolls the call back (syscall_rollback): rax holds the number again, not -ENOSYS.
+      return nr;
+    }
     return r;
   }
 }

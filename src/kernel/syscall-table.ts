@@ -14,6 +14,7 @@ import { pollHandlers } from './syscalls/poll.js';
 import { eventHandlers } from './syscalls/events.js';
 import { sigwaitHandlers } from './syscalls/sigwait.js';
 import { straceAfter, straceBefore } from './strace.js';
+import { writeDiagnostic } from './files/elfshim-stderr.js';
 
 /**
  * How strace shows an argument (and whether it is read after the call):
@@ -27,17 +28,20 @@ import { straceAfter, straceBefore } from './strace.js';
  * rlimit · futexop · cloneflags · accmode · madv · mremapflags · grnd ·
  * pollfds · archprctl · dirents (getdents buffer out) · rlim / orlim
  * (struct rlimit in / out) · fdflags (O_CLOEXEC/O_NONBLOCK of pipe2, dup3) ·
- * statxflags · statxmask · statx (struct statx out).
+ * statxflags · statxmask · statx (struct statx out) · ots (timespec out) ·
+ * sigset / osigset (signal set in / out, its size in the last argument) ·
+ * sigact / osigact (struct sigaction in / out) · fdflag (FD_CLOEXEC) · prctlop.
  */
 export type ArgKind =
   | 'd' | 'u' | 'x' | 'p' | 'fd' | 'dirfd' | 'path' | 'str' | 'ibuf' | 'obuf' | 'obufz' | 'obufn'
   | 'iov' | 'oiov' | 'oflags' | 'mode' | 'prot' | 'mapflags' | 'atflags' | 'whence' | 'fcntl' | 'ioctl'
   | 'clock' | 'sig' | 'sighow' | 'stat' | 'ts' | 'ofds' | 'argv' | 'envp' | 'rlimit' | 'futexop'
   | 'cloneflags' | 'accmode' | 'madv' | 'mremapflags' | 'grnd' | 'pollfds' | 'archprctl'
-  | 'dirents' | 'rlim' | 'orlim' | 'fdflags' | 'statxflags' | 'statxmask' | 'statx';
+  | 'dirents' | 'rlim' | 'orlim' | 'fdflags' | 'statxflags' | 'statxmask' | 'statx'
+  | 'ots' | 'sigset' | 'osigset' | 'sigact' | 'osigact' | 'fdflag' | 'prctlop';
 
 /** Kinds whose contents exist only after the call (strace formats them from the result). */
-export const OUTPUT_KINDS: ReadonlySet<ArgKind> = new Set<ArgKind>(['obuf', 'obufz', 'obufn', 'oiov', 'stat', 'ofds', 'dirents', 'orlim', 'statx']);
+export const OUTPUT_KINDS: ReadonlySet<ArgKind> = new Set<ArgKind>(['obuf', 'obufz', 'obufn', 'oiov', 'stat', 'ofds', 'dirents', 'orlim', 'statx', 'ots', 'osigset', 'osigact']);
 
 /** One x86-64 system call: number, name, argument kinds and, if implemented, the handler. */
 export interface SyscallInfo {
@@ -69,8 +73,8 @@ const SYSCALLS: readonly (readonly [number, string, string])[] = [
   [10, 'mprotect', 'p u prot'],
   [11, 'munmap', 'p u'],
   [12, 'brk', 'p'],
-  [13, 'rt_sigaction', 'sig p p u'],
-  [14, 'rt_sigprocmask', 'sighow p p u'],
+  [13, 'rt_sigaction', 'sig sigact osigact u'],
+  [14, 'rt_sigprocmask', 'sighow sigset osigset u'],
   [15, 'rt_sigreturn', ''],
   [16, 'ioctl', 'fd ioctl x'],
   [17, 'pread64', 'fd obuf u d'],
@@ -183,10 +187,10 @@ const SYSCALLS: readonly (readonly [number, string, string])[] = [
   [124, 'getsid', 'd'],
   [125, 'capget', 'p p'],
   [126, 'capset', 'p p'],
-  [127, 'rt_sigpending', 'p u'],
+  [127, 'rt_sigpending', 'osigset u'],
   [128, 'rt_sigtimedwait', 'p p ts u'],
   [129, 'rt_sigqueueinfo', 'd sig p'],
-  [130, 'rt_sigsuspend', 'p u'],
+  [130, 'rt_sigsuspend', 'sigset u'],
   [131, 'sigaltstack', 'p p'],
   [132, 'utime', 'path p'],
   [133, 'mknod', 'path mode x'],
@@ -213,7 +217,7 @@ const SYSCALLS: readonly (readonly [number, string, string])[] = [
   [154, 'modify_ldt', 'd p u'],
   [155, 'pivot_root', 'path path'],
   [156, '_sysctl', 'p'],
-  [157, 'prctl', 'd x x x x'],
+  [157, 'prctl', 'prctlop x x x x'],
   [158, 'arch_prctl', 'archprctl x'],
   [159, 'adjtimex', 'p'],
   [160, 'setrlimit', 'rlimit rlim'],
@@ -284,8 +288,8 @@ const SYSCALLS: readonly (readonly [number, string, string])[] = [
   [225, 'timer_getoverrun', 'x'],
   [226, 'timer_delete', 'x'],
   [227, 'clock_settime', 'clock p'],
-  [228, 'clock_gettime', 'clock p'],
-  [229, 'clock_getres', 'clock p'],
+  [228, 'clock_gettime', 'clock ots'],
+  [229, 'clock_getres', 'clock ots'],
   [230, 'clock_nanosleep', 'clock x ts p'],
   [231, 'exit_group', 'd'],
   [232, 'epoll_wait', 'fd p d d'],
@@ -538,7 +542,7 @@ export function dispatchSyscall(t: Task, nr: number): number | Blocked {
         if (!reportedInternal.has(key)) {
           reportedInternal.add(key);
           const msg = e instanceof Error ? e.message : String(e);
-          process.stderr.write(`elfshim: internal error in ${key}: ${msg}\n`);
+          writeDiagnostic(`elfshim: internal error in ${key}: ${msg}\n`);
         }
         result = -EINVAL;
       }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { Blocked } from '../syscall-types.js';
 import { EAGAIN, hostErrno } from '../errno.js';
+import { HostTwin, type Take } from './host-twin.js';
 
 /** Retry delay when a host fd reports EAGAIN (it was made non-blocking by someone else). */
 const EAGAIN_RETRY_MS = 5;
@@ -8,10 +9,11 @@ const READ_CHUNK = 65536;
 
 /**
  * Reads a host fd (stdin, a terminal, a FIFO) without blocking Node's event
- * loop: data is fetched with asynchronous fs.read (libuv's thread pool) into
- * a buffer that guest reads drain. Regular files are read synchronously.
- * One reader per host fd, shared by every guest process, so buffered bytes
- * are never lost between a shell and its children.
+ * loop: data is fetched through a non-blocking twin watched by the event loop
+ * (host-twin.ts), or with asynchronous fs.read (libuv's thread pool) for what
+ * cannot be watched, into a buffer that guest reads drain. Regular files are
+ * read synchronously. One reader per host fd, shared by every guest process,
+ * so buffered bytes are never lost between a shell and its children.
  */
 export class HostReader {
   private chunks: Uint8Array[] = [];
@@ -20,9 +22,14 @@ export class HostReader {
   private eofPending = false;
   private error = 0;
   private inflight: Promise<void> | null = null;
+  /** Whether the read in flight is a thread-pool fs.read (nothing else may read meanwhile). */
+  private threadRead = false;
   private regular: boolean | null = null;
+  private readonly twin: HostTwin;
 
-  constructor(readonly fd: number) {}
+  constructor(readonly fd: number) {
+    this.twin = new HostTwin(fd);
+  }
 
   private isRegular(): boolean {
     if (this.regular === null) {
@@ -42,7 +49,30 @@ export class HostReader {
 
   /** Whether a read would complete now (poll). */
   get ready(): boolean {
-    return this.buffered > 0 || this.eofPending || this.error !== 0 || this.isRegular();
+    if (this.buffered > 0 || this.eofPending || this.error !== 0 || this.isRegular()) return true;
+    this.pull();
+    return this.buffered > 0 || this.eofPending || this.error !== 0;
+  }
+
+  /**
+   * Takes what is already waiting on the host fd, without waiting: poll(2) with no
+   * timeout must see input typed ahead on a terminal or queued in a pipe although no
+   * asynchronous read has fetched it yet (busybox's line editor, for one, asks the
+   * terminal for the cursor position only when poll says no input waits).
+   */
+  private pull(): void {
+    if (this.threadRead) return;
+    const r = this.twin.takeNow();
+    if (r !== null) this.accept(r);
+  }
+
+  private accept(r: Take): void {
+    if (typeof r === 'number') this.error = r;
+    else if (r.length === 0) this.eofPending = true;
+    else {
+      this.chunks.push(r);
+      this.buffered += r.length;
+    }
   }
 
   /**
@@ -50,6 +80,7 @@ export class HostReader {
    * errno, or Blocked until data arrives. With nonBlock, -EAGAIN instead of Blocked.
    */
   read(max: number, nonBlock: boolean): Uint8Array | number | Blocked {
+    if (this.buffered === 0 && !this.eofPending && !this.error && !this.isRegular()) this.pull();
     if (this.buffered > 0) return this.take(max);
     if (this.eofPending) {
       // Report EOF once; a later read asks the host again (a terminal can be read after ^D).
@@ -77,6 +108,13 @@ export class HostReader {
     return new Blocked(this.startFill());
   }
 
+  /** Drops the input read ahead and not yet taken (TCSAFLUSH). */
+  discard(): void {
+    this.pull();
+    this.chunks = [];
+    this.buffered = 0;
+  }
+
   /** A promise that settles when data, EOF or an error is available. */
   whenReady(): Promise<void> {
     return this.ready ? Promise.resolve() : this.startFill();
@@ -100,6 +138,15 @@ export class HostReader {
 
   private startFill(): Promise<void> {
     if (this.inflight) return this.inflight;
+    const watched = this.twin.next();
+    if (watched) {
+      this.inflight = watched.then((r) => {
+        this.accept(r);
+        this.inflight = null;
+      });
+      return this.inflight;
+    }
+    this.threadRead = true;
     this.inflight = new Promise<void>((resolve) => {
       const attempt = () => {
         const buf = Buffer.alloc(READ_CHUNK);
@@ -117,6 +164,7 @@ export class HostReader {
             this.buffered += n;
           }
           this.inflight = null;
+          this.threadRead = false;
           resolve();
         });
       };

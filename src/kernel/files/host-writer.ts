@@ -54,6 +54,17 @@ export class HostWriter {
     return data.length;
   }
 
+  /**
+   * Queues data past the limit and never reports an error: for elfshim's own lines
+   * (see elfshim-stderr.ts), which must not fail or wait but keep their place in the order.
+   */
+  enqueue(fd: number, data: Uint8Array): void {
+    if (data.length === 0) return;
+    this.queue.push({ fd, data });
+    this.queued += data.length;
+    this.pump();
+  }
+
   /** Whether a write would be accepted now (poll's POLLOUT). */
   get writable(): boolean {
     return this.queued < QUEUE_LIMIT || this.error !== 0;

@@ -7,6 +7,7 @@ import { FIONBIO, FIONREAD, O_ACCMODE, O_APPEND, O_LARGEFILE, O_NONBLOCK, O_RDON
 import { FileDescription, type Readiness } from './description.js';
 import { MAX_RW_COUNT, partialOr } from './host-file.js';
 import { hostReader } from './host-stream.js';
+import { readHostTermios, TERMIOS_SIZE, writeHostTermios } from './host-termios.js';
 import { hostWriter, isRegularFd, writeRegular } from './host-writer.js';
 import { statFromHost, type StatInfo } from './stat.js';
 
@@ -23,11 +24,9 @@ function hostOffset(fd: number): number {
   }
 }
 
-/** Size of the kernel's struct termios (NCCS = 19). */
-const TERMIOS_SIZE = 36;
 const ICANON = 0o2;
 
-/** A typical Linux terminal in cooked mode: what TCGETS reports until the guest changes it. */
+/** A typical Linux terminal in cooked mode: what TCGETS reports when the host's cannot be read. */
 function defaultTermios(): Uint8Array {
   const b = new Uint8Array(TERMIOS_SIZE);
   const v = new DataView(b.buffer);
@@ -171,7 +170,8 @@ export class HostStdio extends FileDescription {
     if (!isTty(this.hostFd)) return -ENOTTY;
     switch (req) {
       case TCGETS: {
-        let tm = termios.get(this.hostFd);
+        // The host terminal's own settings when stty can tell them; else the last ones set here.
+        let tm = readHostTermios(this.hostFd) ?? termios.get(this.hostFd);
         if (!tm) termios.set(this.hostFd, (tm = defaultTermios()));
         t.mem.writeBytes(arg, tm);
         return 0;
@@ -181,7 +181,11 @@ export class HostStdio extends FileDescription {
       case TCSETSF: {
         const tm = t.mem.readBytes(arg, TERMIOS_SIZE);
         termios.set(this.hostFd, tm);
-        applyHostMode(this.hostFd, new DataView(tm.buffer).getUint32(12, true));
+        // TCSAFLUSH (getpass): input read ahead but not yet taken by the guest is dropped too.
+        if (req === TCSETSF) hostReader(this.hostFd).discard();
+        // All of it (echo off with line editing on: a password prompt) on the host terminal;
+        // without stty, at least raw or cooked.
+        if (!writeHostTermios(this.hostFd, tm)) applyHostMode(this.hostFd, new DataView(tm.buffer).getUint32(12, true));
         return 0;
       }
       case TIOCGWINSZ: {
