@@ -76,7 +76,7 @@ test('a null-pointer write stops with SIGSEGV and $_siginfo has the address', { 
 });
 
 test('Ctrl-C stops a spinning guest with SIGINT and continue resumes it', { skip }, async () => {
-  const r = await runGdb(DEBUG_PIE, ['1', '--spin'], ['continue', 'p keep_spinning = 0', 'continue'], { interruptAfterMs: 4000 });
+  const r = await runGdb(DEBUG_PIE, ['1', '--spin'], ['continue', 'p keep_spinning = 0', 'continue'], { interruptAfterMs: 1500 });
   assert.match(r.gdb, /Program received signal SIGINT, Interrupt\./);
   assert.match(r.gdb, /\[Inferior 1 \(process \d+\) exited normally\]/);
   assert.match(r.guestOut, /stopped spinning after \d+ spins/);

@@ -47,7 +47,7 @@ export async function startStub(program: string, args: string[], extra: string[]
 /**
  * Runs gdb in batch mode against a fresh `elfshim --gdb` of program: connects,
  * runs the commands, and returns what everyone printed. interruptAfterMs
- * sends SIGINT to gdb (Ctrl-C) once, that long after start.
+ * sends SIGINT to gdb (Ctrl-C) once, that long after gdb's first continue reached the stub.
  */
 export async function runGdb(
   program: string,
@@ -56,13 +56,24 @@ export async function runGdb(
   /** env: added to elfshim's (and so the guest's) environment, GUEST_ENV. */
   opts: { extra?: string[]; interruptAfterMs?: number; timeoutMs?: number; connectDelayMs?: number; env?: Record<string, string> } = {},
 ): Promise<GdbRun> {
-  const stub = await startStub(program, args, opts.extra, opts.env);
+  const env = opts.interruptAfterMs === undefined ? opts.env : { ...opts.env, DEBUG: 'elfshim:gdb' };
+  const stub = await startStub(program, args, opts.extra, env);
   if (opts.connectDelayMs) await new Promise((r) => setTimeout(r, opts.connectDelayMs));
   const gdbArgs = ['-batch', '-nx', '-ex', 'set pagination off', '-ex', 'set confirm off', '-ex', `target remote 127.0.0.1:${stub.port}`];
   for (const c of commands) gdbArgs.push('-ex', c);
   gdbArgs.push(program);
   const { gdb, text } = spawnGdb(gdbArgs);
-  if (opts.interruptAfterMs !== undefined) setTimeout(() => gdb.kill('SIGINT'), opts.interruptAfterMs);
+  if (opts.interruptAfterMs !== undefined) {
+    // Counted from the stub's receipt of gdb's first continue (its packet log): a timer from the start
+    // could fire before gdb has even connected on a loaded machine.
+    const ms = opts.interruptAfterMs;
+    const watch = setInterval(() => {
+      if (!/<- "vCont;c/.test(stub.err())) return;
+      clearInterval(watch);
+      setTimeout(() => gdb.kill('SIGINT'), ms);
+    }, 20);
+    gdb.on('close', () => clearInterval(watch));
+  }
   const killer = setTimeout(() => {
     gdb.kill('SIGKILL');
     stub.child.kill('SIGKILL');
