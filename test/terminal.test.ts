@@ -34,9 +34,11 @@ test('busybox sh on a terminal: commands typed at the prompt run, exit status co
   const ours = onTerminal([process.execPath, cliPath, '/bin/busybox', 'sh'], input);
   assert.equal(native.status, 3);
   assert.equal(ours.status, 3);
-  // Byte for byte, including what the line editor does with typed-ahead input: it sends the
-  // cursor query ESC[6n only when poll(stdin, 0) says nothing waits.
-  assert.equal(ours.out, native.out);
+  // Byte for byte from the banner on. When script(1) hands the typed input to the pty is a race
+  // on both sides: input that arrives before the shell starts is echoed ahead of the banner, and
+  // the line editor sends the cursor query ESC[6n only when poll(stdin, 0) finds nothing waiting.
+  const fromBanner = (out: string) => out.slice(out.indexOf('\r\n\r\nBusyBox')).replaceAll('\x1b[6n', '');
+  assert.equal(fromBanner(ours.out), fromBanner(native.out));
   assert.match(ours.out, /\r\nhi there\r\n/);
 });
 
