@@ -28,8 +28,12 @@ function shellLike(): { h: Harness; child: Process } {
 
 /** Issues syscall name as the scheduler does (parking the task if it blocks). */
 function enter(h: Harness, name: string, ...args: number[]): void {
-  args.forEach((v, i) => h.t.cpu.setS([7, 6, 2, 10, 8, 9][i], v));
-  h.t.kernel.syscall(h.t, nr(name));
+  enterAs(h.t, name, ...args);
+}
+
+function enterAs(t: Task, name: string, ...args: number[]): void {
+  args.forEach((v, i) => t.cpu.setS([7, 6, 2, 10, 8, 9][i], v));
+  t.kernel.syscall(t, nr(name));
 }
 
 const microtasks = () => new Promise<void>((r) => setImmediate(r));
@@ -98,19 +102,14 @@ test('a futex wait that a signal ended leaves the queue: the next FUTEX_WAKE rea
   k.tasks.push(other);
   const word = h.buf(4);
   const FUTEX_WAIT_PRIVATE = 128, FUTEX_WAKE_PRIVATE = 129;
-  const waitOn = (t: Task) => {
-    [word, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0].forEach((v, i) => t.cpu.setS([7, 6, 2, 10, 8, 9][i], v));
-    k.syscall(t, nr('futex'));
-  };
-  waitOn(h.t);
-  waitOn(other);
+  enterAs(h.t, 'futex', word, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0);
+  enterAs(other, 'futex', word, FUTEX_WAIT_PRIVATE, 0, 0, 0, 0);
   assert.equal(h.t.state, 'blocked');
   assert.equal(other.state, 'blocked');
   k.sendSignal(h.t.proc, SIGUSR1, undefined, h.t); // ends the first wait
   assert.equal(h.t.state, 'runnable');
   h.t.pendingSignals.clear();
-  [word, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0].forEach((v, i) => h.t.cpu.setS([7, 6, 2, 10, 8, 9][i], v));
-  k.syscall(h.t, nr('futex'));
+  enterAs(h.t, 'futex', word, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
   assert.equal(h.t.cpu.getS(RAX), 1, 'one waiter woken');
   await microtasks();
   assert.equal(other.state, 'runnable', 'the wake went to the thread that still waits');

@@ -19,10 +19,9 @@ import { SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGSYS, SIGTRAP, signalInfo } from '.
 import { setupSignalFrame, type SigInfo } from './signal-frame.js';
 import { TRAP_BP, TRAP_DE, TRAP_GP, TRAP_PF, TRAP_UD, pageFaultError, type CpuException } from './cpu-exception.js';
 import { EACCES, EINTR } from './errno.js';
-import { wakeWaiters } from './syscalls/futex.js';
+import { forgetWaiter, wakeWaiters } from './syscalls/futex.js';
 import { flushSharedMappings } from './syscalls/mm-shared.js';
 import { interruptSleep } from './syscalls/time.js';
-import { forgetWaiter } from './syscalls/futex.js';
 import { cpuinfoFlags } from './files/procfs.js';
 import { cpuinfoFlagList } from '../cpu/cpuid.js';
 import { SIGCHLD } from './signals.js';
@@ -552,12 +551,7 @@ export class Kernel {
    * thread does, and its registers say what comes next (debug-restart.ts).
    */
   abandonSyscall(t: Task): void {
-    interruptSleep(t);
-    forgetWaiter(t);
-    if (t.state === 'blocked') t.state = 'runnable';
-    t.parkings++; // the call's own wake-up, if it still comes, is stale
-    t.restartSyscall = -1;
-    t.entryReported = false;
+    this.leaveCall(t);
     if (t.suspendMask) {
       // rt_sigsuspend's mask lasts only as long as the call.
       [t.sigmaskLo, t.sigmaskHi] = t.suspendMask;
@@ -566,11 +560,25 @@ export class Kernel {
     this.wake();
   }
 
+  /**
+   * t stops waiting in its call: off the sleep timer and the futex queue (a wake meant for a
+   * thread still waiting must not be spent on it), runnable, and deaf to the call's own wake-up.
+   * Returns the time a sleep had left.
+   */
+  private leaveCall(t: Task): ReturnType<typeof interruptSleep> {
+    const left = interruptSleep(t);
+    forgetWaiter(t);
+    if (t.state === 'blocked') t.state = 'runnable';
+    t.parkings++;
+    t.restartSyscall = -1;
+    t.entryReported = false;
+    return left;
+  }
+
   /** A signal arrived while t waited in a syscall: the call returns EINTR, or restarts after the handler (SA_RESTART). */
   private interruptSyscall(t: Task, sig: number): void {
     const nr = t.restartSyscall;
-    const left = interruptSleep(t);
-    forgetWaiter(t); // an abandoned futex wait must not take a wake meant for a thread still waiting
+    const left = this.leaveCall(t);
     if (left && (nr === 35 || nr === 230)) {
       // nanosleep / clock_nanosleep (relative) report the time left in rem.
       const rem = nr === 35 ? t.cpu.getU(6) : t.cpu.getU(10);
@@ -584,10 +592,6 @@ export class Kernel {
         }
       }
     }
-    t.state = 'runnable';
-    t.parkings++; // the call's own wake-up, if it still comes, is stale
-    t.restartSyscall = -1;
-    t.entryReported = false;
     if (t.suspendMask) {
       // The handler's frame must save the mask from before rt_sigsuspend; it is restored on sigreturn.
       const [lo, hi] = t.suspendMask;
