@@ -11,7 +11,8 @@
 //
 // Without esbuild (a devDependency) dist/cli.js is left unbundled: elfshim
 // works the same, only its startup is slower. `ELFSHIM_NO_BUNDLE=1` skips it.
-import { copyFileSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,10 +33,38 @@ try {
   process.exit(0);
 }
 
-await esbuild.build({
+// Node built-ins that modules import at the top but a plain run seldom uses: commander's
+// child_process (for git-style subcommands elfshim has none of), sockets (net, dgram).
+// Loading one evaluates a dozen of Node's internal modules (a few ms each time). In the
+// bundle each is a stand-in whose properties load the real module on first access; the
+// property names are the build host's (the same Node as the runs, as a rule).
+const LAZY_BUILTINS = ['child_process', 'crypto', 'dgram', 'net', 'tty'];
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(build) {
+    const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
+    build.onResolve({ filter }, (a) =>
+      // The stand-in's own require of the module is the real one.
+      a.namespace === 'lazy-builtin' ? undefined : { path: a.path.replace(/^node:/, ''), namespace: 'lazy-builtin' });
+    build.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (a) => {
+      const names = Object.keys(createRequire(import.meta.url)(`node:${a.path}`));
+      return {
+        loader: 'js',
+        contents: `let real;
+const load = () => (real ??= require(${JSON.stringify(`node:${a.path}`)}));
+for (const name of ${JSON.stringify(names)}) Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });
+`,
+      };
+    });
+  },
+};
+
+const result = await esbuild.build({
   entryPoints: [entry],
   outfile: bundle,
+  write: false,
   bundle: true,
+  plugins: [lazyBuiltins],
   platform: 'node',
   format: 'cjs',
   target: 'node20',
@@ -47,6 +76,32 @@ await esbuild.build({
   sourcemap: false,
   logLevel: 'warning',
 });
+writeFileSync(bundle, memoizeToESM(result.outputFiles[0].text), { mode: 0o755 });
+
+/**
+ * esbuild's __toESM wraps a CommonJS module for each module that imports it, copying
+ * every property: node:fs alone, imported by twenty modules, was copied twenty times
+ * at each startup. The wrapper is a read-only namespace, so importers can share one.
+ */
+function memoizeToESM(code) {
+  const helper = 'var __toESM = (mod, isNodeMode, target) => (';
+  if (!code.includes(helper)) {
+    process.stderr.write("bundle: esbuild's __toESM helper not found; it stays unmemoized (slower startup)\n");
+    return code;
+  }
+  return code.replace(
+    helper,
+    `var __toESMCache = [new WeakMap(), new WeakMap()];
+var __toESM = (mod, isNodeMode) => {
+  if (mod === null || typeof mod !== "object" && typeof mod !== "function") return __toESMCopy(mod, isNodeMode);
+  const cache = __toESMCache[isNodeMode ? 1 : 0];
+  let ns = cache.get(mod);
+  if (ns === undefined) cache.set(mod, ns = __toESMCopy(mod, isNodeMode));
+  return ns;
+};
+var __toESMCopy = (mod, isNodeMode, target) => (`,
+  );
+}
 // Code caches of an older bundle (the launcher also keys them by the bundle's mtime).
 for (const f of readdirSync(path.dirname(bundle))) if (/^elfshim\.cjs\..*cache/.test(f)) rmSync(path.join(path.dirname(bundle), f), { force: true });
 copyFileSync(path.join(root, 'scripts', 'cli-launcher.mjs'), entry);

@@ -5,8 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { format } from 'node:util';
-import createDebug from 'debug';
-import { writeDiagnostic } from './kernel/files/elfshim-stderr.js';
+import { writeDiagnostic, writeStderrNow } from './kernel/files/elfshim-stderr.js';
 import { ElfError } from './elf/index.js';
 import { DEFAULT_CODE_CACHE_INSTRS, Engine, type EngineMode } from './cpu/engine.js';
 import { Kernel } from './kernel/kernel.js';
@@ -108,11 +107,13 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
   let straceOut: ((line: string) => void) | undefined;
   // DEBUG=elfshim:syscall is --strace through the debug logger (its prefix and timing), for
   // runs where elfshim is started by something else and only the environment can be set.
-  const syscallLog = createDebug('elfshim:syscall');
+  // The logger is loaded only when DEBUG is set (the only place it reads its namespaces
+  // from): creating one opens process.stderr, a stream a plain run does without.
+  const syscallLog = !o.straceFile && !o.strace && process.env.DEBUG ? (await import('debug')).default('elfshim:syscall') : null;
   if (o.straceFile) {
     const fd = fs.openSync(o.straceFile, 'w');
     straceOut = (line) => fs.writeSync(fd, line + '\n');
-  } else if (!o.strace && syscallLog.enabled) {
+  } else if (syscallLog?.enabled) {
     syscallLog.log = (...args: unknown[]) => writeDiagnostic(format(...args) + '\n');
     straceOut = (line) => syscallLog('%s', line);
   }
@@ -153,11 +154,11 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
     const n = kernel.instructions;
     const cpu = process.cpuUsage();
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-    process.stderr.write(`elfshim: stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} cpu-seconds=${cpuSeconds.toFixed(3)}\n`);
+    writeStderrNow(`elfshim: stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} cpu-seconds=${cpuSeconds.toFixed(3)}\n`);
   }
-  if (o.syscallReport) process.stderr.write(kernel.syscallReport());
+  if (o.syscallReport) writeStderrNow(kernel.syscallReport());
   // Like bash: a death by SIGPIPE (the reader went away) or SIGINT is not reported.
-  if (status.signal && status.signal !== 13 && status.signal !== 2) process.stderr.write(`${shellDeathMessage(status.signal)}\n`); // no core file is written, so no "(core dumped)"
+  if (status.signal && status.signal !== 13 && status.signal !== 2) writeStderrNow(`${shellDeathMessage(status.signal)}\n`); // no core file is written, so no "(core dumped)"
   if (status.outputStuck) {
     // A write blocked on a pipe nobody reads would hold up Node's exit (it joins its I/O threads):
     // end the way a process killed by that signal ends (the shell still sees 128+N).

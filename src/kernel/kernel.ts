@@ -1,4 +1,3 @@
-import { randomBytes as hostRandomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { Cpu, RAX, RSP, Stop } from '../cpu/cpu.js';
 import { Engine } from '../cpu/engine.js';
@@ -8,6 +7,7 @@ import { GuestFault } from '../mem/fault.js';
 import { PhysicalMemory } from '../mem/physical.js';
 import { loadProgram, vdsoLayoutFromMaps, type LoadedProgram, type VdsoPart } from '../elf/index.js';
 import { defaultOptions, type KernelOptions } from './kernel-options.js';
+import { hostRandomBytes } from './host-random.js';
 import { Process, Task } from './task.js';
 import { FileTable } from './files/file-table.js';
 import { FsContext } from './files/fs-context.js';
@@ -120,7 +120,7 @@ export class Kernel {
 
   /** Random bytes for AT_RANDOM and getrandom: deterministic when --seed is given. */
   randomBytes(n: number): Uint8Array {
-    if (this.options.seed === null) return new Uint8Array(hostRandomBytes(n));
+    if (this.options.seed === null) return hostRandomBytes(n);
     const out = new Uint8Array(n);
     for (let k = 0; k < n; k++) {
       // xorshift32: reproducible, not cryptographic (only used when a seed is asked for).

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { hostWriter, isRegularFd } from './host-writer.js';
 
 /**
@@ -14,12 +15,29 @@ export function writeDiagnostic(text: string): void {
   // guest's is in flight to the same file: a regular file is written at once by guests too.
   const w = isRegularFd(2) ? null : hostWriter(2);
   if (!w || w.pending === 0) {
-    process.stderr.write(text);
+    writeStderrNow(text);
     return;
   }
   w.enqueue(2, Buffer.from(text, 'utf8'));
   if (!ownQueued) void w.drained().then(() => (ownQueued = false));
   ownQueued = true;
+}
+
+/**
+ * Writes text to elfshim's stderr at once, as process.stderr does for files, pipes and
+ * terminals, but without creating that stream: it is a net.Socket or tty.WriteStream,
+ * whose modules cost a few milliseconds of a run that prints one line (--stats).
+ * What a blocking write cannot take at once (a full non-blocking pipe: EAGAIN) or any
+ * error goes to process.stderr after all, which queues it or reports it as before.
+ */
+export function writeStderrNow(text: string): void {
+  const data = Buffer.from(text, 'utf8');
+  let done = 0;
+  try {
+    while (done < data.length) done += fs.writeSync(2, data, done);
+  } catch {
+    process.stderr.write(data.subarray(done));
+  }
 }
 
 /** Whether lines of ours wait in the stderr writer (until it next runs empty). */
