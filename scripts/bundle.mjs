@@ -76,7 +76,17 @@ const result = await esbuild.build({
   sourcemap: false,
   logLevel: 'warning',
 });
-writeFileSync(bundle, memoizeToESM(result.outputFiles[0].text), { mode: 0o755 });
+writeFileSync(bundle, asciiComments(memoizeToESM(result.outputFiles[0].text)), { mode: 0o755 });
+
+/**
+ * esbuild escapes non-ASCII characters in strings, regular expressions and names
+ * (charset 'ascii', its default) but keeps the doc comments it copies as they are: a
+ * single '…' in one made the whole 1 MB source a two-byte string for the launcher,
+ * slower to read and twice the memory. In a comment an escape is just text.
+ */
+function asciiComments(code) {
+  return code.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 /**
  * esbuild's __toESM wraps a CommonJS module for each module that imports it, copying
