@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Turns dist/cli.js (tsc's output, ~130 ES modules behind it) into one
 // self-contained script, dist/elfshim.cjs, and replaces dist/cli.js by
-// scripts/cli-launcher.mjs, which runs that script through V8's code cache.
+// scripts/cli-launcher.cjs, which runs that script through V8's code cache.
 // Why: Node 20 spends most of elfshim's startup resolving, reading and linking
 // ES modules one by one (about 0.2 CPU-seconds of the 0.3 a static hello world
 // took); one script of the same code loads in a fraction of that, and a
@@ -11,6 +11,13 @@
 //
 // Without esbuild (a devDependency) dist/cli.js is left unbundled: elfshim
 // works the same, only its startup is slower. `ELFSHIM_NO_BUNDLE=1` skips it.
+//
+// The launcher is CommonJS, in a package whose "type" is "module": dist/package.json
+// gives dist/ the type "commonjs", and a package.json in each of tsc's directories
+// under dist/ gives them "module" back (scripts/lockstep imports dist/lockstep/).
+// Only bundled builds have dist/package.json: without it tsc's dist/cli.js runs as
+// the ES module it is. (Running tsc alone after a bundled build leaves an ES module
+// dist/cli.js in a CommonJS dist/: `npm run build` or this script puts it right.)
 import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -21,16 +28,19 @@ const entry = path.join(root, 'dist', 'cli.js');
 const bundle = path.join(root, 'dist', 'elfshim.cjs');
 const MARK = '// elfshim: bundled by scripts/bundle.mjs';
 
-if (process.env.ELFSHIM_NO_BUNDLE) process.exit(0);
+if (process.env.ELFSHIM_NO_BUNDLE) unbundled();
 // Already a bundle (tsc did not rewrite it since): bundling it again would be a no-op at best.
-if (readFileSync(entry, 'utf8').slice(0, 200).includes(MARK)) process.exit(0);
+if (readFileSync(entry, 'utf8').slice(0, 200).includes(MARK)) {
+  markModuleTypes();
+  process.exit(0);
+}
 
 let esbuild;
 try {
   esbuild = await import('esbuild');
 } catch {
   process.stderr.write('bundle: esbuild is not installed; dist/cli.js stays unbundled (slower startup)\n');
-  process.exit(0);
+  unbundled();
 }
 
 // Node built-ins that modules import at the top but a plain run seldom uses: commander's
@@ -114,6 +124,23 @@ var __toESMCopy = (mod, isNodeMode, target) => (`,
 }
 // Code caches of an older bundle (the launcher also keys them by the bundle's mtime).
 for (const f of readdirSync(path.dirname(bundle))) if (/^elfshim\.cjs\..*cache/.test(f)) rmSync(path.join(path.dirname(bundle), f), { force: true });
-copyFileSync(path.join(root, 'scripts', 'cli-launcher.mjs'), entry);
+copyFileSync(path.join(root, 'scripts', 'cli-launcher.cjs'), entry);
+markModuleTypes();
 // tsc's map describes the unbundled file.
 rmSync(`${entry}.map`, { force: true });
+
+/** dist/cli.js (the launcher) CommonJS, tsc's directories under dist/ ES modules (see the top). */
+function markModuleTypes() {
+  const dist = path.dirname(entry);
+  const note = 'written by scripts/bundle.mjs';
+  writeFileSync(path.join(dist, 'package.json'), `${JSON.stringify({ '//': `${note}: dist/cli.js is the CommonJS launcher`, type: 'commonjs' })}\n`);
+  for (const d of readdirSync(dist, { withFileTypes: true })) {
+    if (d.isDirectory()) writeFileSync(path.join(dist, d.name, 'package.json'), `${JSON.stringify({ '//': `${note}: tsc's ES modules`, type: 'module' })}\n`);
+  }
+}
+
+/** dist/cli.js stays tsc's ES module, so dist/ must not be marked CommonJS. */
+function unbundled() {
+  rmSync(path.join(path.dirname(entry), 'package.json'), { force: true });
+  process.exit(0);
+}

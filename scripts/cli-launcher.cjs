@@ -8,21 +8,23 @@
 // that finds it missing or rejected (another Node/V8 version, other V8 flags),
 // at exit, so it also holds the functions that run compiled; a read-only dist/
 // only costs the speed-up.
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { Script } from 'node:vm';
+//
+// A CommonJS script (dist/package.json, written by bundle.mjs, says so): started
+// as an ES module, Node first sets up its ES module loader, which took about 8 ms.
+'use strict';
+const { readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { join } = require('node:path');
+const { setFlagsFromString } = require('node:v8');
+const { Script } = require('node:vm');
 
 // Set by src/cpu/engine.ts too, which runs after the compile: V8 rejects a cache
 // made under different flags, so they must already be what they will be at exit.
 setFlagsFromString('--no-lazy-feedback-allocation');
 
-const dir = dirname(fileURLToPath(import.meta.url));
-const bundle = join(dir, 'elfshim.cjs');
+const bundle = join(__dirname, 'elfshim.cjs');
 // V8 checks a cache against the source's length only: the name carries the bundle's mtime too.
-const cacheFile = join(dir, `elfshim.cjs.${Math.floor(statSync(bundle).mtimeMs)}.cache`);
+const cacheFile = join(__dirname, `elfshim.cjs.${Math.floor(statSync(bundle).mtimeMs)}.cache`);
 const source = readFileSync(bundle, 'utf8').replace(/^#!/, '//');
 let cachedData;
 try {
@@ -45,5 +47,5 @@ if (cachedData === undefined || script.cachedDataRejected) {
     }
   });
 }
-const module = { exports: {} };
-script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dir);
+const bundleModule = { exports: {} };
+script.runInThisContext()(bundleModule.exports, createRequire(bundle), bundleModule, bundle, __dirname);
