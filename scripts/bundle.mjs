@@ -18,7 +18,8 @@
 // Only bundled builds have dist/package.json: without it tsc's dist/cli.js runs as
 // the ES module it is. (Running tsc alone after a bundled build leaves an ES module
 // dist/cli.js in a CommonJS dist/: `npm run build` or this script puts it right.)
-import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,6 +129,20 @@ copyFileSync(path.join(root, 'scripts', 'cli-launcher.cjs'), entry);
 markModuleTypes();
 // tsc's map describes the unbundled file.
 rmSync(`${entry}.map`, { force: true });
+warmCodeCache();
+
+/**
+ * Writes the code cache now, by running the static demo guest: the cache holds the
+ * functions the run that wrote it compiled, and left to the first run after a build
+ * it could be `elfshim --help` (scripts/bench.mjs starts so), whose cache lacks the
+ * kernel and the engine: every later hello world compiled those itself (~10 ms).
+ */
+function warmCodeCache() {
+  const demo = path.join(root, 'test', 'fixtures', 'prebuilt', 'hello-demo');
+  if (!existsSync(demo)) return;
+  const r = spawnSync(process.execPath, [entry, demo], { stdio: 'ignore', timeout: 60_000 });
+  if (r.status !== 0) process.stderr.write(`bundle: warming the code cache failed (${r.error?.message ?? `status ${r.status}`}); the first run writes it\n`);
+}
 
 /** dist/cli.js (the launcher) CommonJS, tsc's directories under dist/ ES modules (see the top). */
 function markModuleTypes() {
