@@ -25,14 +25,15 @@ setFlagsFromString('--no-lazy-feedback-allocation');
 const bundle = join(__dirname, 'elfshim.cjs');
 // V8 checks a cache against the source's length only: the name carries the bundle's mtime too.
 const cacheFile = join(__dirname, `elfshim.cjs.${Math.floor(statSync(bundle).mtimeMs)}.cache`);
-const source = readFileSync(bundle, 'utf8').replace(/^#!/, '//');
+// Already `(function (exports, require, module, __filename, __dirname) {...})` (bundle.mjs).
+const source = readFileSync(bundle, 'utf8');
 let cachedData;
 try {
   cachedData = readFileSync(cacheFile);
 } catch {
   cachedData = undefined;
 }
-const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+const script = new Script(source, {
   filename: bundle,
   cachedData,
 });
