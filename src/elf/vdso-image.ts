@@ -36,10 +36,59 @@ const STB_GLOBAL = 1, STB_WEAK = 2, STT_FUNC = 2;
 const VER_FLG_BASE = 1;
 const FUNC_SIZE = 16;
 
+/**
+ * A zeroed block of bytes with Buffer's little-endian writers, over a DataView: built
+ * at every startup, the image with Buffer's own writers and BigInts took ~2 ms, most of
+ * it in their first calls. 64-bit fields take a number (every value here is small).
+ */
+class Bytes {
+  readonly bytes: Uint8Array;
+  private readonly view: DataView;
+  constructor(size: number, fill = 0) {
+    this.bytes = new Uint8Array(size).fill(fill);
+    this.view = new DataView(this.bytes.buffer);
+  }
+  static of(values: readonly number[]): Bytes {
+    const b = new Bytes(values.length);
+    b.bytes.set(values);
+    return b;
+  }
+  static concat(parts: readonly Bytes[]): Bytes {
+    const b = new Bytes(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      b.bytes.set(p.bytes, at);
+      at += p.length;
+    }
+    return b;
+  }
+  get length(): number {
+    return this.bytes.length;
+  }
+  writeUInt8(v: number, o: number): void {
+    this.view.setUint8(o, v);
+  }
+  writeUInt16LE(v: number, o = 0): void {
+    this.view.setUint16(o, v, true);
+  }
+  writeUInt32LE(v: number, o: number): void {
+    this.view.setUint32(o, v, true);
+  }
+  writeUInt64LE(v: number, o: number): void {
+    this.view.setUint32(o, v % 2 ** 32, true);
+    this.view.setUint32(o + 4, Math.floor(v / 2 ** 32), true);
+  }
+}
+
+/** An ASCII string's bytes, NUL-terminated when asked. */
+function ascii(s: string, nul = false): Bytes {
+  return Bytes.of([...s].map((c) => c.charCodeAt(0)).concat(nul ? [0] : []));
+}
+
 /** The SysV ELF hash (Verdef's vd_hash). */
 function elfHash(name: string): number {
   let h = 0;
-  for (const c of Buffer.from(name)) {
+  for (const c of ascii(name).bytes) {
     h = ((h << 4) + c) >>> 0;
     const g = h & 0xf0000000;
     if (g) h ^= g >>> 24;
@@ -50,17 +99,17 @@ function elfHash(name: string): number {
 
 /** A string table that hands out offsets. */
 class StringTable {
-  private readonly parts: Buffer[] = [Buffer.from([0])];
+  private readonly parts: Bytes[] = [Bytes.of([0])];
   private size = 1;
   add(s: string): number {
     const at = this.size;
-    const b = Buffer.from(s + '\0');
+    const b = ascii(s, true);
     this.parts.push(b);
     this.size += b.length;
     return at;
   }
-  bytes(): Buffer {
-    return Buffer.concat(this.parts);
+  bytes(): Bytes {
+    return Bytes.concat(this.parts);
   }
 }
 
@@ -68,7 +117,7 @@ interface Section {
   name: string;
   type: number;
   flags: number;
-  data: Buffer;
+  data: Bytes;
   align: number;
   entsize: number;
   link?: string;
@@ -76,8 +125,8 @@ interface Section {
   offset?: number;
 }
 
-function u16(v: number): Buffer {
-  const b = Buffer.alloc(2);
+function u16(v: number): Bytes {
+  const b = new Bytes(2);
   b.writeUInt16LE(v);
   return b;
 }
@@ -94,22 +143,22 @@ function buildImage(): Uint8Array {
   });
   const nsyms = symbols.length + 1;
 
-  const text = Buffer.alloc(FUNCTIONS.length * FUNC_SIZE, 0xcc); // int3 padding
+  const text = new Bytes(FUNCTIONS.length * FUNC_SIZE, 0xcc); // int3 padding
   FUNCTIONS.forEach(([, nr], k) => {
     // mov eax, imm32; syscall; ret
-    Buffer.from([0xb8, nr & 0xff, (nr >> 8) & 0xff, 0, 0, 0x0f, 0x05, 0xc3]).copy(text, k * FUNC_SIZE);
+    text.bytes.set([0xb8, nr & 0xff, (nr >> 8) & 0xff, 0, 0, 0x0f, 0x05, 0xc3], k * FUNC_SIZE);
   });
 
   // DT_HASH with one bucket: every symbol sits on the single chain.
-  const hash = Buffer.alloc(4 * (2 + 1 + nsyms));
+  const hash = new Bytes(4 * (2 + 1 + nsyms));
   hash.writeUInt32LE(1, 0);
   hash.writeUInt32LE(nsyms, 4);
   hash.writeUInt32LE(nsyms > 1 ? 1 : 0, 8);
   for (let i = 1; i < nsyms; i++) hash.writeUInt32LE(i + 1 < nsyms ? i + 1 : 0, 12 + 4 * i);
 
-  const versym = Buffer.concat([u16(0), ...symbols.map(() => u16(2))]);
+  const versym = Bytes.concat([u16(0), ...symbols.map(() => u16(2))]);
   // Two Verdefs: the base (the soname, index 1) and LINUX_2.6 (index 2), each with one Verdaux.
-  const verdef = Buffer.alloc(2 * 28);
+  const verdef = new Bytes(2 * 28);
   [[VER_FLG_BASE, 1, SONAME, sonameOff], [0, 2, VERSION, versionOff]].forEach(([flags, ndx, name, off], k) => {
     const o = k * 28;
     verdef.writeUInt16LE(1, o); // vd_version
@@ -125,17 +174,17 @@ function buildImage(): Uint8Array {
 
   const sections: Section[] = [
     { name: '.hash', type: SHT_HASH, flags: SHF_ALLOC, data: hash, align: 8, entsize: 4, link: '.dynsym' },
-    { name: '.dynsym', type: SHT_DYNSYM, flags: SHF_ALLOC, data: Buffer.alloc(24 * nsyms), align: 8, entsize: 24, link: '.dynstr', info: 1 },
+    { name: '.dynsym', type: SHT_DYNSYM, flags: SHF_ALLOC, data: new Bytes(24 * nsyms), align: 8, entsize: 24, link: '.dynstr', info: 1 },
     { name: '.dynstr', type: SHT_STRTAB, flags: SHF_ALLOC, data: dynstr.bytes(), align: 1, entsize: 0 },
     { name: '.gnu.version', type: SHT_GNU_VERSYM, flags: SHF_ALLOC, data: versym, align: 2, entsize: 2, link: '.dynsym' },
     { name: '.gnu.version_d', type: SHT_GNU_VERDEF, flags: SHF_ALLOC, data: verdef, align: 8, entsize: 0, link: '.dynstr', info: 2 },
     { name: '.text', type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_EXECINSTR, data: text, align: 16, entsize: 0 },
-    { name: '.dynamic', type: SHT_DYNAMIC, flags: SHF_ALLOC, data: Buffer.alloc(16 * 10), align: 8, entsize: 16, link: '.dynstr' },
+    { name: '.dynamic', type: SHT_DYNAMIC, flags: SHF_ALLOC, data: new Bytes(16 * 10), align: 8, entsize: 16, link: '.dynstr' },
   ];
   const shstr = new StringTable();
   const shNames = new Map<string, number>();
   for (const s of sections) shNames.set(s.name, shstr.add(s.name));
-  const shstrtab: Section = { name: '.shstrtab', type: SHT_STRTAB, flags: 0, data: Buffer.alloc(0), align: 1, entsize: 0 };
+  const shstrtab: Section = { name: '.shstrtab', type: SHT_STRTAB, flags: 0, data: new Bytes(0), align: 1, entsize: 0 };
   shNames.set('.shstrtab', shstr.add('.shstrtab'));
   shstrtab.data = shstr.bytes();
   sections.push(shstrtab);
@@ -160,8 +209,8 @@ function buildImage(): Uint8Array {
     dynsym.writeUInt32LE(s.name, o);
     dynsym.writeUInt8((s.bind << 4) | STT_FUNC, o + 4);
     dynsym.writeUInt16LE(index('.text'), o + 6);
-    dynsym.writeBigUInt64LE(BigInt(textAddr + s.func * FUNC_SIZE), o + 8);
-    dynsym.writeBigUInt64LE(8n, o + 16);
+    dynsym.writeUInt64LE(textAddr + s.func * FUNC_SIZE, o + 8);
+    dynsym.writeUInt64LE(8, o + 16);
   });
   const dynamic: [number, number][] = [
     [DT_HASH, sec('.hash').offset!], [DT_STRTAB, sec('.dynstr').offset!], [DT_SYMTAB, sec('.dynsym').offset!],
@@ -170,19 +219,19 @@ function buildImage(): Uint8Array {
   ];
   const dynData = sec('.dynamic').data;
   dynamic.forEach(([tag, val], k) => {
-    dynData.writeBigUInt64LE(BigInt(tag), 16 * k);
-    dynData.writeBigUInt64LE(BigInt(val), 16 * k + 8);
+    dynData.writeUInt64LE(tag, 16 * k);
+    dynData.writeUInt64LE(val, 16 * k + 8);
   });
 
-  const out = Buffer.alloc(total);
+  const out = new Bytes(total);
   // ELF header: ELF64, little-endian, ET_DYN, x86-64.
-  Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]).copy(out, 0);
+  out.bytes.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0], 0);
   out.writeUInt16LE(3, 16); // ET_DYN
   out.writeUInt16LE(62, 18); // EM_X86_64
   out.writeUInt32LE(1, 20);
-  out.writeBigUInt64LE(0n, 24); // e_entry
-  out.writeBigUInt64LE(BigInt(EHDR), 32); // e_phoff
-  out.writeBigUInt64LE(BigInt(shoff), 40);
+  out.writeUInt64LE(0, 24); // e_entry
+  out.writeUInt64LE(EHDR, 32); // e_phoff
+  out.writeUInt64LE(shoff, 40);
   out.writeUInt32LE(0, 48);
   out.writeUInt16LE(EHDR, 52);
   out.writeUInt16LE(PHDR, 54);
@@ -195,31 +244,31 @@ function buildImage(): Uint8Array {
     const o = EHDR + k * PHDR;
     out.writeUInt32LE(type, o);
     out.writeUInt32LE(flags, o + 4);
-    out.writeBigUInt64LE(BigInt(off), o + 8); // p_offset
-    out.writeBigUInt64LE(BigInt(off), o + 16); // p_vaddr
-    out.writeBigUInt64LE(BigInt(off), o + 24); // p_paddr
-    out.writeBigUInt64LE(BigInt(size), o + 32);
-    out.writeBigUInt64LE(BigInt(size), o + 40);
-    out.writeBigUInt64LE(BigInt(align), o + 48);
+    out.writeUInt64LE(off, o + 8); // p_offset
+    out.writeUInt64LE(off, o + 16); // p_vaddr
+    out.writeUInt64LE(off, o + 24); // p_paddr
+    out.writeUInt64LE(size, o + 32);
+    out.writeUInt64LE(size, o + 40);
+    out.writeUInt64LE(align, o + 48);
   };
   phdr(0, PT_LOAD, 5, 0, total, 0x1000); // R+X
   phdr(1, PT_DYNAMIC, 4, sec('.dynamic').offset!, dynData.length, 8);
 
   sections.forEach((s, k) => {
-    s.data.copy(out, s.offset!);
+    out.bytes.set(s.data.bytes, s.offset!);
     const o = shoff + SHDR * (k + 1);
     out.writeUInt32LE(shNames.get(s.name)!, o);
     out.writeUInt32LE(s.type, o + 4);
-    out.writeBigUInt64LE(BigInt(s.flags), o + 8);
-    out.writeBigUInt64LE(BigInt(s.flags & SHF_ALLOC ? s.offset! : 0), o + 16); // sh_addr
-    out.writeBigUInt64LE(BigInt(s.offset!), o + 24);
-    out.writeBigUInt64LE(BigInt(s.data.length), o + 32);
+    out.writeUInt64LE(s.flags, o + 8);
+    out.writeUInt64LE(s.flags & SHF_ALLOC ? s.offset! : 0, o + 16); // sh_addr
+    out.writeUInt64LE(s.offset!, o + 24);
+    out.writeUInt64LE(s.data.length, o + 32);
     out.writeUInt32LE(s.link ? index(s.link) : 0, o + 40);
     out.writeUInt32LE(s.info ?? 0, o + 44);
-    out.writeBigUInt64LE(BigInt(s.align), o + 48);
-    out.writeBigUInt64LE(BigInt(s.entsize), o + 56);
+    out.writeUInt64LE(s.align, o + 48);
+    out.writeUInt64LE(s.entsize, o + 56);
   });
-  return new Uint8Array(out.buffer, out.byteOffset, out.length);
+  return out.bytes;
 }
 
 let image: Uint8Array | null = null;
