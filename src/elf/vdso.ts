@@ -48,6 +48,8 @@ const PROTS: Record<string, number> = { r: 1, w: 2, x: 4 };
 export function vdsoLayoutFromMaps(maps: string): VdsoPart[] {
   const parts: VdsoPart[] = [];
   for (const line of maps.split('\n')) {
+    // Node's own maps run to hundreds of lines: only these few need the pattern.
+    if (!line.includes('[vvar') && !line.includes('[vdso]')) continue;
     const m = /^([0-9a-f]+)-([0-9a-f]+) ([r-][w-][x-])\S*\s+\S+\s+\S+\s+\S+\s+(\[(?:vvar\w*|vdso)\])\s*$/.exec(line);
     if (!m) continue;
     const prot = [...m[3]].reduce((a, c) => a | (PROTS[c] ?? 0), 0);
