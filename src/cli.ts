@@ -129,6 +129,7 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
     engine: o.engine,
     ...(o.codeCache !== undefined ? { codeCacheInstrs: parseCount(o.codeCache, '--code-cache') } : {}),
     vdso: o.vdso,
+    sharedPool: true, // this process runs one kernel, until it exits
   });
   const guestPath = guestPathOf(hostPath, o.rootfs);
   let first;

@@ -23,6 +23,11 @@ export interface KernelOptions {
   codeCacheInstrs: number;
   /** Give programs elfshim's vDSO (AT_SYSINFO_EHDR); off like Linux's vdso=0 (the lockstep differ runs without it). */
   vdso: boolean;
+  /**
+   * The memory pool is a SharedArrayBuffer, which spares a full GC at startup (mem/physical.ts);
+   * for a process that runs this one kernel until it exits (the CLI).
+   */
+  sharedPool: boolean;
 }
 
 export const defaultOptions = (): KernelOptions => ({
@@ -37,4 +42,5 @@ export const defaultOptions = (): KernelOptions => ({
   engine: Engine.defaultMode,
   codeCacheInstrs: DEFAULT_CODE_CACHE_INSTRS,
   vdso: true,
+  sharedPool: false,
 });

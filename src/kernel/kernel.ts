@@ -112,7 +112,7 @@ export class Kernel {
   constructor(options: Partial<KernelOptions> = {}) {
     this.options = { ...defaultOptions(), ...options };
     this.rngState = (this.options.seed ?? 0) >>> 0 || 0x9e3779b9;
-    this.phys = new PhysicalMemory(this.options.memoryLimit);
+    this.phys = new PhysicalMemory(this.options.memoryLimit, this.options.sharedPool);
     this.nextPid = process.pid > 1 ? process.pid : 1000;
     this.gate = new SyscallGate(this);
     cpuinfoFlags.list = cpuinfoFlagList();

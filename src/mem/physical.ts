@@ -8,23 +8,26 @@ import { PAGE_SIZE } from './fault.js';
  * offsets stay below 2^31 so that every offset is a V8 small integer and the
  * DataView accesses on the hot path stay on their fast path.
  *
- * It is a SharedArrayBuffer (never shared with a worker) because V8 counts an
- * ArrayBuffer's whole length as external memory at once: 2 GiB of it forced a
- * full memory-reducing GC at startup (12-25 ms of a 130 ms hello world). V8
- * does not count shared backing stores (per isolate), and typed arrays and
- * DataViews over one compile to the same code on the hot path.
+ * `shared`: a SharedArrayBuffer (never shared with a worker) instead. V8 counts
+ * an ArrayBuffer's whole length as external memory at once: 2 GiB of it forces
+ * a full memory-reducing GC (12-25 ms of a 130 ms hello world's startup). V8
+ * does not count shared backing stores, and typed arrays and DataViews over one
+ * compile to the same code on the hot path. The price: V8 no longer knows what
+ * the pool weighs, so a dead kernel's pool waits for an unrelated GC to be
+ * freed. Right for the CLI (one kernel until the process exits); a process that
+ * makes many kernels (the in-process tests, fuzzers) keeps the default.
  */
 export class PhysicalMemory {
-  readonly buffer: SharedArrayBuffer;
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
   readonly bytes: Uint8Array;
   readonly view: DataView;
   private next = 0;
   private readonly free: number[] = [];
   private inUse = 0;
 
-  constructor(readonly limitBytes: number = 2 ** 31 - PAGE_SIZE) {
+  constructor(readonly limitBytes: number = 2 ** 31 - PAGE_SIZE, shared = false) {
     const size = Math.min(limitBytes, 2 ** 31 - PAGE_SIZE);
-    this.buffer = new SharedArrayBuffer(size - (size % PAGE_SIZE));
+    this.buffer = shared ? new SharedArrayBuffer(size - (size % PAGE_SIZE)) : new ArrayBuffer(size - (size % PAGE_SIZE));
     this.bytes = new Uint8Array(this.buffer);
     this.view = new DataView(this.buffer);
   }

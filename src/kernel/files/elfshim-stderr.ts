@@ -15,7 +15,7 @@ export function writeDiagnostic(text: string): void {
   // guest's is in flight to the same file: a regular file is written at once by guests too.
   const w = isRegularFd(2) ? null : hostWriter(2);
   if (!w || w.pending === 0) {
-    writeStderrNow(text);
+    process.stderr.write(text);
     return;
   }
   w.enqueue(2, Buffer.from(text, 'utf8'));
