@@ -151,15 +151,19 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
     await server.close();
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  // Our last lines, written at once (no process.stderr stream to set up) once the guest's
+  // output went out; behind output stuck in a pipe nobody reads, a blocking write could
+  // wait forever, so they are queued on process.stderr as before and may be lost.
+  const say = status.outputStuck ? (text: string) => void process.stderr.write(text) : writeStderrNow;
   if (o.stats) {
     const n = kernel.instructions;
     const cpu = process.cpuUsage();
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-    writeStderrNow(`elfshim: stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} cpu-seconds=${cpuSeconds.toFixed(3)}\n`);
+    say(`elfshim: stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} cpu-seconds=${cpuSeconds.toFixed(3)}\n`);
   }
-  if (o.syscallReport) writeStderrNow(kernel.syscallReport());
+  if (o.syscallReport) say(kernel.syscallReport());
   // Like bash: a death by SIGPIPE (the reader went away) or SIGINT is not reported.
-  if (status.signal && status.signal !== 13 && status.signal !== 2) writeStderrNow(`${shellDeathMessage(status.signal)}\n`); // no core file is written, so no "(core dumped)"
+  if (status.signal && status.signal !== 13 && status.signal !== 2) say(`${shellDeathMessage(status.signal)}\n`); // no core file is written, so no "(core dumped)"
   if (status.outputStuck) {
     // A write blocked on a pipe nobody reads would hold up Node's exit (it joins its I/O threads):
     // end the way a process killed by that signal ends (the shell still sees 128+N).
