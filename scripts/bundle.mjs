@@ -45,7 +45,8 @@ try {
 }
 
 // Node built-ins that modules import at the top but a plain run seldom uses: commander's
-// child_process (for git-style subcommands elfshim has none of), sockets (net, dgram).
+// child_process (for git-style subcommands elfshim has none of), sockets (net, dgram), tty
+// (terminal calls; it loads net), crypto (only host-random.ts's fallback).
 // Loading one evaluates a dozen of Node's internal modules (a few ms each time). In the
 // bundle each is a stand-in whose properties load the real module on first access; the
 // property names are the build host's (the same Node as the runs, as a rule).
