@@ -217,7 +217,8 @@ export function generate(blocks: JitBlock[], targets: readonly (readonly number[
         break;
     }
     // Entered through the switch or by falling through: count the previous block, check the budget and validity.
-    const head = `done += xn; xn = 0; if (done >= budget/*@VALID@*/) { xr = ${b.start}; break run; }`;
+    // xb is set once the block runs: an exit at the check leaves from the block before.
+    const head = `done += xn; xn = 0; if (done >= budget/*@VALID@*/) { xr = ${b.start}; break run; } xb = ${bi};`;
     cases[bi] = `case ${bi}: { // 0x${b.start.toString(16)}\n${head}\n${g.out.join('\n')}\n${tail.join('\n')}\n}`;
   }
 
@@ -243,7 +244,7 @@ export function generate(blocks: JitBlock[], targets: readonly (readonly number[
   const prologue = [
     `const r = c.r, m = c.mem, TR = m.tlbR, TW = m.tlbW, DV = m.view, U8 = m.bytes;`,
     regs.length ? `let ${regs.join(', ')};` : '',
-    `let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, fci = 0, fcf = 0, fof = 0, fk = 0, done = 0, bi = entry, xr = c.rip, xn = 0, xs = 0, xk = -1;`,
+    `let fa = 0, fah = 0, fb = 0, fbh = 0, fr = 0, frh = 0, fci = 0, fcf = 0, fof = 0, fk = 0, done = 0, bi = entry, xb = entry, xr = c.rip, xn = 0, xs = 0, xk = -1;`,
     g.usesFs ? `const fsb = c.fsBase, fsl = fsb | 0, fsh = Math.floor(fsb / 4294967296) | 0;` : '',
     g.usesGs ? `const gsb = c.gsBase, gsl = gsb | 0, gsh = Math.floor(gsb / 4294967296) | 0;` : '',
     g.usesXmm ? `const X = c.xmm, XB = c.xmmU8;` : '',
@@ -268,6 +269,7 @@ ${writeBack}
 ${dynSync}
 c.rip = xr;
 FS.slow = xs;
+FS.from = xb;
 return done;
 });`;
   return { source, addrs, locals };

@@ -19,8 +19,10 @@ import { mul64s, mulhs32, mulhu32, out, popcnt32 } from '../arith.js';
  *
  * slow: set by a region's exit: 1 when it left just before an instruction
  * for the interpreter to run (see Emitter.slowExit), else 0.
+ *
+ * from: set by a region's exit: the index of the block it left from.
  */
-export const FS: { fault: unknown; slow: number } = { fault: null, slow: 0 };
+export const FS: { fault: unknown; slow: number; from: number } = { fault: null, slow: 0, from: 0 };
 
 /** Takes the pending fault (the generated code rethrows it for the engine). */
 export function takeFault(): unknown {
