@@ -178,8 +178,9 @@ export function generate(blocks: JitBlock[], targets: readonly (readonly number[
     const edge = (t: number) => {
       const j = index.get(t);
       if (j === undefined) return `xn = ${n}; ${fk} xr = ${t}; break run;`;
+      // Into a block of the region: its head sets xr if it leaves there.
       if (j === follower.get(bi)) return `xn = ${n}; ${fk}`; // falls through into block j
-      return `xn = ${n}; ${fk} xr = ${t}; bi = ${j}; continue;`;
+      return `xn = ${n}; ${fk} bi = ${j}; continue;`;
     };
     const tail: string[] = [];
     switch (term.kind) {
