@@ -88,6 +88,8 @@ export interface LockstepResult {
   threads?: Array<{ tid: number; compared: number }>;
   /** How often the differ switched both runs to another thread. */
   switches?: number;
+  /** The thread running when the run ended (a divergence is in it). */
+  thread?: number;
 }
 
 const STACK_TOP = 0x7ffffffff000;

@@ -77,7 +77,7 @@ export function formatSummary(r: LockstepResult): string {
   const copied = [...r.copied].map(([k, v]) => `${k} ×${v}`).join(', ');
   if (r.divergence) {
     lines.push(formatDivergence(r.divergence));
-    lines.push(`lockstep: ${r.compared} instructions compared before the divergence; ${r.syscalls} syscalls stepped over${threadsText(r)}`);
+    lines.push(`lockstep: ${r.compared} instructions compared before the divergence${r.threads && r.thread !== undefined ? ` (in thread ${r.thread})` : ''}; ${r.syscalls} syscalls stepped over${threadsText(r)}`);
   } else {
     lines.push(`lockstep: OK, ${r.compared} instructions compared, no divergence (${r.end}); ${r.syscalls} syscalls stepped over${threadsText(r)}${copied ? `; copied from native: ${copied}` : ''}`);
   }

@@ -138,7 +138,8 @@ class FastLockstep {
   }
 
   private result(end: string, divergence: Divergence | null): LockstepResult {
-    const threads = this.sched && this.sched.threads.length > 1 ? { threads: this.sched.threads.map((t) => ({ tid: t.tid, compared: t.compared })), switches: this.sched.switches } : {};
+    const s = this.sched;
+    const threads = s && s.threads.length > 1 ? { threads: s.threads.map((t) => ({ tid: t.tid, compared: t.compared })), switches: s.switches, thread: s.cur.tid } : s ? { thread: s.cur.tid } : {};
     return { compared: this.compared, divergence, end, syscalls: this.syscalls, copied: this.copied, notes: this.notes, nativeOutput: '', elfshimOutput: '', ...threads };
   }
 

@@ -355,9 +355,10 @@ static int step_one(int signal, const struct insn *in, uint64_t rip, const struc
     }
   }
   long nr = is_special(in) && in->b[in->npfx + 1] == 0x05 ? (long)r->rax : -1;
-  int sig;
+  int sig, deliver = signal;
   do {
-    ptrace(PTRACE_SINGLESTEP, tid, 0, (void *)(long)signal);
+    ptrace(PTRACE_SINGLESTEP, tid, 0, (void *)(long)deliver);
+    deliver = 0; /* delivered once: a discarded signal's retry delivers nothing */
     sig = wait_child_nr(nr);
   } while (sig > 0 && sig != SIGTRAP && discarded_signal(sig));
   if (sig < 0) return -1;
