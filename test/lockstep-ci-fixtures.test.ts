@@ -1,8 +1,9 @@
 /**
  * Issue #6 acceptance, part 1: every musl static C fixture in lockstep with
  * the host CPU through the fast transport, to its end, with zero
- * divergences and equal output. Each prints the differ's summary line (how
- * many instructions were compared) and its time.
+ * divergences and equal output; the threaded ones with every thread followed
+ * (each thread's instructions compared). Each prints the differ's summary
+ * line (how many instructions were compared, per thread) and its time.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +20,10 @@ for (const c of fixtureCases(input)) {
     t.diagnostic(`${formatSummary(r).split('\n').pop()} [${((Date.now() - started) / 1000).toFixed(1)} s]`);
     assert.equal(r.divergence, null, formatSummary(r));
     assert.match(r.end, c.end);
+    if (c.threads) {
+      assert.equal(r.threads?.length, c.threads, 'threads followed');
+      for (const th of r.threads) assert.ok(th.compared > 0, `thread ${th.tid} ran no compared instruction`);
+    }
     if (/exited|killed/.test(r.end)) assert.equal(r.elfshimOutput, r.nativeOutput, 'the program output differs');
   });
 }

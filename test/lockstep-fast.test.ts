@@ -130,3 +130,28 @@ test('musl hello runs to its exit with no divergence, its output equal', { skip 
   assert.equal(r.elfshimOutput, r.nativeOutput);
   assert.match(r.nativeOutput, /b c/);
 });
+
+const THREADS = `${ROOT}/test/fixtures/build/musl/threads`;
+
+test('a register corrupted on purpose in a created thread is reported there, while the other threads wait', { skip: skip || (!existsSync(THREADS) && 'threads not built') }, async () => {
+  // A clean run first: every thread followed, to the end.
+  const clean = await runFastLockstep({ program: THREADS, args: ['10'], env: {}, tracer: TRACER });
+  assert.equal(clean.divergence, null, formatSummary(clean));
+  assert.ok(clean.threads && clean.threads.length === 6, 'six threads followed');
+  assert.ok((clean.switches ?? 0) >= 5, 'switches between threads');
+  // The schedule is deterministic: after main's first run (to its first join) and the waiter's, the four workers
+  // run whole one after the other. Of these injection points some fall into a created thread; each is reported at
+  // its instruction, in the thread that ran it.
+  const threadsSeen = new Set<number>();
+  for (const after of [1000, 4000, 5000, 6000]) {
+    const r = await runFastLockstep({ program: THREADS, args: ['10'], env: {}, tracer: TRACER, inject: { after, register: 'r13', value: new Uint8Array(8).fill(0x5a) } });
+    assert.ok(r.divergence, `no divergence reported for the register corrupted after ${after}`);
+    assert.equal(r.divergence.index, after);
+    assert.deepEqual(r.divergence.registers.map((d) => d.name), ['r13']);
+    assert.ok(r.thread !== undefined);
+    if (r.threads) assert.match(formatSummary(r), new RegExp(`before the divergence \\(in thread ${r.thread}\\)`));
+    threadsSeen.add(r.threads ? r.threads.findIndex((t) => t.tid === r.thread) : 0);
+  }
+  assert.ok(threadsSeen.has(0), 'a divergence in the main thread');
+  assert.ok([...threadsSeen].some((i) => i >= 2), `a divergence in a worker thread (threads: ${[...threadsSeen]})`);
+});

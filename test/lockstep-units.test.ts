@@ -2,7 +2,8 @@
  * The lockstep differ's pure parts: the table of flags each instruction
  * leaves undefined, the memory each instruction writes, the syscall output
  * buffers, stop-reply parsing, and the register layout read from a target
- * description (with xi:include, as some servers split it).
+ * description (with xi:include, as some servers split it), and the thread
+ * schedule's decisions (when to park, switch, wake).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { Registers, parseStop } from '../src/lockstep/side.js';
 import { RegisterLayout, readRegisterLayout } from '../src/lockstep/register-layout.js';
 import { syscallOutputs } from '../src/lockstep/syscall-effects.js';
 import type { RspClient } from '../src/lockstep/rsp-client.js';
+import { ThreadSchedule, FUTEX_CMP_REQUEUE, FUTEX_WAIT, FUTEX_WAKE } from '../src/lockstep/thread-schedule.js';
 
 const NAMES = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'fs_base', 'gs_base'];
 const LAYOUT = new RegisterLayout(NAMES.map((name, k) => ({ name, regnum: k, size: 8, offset: 8 * k })));
@@ -110,4 +112,83 @@ test('register layout from a target description with includes', async () => {
     l.slots.map((s) => [s.name, s.regnum, s.size, s.offset]),
     [['rax', 0, 8, 0], ['rip', 1, 8, 8], ['st0', 2, 10, 16], ['mxcsr', 40, 4, 26], ['orig_rax', 41, 8, 30]],
   );
+});
+
+const PRIVATE = 128;
+
+test('thread schedule: a blocking futex wait parks the thread, the next one in creation order runs', () => {
+  const s = new ThreadSchedule(100, 0);
+  s.add(101, 5001, 0x7000);
+  s.add(102, 5002, 0x8000);
+  // The word no longer holds the expected value: the call returns EAGAIN on both sides, no switch.
+  assert.deepEqual(s.futexAction(FUTEX_WAIT | PRIVATE, 0x1000, 1, 0, false), { kind: 'step' });
+  // Unreadable word: EFAULT on both sides.
+  assert.deepEqual(s.futexAction(FUTEX_WAIT, 0x1000, 1, null, false), { kind: 'step' });
+  // Not a wait: never blocks.
+  assert.deepEqual(s.futexAction(FUTEX_WAKE | PRIVATE, 0x1000, 1, 1, false), { kind: 'step' });
+  const a = s.futexAction(FUTEX_WAIT | PRIVATE, 0x1000, 1, 1, false);
+  assert.deepEqual(a, { kind: 'park', addr: 0x1000 });
+  s.park(0x1000);
+  assert.equal(s.next(), 1);
+  s.switchTo(1);
+  assert.equal(s.switches, 1);
+  // Thread 101 parks too: 102 is next, then (102 parking as well) nobody.
+  s.park(0x2000);
+  assert.equal(s.next(), 2);
+  s.switchTo(2);
+  assert.deepEqual(s.futexAction(FUTEX_WAIT, 0x3000, 7, 7, false), { kind: 'deadlock' });
+  assert.deepEqual(s.futexAction(FUTEX_WAIT, 0x3000, 7, 7, true), { kind: 'step-blocking' });
+});
+
+test('thread schedule: a wake makes one parked waiter runnable; its re-executed wait returns 0 if the word still matches', () => {
+  const s = new ThreadSchedule(100, 0);
+  s.add(101, 5001, 0);
+  s.add(102, 5002, 0);
+  s.park(0x1000); // 100 waits
+  s.switchTo(1);
+  s.park(0x1000); // 101 waits on the same word
+  s.switchTo(2);
+  s.noteFutexCall(FUTEX_WAKE | PRIVATE, 0x1000, 1, 0, 0, 0, 0);
+  assert.deepEqual(s.threads.map((t) => t.woken), [true, false, false], 'the oldest waiter (creation order) is woken, one of them');
+  // 102 goes on running while it can; when it parks, the woken 100 is next, 101 still waits.
+  s.park(0x4000);
+  assert.equal(s.next(), 0);
+  s.switchTo(0);
+  assert.equal(s.cur.parkedOn, null);
+  assert.deepEqual(s.futexAction(FUTEX_WAIT | PRIVATE, 0x1000, 1, 1, false), { kind: 'return-woken' }, 'woken while parked: 0 without the call');
+  assert.equal(s.cur.woken, false);
+  // A second wait of the same thread is an ordinary one again.
+  // 101 and 102 still wait: nobody could wake it.
+  assert.deepEqual(s.futexAction(FUTEX_WAIT | PRIVATE, 0x1000, 1, 1, false), { kind: 'deadlock' });
+});
+
+test('thread schedule: a thread exit wakes its clear-tid word (the joiner); requeue moves waiters to the second word', () => {
+  const s = new ThreadSchedule(100, 0);
+  s.add(101, 5001, 0x7000);
+  s.park(0x7000); // main joins 101
+  s.switchTo(1);
+  s.exitCurrent();
+  assert.equal(s.cur.exited, true);
+  assert.equal(s.threads[0].woken, true);
+  assert.equal(s.next(), 0);
+  s.switchTo(0);
+  assert.deepEqual(s.live().map((t) => t.tid), [100]);
+
+  const r = new ThreadSchedule(100, 0);
+  r.add(101, 5001, 0);
+  r.add(102, 5002, 0);
+  r.switchTo(1);
+  r.park(0x1000);
+  r.switchTo(2);
+  r.park(0x1000);
+  r.switchTo(0);
+  // CMP_REQUEUE whose word does not hold val3 fails with EAGAIN: nothing moves.
+  r.noteFutexCall(FUTEX_CMP_REQUEUE | PRIVATE, 0x1000, 0, 1, 0x2000, 5, 6);
+  assert.deepEqual(r.threads.map((t) => t.parkedOn), [null, 0x1000, 0x1000]);
+  // Wake none, requeue one: 101 moves to 0x2000, a wake there reaches it.
+  r.noteFutexCall(FUTEX_CMP_REQUEUE | PRIVATE, 0x1000, 0, 1, 0x2000, 6, 6);
+  assert.deepEqual(r.threads.map((t) => t.parkedOn), [null, 0x2000, 0x1000]);
+  assert.equal(r.wake(0x2000, 10), 1);
+  assert.equal(r.threads[1].woken, true);
+  assert.equal(r.threads[2].woken, false);
 });

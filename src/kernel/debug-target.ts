@@ -85,6 +85,11 @@ export class DebugController implements Target {
     return this.stepping;
   }
   readonly vfs: GuestFiles;
+  /**
+   * Processes other than the debugged one (forked children, which a debugger does not follow) run while it is
+   * stopped, as natively. Set by the lockstep differ; the gdb stub keeps the whole guest stopped.
+   */
+  otherProcessesRun = false;
 
   private readonly files: DebuggerFiles;
 
@@ -204,7 +209,7 @@ export class DebugController implements Target {
       if (opts.othersRun && this.stepping === t && this.pending) {
         this.paused = false;
         this.kernel.wakeScheduler();
-      }
+      } else if (this.otherProcessesRun && this.stepping === t && this.pending) this.kernel.wakeScheduler();
     } else {
       this.paused = false;
       this.kernel.wakeScheduler();

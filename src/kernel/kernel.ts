@@ -262,7 +262,15 @@ export class Kernel {
     for (;;) {
       if (this.mainDone === null) return;
       if (this.debug?.paused) {
-        await this.sleep();
+        // The lockstep differ's elfshim side: the processes it does not follow (forked children) run on while the
+        // debugged one is stopped, as natively, so that a step of wait4 or of a read from the child's pipe ends.
+        const other = this.debug.otherProcessesRun ? this.pickRunnable(this.debug.current.proc) : undefined;
+        if (!other) {
+          await this.sleep();
+          continue;
+        }
+        this.runSlice(other, SLICE);
+        await new Promise<void>((r) => setImmediate(r));
         continue;
       }
       if (this.debug?.takeInterrupt()) {
@@ -297,12 +305,13 @@ export class Kernel {
     }
   }
 
-  private pickRunnable(): Task | undefined {
+  /** The next runnable task (round robin), not of process exclude if given. */
+  private pickRunnable(exclude?: Process): Task | undefined {
     const n = this.tasks.length;
     const stepping = this.debug?.steppingTask;
     for (let k = 0; k < n; k++) {
       const t = this.tasks[(this.rr + k) % n];
-      if (t.state === 'runnable' && t !== stepping) {
+      if (t.state === 'runnable' && t !== stepping && t.proc !== exclude) {
         this.rr = (this.rr + k + 1) % n;
         return t;
       }

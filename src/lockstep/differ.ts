@@ -84,6 +84,12 @@ export interface LockstepResult {
   notes: string[];
   nativeOutput: string;
   elfshimOutput: string;
+  /** Threads followed (fast transport, when the program created any): instructions compared per thread (elfshim tid). */
+  threads?: Array<{ tid: number; compared: number }>;
+  /** How often the differ switched both runs to another thread. */
+  switches?: number;
+  /** The thread running when the run ended (a divergence is in it). */
+  thread?: number;
 }
 
 const STACK_TOP = 0x7ffffffff000;
@@ -181,7 +187,7 @@ class Lockstep {
       const bytes = delivering ? null : await this.codeAt(rip);
       const instr = bytes ? decodeAt(rip, bytes) : null;
       const facts = instr && bytes ? instructionFacts(instr, bytes, n) : null;
-      if (facts?.kind === 'syscall' && startsThread(n)) return this.result(`stopped at the creation of a thread (0x${rip.toString(16)}): threads are not followed`, null);
+      if (facts?.kind === 'syscall' && startsThread(n)) return this.result(`stopped at the creation of a thread (0x${rip.toString(16)}): threads are followed by --fast only`, null);
       this.recent.push({ addr: rip, bytes: facts ? facts.bytes : (bytes ?? new Uint8Array()), signal: delivering });
       if (this.recent.length > 9) this.recent.shift();
 
@@ -478,7 +484,7 @@ class Lockstep {
   }
 }
 
-/** clone with CLONE_THREAD, or clone3 (whose flags are in memory): the differ follows one thread only. */
+/** clone with CLONE_THREAD, or clone3 (whose flags are in memory): the RSP transport follows one thread only. */
 function startsThread(r: Registers): boolean {
   const nr = r.big('rax');
   return (nr === 56n && (r.big('rdi') & 0x10000n) !== 0n) || nr === 435n;

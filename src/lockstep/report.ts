@@ -77,10 +77,16 @@ export function formatSummary(r: LockstepResult): string {
   const copied = [...r.copied].map(([k, v]) => `${k} ×${v}`).join(', ');
   if (r.divergence) {
     lines.push(formatDivergence(r.divergence));
-    lines.push(`lockstep: ${r.compared} instructions compared before the divergence; ${r.syscalls} syscalls stepped over`);
+    lines.push(`lockstep: ${r.compared} instructions compared before the divergence${r.threads && r.thread !== undefined ? ` (in thread ${r.thread})` : ''}; ${r.syscalls} syscalls stepped over${threadsText(r)}`);
   } else {
-    lines.push(`lockstep: OK, ${r.compared} instructions compared, no divergence (${r.end}); ${r.syscalls} syscalls stepped over${copied ? `; copied from native: ${copied}` : ''}`);
+    lines.push(`lockstep: OK, ${r.compared} instructions compared, no divergence (${r.end}); ${r.syscalls} syscalls stepped over${threadsText(r)}${copied ? `; copied from native: ${copied}` : ''}`);
   }
   if (r.end.includes('exited') && r.nativeOutput !== r.elfshimOutput) lines.push('lockstep: note: the program output differs between the runs (see --show-output)');
   return lines.join('\n');
+}
+
+/** "; 3 threads (tid 100: 5000, …), 4 thread switches" when the run followed threads. */
+function threadsText(r: LockstepResult): string {
+  if (!r.threads) return '';
+  return `; ${r.threads.length} threads (instructions per tid: ${r.threads.map((t) => `${t.tid}: ${t.compared}`).join(', ')}), ${r.switches ?? 0} thread switches`;
 }

@@ -16,6 +16,8 @@ export interface FrameContext {
 }
 
 const SA_SIGINFO = 4n;
+/** struct _fpx_sw_bytes.magic1: the frame's FPU state is an xsave area (arch/x86/include/uapi/asm/sigcontext.h). */
+const FP_XSTATE_MAGIC1 = 0x46505853;
 /** Signals a CPU exception raises (gdb numbering = Linux numbering for these): SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV. */
 const FAULT_SIGNALS = new Set([4, 5, 7, 8, 11]);
 
@@ -55,6 +57,8 @@ export async function alignSignalFrames(ctx: FrameContext, signal: number, befor
   b[8] &= ~1;
   ignore(FPSTATE_PTR, FPSTATE_PTR + 8);
   ignore(RESERVED, RESERVED + 64);
+  // The padding after uc_stack.ss_flags: __save_altstack writes ss_sp, ss_flags and ss_size one by one.
+  ignore(36, 40);
   // sigcontext.trapno/err describe the last CPU exception: for a signal that is not a fault, natively that is
   // the debugger's single-step trap (trapno 1), nothing the program did.
   if (!FAULT_SIGNALS.has(signal)) ignore(ERR, TRAPNO + 8);
@@ -84,14 +88,24 @@ export async function alignSignalFrames(ctx: FrameContext, signal: number, befor
   const delta = nFrame - eFrame;
   if (delta !== 0) {
     // Move elfshim's frame where the native one is: the native frame's bytes (equal where it matters, and the
-    // same garbage elsewhere), elfshim's own FPU state and whatever its first handler instruction pushed.
+    // same garbage elsewhere), elfshim's own FPU state and whatever its first handler instruction pushed. The FPU
+    // state goes where the native one is too (its legacy region, which is all elfshim's is, compared equal), so
+    // that a handler reading uc_mcontext.fpregs gets the same pointer on both sides.
     const fpE = Number(new DataView(nb.buffer).getBigUint64(FPSTATE_PTR, true));
+    const fpN = Number(new DataView(na.buffer).getBigUint64(FPSTATE_PTR, true));
     const lo = Math.min(e.num('rsp'), eFrame);
     if (eFrame - lo > 4096 || fpE < eFrame + len || fpE - eFrame > 1 << 16 || lo > before.num('rsp')) return { ok: false };
+    if (fpN < nFrame + len || fpN + FPSTATE_SIZE > before.num('rsp')) return { ok: false };
     const [below, fpstate] = await Promise.all([readRange(ctx.emu, lo, eFrame - lo), readRange(ctx.emu, fpE, FPSTATE_SIZE)]);
     if (!below || !fpstate) return { ok: false };
-    na.set(le64(BigInt(fpE + delta)), FPSTATE_PTR);
-    if (!(await writeRange(ctx.emu, lo + delta, below)) || !(await writeRange(ctx.emu, nFrame, na)) || !(await writeRange(ctx.emu, fpE + delta, fpstate))) return { ok: false };
+    // Above elfshim's 512 bytes, the native frame holds the AVX state (its size is in the fxsave area's software
+    // bytes, extended_size at +468): copied too, so that the stack the program later reuses (and may read before
+    // writing, as a `lock or $0,(%rsp)` fence does) is the same on both sides.
+    const sw = await ctx.native.readMemory(fpN + 464, 8);
+    const magic = sw ? new DataView(sw.buffer, sw.byteOffset).getUint32(0, true) : 0, size = sw ? new DataView(sw.buffer, sw.byteOffset).getUint32(4, true) : 0;
+    const extended = magic === FP_XSTATE_MAGIC1 && size > FPSTATE_SIZE && size <= 1 << 16 ? size - FPSTATE_SIZE : 0;
+    const rest = extended ? await readRange(ctx.native, fpN + FPSTATE_SIZE, extended) : new Uint8Array();
+    if (!rest || !(await writeRange(ctx.emu, lo + delta, below)) || !(await writeRange(ctx.emu, nFrame, na)) || !(await writeRange(ctx.emu, fpN, fpstate)) || !(await writeRange(ctx.emu, fpN + FPSTATE_SIZE, rest))) return { ok: false };
     // Registers that point into the moved frame (rsp, rsi = &siginfo, rdx = &ucontext…): the native value is theirs moved.
     for (const name of GPR_NAMES) {
       const v = e.num(name);
@@ -102,8 +116,12 @@ export async function alignSignalFrames(ctx: FrameContext, signal: number, befor
   return { ok: true };
 }
 
-/** Legacy fxsave bytes compared: FCW…MXCSR, ST0-7, XMM0-15 (MXCSR_MASK and bytes 416+ are CPU/kernel specific). */
-const FX_COMPARED: Array<[number, number]> = [[0, 28], [32, 416]];
+/**
+ * Legacy fxsave bytes compared: FCW, FSW, FTW, MXCSR, ST0-7, XMM0-15 (MXCSR_MASK and bytes 416+ are CPU/kernel
+ * specific; the last x87 opcode and instruction/operand pointers are not compared in registers either unless
+ * --x87-pointers).
+ */
+const FX_COMPARED: Array<[number, number]> = [[0, 6], [24, 28], [32, 416]];
 const FX_FIELDS: Array<[number, string]> = [[0, 'fcw'], [2, 'fsw'], [4, 'ftw'], [6, 'fop'], [8, 'fip'], [16, 'fdp'], [24, 'mxcsr'], [32, 'st0-7'], [160, 'xmm0-15']];
 
 /** The FPU state the kernel saved in both frames (the interrupted code's), legacy region only. */

@@ -56,6 +56,7 @@ const OUTPUTS: Record<number, Output[]> = {
   293: [{ arg: 0, len: 8 }], // pipe2
   295: [], // preadv: see iovecs below
   302: [{ arg: 3, len: 16 }], // prlimit64 (old)
+  309: [{ arg: 0, len: 4 }, { arg: 1, len: 4 }], // getcpu (the cpu the host ran it on)
   318: [{ arg: 0, len: 'ret' }], // getrandom
   332: [{ arg: 4, len: 256 }], // statx
 };

@@ -6,6 +6,7 @@ import { EMULATOR_RESULT, MUST_MATCH, PID_ARGS, PID_RESULT, SYSCALL_ARG_REGISTER
 import { syscallByNumber } from '../kernel/syscall-table.js';
 
 const RSEQ = 334;
+const RT_SIGTIMEDWAIT = 128;
 /** -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK as 64-bit values. */
 const RESTART_CODES = new Set([512n, 513n, 514n, 516n].map((v) => (1n << 64n) - v));
 
@@ -104,6 +105,9 @@ export async function reconcileSyscall(ctx: SyscallContext, before: Registers, n
     ctx.count(`${name} (result)`);
     changed = true;
   }
+  if (nr === RT_SIGTIMEDWAIT && rn > 0n && rn < 65n && before.big('rsi') !== 0n && (await siginfoPidToEmulator(ctx, before.num('rsi') + 16))) {
+    ctx.count(`${name} (elfshim's pid in the siginfo given to native)`);
+  }
   const ranges = await syscallOutputs(nr, before, rn, (addr, count) => readIovecs(ctx, addr, count));
   for (const [addr, len] of ranges) {
     const [a, b] = await Promise.all([readRange(ctx.native, addr, len), readRange(ctx.emu, addr, len)]);
@@ -113,6 +117,20 @@ export async function reconcileSyscall(ctx: SyscallContext, before: Registers, n
     }
   }
   return changed ? 'resync' : 'ok';
+}
+
+/** si_pid at addr natively: the native pid of a process the differ knows becomes elfshim's, as getpid's result does. */
+async function siginfoPidToEmulator(ctx: SyscallContext, addr: number): Promise<boolean> {
+  const b = await ctx.native.readMemory(addr, 4);
+  if (!b) return false;
+  const v = new DataView(b.buffer, b.byteOffset).getInt32(0, true);
+  for (const [e, n] of ctx.pids) {
+    if (n !== v || e === n) continue;
+    const out = new Uint8Array(4);
+    new DataView(out.buffer).setInt32(0, e, true);
+    return ctx.native.writeMemory(addr, out);
+  }
+  return false;
 }
 
 async function readIovecs(ctx: SyscallContext, addr: number, count: number): Promise<Array<[number, number]>> {

@@ -1,13 +1,16 @@
 // The CI workloads of the fast lockstep differ (issue #6 acceptance): every musl static C
-// fixture to its end (or to the creation of a thread, which the differ does not follow), and
+// fixture to its end (threads included: the fast differ follows them), and
 // busybox gzip/sha256sum/awk for their first 2,000,000 instructions. A single step costs
 // ~30 µs (ptrace), so the fixtures whose full run takes millions of steps run in CI with a
 // smaller workload of the same program: malloc and qsort with smaller counts, and strings,
 // printf-float and libm with their "quick" argument (1.2M, 1.6M and 0.3M steps instead of
 // 20M, 14M and 5M), which keeps every function, alignment class, value and edge case the
 // full run has and drops repetitions and decimal printing (each fixture's source says what
-// exactly). LOCKSTEP_FULL=1 adds the full runs. Left out: fileio (both runs would share its
-// work directory) and hardening (its modes exhaust memory or processes, natively too).
+// exactly), and threads with 2000 rounds per worker instead of 20000. sysmisc runs its sections
+// whose forked children do not signal the parent (the differ does not follow children, so a
+// native child would signal the pid it learned from its parent, elfshim's). LOCKSTEP_FULL=1 adds
+// the full runs. Left out: fileio (both runs would share its work directory) and hardening (its
+// modes exhaust memory or processes, natively too).
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,10 +28,11 @@ export interface LockstepCase {
   max?: number;
   /** How the run must end (the differ's `end` text). */
   end: RegExp;
+  /** Threads the run must have followed (created ones included). */
+  threads?: number;
 }
 
 const ENDED = /exited with status|killed by signal/;
-const THREAD = /creation of a thread/;
 
 /** A deterministic text file (~77 KB) for the busybox workloads and catcount. */
 export function workloadInput(): string {
@@ -59,9 +63,9 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'escape (usage exit)', program: musl('escape'), args: [], end: /exited with status 2/ },
     { title: 'mmaplayout (THP-aligned anonymous mmaps)', program: musl('mmaplayout'), args: [], end: ENDED },
     { title: 'syscalls', program: musl('syscalls'), args: [], end: ENDED },
-    { title: 'sysmisc (to its first thread)', program: musl('sysmisc'), args: [], end: THREAD },
-    { title: 'sigframe (to its first thread)', program: musl('sigframe'), args: [], end: THREAD },
-    { title: 'threads (to its first thread)', program: musl('threads'), args: [], end: THREAD },
+    { title: 'sysmisc names suspend robust (threads, robust mutex)', program: musl('sysmisc'), args: ['names', 'suspend', 'robust'], end: /exited with status 0/, threads: 3 },
+    { title: 'sigframe (a signal in a thread)', program: musl('sigframe'), args: [], end: /exited with status 0/, threads: 2 },
+    { title: 'threads 2000 (mutex, condvar, join, TLS, then fork)', program: musl('threads'), args: ['2000'], end: /exited with status 0/, threads: 6 },
     // Without arguments these two print their usage and exit 2 (their real runs start threads).
     { title: 'locks (usage exit)', program: musl('locks'), args: [], end: /exited with status 2/ },
     { title: 'tcpserver (usage exit)', program: musl('tcpserver'), args: [], end: /exited with status 2/ },
@@ -72,6 +76,7 @@ export function fixtureCases(input: string): LockstepCase[] {
   if (process.env.LOCKSTEP_FULL) {
     for (const name of ['printf-float', 'strings', 'libm']) cases.push({ title: name, program: musl(name), args: [], end: ENDED });
     cases.push({ title: 'malloc 800', program: musl('malloc'), args: ['800'], end: ENDED }, { title: 'qsort 5000', program: musl('qsort'), args: ['5000'], end: ENDED });
+    cases.push({ title: 'threads', program: musl('threads'), args: [], end: /exited with status 0/, threads: 6 });
   }
   return cases;
 }

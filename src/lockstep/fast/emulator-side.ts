@@ -25,20 +25,44 @@ export class EmulatorSide implements StatePort {
     this.kernel = new Kernel({ memoryLimit: 1 << 30, vdso: false });
     const first = this.kernel.spawn({ hostPath: program, guestPath: program, execfn: program, argv: [program, ...args], envp: Object.entries(env).map(([k, v]) => `${k}=${v}`), stdio });
     this.ctl = new DebugController(this.kernel, first);
+    this.ctl.otherProcessesRun = true;
     this.kernel.attachDebugger(this.ctl);
     this.done = this.kernel.run();
   }
 
   private cpuCache: Cpu | null = null;
+  /** The thread the differ runs (0 until the first select: the main thread). */
+  private tid = 0;
 
-  /** The traced thread's CPU (one object for the whole run: exec reloads it in place). */
+  /** The current thread's CPU (one object per thread for the whole run: exec reloads it in place). */
   get cpu(): Cpu {
-    return (this.cpuCache ??= this.ctl.cpuOf(this.ctl.threads()[0])!);
+    return (this.cpuCache ??= this.ctl.cpuOf(this.tid || this.ctl.threads()[0])!);
   }
 
-  /** One instruction (or the delivery of a Linux signal into its handler); a rep string instruction to its end, like the tracer. */
-  step(signal: number): Promise<StopEvent> {
-    return this.ctl.resume({ step: true, signal, wholeInstruction: true });
+  /** The main thread's tid. */
+  mainTid(): number {
+    return this.ctl.threads()[0];
+  }
+
+  /** Makes thread tid the one that steps. */
+  select(tid: number): void {
+    if (!this.ctl.cpuOf(tid)) throw new Error(`elfshim: no thread ${tid}`);
+    this.tid = tid;
+    this.cpuCache = null;
+  }
+
+  /**
+   * One instruction of the current thread (or the delivery of a Linux signal into its handler); a rep string
+   * instruction to its end, like the tracer. The only thread of the process is not the only one that may run:
+   * the others stay stopped, as natively. 'thread-exit': the thread ended with exit(2) and the process lives on
+   * (the debugger interface reports no stop for that: the step is over when the thread is gone).
+   */
+  async step(signal: number): Promise<StopEvent | { kind: 'thread-exit' }> {
+    const tid = this.tid || this.mainTid();
+    const ev = this.ctl.resume({ step: true, tid, signal, wholeInstruction: true });
+    const task = this.kernel.tasks.find((t) => t.tid === tid);
+    if (task?.state === 'exited' && this.kernel.main?.exitCode === null) return { kind: 'thread-exit' };
+    return ev;
   }
 
   /** The `g` block now (elfshim's layout). */

@@ -14,6 +14,7 @@ import { EmulatorSide } from './emulator-side.js';
 import { NativeSide } from './native-side.js';
 import { NativeTracer, type TracerRecord } from './tracer-client.js';
 import { RegisterComparator } from './register-compare.js';
+import { ThreadSchedule } from '../thread-schedule.js';
 
 export interface FastLockstepOptions {
   program: string;
@@ -38,6 +39,15 @@ export interface FastLockstepOptions {
 
 const STACK_TOP = 0x7ffffffff000;
 const SIGTRAP = 5;
+const SYS_CLONE = 56, SYS_EXIT = 60, SYS_FUTEX = 202, SYS_SET_TID_ADDRESS = 218, SYS_CLONE3 = 435;
+const CLONE_THREAD = 0x10000, CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
+
+/** A thread-creating clone being stepped: what to fix up and record once it returned. */
+interface PendingClone {
+  flags: number;
+  ptid: number;
+  ctid: number;
+}
 
 /**
  * The fast transport of the lockstep differ: the native program under a
@@ -108,6 +118,11 @@ class FastLockstep {
   /** Signal to deliver with the next step (Linux numbering). */
   private deliver = 0;
   private undo: (() => Promise<void>) | null = null;
+  /** Threads, the one running and the schedule (see thread-schedule.ts); the main thread's native tid is 0 (the tracer's leader). */
+  private sched: ThreadSchedule | null = null;
+  private clone: PendingClone | null = null;
+  /** The current thread parked or exited: switch before the next run. */
+  private switchNeeded = false;
 
   constructor(
     readonly native: NativeSide,
@@ -123,7 +138,9 @@ class FastLockstep {
   }
 
   private result(end: string, divergence: Divergence | null): LockstepResult {
-    return { compared: this.compared, divergence, end, syscalls: this.syscalls, copied: this.copied, notes: this.notes, nativeOutput: '', elfshimOutput: '' };
+    const s = this.sched;
+    const threads = s && s.threads.length > 1 ? { threads: s.threads.map((t) => ({ tid: t.tid, compared: t.compared })), switches: s.switches, thread: s.cur.tid } : s ? { thread: s.cur.tid } : {};
+    return { compared: this.compared, divergence, end, syscalls: this.syscalls, copied: this.copied, notes: this.notes, nativeOutput: '', elfshimOutput: '', ...threads };
   }
 
   private divergence(reason: string, n: Registers, e: Registers, before: Registers | null, extra: Partial<Divergence> = {}): LockstepResult {
@@ -135,6 +152,7 @@ class FastLockstep {
     const first = tracer.next();
     if (first.type !== 'step') throw new Error(`the native program did not start (${first.type === 'exit' ? `exit status ${first.code}` : first.type})`);
     this.native.update(first.user, first.fp);
+    this.sched = new ThreadSchedule(this.emu.mainTid(), 0);
     await this.syncInitialStack();
     const n = this.native.current(), e = await this.emu.registers();
     if (byteDifferences(e.bytes, this.emu.stubBlock()).length) throw new Error('emulatorRegisterBlock disagrees with the gdb stub\'s register encoding');
@@ -144,12 +162,23 @@ class FastLockstep {
     const batch = this.o.batch ?? 4096;
     let special = false;
     while (this.compared < max) {
+      if (this.switchNeeded) {
+        this.switchNeeded = false;
+        const r = await this.switchThread();
+        if (r) return r;
+        // The tracer stops before a syscall at once if the thread is at one (a parked wait): it is checked again.
+        special = false;
+      }
       const deliver = this.deliver;
       this.deliver = 0;
       // A delivery comes first: the handler runs before the syscall (the tracer stops before it again later).
       if (deliver) special = false;
       if (special) {
         const r = await this.beforeSpecial();
+        if (r === 'switch' || r === 'skip') {
+          special = false;
+          continue;
+        }
         if (r) return r;
       }
       tracer.run(special ? 1 : Math.min(batch, max - this.compared), deliver, special);
@@ -177,8 +206,94 @@ class FastLockstep {
     return this.result(`stopped after --max ${max} instructions`, null);
   }
 
+  /** Switches both runs to the next runnable thread and compares its registers (the first time: a new thread's start). */
+  private async switchThread(): Promise<Outcome> {
+    const sched = this.sched!;
+    const i = sched.next();
+    if (i === null) {
+      const waits = sched.live().map((t) => `${t.tid} at 0x${(t.parkedOn ?? 0).toString(16)}`).join(', ');
+      return this.result(`every thread waits on a futex that no running thread can wake (${waits}): the program deadlocks`, null);
+    }
+    sched.switchTo(i);
+    const t = sched.cur;
+    const rec = this.native.tracer.select(t.nativeTid);
+    if (rec.type !== 'step') throw new Error(`lockstep-tracer: switching to thread ${t.nativeTid} gave ${rec.type}`);
+    let n = this.native.update(rec.user, rec.fp);
+    this.emu.select(t.tid);
+    const e = await this.emu.registers();
+    // A new thread's r11 (rflags at its parent's clone) has TF natively: the parent was being single-stepped.
+    if ((n.big('r11') ^ e.big('r11')) === 0x100n) {
+      await this.native.writeRegister('r11', le64(e.big('r11')));
+      n = this.native.current();
+      this.count('new thread r11 (TF of the single-step hidden)');
+    }
+    const diffs = compareRegisters(n, e, this.names, EFLAGS_COMPARED);
+    if (diffs.length) return this.divergence(`registers ${diffs.map((d) => d.name).join(', ')} differ when switching to thread ${t.tid}`, n, e, null);
+    return null;
+  }
+
+  /**
+   * Thread bookkeeping before a syscall of the current thread: a thread-creating clone is let through (its
+   * result is fixed up after), a futex wait that would block parks the thread ('switch'), a woken waiter's wait
+   * returns 0 without running ('skip'), a wake marks the parked waiters.
+   */
+  private async threadSyscall(n: Registers, nr: number): Promise<Outcome | 'switch' | 'skip'> {
+    const sched = this.sched!;
+    if (nr === SYS_CLONE3) return this.result(`stopped at clone3 (0x${n.num('rip').toString(16)}): only clone(2) threads are followed`, null);
+    if (nr === SYS_CLONE && (n.num('rdi') & CLONE_THREAD) !== 0) {
+      this.clone = { flags: n.num('rdi'), ptid: n.num('rdx'), ctid: n.num('r10') };
+      return null;
+    }
+    if (nr === SYS_SET_TID_ADDRESS) sched.cur.clearTid = n.num('rdi');
+    if (nr === SYS_EXIT && sched.live().length > 1) return null;
+    if (nr !== SYS_FUTEX) return null;
+    const word = (addr: number) => {
+      const b = this.emu.peek(addr, 4);
+      return b ? new DataView(b.buffer, b.byteOffset).getUint32(0, true) : null;
+    };
+    const op = n.num('rsi'), uaddr = n.num('rdi'), val = Number(n.big('rdx') & 0xffffffffn);
+    const action = sched.futexAction(op, uaddr, val, word(uaddr), n.big('r10') !== 0n);
+    if (action.kind === 'park') {
+      sched.park(action.addr);
+      this.switchNeeded = true;
+      return 'switch';
+    }
+    if (action.kind === 'deadlock') return this.result(`thread ${sched.cur.tid} waits on the futex at 0x${uaddr.toString(16)} and no other thread can run: the program deadlocks`, null);
+    if (action.kind === 'return-woken') {
+      // The wake that ended the wait reached it before the call ran (it was parked): what the call returns after a wake.
+      const e = await this.emu.registers();
+      const next = le64(n.big('rip') + 2n), flags = le64(e.big('eflags'));
+      for (const side of [this.native, this.emu] as const) {
+        await side.writeRegister('rax', le64(0n));
+        await side.writeRegister('rcx', next);
+        await side.writeRegister('r11', flags);
+        await side.writeRegister('rip', next);
+      }
+      this.syscalls++;
+      this.count('futex wait woken while parked (0 returned on both sides without the call)');
+      return 'skip';
+    }
+    sched.noteFutexCall(op, uaddr, val, Number(n.big('r10') & 0xffffffffn), n.num('r8'), word(uaddr), Number(n.big('r9') & 0xffffffffn));
+    return null;
+  }
+
+  /** After a thread-creating clone stepped on both sides: native continues with elfshim's tid (as with pids); the thread joins the schedule. */
+  private async afterClone(c: PendingClone): Promise<void> {
+    const n = this.native.current(), e = await this.emu.registers();
+    const nTid = Number(n.big('rax')), eTid = Number(e.big('rax'));
+    if (nTid <= 0 || nTid >= 1 << 30 || eTid <= 0 || eTid >= 1 << 30) return; // failed: compared as any result
+    this.pids.set(eTid, nTid);
+    await this.native.writeRegister('rax', le64(BigInt(eTid)));
+    const tidBytes = new Uint8Array(4);
+    new DataView(tidBytes.buffer).setUint32(0, eTid, true);
+    if (c.flags & CLONE_PARENT_SETTID) await this.native.writeMemory(c.ptid, tidBytes);
+    if (c.flags & CLONE_CHILD_SETTID) await this.native.writeMemory(c.ctid, tidBytes);
+    this.sched!.add(eTid, nTid, c.flags & CLONE_CHILD_CLEARTID ? c.ctid : 0);
+    this.count("clone (elfshim's tid given to native)");
+  }
+
   /** Before a syscall (or cpuid/xgetbv) runs natively: what the RSP mode does before stepping one. */
-  private async beforeSpecial(): Promise<Outcome> {
+  private async beforeSpecial(): Promise<Outcome | 'switch' | 'skip'> {
     const n = this.native.current();
     if (n.big('rax') === 13n && n.big('rsi') !== 0n) {
       const b = this.emu.peek(n.num('rsi') + 8, 8);
@@ -187,9 +302,8 @@ class FastLockstep {
     const bytes = this.emu.peek(n.num('rip'), 2);
     if (bytes && bytes[0] === 0x0f && bytes[1] === 0x05) {
       const nr = n.big('rax');
-      if ((nr === 56n && (n.big('rdi') & 0x10000n) !== 0n) || nr === 435n) {
-        return this.result(`stopped at the creation of a thread (0x${n.num('rip').toString(16)}): threads are not followed`, null);
-      }
+      const r = await this.threadSyscall(n, Number(nr));
+      if (r) return r;
       this.undo = await translatePids(this, n, Number(nr));
     }
     return null;
@@ -206,6 +320,18 @@ class FastLockstep {
   private async record(rec: Exclude<TracerRecord, { type: 'end' }>, delivering: number): Promise<Outcome> {
     const before = this.native.current();
     const rip = before.num('rip');
+    if (rec.type === 'thread-exit') {
+      const ev = await this.emu.step(delivering);
+      if (ev.kind !== 'thread-exit') return this.divergence(`the runs stopped differently: native thread ${this.sched!.cur.tid} exited, elfshim ${describeEvent(ev)}`, before, await this.emu.registers(), before);
+      this.compared++;
+      this.syscalls++;
+      this.sched!.cur.compared++;
+      await this.undo?.();
+      this.undo = null;
+      this.sched!.exitCurrent();
+      this.switchNeeded = true;
+      return null;
+    }
     if (rec.type === 'stop' && this.emuPending === rec.signal) {
       // elfshim already reported this signal at the end of the previous step; no instruction ran.
       this.emuPending = 0;
@@ -224,6 +350,7 @@ class FastLockstep {
     if (this.recent.length > 9) this.recent.shift();
 
     const ev = await this.emu.step(delivering);
+    if (ev.kind === 'thread-exit') return this.divergence(`the runs stopped differently: native ${describeRecord(rec)}, elfshim's thread ${this.sched!.cur.tid} exited`, this.native.current(), before, before);
     if (rec.type === 'exit' || rec.type === 'killed' || ev.kind !== 'signal') {
       if (sameEnd(rec, ev)) {
         this.compared++;
@@ -275,6 +402,7 @@ class FastLockstep {
       this.noteWrites(facts, before, n);
     }
     this.compared++;
+    this.sched!.cur.compared++;
     const every = this.o.progressEvery ?? 0;
     if (every && this.compared % every === 0) this.o.onProgress?.(this.compared);
     const inj = this.o.inject;
@@ -293,6 +421,12 @@ class FastLockstep {
   private async afterSpecial(f: InstructionFacts, before: Registers, n: Registers, e: Registers): Promise<string | { interrupted: boolean }> {
     if (f.kind === 'syscall') {
       this.syscalls++;
+      const clone = this.clone;
+      this.clone = null;
+      if (clone) {
+        await this.afterClone(clone);
+        n = this.native.current();
+      }
       const r = await reconcileSyscall(this, before, n, e);
       await this.undo?.();
       this.undo = null;

@@ -9,9 +9,11 @@ export type TracerRecord =
   | { type: 'step' | 'stop'; signal: number; user: Uint8Array; fp: Uint8Array }
   | { type: 'exit'; code: number }
   | { type: 'killed'; signal: number }
+  /** The current thread ended with exit(2); the process lives on (select another thread). */
+  | { type: 'thread-exit'; tid: number }
   | { type: 'end'; special: boolean };
 
-const STEP = 1, STOP = 2, EXIT = 3, KILLED = 4, END = 5, DATA = 6, ACK = 7, ERROR = 8;
+const STEP = 1, STOP = 2, EXIT = 3, KILLED = 4, END = 5, DATA = 6, ACK = 7, ERROR = 8, THREAD_EXIT = 9;
 
 /**
  * The native side of the fast differ: lockstep-tracer over two FIFOs, read
@@ -92,6 +94,8 @@ export class NativeTracer {
         return { type: 'killed', signal: value };
       case END:
         return { type: 'end', special: value === 1 };
+      case THREAD_EXIT:
+        return { type: 'thread-exit', tid: value };
       case ERROR:
         throw new Error(`lockstep-tracer: error (errno ${value})`);
       default:
@@ -112,6 +116,15 @@ export class NativeTracer {
     b.writeUInt32LE(signal, 5);
     b.writeUInt32LE(allowSpecial ? 1 : 0, 9);
     this.send(b);
+  }
+
+  /** Makes native thread tid the one that runs; returns its state (a 'step' record). */
+  select(tid: number): TracerRecord {
+    const b = Buffer.alloc(5);
+    b.write('T', 0);
+    b.writeUInt32LE(tid, 1);
+    this.send(b);
+    return this.next();
   }
 
   readMemory(addr: number, len: number): Uint8Array | null {

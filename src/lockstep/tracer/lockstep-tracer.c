@@ -16,6 +16,7 @@
  *   'M' u64 addr, u32 len                  read memory  → DATA
  *   'W' u64 addr, u32 len, bytes           write memory → ACK
  *   'G' user_regs_struct                   set registers → ACK
+ *   'T' u32 tid                            make thread tid (0: the main one) current → its STEP record
  *   'K'                                    kill the program and exit
  * Records (to OUT_FIFO): u32 type, u32 value, then
  *   STEP/STOP (1/2): user_regs_struct, u32 has_fp, [user_fpregs_struct]
@@ -23,7 +24,14 @@
  *     STOP value = signal: the program stopped with a signal before executing.
  *   EXIT (3) value = status; KILLED (4) value = signal; END (5) value = why
  *   (0 count reached, 1 a special instruction is next); DATA (6) value = length
- *   (0xffffffff: unreadable) then the bytes; ACK (7); ERROR (8) value = errno.
+ *   (0xffffffff: unreadable) then the bytes; ACK (7); ERROR (8) value = errno;
+ *   THREAD_EXIT (9) value = tid: the current thread ended with exit(2), others
+ *   live on (the differ picks the next one with 'T').
+ *
+ * Threads: clones are followed (PTRACE_O_TRACECLONE), but only the current
+ * thread ever runs; the others stay in their ptrace stop until the differ
+ * switches to them, so both runs follow the differ's schedule. A new thread's
+ * initial SIGSTOP is consumed here.
  *
  * Single-step artifacts are hidden here: TF pushed by pushf is cleared in
  * memory, and a rep string instruction runs to its end (a breakpoint after
@@ -44,9 +52,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { STEP = 1, STOP = 2, EXIT = 3, KILLED = 4, END = 5, DATA = 6, ACK = 7, ERROR = 8 };
+enum { STEP = 1, STOP = 2, EXIT = 3, KILLED = 4, END = 5, DATA = 6, ACK = 7, ERROR = 8, THREAD_EXIT = 9 };
 
-static pid_t child;
+/* child: the process (its leader's tid), 0 once it is gone; tid: the thread that runs. */
+static pid_t child, tid;
+/* Threads whose initial stop was seen (a clone child may report it before its parent's clone event). */
+#define MAX_THREADS 1024
+static pid_t started[MAX_THREADS];
+static int nstarted;
+static int leader_status, leader_gone;
 static int cmd_fd, out_fd, mem_fd;
 static struct user_fpregs_struct last_fp;
 static int have_last_fp;
@@ -113,8 +127,8 @@ static void get(void *p, size_t n) {
    cannot have touched the FPU/SSE state (an integer instruction), so PTRACE_GETFPREGS is skipped. */
 static void state_record(uint32_t type, uint32_t value, int fpu_maybe) {
   struct user_fpregs_struct fp;
-  ptrace(PTRACE_GETREGS, child, 0, &cur);
-  if (fpu_maybe || !have_last_fp) ptrace(PTRACE_GETFPREGS, child, 0, &fp);
+  ptrace(PTRACE_GETREGS, tid, 0, &cur);
+  if (fpu_maybe || !have_last_fp) ptrace(PTRACE_GETFPREGS, tid, 0, &fp);
   else fp = last_fp;
   header(type, value);
   put(&cur, sizeof cur);
@@ -215,25 +229,101 @@ static int may_touch_fpu(const struct insn *in) {
 
 static int is_pushf(const struct insn *in) { return in->b[in->npfx] == 0x9c; }
 
-/* Waits for the child; returns the stop signal, or -1 after sending EXIT/KILLED. */
-static int wait_child(void) {
-  int st;
-  while (waitpid(child, &st, __WALL) < 0)
-    if (errno != EINTR) {
-      header(ERROR, errno);
+static int was_started(pid_t t) {
+  for (int k = 0; k < nstarted; k++)
+    if (started[k] == t) return 1;
+  return 0;
+}
+
+static void note_started(pid_t t) {
+  if (!was_started(t) && nstarted < MAX_THREADS) started[nstarted++] = t;
+}
+
+/* A wait status of a thread other than the current one: a new thread's initial stop, or a thread's end. */
+static void other_status(pid_t p, int st) {
+  if (WIFSTOPPED(st)) note_started(p);
+  else if (p == child) {
+    leader_status = st;
+    leader_gone = 1;
+  }
+}
+
+/* The next wait status of thread t (those of other threads are noted on the way). */
+static int wait_thread(pid_t t, int *st) {
+  for (;;) {
+    pid_t p = waitpid(-1, st, __WALL);
+    if (p < 0) {
+      if (errno == EINTR) continue;
       return -1;
     }
-  if (WIFEXITED(st)) {
-    header(EXIT, WEXITSTATUS(st));
-    child = 0;
+    if (p == t) return 0;
+    other_status(p, *st);
+  }
+}
+
+/* The process has ended (exit_group or a fatal signal seen in thread tid with status st): reaps every thread
+   up to the leader, whose status is the process's, and reports it. */
+static void process_end(int st) {
+  if (tid != child) {
+    while (!leader_gone) {
+      int s2;
+      pid_t p = waitpid(-1, &s2, __WALL);
+      if (p < 0 && errno == EINTR) continue;
+      if (p < 0) break;
+      other_status(p, s2);
+    }
+    if (leader_gone) st = leader_status;
+  }
+  if (WIFEXITED(st)) header(EXIT, WEXITSTATUS(st));
+  else header(KILLED, WTERMSIG(st));
+  child = 0;
+}
+
+/* Waits for the current thread; returns the stop signal (or the whole ptrace status, event bits included, for a
+   ptrace event stop), or -1 after sending EXIT/KILLED/THREAD_EXIT. nr: the syscall the step ran (-1: none). */
+static int wait_child_nr(long nr) {
+  int st;
+  if (wait_thread(tid, &st) < 0) {
+    header(ERROR, errno);
     return -1;
   }
-  if (WIFSIGNALED(st)) {
-    header(KILLED, WTERMSIG(st));
-    child = 0;
+  if (WIFEXITED(st) || WIFSIGNALED(st)) {
+    if (WIFEXITED(st) && nr == 60 && tid != child) {
+      /* exit(2) of one thread: the others live on */
+      header(THREAD_EXIT, (uint32_t)tid);
+      tid = 0;
+      return -1;
+    }
+    process_end(st);
     return -1;
   }
+  if (st >> 16) return st >> 8;
   return WSTOPSIG(st);
+}
+
+static int wait_child(void) { return wait_child_nr(-1); }
+
+/* A hex signal mask line of /proc/PID/status ("SigIgn:", "SigCgt:"). */
+static uint64_t status_mask(const char *name) {
+  char path[64], line[256];
+  uint64_t m = 0;
+  snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, name, strlen(name)) == 0) m = strtoull(line + strlen(name), NULL, 16);
+  fclose(f);
+  return m;
+}
+
+/* A signal the kernel would have discarded without a tracer (SIG_IGN, or default action ignore and no handler):
+   ptrace still reports it, elfshim does not see it at all. The tracer discards it too. */
+static int discarded_signal(int sig) {
+  if (sig <= 0 || sig > 64) return 0;
+  uint64_t bit = 1ULL << (sig - 1);
+  if (status_mask("SigIgn:") & bit) return 1;
+  if (status_mask("SigCgt:") & bit) return 0;
+  return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH;
 }
 
 /* One instruction (a rep string instruction to its end). Returns 0 on a step, or -1 (record already sent). */
@@ -245,15 +335,18 @@ static int step_one(int signal, const struct insn *in, uint64_t rip, const struc
       if (read_mem(next, &word, 8) == 0) {
         trap = (word & ~0xffULL) | 0xcc;
         write_mem(next, &trap, 8);
-        ptrace(PTRACE_CONT, child, 0, 0);
-        int sig = wait_child();
+        int sig;
+        do {
+          ptrace(PTRACE_CONT, tid, 0, 0);
+          sig = wait_child();
+        } while (sig > 0 && sig != SIGTRAP && discarded_signal(sig));
         if (child) write_mem(next, &word, 8);
         if (sig < 0) return -1;
         struct user_regs_struct now;
-        ptrace(PTRACE_GETREGS, child, 0, &now);
+        ptrace(PTRACE_GETREGS, tid, 0, &now);
         if (sig == SIGTRAP && now.rip == next + 1) {
           now.rip = next;
-          ptrace(PTRACE_SETREGS, child, 0, &now);
+          ptrace(PTRACE_SETREGS, tid, 0, &now);
           return 0;
         }
         state_record(STOP, sig, 1);
@@ -261,9 +354,21 @@ static int step_one(int signal, const struct insn *in, uint64_t rip, const struc
       }
     }
   }
-  ptrace(PTRACE_SINGLESTEP, child, 0, (void *)(long)signal);
-  int sig = wait_child();
+  long nr = is_special(in) && in->b[in->npfx + 1] == 0x05 ? (long)r->rax : -1;
+  int sig, deliver = signal;
+  do {
+    ptrace(PTRACE_SINGLESTEP, tid, 0, (void *)(long)deliver);
+    deliver = 0; /* delivered once: a discarded signal's retry delivers nothing */
+    sig = wait_child_nr(nr);
+  } while (sig > 0 && sig != SIGTRAP && discarded_signal(sig));
   if (sig < 0) return -1;
+  while (sig == (SIGTRAP | (PTRACE_EVENT_CLONE << 8))) {
+    /* a new thread: it stays stopped (its initial SIGSTOP is consumed when the differ switches to it);
+       the parent's step goes on to the end of the syscall */
+    ptrace(PTRACE_SINGLESTEP, tid, 0, 0);
+    sig = wait_child_nr(nr);
+    if (sig < 0) return -1;
+  }
   if (sig != SIGTRAP) {
     state_record(STOP, sig, 1);
     return -1;
@@ -272,7 +377,7 @@ static int step_one(int signal, const struct insn *in, uint64_t rip, const struc
     /* natively TF is set while single-stepping: pushf pushed it */
     struct user_regs_struct now;
     uint64_t w;
-    ptrace(PTRACE_GETREGS, child, 0, &now);
+    ptrace(PTRACE_GETREGS, tid, 0, &now);
     if (read_mem(now.rsp, &w, 8) == 0 && (w & 0x100)) {
       w &= ~0x100ULL;
       write_mem(now.rsp, &w, 8);
@@ -325,13 +430,15 @@ int main(int argc, char **argv) {
     kill(child, SIGKILL);
     return 2;
   }
+  tid = child;
   int sig = wait_child();
   if (sig != SIGTRAP) {
     if (sig >= 0) header(ERROR, 0);
     flush_out();
     return 2;
   }
-  ptrace(PTRACE_SETOPTIONS, child, 0, (void *)(long)PTRACE_O_EXITKILL);
+  note_started(child);
+  ptrace(PTRACE_SETOPTIONS, child, 0, (void *)(long)(PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE));
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/mem", (int)child);
   mem_fd = open(path, O_RDWR);
@@ -343,7 +450,7 @@ int main(int argc, char **argv) {
     if (c == 'R') {
       uint32_t a[3];
       get(a, sizeof a);
-      if (!child) header(ERROR, ESRCH);
+      if (!child || !tid) header(ERROR, ESRCH);
       else run(a[0], a[1], a[2]);
     } else if (c == 'M') {
       uint64_t addr;
@@ -369,9 +476,22 @@ int main(int argc, char **argv) {
     } else if (c == 'G') {
       struct user_regs_struct r;
       get(&r, sizeof r);
-      int ok = child && ptrace(PTRACE_SETREGS, child, 0, &r) == 0;
+      int ok = child && ptrace(PTRACE_SETREGS, tid, 0, &r) == 0;
       if (ok) cur = r;
       header(ok ? ACK : ERROR, errno);
+    } else if (c == 'T') {
+      uint32_t t;
+      get(&t, 4);
+      if (t == 0) t = (uint32_t)child; /* 0: the main thread (the differ does not know its native tid) */
+      int st = 0;
+      if (!child) header(ERROR, ESRCH);
+      else if (!was_started((pid_t)t) && (wait_thread((pid_t)t, &st) < 0 || !WIFSTOPPED(st))) header(ERROR, ESRCH);
+      else {
+        note_started((pid_t)t);
+        tid = (pid_t)t;
+        have_last_fp = 0;
+        state_record(STEP, 0, 1);
+      }
     } else if (c == 'K') {
       if (child) kill(child, SIGKILL);
       return 0;

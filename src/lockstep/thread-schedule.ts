@@ -1,0 +1,163 @@
+/**
+ * The deterministic thread schedule of the fast lockstep differ. Both runs
+ * execute one thread at a time, the same one: the differ keeps stepping the
+ * current thread and switches only where the thread could not go on — a
+ * futex wait that would block, or the thread's exit — to the next runnable
+ * thread in creation order (round robin). A thread parked at a futex wait
+ * has not executed the syscall on either side (so neither kernel holds a
+ * waiter); a FUTEX_WAKE/REQUEUE on its word, or the CLONE_CHILD_CLEARTID
+ * wake of an exiting thread, makes it runnable again, and it re-executes
+ * the wait when it is switched to (see futexAction). Pure bookkeeping: no
+ * I/O, so that the decisions can be unit-tested.
+ */
+
+export interface ScheduledThread {
+  /** elfshim's tid (the one both runs see: native gets elfshim's tid values, as with pids). */
+  tid: number;
+  /** The native tid (ptrace addresses the thread with it). */
+  nativeTid: number;
+  /** CLONE_CHILD_CLEARTID / set_tid_address: the word the kernel zeroes and wakes at the thread's exit (0: none). */
+  clearTid: number;
+  /** Parked at a futex wait on this address; null when runnable. */
+  parkedOn: number | null;
+  /** A wake reached the thread while it was parked: its wait returns 0 even if the word still holds the value. */
+  woken: boolean;
+  exited: boolean;
+  /** Instructions compared in this thread. */
+  compared: number;
+}
+
+export const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
+/** FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME are not part of the command. */
+const FUTEX_CMD_MASK = 0x7f;
+
+/** What to do with a futex call about to run in the current thread (the word is read from memory, equal on both sides). */
+export type FutexAction =
+  /** Step it: it will not block (the word differs, or it is not a wait). */
+  | { kind: 'step' }
+  /** It would block: park the thread and switch to another one. */
+  | { kind: 'park'; addr: number }
+  /** A woken waiter whose word still holds the value: both sides get the return value 0 without running the call. */
+  | { kind: 'return-woken' }
+  /** It would block and no other thread can run: step it anyway (a timeout or another process ends the wait). */
+  | { kind: 'step-blocking' }
+  /** It would block forever: every thread waits and none has a timeout. */
+  | { kind: 'deadlock' };
+
+/** The futex command of op (rsi). */
+export function futexCommand(op: number): number {
+  return op & FUTEX_CMD_MASK;
+}
+
+export class ThreadSchedule {
+  readonly threads: ScheduledThread[] = [];
+  current = 0;
+  switches = 0;
+
+  constructor(tid: number, nativeTid: number) {
+    this.add(tid, nativeTid, 0);
+  }
+
+  add(tid: number, nativeTid: number, clearTid: number): ScheduledThread {
+    const t: ScheduledThread = { tid, nativeTid, clearTid, parkedOn: null, woken: false, exited: false, compared: 0 };
+    this.threads.push(t);
+    return t;
+  }
+
+  get cur(): ScheduledThread {
+    return this.threads[this.current];
+  }
+
+  live(): ScheduledThread[] {
+    return this.threads.filter((t) => !t.exited);
+  }
+
+  private runnable(t: ScheduledThread): boolean {
+    return !t.exited && (t.parkedOn === null || t.woken);
+  }
+
+  /** The next runnable thread after the current one in creation order (the current one last), or null. */
+  next(): number | null {
+    const n = this.threads.length;
+    for (let k = 1; k <= n; k++) {
+      const i = (this.current + k) % n;
+      if (this.runnable(this.threads[i])) return i;
+    }
+    return null;
+  }
+
+  /**
+   * A futex call about to run in the current thread. word: the 32-bit value at uaddr now (null: unreadable,
+   * the call fails with EFAULT on both sides). hasTimeout: a wait with a timeout argument.
+   */
+  futexAction(op: number, uaddr: number, val: number, word: number | null, hasTimeout: boolean): FutexAction {
+    const cmd = futexCommand(op);
+    const t = this.cur;
+    if (cmd !== FUTEX_WAIT && cmd !== FUTEX_WAIT_BITSET) return { kind: 'step' };
+    if (word === null || word !== val >>> 0) {
+      t.woken = false;
+      return { kind: 'step' };
+    }
+    if (t.woken) {
+      t.woken = false;
+      return { kind: 'return-woken' };
+    }
+    const others = this.threads.some((x) => x !== t && this.runnable(x));
+    if (others) return { kind: 'park', addr: uaddr };
+    return hasTimeout ? { kind: 'step-blocking' } : { kind: 'deadlock' };
+  }
+
+  /** Parks the current thread at its wait on addr. */
+  park(addr: number): void {
+    this.cur.parkedOn = addr;
+    this.cur.woken = false;
+  }
+
+  /** Runs the thread at index i from now on. */
+  switchTo(i: number): void {
+    if (i !== this.current) this.switches++;
+    this.current = i;
+    const t = this.cur;
+    // A woken thread is no longer parked; it re-executes its wait (futexAction decides what that returns).
+    if (t.woken) t.parkedOn = null;
+  }
+
+  /** Wakes up to count threads parked on addr, oldest parking first by creation order. Returns how many. */
+  wake(addr: number, count: number): number {
+    let n = 0;
+    for (const t of this.threads) {
+      if (n >= count) break;
+      if (t.exited || t.parkedOn !== addr || t.woken) continue;
+      t.woken = true;
+      n++;
+    }
+    return n;
+  }
+
+  /** FUTEX_(CMP_)REQUEUE: wakes count waiters on addr and moves up to requeue of the others to addr2. */
+  requeue(addr: number, count: number, requeue: number, addr2: number): void {
+    this.wake(addr, count);
+    let n = 0;
+    for (const t of this.threads) {
+      if (n >= requeue) break;
+      if (t.exited || t.parkedOn !== addr || t.woken) continue;
+      t.parkedOn = addr2;
+      n++;
+    }
+  }
+
+  /** The futex effects of a call the current thread is about to run (a wake or requeue marks parked waiters). */
+  noteFutexCall(op: number, uaddr: number, val: number, val2: number, uaddr2: number, word: number | null, val3: number): void {
+    const cmd = futexCommand(op);
+    if (cmd === FUTEX_WAKE || cmd === FUTEX_WAKE_BITSET) this.wake(uaddr, val);
+    else if (cmd === FUTEX_REQUEUE || (cmd === FUTEX_CMP_REQUEUE && word === val3 >>> 0)) this.requeue(uaddr, val, val2, uaddr2);
+  }
+
+  /** The current thread exited: its clear-tid word is woken (one waiter, as the kernel does). */
+  exitCurrent(): void {
+    const t = this.cur;
+    t.exited = true;
+    t.parkedOn = null;
+    if (t.clearTid) this.wake(t.clearTid, 1);
+  }
+}
