@@ -16,7 +16,7 @@ const input = workloadInput();
 for (const c of fixtureCases(input)) {
   test(`lockstep (fast): musl ${c.title}`, { skip: missing(c.program) }, async (t) => {
     const started = Date.now();
-    const r = await runFastLockstep({ program: c.program, args: c.args, env: {}, tracer: TRACER, ...(c.stdin ? { stdin: c.stdin } : {}), ...(c.max ? { max: c.max } : {}) });
+    const r = await runFastLockstep({ program: c.program, args: c.args, env: {}, tracer: TRACER, ...(c.stdin ? { stdin: c.stdin } : {}), ...(c.max ? { max: c.max } : {}), ...(c.workDirs ? { workDirs: true } : {}) });
     t.diagnostic(`${formatSummary(r).split('\n').pop()} [${((Date.now() - started) / 1000).toFixed(1)} s]`);
     assert.equal(r.divergence, null, formatSummary(r));
     assert.match(r.end, c.end);

@@ -4,6 +4,8 @@ import { DEFAULT_CODE_CACHE_INSTRS, Engine, type EngineMode } from '../cpu/engin
 export interface KernelOptions {
   /** Host directory that is the guest's `/`, or null for the host's `/` (like qemu-x86_64). */
   rootfs: string | null;
+  /** Host directory the guest starts in (inside rootfs; else it starts at `/`), or null for elfshim's own. */
+  cwd: string | null;
   /** Seed for AT_RANDOM and getrandom; null = host randomness. */
   seed: number | null;
   /** One strace line per syscall, written to straceOut. */
@@ -32,6 +34,7 @@ export interface KernelOptions {
 
 export const defaultOptions = (): KernelOptions => ({
   rootfs: null,
+  cwd: null,
   seed: null,
   strace: false,
   straceOut: (line) => writeDiagnostic(line + '\n'),

@@ -155,7 +155,7 @@ export class Kernel {
   spawn(opts: SpawnOptions): Task {
     const image = new Uint8Array(fs.readFileSync(opts.hostPath));
     const mem = new AddressSpace(this.phys);
-    const fsx = new FsContext(this.options.rootfs, guestCwd(this.options.rootfs));
+    const fsx = new FsContext(this.options.rootfs, guestCwd(this.options.rootfs, this.options.cwd ?? process.cwd()));
     const pid = this.allocPid();
     const first = !this.main;
     const proc = new Process(pid, first ? process.ppid : process.pid, mem, FileTable.withStdio(opts.stdio), fsx);
@@ -783,9 +783,8 @@ function hostGroupAndSession(): [number, number] | null {
   }
 }
 
-/** The guest's initial working directory: the host cwd when it lies inside the guest's root, else "/". */
-function guestCwd(rootfs: string | null): string {
-  const cwd = process.cwd();
+/** The guest's initial working directory: the host directory cwd when it lies inside the guest's root, else "/". */
+function guestCwd(rootfs: string | null, cwd: string): string {
   if (rootfs === null) return cwd;
   let root: string;
   try {

@@ -19,10 +19,10 @@ export class EmulatorSide implements StatePort {
   readonly ctl: DebugController;
   private readonly done: Promise<unknown>;
 
-  constructor(program: string, args: string[], env: Record<string, string>, stdio: [number, number, number]) {
+  constructor(program: string, args: string[], env: Record<string, string>, stdio: [number, number, number], cwd: string | null = null) {
     // A smaller pool than the CLI's default: several runs share the differ's process.
     // No vDSO: the native side runs with elfshim's initial stack, so neither uses one (their images differ).
-    this.kernel = new Kernel({ memoryLimit: 1 << 30, vdso: false });
+    this.kernel = new Kernel({ memoryLimit: 1 << 30, vdso: false, cwd });
     const first = this.kernel.spawn({ hostPath: program, guestPath: program, execfn: program, argv: [program, ...args], envp: Object.entries(env).map(([k, v]) => `${k}=${v}`), stdio });
     this.ctl = new DebugController(this.kernel, first);
     this.ctl.otherProcessesRun = true;

@@ -28,6 +28,11 @@ export interface FastLockstepOptions {
   /** Instructions per tracer run (default 4096): memory is compared at the end of each. */
   batch?: number;
   x87Pointers?: boolean;
+  /**
+   * Each side starts in its own empty temporary directory (else both in this process's): for
+   * programs that create files relative to where they run, which the two runs would otherwise share.
+   */
+  workDirs?: boolean;
   onProgress?: (compared: number) => void;
   progressEvery?: number;
   /**
@@ -72,8 +77,10 @@ export async function runFastLockstep(o: FastLockstepOptions): Promise<LockstepR
   eIo[2] = eIo[1];
   let tracer: NativeTracer | null = null, emu: EmulatorSide | null = null;
   try {
-    tracer = new NativeTracer(o.tracer, o.program, o.args, o.env, nIo);
-    emu = new EmulatorSide(o.program, o.args, o.env, eIo);
+    const cwds = o.workDirs ? [path.join(dir, 'native-cwd'), path.join(dir, 'elfshim-cwd')] : [];
+    for (const d of cwds) fs.mkdirSync(d);
+    tracer = new NativeTracer(o.tracer, o.program, o.args, o.env, nIo, cwds[0]);
+    emu = new EmulatorSide(o.program, o.args, o.env, eIo, cwds[1] ?? null);
     const r = await new FastLockstep(new NativeSide(tracer), emu, o).run();
     await tracer.close();
     await emu.close();

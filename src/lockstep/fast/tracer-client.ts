@@ -34,12 +34,12 @@ export class NativeTracer {
   private fp: Uint8Array = new Uint8Array(FPREGS_SIZE);
   stderr = '';
 
-  constructor(tracer: string, program: string, args: string[], env: Record<string, string>, stdio: [number, number, number]) {
+  constructor(tracer: string, program: string, args: string[], env: Record<string, string>, stdio: [number, number, number], cwd?: string) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lockstep-fast-'));
     const cmdPath = path.join(this.dir, 'cmd'), outPath = path.join(this.dir, 'out');
     execFileSync('mkfifo', [cmdPath, outPath]);
     // The program inherits the tracer's stdio (its own complaints, prefixed lockstep-tracer:, go to that stderr too).
-    this.child = spawn(tracer, [cmdPath, outPath, program, ...args], { env, stdio });
+    this.child = spawn(tracer, [cmdPath, outPath, program, ...args], { env, stdio, ...(cwd ? { cwd } : {}) });
     this.child.once('error', (e) => (this.stderr += e.message));
     // Opening a FIFO blocks until the other end opens it: the tracer opens cmd, then out, in that order too.
     this.cmd = fs.openSync(cmdPath, 'w');
