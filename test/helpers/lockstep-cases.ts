@@ -9,8 +9,8 @@
 // exactly), and threads with 2000 rounds per worker instead of 20000. sysmisc runs its sections
 // whose forked children do not signal the parent (the differ does not follow children, so a
 // native child would signal the pid it learned from its parent, elfshim's). LOCKSTEP_FULL=1 adds
-// the full runs. fileio works in "." with each side started in its own empty directory. Left out:
-// hardening (its modes exhaust memory or processes, natively too).
+// the full runs. fileio works in "." with each side started in its own empty directory. hardening
+// runs its one bounded mode (flood: 1 MB to stdout); the others exhaust memory or processes, natively too.
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +63,7 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'catcount < 77 KB', program: musl('catcount'), args: [], stdin: input, end: ENDED },
     { title: 'signals', program: musl('signals'), args: [], end: /killed by signal 15/ },
     { title: 'escape (usage exit)', program: musl('escape'), args: [], end: /exited with status 2/ },
+    { title: 'hardening flood 1 (its bounded mode)', program: musl('hardening'), args: ['flood', '1'], end: /exited with status 0/ },
     { title: 'fileio (each side in its own empty directory)', program: musl('fileio'), args: ['.'], workDirs: true, end: /exited with status 0/ },
     { title: 'mmaplayout (THP-aligned anonymous mmaps)', program: musl('mmaplayout'), args: [], end: ENDED },
     { title: 'syscalls', program: musl('syscalls'), args: [], end: ENDED },
