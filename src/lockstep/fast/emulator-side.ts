@@ -53,8 +53,8 @@ export class EmulatorSide implements StatePort {
 
   /**
    * One instruction of the current thread (or the delivery of a Linux signal into its handler); a rep string
-   * instruction to its end, like the tracer. The only thread of the process is not the only one that may run:
-   * the others stay stopped, as natively. 'thread-exit': the thread ended with exit(2) and the process lives on
+   * instruction to its end, like the tracer. Only this thread of the process runs: its others stay stopped, as
+   * natively (forked children run on: DebugController.otherProcessesRun). 'thread-exit': the thread ended with exit(2) and the process lives on
    * (the debugger interface reports no stop for that: the step is over when the thread is gone).
    */
   async step(signal: number): Promise<StopEvent | { kind: 'thread-exit' }> {

@@ -44,7 +44,7 @@ export interface FastLockstepOptions {
 
 const STACK_TOP = 0x7ffffffff000;
 const SIGTRAP = 5;
-const SYS_CLONE = 56, SYS_EXIT = 60, SYS_FUTEX = 202, SYS_SET_TID_ADDRESS = 218, SYS_CLONE3 = 435;
+const SYS_CLONE = 56, SYS_FUTEX = 202, SYS_SET_TID_ADDRESS = 218, SYS_CLONE3 = 435;
 const CLONE_THREAD = 0x10000, CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
 
 /** A thread-creating clone being stepped: what to fix up and record once it returned. */
@@ -252,7 +252,6 @@ class FastLockstep {
       return null;
     }
     if (nr === SYS_SET_TID_ADDRESS) sched.cur.clearTid = n.num('rdi');
-    if (nr === SYS_EXIT && sched.live().length > 1) return null;
     if (nr !== SYS_FUTEX) return null;
     const word = (addr: number) => {
       const b = this.emu.peek(addr, 4);
