@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // elfshim benchmark: each workload under elfshim, natively and under qemu-x86_64
-// (if installed), best of N runs; guest instructions and MIPS from elfshim's
+// (if installed), best of N runs taken in rounds (native, qemu, elfshim, native, …,
+// so the machine's drifting speed hits all three alike); guest instructions and MIPS from elfshim's
 // `--stats` line; startup time of the static demo guest; peak RSS of the gzip run.
 //
 //   node scripts/bench.mjs [--json] [--runs N] [--cap SECONDS] [--timeout SECONDS]
@@ -73,31 +74,44 @@ function statsSupported() {
 }
 
 /**
- * Best of `runs` runs of one workload on one runner. Stops repeating once a run takes
- * longer than the cap. Returns { best, runs, stats, rssKB, error, output }.
+ * Best of `runs` runs of one workload on each of `runnerNames`, run in rounds: each runner once per
+ * round (native first: its output is what the others must print). This 2-vCPU VM's speed drifts by
+ * tens of percent from one minute to the next; with all of one runner's runs before the next
+ * runner's, that drift went straight into the ratios. A runner stops repeating once a run takes
+ * longer than the cap, or fails. Returns { [runner]: { best, runs, stats, rssKB, error, output } }.
  */
-async function measure(runner, w, expected, dataDir) {
-  const times = [];
-  let stats = null;
-  let rssKB = null;
-  let output = null;
-  for (let i = 0; i < opts.runs; i++) {
-    const [cmd, argv, nodeChild] = runners[runner](w.program, w.args);
-    const r = await run(cmd, argv, {
-      input: w.input,
-      timeoutMs: opts.timeout * 1000,
-      rssFile: w.measureRss ? path.join(dataDir, `rss-${runner}`) : undefined,
-      nodeChild,
-    });
-    const error = failure(r, expected);
-    if (error) return { error, best: null, runs: times, stats, rssKB };
-    output = { hash: r.stdoutHash, status: r.status };
-    times.push(r.seconds);
-    stats = parseStats(r.stderr) ?? stats;
-    if (r.rssKB !== null) rssKB = Math.max(rssKB ?? 0, r.rssKB);
-    if (r.seconds > opts.cap) break;
+async function measureRounds(runnerNames, w, dataDir, runs = opts.runs) {
+  const acc = Object.fromEntries(runnerNames.map((n) => [n, { best: null, runs: [], stats: null, rssKB: null, error: null, output: null, done: false }]));
+  for (let i = 0; i < runs; i++) {
+    for (const runner of runnerNames) {
+      const m = acc[runner];
+      if (m.done) continue;
+      const expected = runner === 'native' ? null : acc.native?.output ?? null;
+      if (runner !== 'native' && acc.native && !expected) { m.done = true; continue; } // native failed: nothing to compare with
+      progress(`${w.name ?? 'startup'}: ${runner} (round ${i + 1})`);
+      const [cmd, argv, nodeChild] = runners[runner](w.program, w.args);
+      const r = await run(cmd, argv, {
+        input: w.input,
+        timeoutMs: opts.timeout * 1000,
+        rssFile: w.measureRss ? path.join(dataDir, `rss-${runner}`) : undefined,
+        nodeChild,
+      });
+      const error = failure(r, expected);
+      if (error) {
+        m.error = error;
+        m.done = true;
+        continue;
+      }
+      m.output = { hash: r.stdoutHash, status: r.status };
+      m.runs.push(r.seconds);
+      m.best = Math.min(...m.runs);
+      m.stats = parseStats(r.stderr) ?? m.stats;
+      if (r.rssKB !== null) m.rssKB = Math.max(m.rssKB ?? 0, r.rssKB);
+      if (r.seconds > opts.cap) m.done = true;
+    }
   }
-  return { best: Math.min(...times), runs: times, stats, rssKB, error: null, output };
+  for (const m of Object.values(acc)) if (m.error) m.best = null;
+  return acc;
 }
 
 /** Why a run does not count, or null. `expected` is the native run's output (null for native). */
@@ -121,19 +135,13 @@ async function benchWorkload(w, dataDir) {
   if (w.needs) return { ...row, status: 'SKIP', reason: w.needs };
   if (!existsSync(w.program)) return { ...row, status: 'SKIP', reason: `${w.program} not built (npm run fixtures)` };
 
-  progress(`${w.name}: native`);
-  const native = await measure('native', w, null, dataDir);
+  const names = ['native', ...(qemu ? ['qemu'] : []), ...(existsSync(cli) ? ['elfshim'] : [])];
+  const m = await measureRounds(names, w, dataDir);
+  const native = m.native;
   if (native.error) return { ...row, status: 'FAIL', reason: `native: ${native.error}` };
   row.native = native;
-
-  if (qemu) {
-    progress(`${w.name}: qemu`);
-    row.qemu = await measure('qemu', w, native.output, dataDir);
-  }
-  progress(`${w.name}: elfshim`);
-  const elfshim = existsSync(cli)
-    ? await measure('elfshim', w, native.output, dataDir)
-    : { error: `${cli} missing (npm run build)` };
+  if (qemu) row.qemu = m.qemu;
+  const elfshim = m.elfshim ?? { error: `${cli} missing (npm run build)` };
   row.elfshim = elfshim;
   if (elfshim.error) {
     row.status = w.failIsSkip ? 'SKIP' : 'FAIL';
@@ -148,19 +156,10 @@ async function benchWorkload(w, dataDir) {
 }
 
 async function startup(dataDir) {
-  const w = { program: demo, args: ['startup'] };
-  const result = {};
-  for (const runner of ['native', ...(qemu ? ['qemu'] : []), 'elfshim']) {
-    if (runner === 'elfshim' && !existsSync(cli)) {
-      result.elfshim = { error: 'dist/cli.js missing' };
-      continue;
-    }
-    const saved = opts.runs;
-    opts.runs = Math.max(5, opts.runs);
-    const m = await measure(runner, w, runner === 'native' ? null : result.native?.output, dataDir);
-    opts.runs = saved;
-    result[runner] = m;
-  }
+  const w = { name: 'startup', program: demo, args: ['startup'] };
+  const names = ['native', ...(qemu ? ['qemu'] : []), 'elfshim'];
+  const result = await measureRounds(names.filter((n) => n !== 'elfshim' || existsSync(cli)), w, dataDir, Math.max(5, opts.runs));
+  if (!existsSync(cli)) result.elfshim = { error: 'dist/cli.js missing' };
   return result;
 }
 
