@@ -80,6 +80,9 @@ function statsSupported() {
  * runner's, that drift went straight into the ratios. A runner stops repeating once a run takes
  * longer than the cap, or fails. Returns { [runner]: { best, runs, stats, rssKB, error, output } }.
  */
+/** The runners of this invocation, native first (its output is the reference); elfshim only once built. */
+const runnerNames = () => ['native', ...(qemu ? ['qemu'] : []), ...(existsSync(cli) ? ['elfshim'] : [])];
+
 async function measureRounds(runnerNames, w, dataDir, runs = opts.runs) {
   const acc = Object.fromEntries(runnerNames.map((n) => [n, { best: null, runs: [], stats: null, rssKB: null, error: null, output: null, done: false }]));
   for (let i = 0; i < runs; i++) {
@@ -135,8 +138,7 @@ async function benchWorkload(w, dataDir) {
   if (w.needs) return { ...row, status: 'SKIP', reason: w.needs };
   if (!existsSync(w.program)) return { ...row, status: 'SKIP', reason: `${w.program} not built (npm run fixtures)` };
 
-  const names = ['native', ...(qemu ? ['qemu'] : []), ...(existsSync(cli) ? ['elfshim'] : [])];
-  const m = await measureRounds(names, w, dataDir);
+  const m = await measureRounds(runnerNames(), w, dataDir);
   const native = m.native;
   if (native.error) return { ...row, status: 'FAIL', reason: `native: ${native.error}` };
   row.native = native;
@@ -157,8 +159,7 @@ async function benchWorkload(w, dataDir) {
 
 async function startup(dataDir) {
   const w = { name: 'startup', program: demo, args: ['startup'] };
-  const names = ['native', ...(qemu ? ['qemu'] : []), 'elfshim'];
-  const result = await measureRounds(names.filter((n) => n !== 'elfshim' || existsSync(cli)), w, dataDir, Math.max(5, opts.runs));
+  const result = await measureRounds(runnerNames(), w, dataDir, Math.max(5, opts.runs));
   if (!existsSync(cli)) result.elfshim = { error: 'dist/cli.js missing' };
   return result;
 }
