@@ -122,28 +122,27 @@ export class ThreadSchedule {
     if (t.woken) t.parkedOn = null;
   }
 
+  /** Up to count threads parked on addr and not woken yet, in creation order. */
+  private waitersOn(addr: number, count: number): ScheduledThread[] {
+    const out: ScheduledThread[] = [];
+    for (const t of this.threads) {
+      if (out.length >= count) break;
+      if (!t.exited && t.parkedOn === addr && !t.woken) out.push(t);
+    }
+    return out;
+  }
+
   /** Wakes up to count threads parked on addr, oldest parking first by creation order. Returns how many. */
   wake(addr: number, count: number): number {
-    let n = 0;
-    for (const t of this.threads) {
-      if (n >= count) break;
-      if (t.exited || t.parkedOn !== addr || t.woken) continue;
-      t.woken = true;
-      n++;
-    }
-    return n;
+    const woken = this.waitersOn(addr, count);
+    for (const t of woken) t.woken = true;
+    return woken.length;
   }
 
   /** FUTEX_(CMP_)REQUEUE: wakes count waiters on addr and moves up to requeue of the others to addr2. */
   requeue(addr: number, count: number, requeue: number, addr2: number): void {
     this.wake(addr, count);
-    let n = 0;
-    for (const t of this.threads) {
-      if (n >= requeue) break;
-      if (t.exited || t.parkedOn !== addr || t.woken) continue;
-      t.parkedOn = addr2;
-      n++;
-    }
+    for (const t of this.waitersOn(addr, requeue)) t.parkedOn = addr2;
   }
 
   /** The futex effects of a call the current thread is about to run (a wake or requeue marks parked waiters). */
