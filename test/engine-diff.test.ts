@@ -554,6 +554,40 @@ if (!process.env.ENGINE_DIFF_NO_TESTS) describe('translator vs interpreter', () 
     }
     assert.ok(flushes > 0, 'the bound never made the cache flush');
   });
+  // The translator probes a page once per block and base register, and later accesses through that register
+  // (moved by push, pop, add or sub) only check that they stay in the page: here they step over page
+  // boundaries, onto read-only and unmapped pages, and must fault or continue exactly as the interpreter does.
+  test('page windows: stack and base-register accesses at page boundaries', () => {
+    const imm64 = (v: number) => [...imm32(v % 4294967296 | 0), ...imm32(Math.floor(v / 4294967296))];
+    const body = [
+      0x50, 0x52, 0x56, // push rax, rdx, rsi
+      0x48, 0x89, 0x7c, 0x24, 0x08, // mov [rsp+8], rdi
+      0x4c, 0x8b, 0x44, 0x24, 0x10, // mov r8, [rsp+16]
+      0x48, 0x83, 0xec, 0x10, // sub rsp, 16
+      0x4c, 0x89, 0x04, 0x24, // mov [rsp], r8
+      0x48, 0x83, 0xc4, 0x10, // add rsp, 16
+      0x41, 0x59, 0x41, 0x5a, 0x41, 0x5b, // pop r9, r10, r11
+      0x8b, 0x43, 0xf8, // mov eax, [rbx-8]
+      0x89, 0x53, 0x04, // mov [rbx+4], edx
+      0x66, 0x01, 0x03, // add [rbx], ax
+      0x8a, 0x93, 0xff, 0x0f, 0x00, 0x00, // mov dl, [rbx+4095]
+      0x48, 0x83, 0xc3, 0x08, // add rbx, 8
+      0xff, 0xc9, // dec ecx
+    ];
+    const stacks = [STACK - 0x4000, STACK - 0x2000, 0x30000000 + 0x1000];
+    const bases = [DATA, DATA + 4096 - 16, DATA + DATA_PAGES * 4096 - 24, RO + 8, RO + 4096 - 8];
+    let seed = 0;
+    for (const s of stacks) {
+      for (const d of [0, 4, 8, 12, 16, 24, 32, 40]) {
+        for (const b of bases) {
+          const code = [0x48, 0xbc, ...imm64(s + d), 0x48, 0xbb, ...imm64(b), 0xb9, ...imm32(1 + (seed % 7)), ...body, 0x75, -(body.length + 2) & 0xff, 0x0f, 0x0b];
+          seed++;
+          compare(code, seed, `windows rsp=${(s + d).toString(16)} rbx=${b.toString(16)}`, 10_000, 1);
+          compare(code, seed, `windows rsp=${(s + d).toString(16)} rbx=${b.toString(16)}, translated at the 2nd run`, 10_000, 2);
+        }
+      }
+    }
+  });
   test('loops that run inside the translated function, budget boundaries included', () => {
     for (let seed = 1; seed <= 200 * SCALE; seed++) {
       const g = new Gen(new Rng(seed * 32452843), seed % 3 === 0);

@@ -162,6 +162,7 @@ export function generate(blocks: JitBlock[], targets: readonly (readonly number[
       g.liveAfter = live[j];
       const t = translationOf(i);
       const res = t ? t.emit(g, i, last) : false;
+      g.endInstr();
       if (res === false) {
         g.emit(`c.rip = ${b.end};`);
         g.fallback(last, i);

@@ -112,7 +112,10 @@ translate(A.aluRmImm, {
   emit(g, i) {
     const s = i.opsize;
     const b = s === 1 ? i.imm & 0xff : s === 2 ? i.imm & 0xffff : i.imm;
+    const was = g.version(i.rm);
     aluRm(g, i, String(b), String(i.imm >> 31), true);
+    // add/sub of a constant to a 64-bit register (the stack frame's rsp): its page windows follow it.
+    if (s === 8 && !i.isMem && (i.sub === 0 || i.sub === 5)) g.rebase(i.rm, was, i.sub === 0 ? i.imm : -i.imm);
   },
 });
 translate(A.add64RegReg, {

@@ -10,6 +10,7 @@ import { translate } from './translator.js';
 /** rsp - 8 as two consts. */
 export function pushAddr(g: Emitter): [string, string] {
   const l = g.t(), h = g.t(), sl = g.lo(RSP), sh = g.hi(RSP);
+  g.noteAddress(l, h, RSP, -8, g.out.length);
   g.emit(`const ${l} = (${sl} - 8) | 0, ${h} = (${sl} >>> 0) < 8 ? (${sh} - 1) | 0 : ${sh};`);
   return [l, h];
 }
@@ -17,13 +18,17 @@ export function pushAddr(g: Emitter): [string, string] {
 export function push64(g: Emitter, v: string, vh: string): void {
   const [l, h] = pushAddr(g);
   g.store(8, l, h, v, vh);
+  const was = g.version(RSP);
   g.set(RSP, 8, l, h);
+  g.rebase(RSP, was, -8);
 }
 /** pop of a 64-bit value: returns the loaded halves; rsp is updated. */
 export function pop64(g: Emitter, extra = 0): [string, string] {
   const [v, vh] = g.load(8, g.lo(RSP), g.hi(RSP));
   const [l, h] = g.addConst64(g.lo(RSP), g.hi(RSP), 8 + extra);
+  const was = g.version(RSP);
   g.set(RSP, 8, l, h);
+  g.rebase(RSP, was, 8 + extra);
   return [v, vh];
 }
 

@@ -59,6 +59,28 @@ export function producerId(p: Producer): number {
   return p.op * 16 + p.size;
 }
 
+/** A probed page: host = the host offset of an anchor address, pofs = its page offset. */
+interface PageWindow {
+  reg: number;
+  version: number;
+  write: boolean;
+  depth: number;
+  scope: number;
+  host: string;
+  pofs: string;
+  /** Current base register value minus the anchor address. */
+  off: number;
+  /** Bytes [lo, hi) relative to the anchor known to be in the page. */
+  lo: number;
+  hi: number;
+}
+
+interface BaseAddress {
+  reg: number;
+  disp: number;
+  line: number;
+}
+
 /** How a block's last instruction leaves it. */
 export type Terminator =
   | { kind: 'jump'; target: number }
@@ -106,21 +128,44 @@ export class Emitter {
   /** The region touches xmm registers (X = c.xmm, XB = c.xmmU8 in the prologue). */
   usesXmm = false;
 
+  /** Per guest register (16: none, for absolute addresses), bumped at every write: a window is valid for one value of its base. */
+  private readonly versions = new Int32Array(17);
+  /** Pages probed in this block that later accesses through the same base register reuse. */
+  private windows: PageWindow[] = [];
+  /** Addresses computed by ea() or for push: "lo,hi" names → base register, displacement and the line that computed them. */
+  private readonly addrs = new Map<string, BaseAddress>();
+  /** Address lines of the current instruction that a window made unnecessary (removed at endInstr if nothing else reads them). */
+  private spareLines: { line: number; names: string[] }[] = [];
+  /** Braces opened in the block's code so far (ids): a window lives while the scope it was made in is open. */
+  private scopes: number[] = [0];
+  private scopeSeq = 0;
+
   /** Starts a block: its flags are described by fk and any register may differ from the Cpu. */
   beginBlock(): void {
     // Temporaries are block-scoped consts inside the block's case: names can repeat per block (fewer identifiers for V8 to intern).
     this.tmp = 0;
     this.flags = { kind: 'dyn' };
     this.dirty = null;
+    this.windows = [];
+    this.addrs.clear();
+    this.scopes = [0];
   }
 
   markWritten(n: number): void {
     this.written.add(n);
     this.dirty?.add(n);
+    this.versions[n]++;
   }
 
   emit(s: string): void {
     this.out.push(s);
+    if (s.includes('{') || s.includes('}')) {
+      for (let k = 0; k < s.length; k++) {
+        const ch = s.charCodeAt(k);
+        if (ch === 123) this.scopes.push(++this.scopeSeq);
+        else if (ch === 125) this.scopes.pop();
+      }
+    }
   }
   t(): string {
     return `t${this.tmp++}`;
@@ -209,6 +254,13 @@ export class Emitter {
   /** The memory operand's address as [lo, hi] (names or literals). lea: no segment base. */
   ea(i: Instr, lea = false): [string, string] {
     const disp = i.disp;
+    // base + disp (or an absolute address): later accesses through the same base may reuse a probed page.
+    if (!lea && i.index < 0 && i.seg === SEG_NONE && i.adsize === 8) {
+      const line = this.out.length;
+      const [lo, hi] = i.base >= 0 ? this.addConst64(this.lo(i.base), this.hi(i.base), disp) : [String(disp | 0), String(Math.floor(disp / 4294967296) | 0)];
+      this.noteAddress(lo, hi, i.base >= 0 ? i.base : 16, disp, this.out.length > line ? line : -1);
+      return [lo, hi];
+    }
     let lo: string, hi: string;
     if (i.base >= 0) {
       lo = this.lo(i.base);
@@ -267,39 +319,108 @@ export class Emitter {
 
   /** Loads size bytes at (al, ah): returns [lo, hi] names (hi '0' below 8 bytes). */
   load(size: number, al: string, ah: string): [string, string] {
-    const v = this.t(), x = this.t();
-    const vh = size === 8 ? this.t() : '0';
-    const inPage = size > 1 ? ` & ((${al} & 4095) <= ${4096 - size})` : '';
-    const probe = `((TR[${x}] === ((${ah} << 10) | (${al} >>> 22))) & ((${ah} >>> 15) === 0)${inPage}) !== 0`;
-    this.emit(`const ${x} = (${al} >>> 11) & ${TLB_INDEX_MASK}; let ${v}${size === 8 ? `, ${vh}` : ''};`);
-    const o = `TR[${x} + 1] + (${al} & 4095)`;
-    const slow = `else { ${this.slowExit()} }`;
+    const o = this.hostOffset(false, size, al, ah);
+    const v = this.t();
     switch (size) {
-      case 1: this.emit(`if (${probe}) ${v} = U8[${o}]; ${slow}`); break;
-      case 2: this.emit(`if (${probe}) ${v} = DV.getUint16(${o}, true); ${slow}`); break;
-      case 4: this.emit(`if (${probe}) ${v} = DV.getInt32(${o}, true); ${slow}`); break;
-      default:
-        this.emit(`if (${probe}) { const o = ${o}; ${v} = DV.getInt32(o, true); ${vh} = DV.getInt32(o + 4, true); } ${slow}`);
+      case 1: this.emit(`const ${v} = U8[${o}];`); return [v, '0'];
+      case 2: this.emit(`const ${v} = DV.getUint16(${o}, true);`); return [v, '0'];
+      case 4: this.emit(`const ${v} = DV.getInt32(${o}, true);`); return [v, '0'];
+      default: {
+        const vh = this.t();
+        this.emit(`const ${v} = DV.getInt32(${o}, true), ${vh} = DV.getInt32(${o} + 4, true);`);
+        return [v, vh];
+      }
     }
-    return [v, vh];
   }
 
   /** Stores size bytes of (lo, hi) at (al, ah). */
   store(size: number, al: string, ah: string, lo: string, hi = '0'): void {
     this.hasStores = true;
-    const x = this.t();
-    const inPage = size > 1 ? ` & ((${al} & 4095) <= ${4096 - size})` : '';
-    const probe = `((TW[${x}] === ((${ah} << 10) | (${al} >>> 22))) & ((${ah} >>> 15) === 0)${inPage}) !== 0`;
-    this.emit(`const ${x} = (${al} >>> 11) & ${TLB_INDEX_MASK};`);
-    const o = `TW[${x} + 1] + (${al} & 4095)`;
-    const slow = `else { ${this.slowExit()} }`;
+    const o = this.hostOffset(true, size, al, ah);
     switch (size) {
-      case 1: this.emit(`if (${probe}) U8[${o}] = ${lo}; ${slow}`); break;
-      case 2: this.emit(`if (${probe}) DV.setUint16(${o}, ${lo}, true); ${slow}`); break;
-      case 4: this.emit(`if (${probe}) DV.setInt32(${o}, ${lo}, true); ${slow}`); break;
-      default:
-        this.emit(`if (${probe}) { const o = ${o}; DV.setInt32(o, ${lo}, true); DV.setInt32(o + 4, ${hi}, true); } ${slow}`);
+      case 1: this.emit(`U8[${o}] = ${lo};`); break;
+      case 2: this.emit(`DV.setUint16(${o}, ${lo}, true);`); break;
+      case 4: this.emit(`DV.setInt32(${o}, ${lo}, true);`); break;
+      default: this.emit(`DV.setInt32(${o}, ${lo}, true); DV.setInt32(${o} + 4, ${hi}, true);`);
     }
+  }
+
+  /**
+   * The host offset of size bytes at (al, ah), readable (or writable), as an
+   * expression; leaves the region before the instruction when they are not.
+   * The first access through a base register in a block probes the TLB and
+   * opens a window on that page; later accesses through the same base (same
+   * value, or moved by push/pop) that the window has already covered cost
+   * nothing, and others in the same page one comparison.
+   */
+  private hostOffset(write: boolean, size: number, al: string, ah: string): string {
+    const a = this.addrs.get(`${al},${ah}`) ?? this.registerAddress(al, ah);
+    const w = a && this.windowFor(a.reg, write);
+    if (a && w) {
+      const rel = a.disp + w.off;
+      if (rel < w.lo || rel + size > w.hi) {
+        this.emit(`if (((${w.pofs} + ${rel}) >>> 0) > ${4096 - size}) { ${this.slowExit()} }`);
+        w.lo = Math.min(w.lo, rel);
+        w.hi = Math.max(w.hi, rel + size);
+      }
+      if (a.line >= 0) this.spareLines.push({ line: a.line, names: [al, ah] });
+      return rel === 0 ? w.host : rel > 0 ? `(${w.host} + ${rel})` : `(${w.host} - ${-rel})`;
+    }
+    const T = write ? 'TW' : 'TR';
+    const x = this.t(), p = this.t(), h = this.t();
+    const inPage = size > 1 ? ` & (${p} <= ${4096 - size})` : '';
+    this.emit(`const ${x} = (${al} >>> 11) & ${TLB_INDEX_MASK}, ${p} = ${al} & 4095;`);
+    this.emit(`if (((${T}[${x}] === ((${ah} << 10) | (${al} >>> 22))) & ((${ah} >>> 15) === 0)${inPage}) === 0) { ${this.slowExit()} }`);
+    this.emit(`const ${h} = ${T}[${x} + 1] + ${p};`);
+    if (a) {
+      const depth = this.scopes.length - 1;
+      this.windows = this.windows.filter((o) => o.reg !== a.reg || o.write !== write);
+      this.windows.push({ reg: a.reg, version: this.versions[a.reg], write, depth, scope: this.scopes[depth], host: h, pofs: p, off: -a.disp, lo: 0, hi: size });
+    }
+    return h;
+  }
+
+  /** Records that (lo, hi) is base register reg (16: none) + disp, computed by `line` (-1: no line). */
+  noteAddress(lo: string, hi: string, reg: number, disp: number, line: number): void {
+    this.addrs.set(`${lo},${hi}`, { reg, disp, line });
+  }
+
+  /** A register's own locals used as an address (pop, string instructions): base + 0. */
+  private registerAddress(al: string, ah: string): BaseAddress | undefined {
+    const n = REG_NAMES.indexOf(al);
+    return n >= 0 && ah === `${al}h` ? { reg: n, disp: 0, line: -1 } : undefined;
+  }
+
+  private windowFor(reg: number, write: boolean): PageWindow | undefined {
+    for (const w of this.windows) {
+      if (w.reg === reg && w.write === write && w.version === this.versions[reg] && this.scopes[w.depth] === w.scope && w.depth < this.scopes.length) return w;
+    }
+    return undefined;
+  }
+
+  /** The current version of register n (see rebase). */
+  version(n: number): number {
+    return this.versions[n];
+  }
+
+  /** Register n, at version `was`, has moved by delta (push, pop): its windows follow it. */
+  rebase(n: number, was: number, delta: number): void {
+    for (const w of this.windows) {
+      if (w.reg === n && w.version === was) {
+        w.version = this.versions[n];
+        w.off += delta;
+      }
+    }
+  }
+
+  /** After an instruction: removes address computations that windows made unnecessary. */
+  endInstr(): void {
+    for (const { line, names } of this.spareLines) {
+      if (!this.out[line]) continue;
+      const later = this.out.slice(line + 1).join('\n');
+      if (!names.some((nm) => /^t\d+$/.test(nm) && new RegExp(`\\b${nm}\\b`).test(later))) this.out[line] = '';
+    }
+    this.spareLines = [];
   }
 
   /** Reads the r/m operand at size: [lo, hi] (hi '0' below 8 bytes). Register values are copied when asked (copy = true). */
@@ -379,6 +500,7 @@ export class Emitter {
     this.syncFlags();
     this.fallbacks.push(j);
     this.hasStores = true;
+    this.windows = []; // the interpreter may have changed what a page maps to
     // The Cpu gets the registers assigned since the last sync (all of them at block entry).
     if (this.dirty === null) this.emit(SYNC_OUT);
     else this.emit([...this.dirty].map((n) => `r[${2 * n}] = ${REG_NAMES[n]}; r[${2 * n + 1}] = ${REG_NAMES[n]}h;`).join(' '));
@@ -407,6 +529,7 @@ export class Emitter {
   /** The region writes memory other than through store(). */
   noteStore(): void {
     this.hasStores = true;
+    this.windows = [];
   }
 
   /** The statement that records the current flag state in fk at a block's end (none when it is already there). */
