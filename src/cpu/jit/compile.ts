@@ -252,7 +252,7 @@ export function generate(blocks: JitBlock[], targets: readonly (readonly number[
     g.usesXmm ? `const X = c.xmm, XB = c.xmmU8;` : '',
   ].join('\n');
   const binds = g.fallbacks.map((j) => `const f${j} = F[${j}], i${j} = I[${j}];`).join('\n');
-  const source = `const { PAR, mulhs32, mulhu32, mul64s, OUT, POP, storeFlags, FS, takeFault, callFallback } = H;
+  const source = `const { PAR, mulhs32, mulhu32, mul64s, OUT, POP, storeFlags, cfOfState, FS, takeFault, callFallback } = H;
 const R = H.region, AD = H.addrs, KL = H.locals, F = H.fns, I = H.instrs;
 ${binds}
 // Parenthesized: V8 compiles it eagerly instead of pre-parsing it now and parsing it again at the first call.

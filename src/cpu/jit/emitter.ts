@@ -451,6 +451,8 @@ export class Emitter {
   }
   /** CF as 0/1. */
   cf(): string {
+    // At a block's head: computed from fk and the operand locals, which stay where they are.
+    if (this.flags.kind === 'dyn') return this.val('cfOfState(c, fk, fa, fah, fb, fbh, fr, frh, fci, fcf)');
     const p = this.need();
     return p ? cfInt(p) : `c.getCF()`;
   }

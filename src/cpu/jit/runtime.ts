@@ -6,7 +6,8 @@
 import type { Cpu } from '../cpu.js';
 import type { ExecFn, Instr } from '../instr.js';
 import { PARITY } from '../cpu.js';
-import { Res } from './flag-exprs.js';
+import { Res, cfInt } from './flag-exprs.js';
+import { FlagOp } from '../cpu.js';
 import { mul64s, mulhs32, mulhu32, out, popcnt32 } from '../arith.js';
 
 /**
@@ -69,4 +70,17 @@ export function storeFlags(c: Cpu, id: number, fa: number, fah: number, fb: numb
 }
 
 /** Everything the generated factories destructure. */
-export const RUNTIME = { PAR: PARITY, mulhs32, mulhu32, mul64s, OUT: out, POP: popcnt32, storeFlags, FS, takeFault, callFallback };
+/**
+ * CF (0 or 1) of the flags a block starts with, described at run time by fk
+ * (see storeFlags): what inc/dec, adc/sbb and rcl/rcr at a block's head read,
+ * without storing every flag operand into the Cpu first to ask it. One shared
+ * function (V8 inlines it) whose cases are the translator's own CF formulas.
+ */
+export const cfOfState = new Function(
+  'c', 'fk', 'fa', 'fah', 'fb', 'fbh', 'fr', 'frh', 'fci', 'fcf',
+  `switch (fk) {\n${[FlagOp.Add, FlagOp.Adc, FlagOp.Sub, FlagOp.Sbb, FlagOp.Logic, FlagOp.Inc, FlagOp.Dec, Res]
+    .flatMap((op) => [1, 2, 4, 8].map((size) => `case ${op * 16 + size}: return ${cfInt({ op, size })};`))
+    .join('\n')}\ndefault: return c.getCF();\n}`,
+) as (c: Cpu, fk: number, fa: number, fah: number, fb: number, fbh: number, fr: number, frh: number, fci: number, fcf: number) => number;
+
+export const RUNTIME = { PAR: PARITY, mulhs32, mulhu32, mul64s, OUT: out, POP: popcnt32, storeFlags, cfOfState, FS, takeFault, callFallback };
