@@ -17,17 +17,12 @@
 //   node scripts/experiments/wasm-vs-js.mjs [iterations]
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { mulhu32 } from '../../dist/cpu/arith.js'; // npm run build first
 
 const ITER = Number(process.argv[2] ?? 20_000_000);
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 // ------------------------------------------------------------------ the JS region, as elfshim emitted it
-function mulhu32(a, b) {
-  const a0 = a & 0xffff, a1 = a >>> 16, b0 = b & 0xffff, b1 = b >>> 16;
-  const p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
-  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  return (p11 + (p01 >>> 16) + (p10 >>> 16) + (mid >>> 16)) | 0;
-}
 const src = readFileSync(`${here}/hash-region.js`, 'utf8').split('\n').filter((l) => !l.startsWith('//')).join('\n');
 const FS = { fault: null, slow: 0, from: 0 };
 const H = {
