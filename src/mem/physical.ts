@@ -1,4 +1,5 @@
 import { PAGE_SIZE } from './fault.js';
+import { wasmBulk, type Bulk } from './bulk.js';
 
 /**
  * Guest "physical" memory: one large buffer carved into 4 KiB frames.
@@ -15,8 +16,17 @@ import { PAGE_SIZE } from './fault.js';
  * compile to the same code on the hot path. The price: V8 no longer knows what
  * the pool weighs, so a dead kernel's pool waits for an unrelated GC to be
  * freed. Right for the CLI (one kernel until the process exits); a process that
- * makes many kernels (the in-process tests, fuzzers) keeps the default.
+ * makes many kernels (the in-process tests, fuzzers) keeps the default (V8
+ * also caps the address space all WebAssembly memories may reserve).
+ *
+ * The shared pool is a shared WebAssembly.Memory, whose buffer is such a
+ * SharedArrayBuffer, so that bulk copies and fills go through memory.copy /
+ * memory.fill (see bulk.ts): typed-array copies on a shared buffer are up to
+ * 15 times slower when source and destination are not equally aligned.
  */
+/** WebAssembly's page size. */
+const WASM_PAGE = 65536;
+
 export class PhysicalMemory {
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
   readonly bytes: Uint8Array;
@@ -25,11 +35,33 @@ export class PhysicalMemory {
   private readonly free: number[] = [];
   private inUse = 0;
 
+  private readonly bulk: Bulk | null = null;
+  /** Bytes the frames may use (the buffer of a shared pool is rounded up to whole WebAssembly pages). */
+  readonly capacity: number;
+
   constructor(readonly limitBytes: number = 2 ** 31 - PAGE_SIZE, shared = false) {
     const size = Math.min(limitBytes, 2 ** 31 - PAGE_SIZE);
-    this.buffer = shared ? new SharedArrayBuffer(size - (size % PAGE_SIZE)) : new ArrayBuffer(size - (size % PAGE_SIZE));
+    this.capacity = size - (size % PAGE_SIZE);
+    if (shared) {
+      const pages = Math.ceil(this.capacity / WASM_PAGE);
+      const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+      this.buffer = memory.buffer;
+      this.bulk = wasmBulk(memory, pages);
+    } else this.buffer = new ArrayBuffer(this.capacity);
     this.bytes = new Uint8Array(this.buffer);
     this.view = new DataView(this.buffer);
+  }
+
+  /** Copies n bytes inside the pool (memmove). */
+  copy(dst: number, src: number, n: number): void {
+    if (this.bulk !== null) this.bulk.copy(dst, src, n);
+    else this.bytes.copyWithin(dst, src, src + n);
+  }
+
+  /** Sets n bytes at off to v. */
+  fill(off: number, n: number, v: number): void {
+    if (this.bulk !== null) this.bulk.fill(off, v, n);
+    else this.bytes.fill(v, off, off + n);
   }
 
   /** Allocates a zeroed frame and returns its byte offset, or -1 when the pool is exhausted. */
@@ -37,7 +69,7 @@ export class PhysicalMemory {
     this.inUse++;
     const f = this.free.pop();
     if (f !== undefined) return f;
-    if (this.next + PAGE_SIZE > this.buffer.byteLength) {
+    if (this.next + PAGE_SIZE > this.capacity) {
       this.inUse--;
       return -1;
     }
@@ -48,7 +80,7 @@ export class PhysicalMemory {
 
   /** Returns a frame to the pool; it is zeroed so the next owner sees fresh memory. */
   release(off: number): void {
-    this.bytes.fill(0, off, off + PAGE_SIZE);
+    this.fill(off, PAGE_SIZE, 0);
     this.free.push(off);
     this.inUse--;
   }

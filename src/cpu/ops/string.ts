@@ -29,6 +29,13 @@ export function movs(c: Cpu, i: Instr): void {
   if (i.rep && step > 0 && (dst >= src + n * s || dst + n * s <= src || dst <= src)) {
     // Bulk path (a backward-overlapping forward copy is still correct byte-wise, dst <= src).
     while (n > 0) {
+      // Many pages in one copy where both ranges are consecutive frames; page by page otherwise.
+      const run = i.adsize === 8 ? c.mem.copyRun(dst, src, n * s, s) : 0;
+      if (run > 0) {
+        src += run; dst += run; n -= run / s;
+        setPtr(c, i, RSI, src); setPtr(c, i, RDI, dst); setCount(c, i, n);
+        continue;
+      }
       const bytes = Math.min(n * s, PAGE - (src % PAGE), PAGE - (dst % PAGE));
       const elems = Math.max(1, Math.floor(bytes / s));
       if (elems * s <= bytes && bytes >= s) {
