@@ -350,7 +350,7 @@ export class Emitter {
    * expression; leaves the region before the instruction when they are not.
    * The first access through a base register in a block probes the TLB and
    * opens a window on that page; later accesses through the same base (same
-   * value, or moved by push/pop) that the window has already covered cost
+   * value, or moved by push/pop/add/sub imm) that the window has already covered cost
    * nothing, and others in the same page one comparison.
    */
   private hostOffset(write: boolean, size: number, al: string, ah: string): string {
@@ -403,7 +403,7 @@ export class Emitter {
     return this.versions[n];
   }
 
-  /** Register n, at version `was`, has moved by delta (push, pop): its windows follow it. */
+  /** Register n, at version `was`, has moved by delta (push, pop, add/sub of a constant): its windows follow it. */
   rebase(n: number, was: number, delta: number): void {
     for (const w of this.windows) {
       if (w.reg === n && w.version === was) {

@@ -72,7 +72,7 @@ export function storeFlags(c: Cpu, id: number, fa: number, fah: number, fb: numb
 /** Everything the generated factories destructure. */
 /**
  * CF (0 or 1) of the flags a block starts with, described at run time by fk
- * (see storeFlags): what inc/dec, adc/sbb and rcl/rcr at a block's head read,
+ * (see storeFlags): what inc/dec and adc/sbb at a block's head read,
  * without storing every flag operand into the Cpu first to ask it. One shared
  * function (V8 inlines it) whose cases are the translator's own CF formulas.
  */
