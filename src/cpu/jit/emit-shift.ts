@@ -128,11 +128,13 @@ translate(shiftRm, {
     }
     const rot = op === ROL || op === ROR;
     const needFlags = g.live(rot ? CF | OF : ARITH_FLAGS);
+    // A rotate by a constant after a producer known here keeps that producer's other flags in the locals.
+    const over = needFlags && rot && !dyn && g.flagsPending();
     if (dyn) {
       // Flags survive a zero count: keep the previous ones in the Cpu.
       if (needFlags) g.syncFlags();
       g.emit(`if (${n} !== 0) {`);
-    } else if (needFlags && rot) g.syncFlags();
+    } else if (needFlags && rot && !over) g.syncFlags();
     let al = '', ah = '', a: string, aH: string;
     if (i.isMem) {
       [al, ah] = g.ea(i);
@@ -144,7 +146,8 @@ translate(shiftRm, {
     const res = s === 8 ? shiftWide(g, op, a, aH, n) : shiftSmall(g, op, s, a, n);
     if (i.isMem) g.store(s, al, ah, res.r, res.rh);
     if (needFlags) {
-      if (rot) g.emit(`c.setSomeFlags(${CF | OF}, ${res.cf} | (${res.of} << 11));`);
+      if (over) g.overrideCfOf(res.cf, res.of);
+      else if (rot) g.emit(`c.setSomeFlags(${CF | OF}, ${res.cf} | (${res.of} << 11));`);
       else {
         g.produce(Res, s, { r: res.r, rh: res.rh, cf: res.cf, of: res.of });
         if (dyn) g.syncFlags();
@@ -158,6 +161,6 @@ translate(shiftRm, {
       }
       g.emit(`}`);
     }
-    if (needFlags && (rot || dyn)) g.flags = { kind: 'cpu' };
+    if (needFlags && (rot || dyn) && !over) g.flags = { kind: 'cpu' };
   },
 });

@@ -16,7 +16,7 @@
  */
 import { SEG_FS, SEG_NONE, type Instr } from '../instr.js';
 import { TLB_INDEX_MASK } from '../../mem/address-space.js';
-import { type Producer, Res, ARITH_FLAGS, cfInt, cond as condOf, materialize } from './flag-exprs.js';
+import { type Producer, Res, WithCfOf, ARITH_FLAGS, cfInt, cond as condOf, materialize } from './flag-exprs.js';
 
 export const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
 
@@ -455,6 +455,24 @@ export class Emitter {
     if (this.flags.kind === 'dyn') return this.val('cfOfState(c, fk, fa, fah, fb, fbh, fr, frh, fci, fcf)');
     const p = this.need();
     return p ? cfInt(p) : `c.getCF()`;
+  }
+  /** Whether the flags are a producer known here (in the locals). */
+  flagsPending(): boolean {
+    return this.flags.kind === 'pending';
+  }
+  /**
+   * A rotate with pending flags: CF and OF become (cf, of) in fcf/fof, the
+   * other flags stay the producer's (see WithCfOf), and nothing is stored
+   * into the Cpu. Call after the instruction's memory accesses.
+   */
+  overrideCfOf(cf: string, of: string): void {
+    const f = this.flags;
+    if (f.kind !== 'pending') throw new Error('jit: overrideCfOf without a pending producer');
+    this.emit(`fcf = ${cf}; fof = ${of};`);
+    const b = f.p;
+    const p = b.op === Res || b.op > WithCfOf ? b : { op: b.op + WithCfOf, size: b.size };
+    this.producers.set(producerId(p), p);
+    this.flags = { kind: 'pending', p };
   }
   /** Stores pending flags into the Cpu (before code that reads them there). */
   syncFlags(): void {

@@ -20,6 +20,13 @@ import { ARITH_FLAGS, CF, FlagOp, OF, PF, SF, ZF } from '../cpu.js';
  */
 export const Res = 100;
 
+/**
+ * Producer kinds base + WithCfOf: the base producer's flags with CF and OF
+ * explicit (fcf/fof) — what a rotate leaves, which writes only CF and OF.
+ * cf()/of() fall to fcf/fof for them; ZF, SF and PF follow the base's result.
+ */
+export const WithCfOf = 128;
+
 /** A flag producer known at translation time: operation and operand size. */
 export interface Producer {
   op: number;
@@ -187,6 +194,7 @@ export function cond(p: Producer, cc: number): string {
 
 /** Statements storing the pending producer into the Cpu's lazy-flag fields (what the interpreter would have left there). */
 export function materialize(p: Producer): string {
+  if (p.op > WithCfOf) return `${materialize({ op: p.op - WithCfOf, size: p.size })} c.setSomeFlags(${CF | OF}, fcf | (fof << 11));`;
   const s8 = p.size === 8;
   if (p.op === Res) {
     const z = s8 ? `((fr | frh) === 0 ? ${ZF} : 0)` : `(fr === 0 ? ${ZF} : 0)`;

@@ -6,8 +6,8 @@
 import type { Cpu } from '../cpu.js';
 import type { ExecFn, Instr } from '../instr.js';
 import { PARITY } from '../cpu.js';
-import { Res, cfInt } from './flag-exprs.js';
-import { FlagOp } from '../cpu.js';
+import { Res, WithCfOf, cfInt } from './flag-exprs.js';
+import { CF, FlagOp, OF } from '../cpu.js';
 import { mul64s, mulhs32, mulhu32, out, popcnt32 } from '../arith.js';
 
 /**
@@ -51,6 +51,11 @@ export function callFallback(c: Cpu, f: ExecFn, i: Instr): void {
 export function storeFlags(c: Cpu, id: number, fa: number, fah: number, fb: number, fbh: number, fr: number, frh: number, fci: number, fcf: number, fof: number): void {
   if (id === 0) return;
   const op = id >> 4, size = id & 15;
+  if (op > WithCfOf) {
+    storeFlags(c, id - WithCfOf * 16, fa, fah, fb, fbh, fr, frh, fci, fcf, fof);
+    c.setSomeFlags(CF | OF, fcf | (fof << 11));
+    return;
+  }
   if (op === Res) {
     const zf = size === 8 ? (fr | frh) === 0 : fr === 0;
     const sf = size === 8 ? frh >>> 31 : size === 4 ? fr >>> 31 : (fr >>> (size * 8 - 1)) & 1;
@@ -78,7 +83,7 @@ export function storeFlags(c: Cpu, id: number, fa: number, fah: number, fb: numb
  */
 export const cfOfState = new Function(
   'c', 'fk', 'fa', 'fah', 'fb', 'fbh', 'fr', 'frh', 'fci', 'fcf',
-  `switch (fk) {\n${[FlagOp.Add, FlagOp.Adc, FlagOp.Sub, FlagOp.Sbb, FlagOp.Logic, FlagOp.Inc, FlagOp.Dec, Res]
+  `switch (fk) {\n${[FlagOp.Add, FlagOp.Adc, FlagOp.Sub, FlagOp.Sbb, FlagOp.Logic, FlagOp.Inc, FlagOp.Dec, Res].flatMap((op) => (op === Res ? [op] : [op, op + WithCfOf]))
     .flatMap((op) => [1, 2, 4, 8].map((size) => `case ${op * 16 + size}: return ${cfInt({ op, size })};`))
     .join('\n')}\ndefault: return c.getCF();\n}`,
 ) as (c: Cpu, fk: number, fa: number, fah: number, fb: number, fbh: number, fr: number, frh: number, fci: number, fcf: number) => number;
