@@ -5,8 +5,11 @@
 // watched, or not the next frame).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { AddressSpace } from '../src/mem/address-space.js';
 import { PhysicalMemory } from '../src/mem/physical.js';
+import { cliPath, fixturesDir, runProcess } from './helpers/run.js';
 
 /** A reference memmove on a plain array. */
 function memmove(a: Uint8Array, dst: number, src: number, n: number): void {
@@ -91,5 +94,17 @@ describe('rep movs runs over consecutive frames (AddressSpace.copyRun)', () => {
     rev.writeBytes(DST + 4096, new Uint8Array(4096));
     rev.writeBytes(DST, new Uint8Array(4096));
     assert.equal(rev.copyRun(DST, SRC, 2 * 4096, 8), 4096);
+  });
+});
+
+describe('the CLI under a virtual memory limit', () => {
+  const hello = path.join(fixturesDir, 'build', 'musl', 'hello');
+  // V8 reserves guard regions around a WebAssembly memory (several times its size): a limit that a 2 GiB
+  // SharedArrayBuffer fits in refuses it. The pool then falls back to a SharedArrayBuffer instead of failing.
+  test('ulimit -v 6 GB: the guest still runs', { skip: !existsSync(hello) && 'fixtures not built' }, async () => {
+    const r = await runProcess('bash', ['-c', `ulimit -v 6000000 && exec "${process.execPath}" "${cliPath}" "${hello}"`]);
+    assert.equal(r.stderr.toString(), '');
+    assert.equal(r.status, 0);
+    assert.match(r.stdout.toString(), /^hello from the fixture/);
   });
 });

@@ -27,6 +27,20 @@ import { wasmBulk, type Bulk } from './bulk.js';
 /** WebAssembly's page size. */
 const WASM_PAGE = 65536;
 
+/**
+ * A shared WebAssembly memory of `pages` pages, or null where V8 cannot reserve
+ * one: it reserves several times the size for guard regions, which a virtual
+ * memory limit (ulimit -v) may refuse where a plain SharedArrayBuffer fits.
+ */
+function wasmMemory(pages: number): WebAssembly.Memory | null {
+  try {
+    return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  } catch (e) {
+    if (e instanceof RangeError) return null;
+    throw e;
+  }
+}
+
 export class PhysicalMemory {
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
   readonly bytes: Uint8Array;
@@ -42,12 +56,11 @@ export class PhysicalMemory {
   constructor(readonly limitBytes: number = 2 ** 31 - PAGE_SIZE, shared = false) {
     const size = Math.min(limitBytes, 2 ** 31 - PAGE_SIZE);
     this.capacity = size - (size % PAGE_SIZE);
-    if (shared) {
-      const pages = Math.ceil(this.capacity / WASM_PAGE);
-      const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+    const memory = shared ? wasmMemory(Math.ceil(this.capacity / WASM_PAGE)) : null;
+    if (memory !== null) {
       this.buffer = memory.buffer;
-      this.bulk = wasmBulk(memory, pages);
-    } else this.buffer = new ArrayBuffer(this.capacity);
+      this.bulk = wasmBulk(memory, memory.buffer.byteLength / WASM_PAGE);
+    } else this.buffer = shared ? new SharedArrayBuffer(this.capacity) : new ArrayBuffer(this.capacity);
     this.bytes = new Uint8Array(this.buffer);
     this.view = new DataView(this.buffer);
   }
