@@ -6,10 +6,10 @@
 // printf-float and libm with their "quick" argument (1.2M, 1.6M and 0.3M steps instead of
 // 20M, 14M and 5M), which keeps every function, alignment class, value and edge case the
 // full run has and drops repetitions and decimal printing (each fixture's source says what
-// exactly), and threads with 2000 rounds per worker instead of 20000. sysmisc runs its sections
-// whose forked children do not signal the parent (the differ does not follow children, so a
-// native child would signal the pid it learned from its parent, elfshim's). LOCKSTEP_FULL=1 adds
-// the full runs. fileio works in "." with each side started in its own empty directory. hardening
+// exactly), and threads with 2000 rounds per worker instead of 20000. Forked children are
+// followed like threads (sysmisc's children signal their parent by the pid they learned; locks'
+// children wait for the parent's file locks). sysmisc runs every section but sched (a 1.8M-step
+// arithmetic loop between a few syscalls, no child). LOCKSTEP_FULL=1 adds the full runs. fileio works in "." with each side started in its own empty directory. hardening
 // runs its one bounded mode (flood: 1 MB to stdout); the others exhaust memory or processes, natively too.
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,11 +67,13 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'fileio (each side in its own empty directory)', program: musl('fileio'), args: ['.'], workDirs: true, end: /exited with status 0/ },
     { title: 'mmaplayout (THP-aligned anonymous mmaps)', program: musl('mmaplayout'), args: [], end: ENDED },
     { title: 'syscalls', program: musl('syscalls'), args: [], end: ENDED },
-    { title: 'sysmisc names suspend robust (threads, robust mutex)', program: musl('sysmisc'), args: ['names', 'suspend', 'robust'], end: /exited with status 0/, threads: 3 },
+    // Threads, a robust mutex, and forked children that signal their parent, in process groups and a session.
+    { title: 'sysmisc (every section but sched; threads and children)', program: musl('sysmisc'), args: ['names', 'suspend', 'sigwaits', 'signalfds', 'robust', 'groups'], end: /exited with status 0/, threads: 8 },
     { title: 'sigframe (a signal in a thread)', program: musl('sigframe'), args: [], end: /exited with status 0/, threads: 2 },
-    { title: 'threads 2000 (mutex, condvar, join, TLS, then fork)', program: musl('threads'), args: ['2000'], end: /exited with status 0/, threads: 6 },
-    // Without arguments these two print their usage and exit 2 (their real runs start threads).
-    { title: 'locks (usage exit)', program: musl('locks'), args: [], end: /exited with status 2/ },
+    { title: 'threads 2000 (mutex, condvar, join, TLS, then fork)', program: musl('threads'), args: ['2000'], end: /exited with status 0/, threads: 7 },
+    // File locks between a parent and five children (F_SETLKW waits for the parent), each side in its own directory.
+    { title: 'locks (children, F_SETLKW)', program: musl('locks'), args: ['.'], workDirs: true, end: /exited with status 0/, threads: 6 },
+    // Without arguments it prints its usage and exits 2 (its real run needs a client from outside).
     { title: 'tcpserver (usage exit)', program: musl('tcpserver'), args: [], end: /exited with status 2/ },
     { title: 'strings quick', program: musl('strings'), args: ['quick'], end: ENDED },
     { title: 'printf-float quick', program: musl('printf-float'), args: ['quick'], end: ENDED },
@@ -80,7 +82,8 @@ export function fixtureCases(input: string): LockstepCase[] {
   if (process.env.LOCKSTEP_FULL) {
     for (const name of ['printf-float', 'strings', 'libm']) cases.push({ title: name, program: musl(name), args: [], end: ENDED });
     cases.push({ title: 'malloc 800', program: musl('malloc'), args: ['800'], end: ENDED }, { title: 'qsort 5000', program: musl('qsort'), args: ['5000'], end: ENDED });
-    cases.push({ title: 'threads', program: musl('threads'), args: [], end: /exited with status 0/, threads: 6 });
+    cases.push({ title: 'threads', program: musl('threads'), args: [], end: /exited with status 0/, threads: 7 });
+    cases.push({ title: 'sysmisc', program: musl('sysmisc'), args: [], end: /exited with status 0/, threads: 8 });
   }
   return cases;
 }

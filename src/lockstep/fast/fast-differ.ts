@@ -37,10 +37,11 @@ export interface FastLockstepOptions {
   onProgress?: (compared: number) => void;
   progressEvery?: number;
   /**
-   * Self-test: after this many instructions, write a wrong value into one of elfshim's registers, or flip a
-   * byte elfshim's last memory-writing instruction wrote.
+   * Self-test: after this many instructions (with thread: this many of the thread or child created thread-th, 0
+   * being the main thread), write a wrong value into one of elfshim's registers, or flip a byte elfshim's last
+   * memory-writing instruction wrote.
    */
-  inject?: { after: number; register: string; value: Uint8Array } | { after: number; memory: true };
+  inject?: ({ after: number; register: string; value: Uint8Array } | { after: number; memory: true }) & { thread?: number };
 }
 
 const STACK_TOP = 0x7ffffffff000;
@@ -482,7 +483,8 @@ class FastLockstep {
     const every = this.o.progressEvery ?? 0;
     if (every && this.compared % every === 0) this.o.onProgress?.(this.compared);
     const inj = this.o.inject;
-    if (inj && this.compared === inj.after) {
+    const sched = this.sched!;
+    if (inj && (inj.thread === undefined ? this.compared : sched.current === inj.thread ? sched.cur.compared : -1) === inj.after) {
       if ('register' in inj) this.emu.setRegister(inj.register, inj.value);
       else {
         const w = this.writes[this.writes.length - 1];
