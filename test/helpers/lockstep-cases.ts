@@ -71,6 +71,8 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'sysmisc (every section but sched; threads and children)', program: musl('sysmisc'), args: ['names', 'suspend', 'sigwaits', 'signalfds', 'robust', 'groups'], end: /exited with status 0/, threads: 8 },
     { title: 'sigframe (a signal in a thread)', program: musl('sigframe'), args: [], end: /exited with status 0/, threads: 2 },
     { title: 'threads 2000 (mutex, condvar, join, TLS, then fork)', program: musl('threads'), args: ['2000'], end: /exited with status 0/, threads: 7 },
+    // vfork children (the parent waits inside the call), vfork + execve, posix_spawn (clone with CLONE_VM|CLONE_VFORK).
+    { title: 'vfork (vfork, exec in the child, posix_spawn)', program: musl('vfork'), args: [], end: /exited with status 0/, threads: 7 },
     // A thread and then a child answering through pipes (each side blocks on an empty pipe in turn; the child polls).
     { title: 'pipethreads (a thread and a child talking through pipes)', program: musl('pipethreads'), args: ['50'], end: /exited with status 0/, threads: 3 },
     // File locks between a parent and five children (F_SETLKW waits for the parent), each side in its own directory.

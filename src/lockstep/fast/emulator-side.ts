@@ -129,6 +129,11 @@ export class EmulatorSide implements StatePort {
     this.setRegister(name, value);
   }
 
+  /** The child the current thread's vfork made and waits for inside the call (null: none). */
+  vforkChild(): number | null {
+    return this.task.vforkWait?.tid ?? null;
+  }
+
   /** Whether fd of the current thread's process is a signalfd (its records carry pids). */
   isSignalFd(fd: number): boolean {
     return this.task.files.get(fd) instanceof SignalFd;

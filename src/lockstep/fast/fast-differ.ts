@@ -46,7 +46,7 @@ export interface FastLockstepOptions {
 
 const STACK_TOP = 0x7ffffffff000;
 const SIGTRAP = 5;
-const SYS_READ = 0, SYS_OPEN = 2, SYS_FCNTL = 72, SYS_OPENAT = 257, F_GETLK = 5;
+const SYS_READ = 0, SYS_OPEN = 2, SYS_EXECVE = 59, SYS_FCNTL = 72, SYS_OPENAT = 257, SYS_EXECVEAT = 322, F_GETLK = 5;
 const SYS_CLONE = 56, SYS_FORK = 57, SYS_VFORK = 58, SYS_FUTEX = 202, SYS_SET_TID_ADDRESS = 218, SYS_CLONE3 = 435;
 const CLONE_VM = 0x100, CLONE_VFORK = 0x4000, CLONE_THREAD = 0x10000, CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
 const ARG_REGISTERS = ['rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9'];
@@ -282,10 +282,9 @@ class FastLockstep {
     const sched = this.sched!;
     const at = `0x${n.num('rip').toString(16)}`;
     if (nr === SYS_CLONE3) return this.result(`stopped at clone3 (${at}): only clone(2) threads and fork children are followed`, null);
-    if (nr === SYS_VFORK) return this.result(`stopped at vfork (${at}): vfork children are not followed`, null);
+    if (nr === SYS_VFORK || (nr === SYS_CLONE && n.num('rdi') & CLONE_VFORK)) return this.vfork(n, nr);
     if (nr === SYS_CLONE || nr === SYS_FORK) {
       const flags = nr === SYS_FORK ? 0 : n.num('rdi');
-      if (flags & CLONE_VFORK) return this.result(`stopped at clone with CLONE_VFORK (${at}): vfork children are not followed`, null);
       const thread = (flags & CLONE_THREAD) !== 0;
       if (!thread && flags & CLONE_VM) return this.result(`stopped at clone with CLONE_VM but not CLONE_THREAD (${at}): not followed`, null);
       this.clone = { flags, ptid: n.num('rdx'), ctid: n.num('r10'), fork: !thread };
@@ -334,6 +333,36 @@ class FastLockstep {
     }
     sched.noteFutexCall(op, uaddr, val, Number(n.big('r10') & 0xffffffffn), n.num('r8'), word(uaddr), Number(n.big('r9') & 0xffffffffn));
     return null;
+  }
+
+  /**
+   * vfork (or clone with CLONE_VFORK): the parent waits inside the call until its child exits or execs, so the child
+   * runs first. The first time, elfshim makes the child and blocks (taken back, the child kept: the call re-run
+   * returns the child's pid once it let go), the tracer makes the native child and leaves the parent at its event
+   * stop, showing its registers from before the call; the child joins the schedule and the parent parks in the
+   * call. Switched to again, the parent's call is tried on elfshim as any blocking call: once it returns, the
+   * tracer's next step of the parent completes the native call.
+   */
+  private async vfork(n: Registers, nr: number): Promise<Outcome | 'switch' | 'skip'> {
+    const sched = this.sched!;
+    const first = this.emu.vforkChild() === null;
+    const r = await this.emu.stepSyscall(false);
+    if (r !== 'blocked') {
+      // It returned (a retry after the child let go, or a failure): the native step goes as any syscall's.
+      this.emuAhead = r;
+      return null;
+    }
+    sched.parkInCall(nr, false);
+    this.switchNeeded = true;
+    if (!first) return 'switch';
+    const eChild = this.emu.vforkChild();
+    this.native.tracer.run(1, 0, true);
+    const rec = this.native.tracer.next();
+    if (rec.type !== 'vforked' || eChild === null) return this.result(`vfork (0x${n.num('rip').toString(16)}) did not make a child on both sides (native: ${rec.type}, elfshim: ${eChild ?? 'none'})`, null);
+    this.pids.set(eChild, rec.pid);
+    sched.add(eChild, rec.pid, 0, eChild);
+    this.count("vfork (the child runs first; elfshim's pid given to native)");
+    return 'switch';
   }
 
   /**
@@ -397,6 +426,7 @@ class FastLockstep {
       this.switchNeeded = true;
       return null;
     }
+    if (rec.type === 'vforked') throw new Error('lockstep-tracer: a vfork outside a vfork step'); // vfork() reads it
     if (rec.type === 'thread-exit') {
       const ev = await this.takeEmuStep(delivering);
       if (ev.kind !== 'thread-exit') return this.divergence(`the runs stopped differently: native thread ${this.sched!.cur.tid} exited, elfshim ${describeEvent(ev)}`, before, await this.emu.registers(), before);
@@ -532,6 +562,11 @@ class FastLockstep {
         this.count('open that failed natively (the fd elfshim opened closed)');
       }
       for (const addr of this.pidFields(before, n.big('rax'))) if (await siginfoPidToEmulator(this, addr)) this.count("pid in a syscall's output (elfshim's given to native)");
+      if ((before.num('rax') === SYS_EXECVE || before.num('rax') === SYS_EXECVEAT) && n.big('rax') === 0n && e.big('rax') === 0n) {
+        // A new image: its initial stack is the host kernel's natively (another auxv), as at the start.
+        await this.syncInitialStack();
+        n = this.native.current();
+      }
       const r = await reconcileSyscall(this, before, n, e);
       await this.undo?.();
       this.undo = null;
@@ -662,6 +697,7 @@ function describeRecord(rec: TracerRecord): string {
   if (rec.type === 'stop') return `stopped with signal ${rec.signal}`;
   if (rec.type === 'process-exit') return `process ${describeStatus(rec.status)}`;
   if (rec.type === 'thread-exit') return 'thread exited';
+  if (rec.type === 'vforked') return `vforked ${rec.pid}`;
   return 'stopped after the step';
 }
 

@@ -28,7 +28,11 @@
  *   THREAD_EXIT (9) value = tid: the current thread ended with exit(2), others
  *   live on (the differ picks the next one with 'T'); PROCESS_EXIT (10)
  *   value = wait status: the current thread's process, a forked child (not
- *   the first process), ended; the others live on.
+ *   the first process), ended; the others live on; VFORKED (11) value =
+ *   the child's pid: the current thread's vfork (or clone with CLONE_VFORK)
+ *   made a child and waits for it inside the call, at its ptrace event stop.
+ *   Until the differ runs it again (after the child's exit), 'T' reports its
+ *   registers from before the call, and its next step completes the call.
  *
  * Threads and processes: clones and forks are followed (PTRACE_O_TRACECLONE,
  * PTRACE_O_TRACEFORK), but only the current thread ever runs; the others stay
@@ -56,7 +60,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { STEP = 1, STOP = 2, EXIT = 3, KILLED = 4, END = 5, DATA = 6, ACK = 7, ERROR = 8, THREAD_EXIT = 9, PROCESS_EXIT = 10 };
+enum { STEP = 1, STOP = 2, EXIT = 3, KILLED = 4, END = 5, DATA = 6, ACK = 7, ERROR = 8, THREAD_EXIT = 9, PROCESS_EXIT = 10, VFORKED = 11 };
 
 /* child: the first process (its leader's tid), 0 once it is gone; tid: the thread that runs; tgid: its process. */
 static pid_t child, tid, tgid;
@@ -66,6 +70,9 @@ static pid_t child, tid, tgid;
 static struct tracee {
   pid_t pid, tgid;
   int started, gone, status;
+  /* Stopped inside its vfork call (at the event stop), with its registers from before the syscall instruction. */
+  int in_vfork;
+  struct user_regs_struct before_vfork;
 } tracees[MAX_THREADS];
 static int ntracees;
 static int cmd_fd, out_fd, mem_fd = -1;
@@ -130,11 +137,15 @@ static void get(void *p, size_t n) {
   }
 }
 
+static struct tracee *tracee(pid_t t);
+
 /* Registers, and the FPU state when it changed since the last record. fpu_maybe = 0 says the instruction
    cannot have touched the FPU/SSE state (an integer instruction), so PTRACE_GETFPREGS is skipped. */
 static void state_record(uint32_t type, uint32_t value, int fpu_maybe) {
   struct user_fpregs_struct fp;
-  ptrace(PTRACE_GETREGS, tid, 0, &cur);
+  struct tracee *e = tracee(tid);
+  if (e->in_vfork) cur = e->before_vfork; /* inside its vfork: the differ sees it before the call */
+  else ptrace(PTRACE_GETREGS, tid, 0, &cur);
   if (fpu_maybe || !have_last_fp) ptrace(PTRACE_GETFPREGS, tid, 0, &fp);
   else fp = last_fp;
   header(type, value);
@@ -397,12 +408,26 @@ static int step_one(int signal, const struct insn *in, uint64_t rip, const struc
   }
   long nr = is_special(in) && in->b[in->npfx + 1] == 0x05 ? (long)r->rax : -1;
   int sig, deliver = signal;
+  /* A thread inside its vfork (its child has ended or exec'd): this step, from the event stop, ends the call. */
+  tracee(tid)->in_vfork = 0;
   do {
     ptrace(PTRACE_SINGLESTEP, tid, 0, (void *)(long)deliver);
     deliver = 0; /* delivered once: a discarded signal's retry delivers nothing */
     sig = wait_child_nr(nr);
   } while (sig > 0 && sig != SIGTRAP && discarded_signal(sig));
   if (sig < 0) return -1;
+  if (sig == (SIGTRAP | (PTRACE_EVENT_VFORK << 8))) {
+    /* The parent waits inside the call until the child exits or execs: it stays at this stop while the differ
+       runs the child, and shows its registers from before the call. */
+    unsigned long msg = 0;
+    ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
+    tracee((pid_t)msg)->tgid = (pid_t)msg;
+    struct tracee *e = tracee(tid);
+    e->in_vfork = 1;
+    e->before_vfork = *r;
+    header(VFORKED, (uint32_t)msg);
+    return -1;
+  }
   while (sig == (SIGTRAP | (PTRACE_EVENT_CLONE << 8)) || sig == (SIGTRAP | (PTRACE_EVENT_FORK << 8))) {
     /* a new thread or child process: it stays stopped (its initial SIGSTOP is consumed when the differ
        switches to it); the parent's step goes on to the end of the syscall */
@@ -416,6 +441,11 @@ static int step_one(int signal, const struct insn *in, uint64_t rip, const struc
   if (sig != SIGTRAP) {
     state_record(STOP, sig, 1);
     return -1;
+  }
+  if (nr == 59 || nr == 322) {
+    /* execve/execveat: a new address space if it succeeded (the memory file is the old one's) */
+    open_mem(tgid);
+    flush_code_cache();
   }
   if (!signal && is_pushf(in)) {
     /* natively TF is set while single-stepping: pushf pushed it */
@@ -483,7 +513,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   tracee(child)->started = 1;
-  ptrace(PTRACE_SETOPTIONS, child, 0, (void *)(long)(PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK));
+  ptrace(PTRACE_SETOPTIONS, child, 0, (void *)(long)(PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK));
   open_mem(child);
   state_record(STEP, 0, 1);
   flush_out();
