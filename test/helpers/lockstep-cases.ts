@@ -73,6 +73,8 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'threads 2000 (mutex, condvar, join, TLS, then fork)', program: musl('threads'), args: ['2000'], end: /exited with status 0/, threads: 7 },
     // vfork children (the parent waits inside the call), vfork + execve, posix_spawn (clone with CLONE_VM|CLONE_VFORK).
     { title: 'vfork (vfork, exec in the child, posix_spawn)', program: musl('vfork'), args: [], end: /exited with status 0/, threads: 7 },
+    // Files passed to a child over a socketpair (SCM_RIGHTS), SO_PEERCRED.
+    { title: 'unixfd (fds passed to a child)', program: musl('unixfd'), args: [], end: /exited with status 0/, threads: 2 },
     // A thread and then a child answering through pipes (each side blocks on an empty pipe in turn; the child polls).
     { title: 'pipethreads (a thread and a child talking through pipes)', program: musl('pipethreads'), args: ['50'], end: /exited with status 0/, threads: 3 },
     // File locks between a parent and five children (F_SETLKW waits for the parent), each side in its own directory.
@@ -88,6 +90,8 @@ export function fixtureCases(input: string): LockstepCase[] {
     cases.push({ title: 'malloc 800', program: musl('malloc'), args: ['800'], end: ENDED }, { title: 'qsort 5000', program: musl('qsort'), args: ['5000'], end: ENDED });
     cases.push({ title: 'threads', program: musl('threads'), args: [], end: /exited with status 0/, threads: 7 });
     cases.push({ title: 'sysmisc', program: musl('sysmisc'), args: [], end: /exited with status 0/, threads: 8 });
+    // 80 children reaped with waitpid and with ash's sigsuspend loop (SIGCHLD handler); 4.3M steps, mostly busy loops.
+    cases.push({ title: 'sigchld-wait', program: musl('sigchld-wait'), args: [], end: /exited with status 0/, threads: 81 });
   }
   return cases;
 }
