@@ -75,6 +75,8 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'vfork (vfork, exec in the child, posix_spawn)', program: musl('vfork'), args: [], end: /exited with status 0/, threads: 7 },
     // Files passed to a child over a socketpair (SCM_RIGHTS), SO_PEERCRED.
     { title: 'unixfd (fds passed to a child)', program: musl('unixfd'), args: [], end: /exited with status 0/, threads: 2 },
+    // A child connecting to its parent's socket on a relative path (getsockname/getpeername show it as bound).
+    { title: 'unixfd . (a server on a relative socket path)', program: musl('unixfd'), args: ['.'], workDirs: true, end: /exited with status 0/, threads: 2 },
     // A thread and then a child answering through pipes (each side blocks on an empty pipe in turn; the child polls).
     { title: 'pipethreads (a thread and a child talking through pipes)', program: musl('pipethreads'), args: ['50'], end: /exited with status 0/, threads: 3 },
     // File locks between a parent and five children (F_SETLKW waits for the parent), each side in its own directory.
