@@ -6,10 +6,12 @@
 // printf-float and libm with their "quick" argument (1.2M, 1.6M and 0.3M steps instead of
 // 20M, 14M and 5M), which keeps every function, alignment class, value and edge case the
 // full run has and drops repetitions and decimal printing (each fixture's source says what
-// exactly), and threads with 2000 rounds per worker instead of 20000. Forked children are
-// followed like threads (sysmisc's children signal their parent by the pid they learned; locks'
-// children wait for the parent's file locks). sysmisc runs every section but sched (a 1.8M-step
-// arithmetic loop between a few syscalls, no child). LOCKSTEP_FULL=1 adds the full runs. fileio works in "." with each side started in its own empty directory. hardening
+// exactly), and threads with 2000 rounds per worker instead of 20000. Forked and vforked children
+// are followed like threads (sysmisc's children signal their parent by the pid they learned; locks'
+// children wait for the parent's file locks; vfork's exec). sysmisc runs every section but sched (a
+// 1.8M-step arithmetic loop between a few syscalls, no child). LOCKSTEP_FULL=1 adds the full runs
+// (and sigchld-wait: 80 children, 4.3M steps). tcpserver runs only to its usage exit: its real run
+// serves clients from outside, whose bytes would have to reach both runs alike. fileio works in "." with each side started in its own empty directory. hardening
 // runs its one bounded mode (flood: 1 MB to stdout); the others exhaust memory or processes, natively too.
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
