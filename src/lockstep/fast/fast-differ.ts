@@ -9,7 +9,8 @@ import { makeDivergence, type Divergence, type Executed, type LockstepResult } f
 import { ARITH, ZF, decodeAt, gprName, instructionFacts, type InstructionFacts } from '../instruction-facts.js';
 import type { Registers } from '../side.js';
 import { alignSignalFrames } from '../signal-frames.js';
-import { isRestartCode, reconcileSyscall, siginfoPidToEmulator, translatePids } from '../syscalls.js';
+import { isRestartCode, reconcileSyscall, translatePids } from '../syscalls.js';
+import { reconcileIds } from './process-ids.js';
 import { EmulatorSide, type Stepped } from './emulator-side.js';
 import { blockingKind } from '../blocking-calls.js';
 import { NativeSide } from './native-side.js';
@@ -46,8 +47,7 @@ export interface FastLockstepOptions {
 
 const STACK_TOP = 0x7ffffffff000;
 const SIGTRAP = 5;
-const SYS_READ = 0, SYS_OPEN = 2, SYS_EXECVE = 59, SYS_FCNTL = 72, SYS_OPENAT = 257, SYS_EXECVEAT = 322, F_GETLK = 5;
-const SYS_GETSOCKOPT = 55, SOL_SOCKET = 1, SO_PEERCRED = 17;
+const SYS_EXECVE = 59, SYS_EXECVEAT = 322;
 const SYS_CLONE = 56, SYS_FORK = 57, SYS_VFORK = 58, SYS_FUTEX = 202, SYS_SET_TID_ADDRESS = 218, SYS_CLONE3 = 435;
 const CLONE_VM = 0x100, CLONE_VFORK = 0x4000, CLONE_THREAD = 0x10000, CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
 const ARG_REGISTERS = ['rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9'];
@@ -533,20 +533,6 @@ class FastLockstep {
     return ahead ?? this.emu.step(delivering);
   }
 
-  /**
-   * Where a finished syscall wrote pids into memory natively, beyond siginfos (syscalls.ts): a signalfd record's
-   * ssi_pid (offset 12 of each 128-byte record), F_GETLK's l_pid (offset 24 of struct flock: the lock owner),
-   * SO_PEERCRED's ucred.pid (the peer).
-   */
-  private pidFields(before: Registers, result: bigint): number[] {
-    const nr = before.num('rax'), ret = result < 1n << 30n ? Number(result) : -1;
-    const out: number[] = [];
-    if (nr === SYS_READ && ret > 0 && this.emu.isSignalFd(before.num('rdi'))) for (let off = 0; off + 128 <= ret; off += 128) out.push(before.num('rsi') + off + 12);
-    if (nr === SYS_FCNTL && ret === 0 && before.num('rsi') === F_GETLK) out.push(before.num('rdx') + 24);
-    if (nr === SYS_GETSOCKOPT && ret === 0 && before.num('rsi') === SOL_SOCKET && before.num('rdx') === SO_PEERCRED) out.push(before.num('r10'));
-    return out;
-  }
-
   /** Syscall reconciliation, CPUID/XGETBV answers to native, rdtsc to elfshim. Returns a divergence reason or what to skip. */
   private async afterSpecial(f: InstructionFacts, before: Registers, n: Registers, e: Registers): Promise<string | { interrupted: boolean }> {
     if (f.kind === 'syscall') {
@@ -558,13 +544,7 @@ class FastLockstep {
         await this.afterClone(clone);
         n = this.native.current();
       }
-      const nr = before.num('rax'), rn = BigInt.asIntN(64, n.big('rax')), re = BigInt.asIntN(64, e.big('rax'));
-      if ((nr === SYS_OPEN || nr === SYS_OPENAT) && rn < 0n && re >= 0n) {
-        // A path naming a tid or pid (/proc/self/task/TID) exists only under elfshim: its fd would stay open there.
-        this.emu.closeFd(Number(re));
-        this.count('open that failed natively (the fd elfshim opened closed)');
-      }
-      for (const addr of this.pidFields(before, n.big('rax'))) if (await siginfoPidToEmulator(this, addr)) this.count("pid in a syscall's output (elfshim's given to native)");
+      await reconcileIds(this, this.emu, before, n, e);
       if ((before.num('rax') === SYS_EXECVE || before.num('rax') === SYS_EXECVEAT) && n.big('rax') === 0n && e.big('rax') === 0n) {
         // A new image: its initial stack is the host kernel's natively (another auxv), as at the start.
         await this.syncInitialStack();
