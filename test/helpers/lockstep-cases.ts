@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const TRACER = `${ROOT}/test/fixtures/build/tools/lockstep-tracer`;
 const musl = (name: string) => `${ROOT}/test/fixtures/build/musl/${name}`;
+const glibcStatic = (name: string) => `${ROOT}/test/fixtures/build/glibc-static/${name}`;
 
 export interface LockstepCase {
   title: string;
@@ -81,6 +82,8 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'unixfd . (a server on a relative socket path)', program: musl('unixfd'), args: ['.'], workDirs: true, end: /exited with status 0/, threads: 2 },
     // A thread and then a child answering through pipes (each side blocks on an empty pipe in turn; the child polls).
     { title: 'pipethreads (a thread and a child talking through pipes)', program: musl('pipethreads'), args: ['50'], end: /exited with status 0/, threads: 3 },
+    // glibc's fork is clone(CLONE_CHILD_SETTID|CLONE_CHILD_CLEARTID): the child's tid word is written in its own memory.
+    { title: 'sysmisc groups (glibc fork: the child tid word)', program: glibcStatic('sysmisc'), args: ['groups'], end: /exited with status 0/, threads: 4 },
     // File locks between a parent and five children (F_SETLKW waits for the parent), each side in its own directory.
     { title: 'locks (children, F_SETLKW)', program: musl('locks'), args: ['.'], workDirs: true, end: /exited with status 0/, threads: 6 },
     // Without arguments it prints its usage and exits 2 (its real run needs a client from outside).
