@@ -1,8 +1,8 @@
 /**
  * Issue #6 acceptance, part 1: every musl static C fixture in lockstep with
  * the host CPU through the fast transport, to its end, with zero
- * divergences and equal output; the threaded ones with every thread followed
- * (each thread's instructions compared). Each prints the differ's summary
+ * divergences and equal output; the threaded and forking ones with every
+ * thread and child process followed (each one's instructions compared). Each prints the differ's summary
  * line (how many instructions were compared, per thread) and its time.
  */
 import { test } from 'node:test';
@@ -14,7 +14,8 @@ import { TRACER, fixtureCases, missing, workloadInput } from './helpers/lockstep
 const input = workloadInput();
 
 for (const c of fixtureCases(input)) {
-  test(`lockstep (fast): musl ${c.title}`, { skip: missing(c.program) }, async (t) => {
+  // The build directory names the variant: musl (the static fixtures of the acceptance), glibc-static.
+  test(`lockstep (fast): ${c.program.split('/').at(-2)} ${c.title}`, { skip: missing(c.program) }, async (t) => {
     const started = Date.now();
     const r = await runFastLockstep({ program: c.program, args: c.args, env: {}, tracer: TRACER, ...(c.stdin ? { stdin: c.stdin } : {}), ...(c.max ? { max: c.max } : {}), ...(c.workDirs ? { workDirs: true } : {}) });
     t.diagnostic(`${formatSummary(r).split('\n').pop()} [${((Date.now() - started) / 1000).toFixed(1)} s]`);

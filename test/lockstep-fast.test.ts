@@ -145,7 +145,7 @@ test('a register corrupted on purpose in a created thread is reported there, whi
   // A clean run first: every thread followed, to the end.
   const clean = await runFastLockstep({ program, args: ['10'], env: {}, tracer: TRACER });
   assert.equal(clean.divergence, null, formatSummary(clean));
-  assert.ok(clean.threads && clean.threads.length === 6, 'six threads followed');
+  assert.ok(clean.threads && clean.threads.length === 7, 'six threads and the forked child followed');
   assert.ok((clean.switches ?? 0) >= 5, 'switches between threads');
   // The schedule is deterministic: after main's first run (to its first join) and the waiter's, the four workers
   // run whole one after the other. Of these injection points some fall into a created thread; each is reported at
@@ -162,4 +162,37 @@ test('a register corrupted on purpose in a created thread is reported there, whi
   }
   assert.ok(threadsSeen.has(0), 'a divergence in the main thread');
   assert.ok([...threadsSeen].some((i) => i >= 2), `a divergence in a worker thread (threads: ${[...threadsSeen]})`);
+});
+
+const SYSMISC = `${ROOT}/test/fixtures/build/musl/sysmisc`;
+
+test('forked children are followed: a register or memory byte corrupted on purpose in a child is reported in that child', { skip: skip || (!existsSync(SYSMISC) && 'sysmisc not built') }, async (t) => {
+  // groups: a child in its own process group that the parent kills through the group, then a child that starts a
+  // session and a grandchild, which it kills with kill(0): three processes besides the parent, each compared.
+  const clean = await runFastLockstep({ program: SYSMISC, args: ['groups'], env: {}, tracer: TRACER });
+  t.diagnostic(formatSummary(clean).split('\n').pop() ?? '');
+  assert.equal(clean.divergence, null, formatSummary(clean));
+  assert.match(clean.end, /exited with status 0/);
+  assert.equal(clean.elfshimOutput, clean.nativeOutput);
+  assert.match(clean.nativeOutput, /child killed by signal 15/);
+  assert.match(clean.nativeOutput, /session child: 111/);
+  assert.equal(clean.threads?.length, 4, 'the parent, two children and a grandchild');
+  for (const th of clean.threads!) assert.ok(th.compared > 100, `process ${th.tid} compared ${th.compared} instructions`);
+  // The session child (creation index 2): its 100th instruction, then its register r13 is corrupted.
+  const reg = await runFastLockstep({ program: SYSMISC, args: ['groups'], env: {}, tracer: TRACER, inject: { thread: 2, after: 100, register: 'r13', value: new Uint8Array(8).fill(0x5a) } });
+  assert.ok(reg.divergence, 'no divergence reported for the register corrupted in the child');
+  assert.deepEqual(reg.divergence.registers.map((d) => d.name), ['r13']);
+  assert.equal(reg.thread, clean.threads![2].tid);
+  assert.match(formatSummary(reg), new RegExp(`before the divergence \\(in thread ${clean.threads![2].tid}\\)`));
+  // A byte the child wrote last, flipped: seen at the end of the batch (or in the register that reads it back),
+  // in the child's own memory.
+  const seen: string[] = [];
+  for (const after of [60, 120, 180, 240]) {
+    const r = await runFastLockstep({ program: SYSMISC, args: ['groups'], env: {}, tracer: TRACER, batch: 64, inject: { thread: 2, after, memory: true } });
+    seen.push(`${after}: ${r.divergence?.reason ?? 'none'}`);
+    assert.ok(r.divergence, `no divergence reported for the byte corrupted in the child after ${after}`);
+    assert.equal(r.thread, clean.threads![2].tid, `reported in thread ${r.thread}`);
+    if (r.divergence.reason.startsWith('memory')) return;
+  }
+  assert.fail(`no injection point in the child was reported as a memory divergence:\n${seen.join('\n')}`);
 });

@@ -13,6 +13,7 @@ import { RegisterLayout, readRegisterLayout } from '../src/lockstep/register-lay
 import { syscallOutputs } from '../src/lockstep/syscall-effects.js';
 import type { RspClient } from '../src/lockstep/rsp-client.js';
 import { ThreadSchedule, FUTEX_CMP_REQUEUE, FUTEX_WAIT, FUTEX_WAKE } from '../src/lockstep/thread-schedule.js';
+import { blockingKind } from '../src/lockstep/blocking-calls.js';
 
 const NAMES = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'fs_base', 'gs_base'];
 const LAYOUT = new RegisterLayout(NAMES.map((name, k) => ({ name, regnum: k, size: 8, offset: 8 * k })));
@@ -191,4 +192,93 @@ test('thread schedule: a thread exit wakes its clear-tid word (the joiner); requ
   assert.equal(r.wake(0x2000, 10), 1);
   assert.equal(r.threads[1].woken, true);
   assert.equal(r.threads[2].woken, false);
+});
+
+test('thread schedule: a blocking call parks its thread until some syscall completes; then it is tried again', () => {
+  // A parent (100) and a forked child (101, its own process): the parent reads an empty pipe the child will fill.
+  const s = new ThreadSchedule(100, 0);
+  s.add(101, 5001, 0, 101);
+  assert.equal(s.threads[1].pid, 101);
+  assert.equal(s.mayPark(false), true, 'the child can run: try the read, park if it blocks');
+  s.parkInCall(0, false);
+  assert.equal(s.next(), 1);
+  s.switchTo(1);
+  // The child's own wait (wait4 for a grandchild, say) blocks too: nobody can run — run it in place.
+  assert.equal(s.mayPark(false), false, 'the parent was tried and nothing completed since');
+  // The child writes to the pipe instead (a syscall completes): the parent's read is worth trying again.
+  s.syscallCompleted();
+  assert.equal(s.threads[0].probed, false);
+  assert.equal(s.threads[0].blockedIn?.nr, 0, 'still parked before its read (not executed)');
+  s.parkInCall(61, false); // the child's wait4 blocks
+  assert.equal(s.next(), 0);
+  s.switchTo(0);
+  s.syscallCompleted(); // the parent's read completed
+  assert.equal(s.cur.blockedIn, null);
+  // The child's exit ends its process: its threads are gone, the parent's wait may end.
+  s.switchTo(1);
+  s.exitProcess(101);
+  assert.deepEqual(s.live().map((t) => t.tid), [100]);
+  assert.equal(s.next(), 0);
+});
+
+test('thread schedule: with nobody else runnable, a call that ends by itself runs in place before an untimed one', () => {
+  // locks: the child waits for a file lock (untimed), the parent sleeps (timed) before it unlocks.
+  const s = new ThreadSchedule(100, 0);
+  s.add(101, 5001, 0, 101);
+  assert.equal(s.mayPark(true), true, 'the child can run');
+  s.parkInCall(35, true); // the parent's nanosleep, tried: it blocks
+  s.switchTo(1);
+  // The child's F_SETLKW blocks: the parent's sleep will end by itself, so the child parks and the parent sleeps.
+  assert.equal(s.mayPark(false), true);
+  s.parkInCall(72, false);
+  assert.equal(s.next(), 0, 'the sleeping parent, as a fallback');
+  s.switchTo(0);
+  assert.equal(s.mayPark(true), false, 'the sleep runs in place: nothing else can run');
+  // Two untimed waits and nothing else: no fallback (the differ then runs the call in place).
+  const d = new ThreadSchedule(100, 0);
+  d.add(101, 5001, 0, 101);
+  d.parkInCall(0, false);
+  d.switchTo(1);
+  assert.equal(d.mayPark(false), false);
+  d.parkInCall(0, false);
+  assert.equal(d.next(), null);
+});
+
+test('thread schedule: futex words are per process (a forked child waits on the same address as its parent)', () => {
+  const s = new ThreadSchedule(100, 0);
+  s.add(101, 5001, 0); // a thread of the parent
+  s.add(200, 6000, 0, 200); // a forked child
+  s.switchTo(2);
+  s.park(0x1000); // the child waits on its copy of the word
+  s.switchTo(1);
+  s.park(0x1000); // so does the parent's thread
+  s.switchTo(0);
+  assert.equal(s.wake(0x1000, 10), 1, 'the parent wakes its own thread only');
+  assert.deepEqual(s.threads.map((t) => t.woken), [false, true, false]);
+  // An untimed futex wait with only a timed call elsewhere parks: the timed one runs in place.
+  const t = new ThreadSchedule(100, 0);
+  t.add(101, 5001, 0, 101);
+  t.parkInCall(230, true);
+  t.switchTo(1);
+  assert.deepEqual(t.futexAction(FUTEX_WAIT, 0x2000, 0, 0, false), { kind: 'park', addr: 0x2000 });
+});
+
+test('blocking calls: which may block, and which end by themselves', () => {
+  const a = (...v: number[]) => [...v, 0, 0, 0, 0, 0, 0].slice(0, 6).map(BigInt);
+  assert.equal(blockingKind(0, a(3, 0x1000, 1)), 'untimed', 'read');
+  assert.equal(blockingKind(1, a(3, 0x1000, 1)), null, 'write: not tried (it may write part before blocking)');
+  assert.equal(blockingKind(61, a(-1, 0, 0)), 'untimed', 'wait4');
+  assert.equal(blockingKind(61, a(-1, 0, 1)), null, 'wait4 WNOHANG');
+  assert.equal(blockingKind(247, a(0, 0, 0, 4)), 'untimed', 'waitid WEXITED');
+  assert.equal(blockingKind(247, a(0, 0, 0, 5)), null, 'waitid WNOHANG');
+  assert.equal(blockingKind(72, a(3, 7, 0x1000)), 'untimed', 'F_SETLKW');
+  assert.equal(blockingKind(72, a(3, 6, 0x1000)), null, 'F_SETLK');
+  assert.equal(blockingKind(73, a(3, 2)), 'untimed', 'flock LOCK_EX');
+  assert.equal(blockingKind(73, a(3, 2 | 4)), null, 'flock LOCK_EX|LOCK_NB');
+  assert.equal(blockingKind(128, a(0x1000, 0, 0)), 'untimed', 'sigtimedwait without a timeout');
+  assert.equal(blockingKind(128, a(0x1000, 0, 0x2000)), 'timed');
+  assert.equal(blockingKind(7, a(0x1000, 1, 0xffffffff)), 'untimed', 'poll with timeout -1');
+  assert.equal(blockingKind(7, a(0x1000, 1, 10000)), 'timed');
+  assert.equal(blockingKind(35, a(0x1000, 0)), 'timed', 'nanosleep');
+  assert.equal(blockingKind(202, a(0x1000, 0, 1)), null, 'futex: the futex schedule decides');
 });

@@ -85,11 +85,6 @@ export class DebugController implements Target {
     return this.stepping;
   }
   readonly vfs: GuestFiles;
-  /**
-   * Processes other than the debugged one (forked children, which a debugger does not follow) run while it is
-   * stopped, as natively. Set by the lockstep differ; the gdb stub keeps the whole guest stopped.
-   */
-  otherProcessesRun = false;
 
   private readonly files: DebuggerFiles;
 
@@ -182,6 +177,9 @@ export class DebugController implements Target {
   resume(opts: { step: boolean; tid?: number; signal: number; othersRun?: boolean; wholeInstruction?: boolean }): Promise<StopEvent> {
     const t = (opts.tid !== undefined && opts.tid > 0 ? this.kernel.tasks.find((x) => x.tid === opts.tid) : undefined) ?? this.current;
     const frames = t.signalFrames;
+    // A signal passed with the resume of a named thread is that thread's (the lockstep differ switches threads and
+    // processes without a stop report in between).
+    if (opts.tid !== undefined && t.state !== 'exited') this.current = t;
     this.clearResumeFlag();
     this.settleParkedCalls();
     this.applyResumeSignal(opts.signal);
@@ -192,8 +190,9 @@ export class DebugController implements Target {
       this.deliver(ev);
       return p;
     }
-    if (t.state === 'exited' && this.kernel.main?.exitCode !== null) {
-      this.deliver(this.exitEvent());
+    if (t.state === 'exited') {
+      // The program ended, or only t's process (a child the lockstep differ follows, killed by the signal passed).
+      this.deliver(this.kernel.main?.exitCode !== null ? this.exitEvent() : { kind: 'signal', signal: 0, tid: t.tid });
       return p;
     }
     if (opts.step && t.signalFrames !== frames) {
@@ -209,7 +208,7 @@ export class DebugController implements Target {
       if (opts.othersRun && this.stepping === t && this.pending) {
         this.paused = false;
         this.kernel.wakeScheduler();
-      } else if (this.otherProcessesRun && this.stepping === t && this.pending) this.kernel.wakeScheduler();
+      }
     } else {
       this.paused = false;
       this.kernel.wakeScheduler();

@@ -262,15 +262,7 @@ export class Kernel {
     for (;;) {
       if (this.mainDone === null) return;
       if (this.debug?.paused) {
-        // The lockstep differ's elfshim side: the processes it does not follow (forked children) run on while the
-        // debugged one is stopped, as natively, so that a step of wait4 or of a read from the child's pipe ends.
-        const other = this.debug.otherProcessesRun ? this.pickRunnable(this.debug.current.proc) : undefined;
-        if (!other) {
-          await this.sleep();
-          continue;
-        }
-        this.runSlice(other, SLICE);
-        await new Promise<void>((r) => setImmediate(r));
+        await this.sleep();
         continue;
       }
       if (this.debug?.takeInterrupt()) {
@@ -305,13 +297,13 @@ export class Kernel {
     }
   }
 
-  /** The next runnable task (round robin), not of process exclude if given. */
-  private pickRunnable(exclude?: Process): Task | undefined {
+  /** The next runnable task (round robin). */
+  private pickRunnable(): Task | undefined {
     const n = this.tasks.length;
     const stepping = this.debug?.steppingTask;
     for (let k = 0; k < n; k++) {
       const t = this.tasks[(this.rr + k) % n];
-      if (t.state === 'runnable' && t !== stepping && t.proc !== exclude) {
+      if (t.state === 'runnable' && t !== stepping) {
         this.rr = (this.rr + k + 1) % n;
         return t;
       }
@@ -614,6 +606,21 @@ export class Kernel {
       t.cpu.setS(RAX, nr);
       t.cpu.rip -= 2; // back onto the syscall instruction
     } else t.cpu.setS(RAX, -EINTR);
+  }
+
+  /**
+   * The lockstep differ switches to t: the pending signal deliverPending would take first (0: none), marked as seen
+   * by the debugger so that a resume passing it delivers it with its siginfo — what ptrace reports at a tracee's
+   * first resume when a signal arrived while it was stopped.
+   */
+  takeDeliverableSignal(t: Task): number {
+    for (const [sig, info] of t.pendingSignals) {
+      if (isBlocked(t, sig) && sig !== SIGKILL) continue;
+      t.debuggerSawSignal.add(sig);
+      t.proc.lastSiginfo = { signo: sig, code: info.code, addr: info.addr ?? 0 };
+      return sig;
+    }
+    return 0;
   }
 
   /** Delivers t's pending, unblocked signals: runs handlers or default actions. Returns false if the debugger took a stop. */

@@ -108,7 +108,7 @@ export function setupSignalFrame(t: Task, act: SigAction, info: SigInfo, savedMa
   // err, trapno and cr2 are the task's last CPU exception (thread.error_code/trap_nr/cr2), whatever the signal.
   m.write64(frame + MCTX + 152, t.trapErr, 0);
   m.write64(frame + MCTX + 160, t.trapNr, 0);
-  m.write64(frame + MCTX + 168, mask[0], 0); // oldmask: the first word of the mask sigreturn restores
+  m.write64(frame + MCTX + 168, mask[0], mask[1]); // oldmask: the first (64-bit) word of the mask sigreturn restores
   m.write64(frame + MCTX + 176, t.cr2 | 0, Math.floor(t.cr2 / TWO32));
   m.write64(frame + MCTX + 184, fpstate | 0, Math.floor(fpstate / TWO32));
   m.write64(frame + SIGMASK, mask[0], mask[1]);

@@ -16,6 +16,8 @@ export interface FrameContext {
 }
 
 const SA_SIGINFO = 4n;
+/** SIGTRAP's bit in a signal mask. */
+const SIGTRAP_BIT = 1n << 4n;
 /** struct _fpx_sw_bytes.magic1: the frame's FPU state is an xsave area (arch/x86/include/uapi/asm/sigcontext.h). */
 const FP_XSTATE_MAGIC1 = 0x46505853;
 /** Signals a CPU exception raises (gdb numbering = Linux numbering for these): SIGILL, SIGTRAP, SIGBUS, SIGFPE, SIGSEGV. */
@@ -39,7 +41,7 @@ export async function alignSignalFrames(ctx: FrameContext, signal: number, befor
   if (n.num('rip') !== e.num('rip')) {
     return { reason: `after delivering the signal, native stopped at 0x${n.num('rip').toString(16)} (the handler's first instruction) and elfshim at 0x${e.num('rip').toString(16)}` };
   }
-  const MCTX = 8 + 40, FPSTATE_PTR = MCTX + 184, ERR = MCTX + 152, TRAPNO = MCTX + 160, RESERVED = MCTX + 192, INFO = 8 + 304, FPSTATE_SIZE = 512;
+  const MCTX = 8 + 40, OLDMASK = MCTX + 168, UC_SIGMASK = 8 + 296, FPSTATE_PTR = MCTX + 184, ERR = MCTX + 152, TRAPNO = MCTX + 160, RESERVED = MCTX + 192, INFO = 8 + 304, FPSTATE_SIZE = 512;
   const len = INFO + 128;
   const nFrame = n.num('rdx') - 8, eFrame = e.num('rdx') - 8;
   if (nFrame !== n.num('rsi') - INFO || eFrame !== e.num('rsi') - INFO) return { ok: false };
@@ -63,6 +65,17 @@ export async function alignSignalFrames(ctx: FrameContext, signal: number, befor
   // the debugger's single-step trap (trapno 1), nothing the program did.
   if (!FAULT_SIGNALS.has(signal)) ignore(ERR, TRAPNO + 8);
   const va = new DataView(a.buffer, a.byteOffset), vb = new DataView(b.buffer, b.byteOffset);
+  // The mask before delivery (oldmask, uc_sigmask): natively the single-step trap unblocks SIGTRAP (the kernel
+  // forces it), so a program that blocked it has it blocked under elfshim only. elfshim's frame takes the native
+  // mask, so that sigreturn restores the same mask on both sides.
+  for (const off of [OLDMASK, UC_SIGMASK]) {
+    const mn = va.getBigUint64(off, true), me = vb.getBigUint64(off, true);
+    if ((mn ^ me) !== SIGTRAP_BIT || mn & SIGTRAP_BIT) continue;
+    vb.setBigUint64(off, mn, true);
+    nb.set(na.subarray(off, off + 8), off);
+    if (!(await ctx.emu.writeMemory(eFrame + off, na.slice(off, off + 8)))) return { ok: false };
+    ctx.count('signal frame mask: SIGTRAP unblocked natively by the single-step trap (native mask taken)');
+  }
   // The handler's signal number (Linux numbering; `signal` is gdb's) and whether it asked for a siginfo.
   const signo = n.num('rdi');
   const flags = ctx.sigactionFlags.get(signo);

@@ -115,7 +115,7 @@ export async function syscallOutputs(nr: number, before: Registers, result: bigi
  * calls that take one get the native pid on the native side for the call
  * only (see Lockstep.mapPidArguments).
  */
-export const PID_RESULT = new Set([39 /* getpid */, 110 /* getppid */, 111 /* getpgrp */, 121 /* getpgid */, 124 /* getsid */, 186 /* gettid */, 218 /* set_tid_address */]);
+export const PID_RESULT = new Set([39 /* getpid */, 56 /* clone */, 57 /* fork */, 58 /* vfork */, 61 /* wait4 */, 110 /* getppid */, 111 /* getpgrp */, 112 /* setsid */, 121 /* getpgid */, 124 /* getsid */, 186 /* gettid */, 218 /* set_tid_address */]);
 
 /** Syscall number → indexes of arguments that are pids (a negative value names a process group). */
 export const PID_ARGS: Record<number, number[]> = {

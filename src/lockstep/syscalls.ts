@@ -120,7 +120,7 @@ export async function reconcileSyscall(ctx: SyscallContext, before: Registers, n
 }
 
 /** si_pid at addr natively: the native pid of a process the differ knows becomes elfshim's, as getpid's result does. */
-async function siginfoPidToEmulator(ctx: SyscallContext, addr: number): Promise<boolean> {
+export async function siginfoPidToEmulator(ctx: SyscallContext, addr: number): Promise<boolean> {
   const b = await ctx.native.readMemory(addr, 4);
   if (!b) return false;
   const v = new DataView(b.buffer, b.byteOffset).getInt32(0, true);

@@ -1,19 +1,32 @@
 /**
- * The deterministic thread schedule of the fast lockstep differ. Both runs
- * execute one thread at a time, the same one: the differ keeps stepping the
- * current thread and switches only where the thread could not go on — a
- * futex wait that would block, or the thread's exit — to the next runnable
- * thread in creation order (round robin). A thread parked at a futex wait
- * has not executed the syscall on either side (so neither kernel holds a
- * waiter); a FUTEX_WAKE/REQUEUE on its word, or the CLONE_CHILD_CLEARTID
- * wake of an exiting thread, makes it runnable again, and it re-executes
- * the wait when it is switched to (see futexAction). Pure bookkeeping: no
- * I/O, so that the decisions can be unit-tested.
+ * The deterministic schedule of the fast lockstep differ, over the threads
+ * of every followed process (forked children are scheduled like threads).
+ * Both runs execute one thread at a time, the same one: the differ keeps
+ * stepping the current thread and switches only where the thread could not
+ * go on — a call that would block, or the thread's (or its process's) end —
+ * to the next runnable thread in creation order (round robin).
+ *
+ * Two kinds of parking, neither of which executes the call on either side
+ * (so neither kernel holds a waiter):
+ * - a futex wait whose word holds the expected value: a FUTEX_WAKE/REQUEUE
+ *   on its word, or the CLONE_CHILD_CLEARTID wake of an exiting thread,
+ *   makes it runnable again, and it re-executes the wait when switched to
+ *   (see futexAction). Futex words are per process (private futexes).
+ * - any other blocking call (a read of an empty pipe, wait4 on a live child,
+ *   sigsuspend, …), found out by the differ trying it on elfshim's side
+ *   first: the thread is "probed" and skipped until some syscall completes
+ *   anywhere (only syscalls change what such a call waits for), then it is
+ *   tried again. With no other thread to run, a call that will end by
+ *   itself (a sleep, a timeout) is run in place before an untimed one.
+ *
+ * Pure bookkeeping: no I/O, so that the decisions can be unit-tested.
  */
 
 export interface ScheduledThread {
   /** elfshim's tid (the one both runs see: native gets elfshim's tid values, as with pids). */
   tid: number;
+  /** elfshim's pid of its process (futex words and exits are per process). */
+  pid: number;
   /** The native tid (ptrace addresses the thread with it). */
   nativeTid: number;
   /** CLONE_CHILD_CLEARTID / set_tid_address: the word the kernel zeroes and wakes at the thread's exit (0: none). */
@@ -22,6 +35,10 @@ export interface ScheduledThread {
   parkedOn: number | null;
   /** A wake reached the thread while it was parked: its wait returns 0 even if the word still holds the value. */
   woken: boolean;
+  /** Parked before a blocking call other than a futex wait (timed: it ends by itself); null when not. */
+  blockedIn: { nr: number; timed: boolean } | null;
+  /** Its blocking call was tried and blocked, and no syscall has completed since: trying again is pointless. */
+  probed: boolean;
   exited: boolean;
   /** Instructions compared in this thread. */
   compared: number;
@@ -55,11 +72,12 @@ export class ThreadSchedule {
   switches = 0;
 
   constructor(tid: number, nativeTid: number) {
-    this.add(tid, nativeTid, 0);
+    this.add(tid, nativeTid, 0, tid);
   }
 
-  add(tid: number, nativeTid: number, clearTid: number): ScheduledThread {
-    const t: ScheduledThread = { tid, nativeTid, clearTid, parkedOn: null, woken: false, exited: false, compared: 0 };
+  /** A new thread (pid: its process, by default the first one) or, with pid = tid, a forked child's main thread. */
+  add(tid: number, nativeTid: number, clearTid: number, pid = this.threads[0]?.pid ?? tid): ScheduledThread {
+    const t: ScheduledThread = { tid, pid, nativeTid, clearTid, parkedOn: null, woken: false, blockedIn: null, probed: false, exited: false, compared: 0 };
     this.threads.push(t);
     return t;
   }
@@ -73,17 +91,49 @@ export class ThreadSchedule {
   }
 
   private runnable(t: ScheduledThread): boolean {
-    return !t.exited && (t.parkedOn === null || t.woken);
+    return !t.exited && (t.parkedOn === null || t.woken) && !t.probed;
   }
 
-  /** The next runnable thread after the current one in creation order (the current one last), or null. */
+  /** A thread whose blocking call blocked when tried, but will end by itself (a sleep or a timeout). */
+  private timedFallback(t: ScheduledThread): boolean {
+    return !t.exited && t.probed && t.blockedIn !== null && t.blockedIn.timed;
+  }
+
+  /**
+   * The next runnable thread after the current one in creation order (the current one last), or null. With none,
+   * a thread parked in a timed call (run in place: it ends by itself).
+   */
   next(): number | null {
     const n = this.threads.length;
-    for (let k = 1; k <= n; k++) {
-      const i = (this.current + k) % n;
-      if (this.runnable(this.threads[i])) return i;
+    for (const ok of [(t: ScheduledThread) => this.runnable(t), (t: ScheduledThread) => this.timedFallback(t)]) {
+      for (let k = 1; k <= n; k++) {
+        const i = (this.current + k) % n;
+        if (ok(this.threads[i])) return i;
+      }
     }
     return null;
+  }
+
+  /**
+   * The current thread is at a blocking call other than a futex wait (timed: it ends by itself). Whether to try
+   * it and park the thread if it blocks (another thread can run, or, for an untimed call, another thread waits in
+   * a timed one), rather than run it in place.
+   */
+  mayPark(timed: boolean): boolean {
+    const t = this.cur;
+    return this.threads.some((x) => x !== t && (this.runnable(x) || (!timed && this.timedFallback(x))));
+  }
+
+  /** The current thread's call (nr) blocked when tried: it parks until a syscall completes somewhere. */
+  parkInCall(nr: number, timed: boolean): void {
+    this.cur.blockedIn = { nr, timed };
+    this.cur.probed = true;
+  }
+
+  /** A syscall completed (or a process ended): every blocked call may complete now, they are tried again. */
+  syscallCompleted(): void {
+    for (const t of this.threads) t.probed = false;
+    this.cur.blockedIn = null;
   }
 
   /**
@@ -102,7 +152,7 @@ export class ThreadSchedule {
       t.woken = false;
       return { kind: 'return-woken' };
     }
-    const others = this.threads.some((x) => x !== t && this.runnable(x));
+    const others = this.threads.some((x) => x !== t && (this.runnable(x) || (!hasTimeout && this.timedFallback(x))));
     if (others) return { kind: 'park', addr: uaddr };
     return hasTimeout ? { kind: 'step-blocking' } : { kind: 'deadlock' };
   }
@@ -122,17 +172,18 @@ export class ThreadSchedule {
     if (t.woken) t.parkedOn = null;
   }
 
-  /** Up to count threads parked on addr and not woken yet, in creation order. */
+  /** Up to count threads of the current thread's process parked on addr and not woken yet, in creation order. */
   private waitersOn(addr: number, count: number): ScheduledThread[] {
     const out: ScheduledThread[] = [];
+    const pid = this.cur.pid;
     for (const t of this.threads) {
       if (out.length >= count) break;
-      if (!t.exited && t.parkedOn === addr && !t.woken) out.push(t);
+      if (!t.exited && t.pid === pid && t.parkedOn === addr && !t.woken) out.push(t);
     }
     return out;
   }
 
-  /** Wakes up to count threads parked on addr, oldest parking first by creation order. Returns how many. */
+  /** Wakes up to count threads (of the current process) parked on addr, oldest parking first by creation order. Returns how many. */
   wake(addr: number, count: number): number {
     const woken = this.waitersOn(addr, count);
     for (const t of woken) t.woken = true;
@@ -158,5 +209,17 @@ export class ThreadSchedule {
     t.exited = true;
     t.parkedOn = null;
     if (t.clearTid) this.wake(t.clearTid, 1);
+    this.syscallCompleted();
+  }
+
+  /** Process pid ended (every thread of it), the current one's or one killed while stopped: its parent's wait may end. */
+  exitProcess(pid: number): void {
+    for (const t of this.threads) {
+      if (t.pid !== pid) continue;
+      t.exited = true;
+      t.parkedOn = null;
+      t.blockedIn = null;
+    }
+    this.syscallCompleted();
   }
 }

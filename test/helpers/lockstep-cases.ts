@@ -6,10 +6,12 @@
 // printf-float and libm with their "quick" argument (1.2M, 1.6M and 0.3M steps instead of
 // 20M, 14M and 5M), which keeps every function, alignment class, value and edge case the
 // full run has and drops repetitions and decimal printing (each fixture's source says what
-// exactly), and threads with 2000 rounds per worker instead of 20000. sysmisc runs its sections
-// whose forked children do not signal the parent (the differ does not follow children, so a
-// native child would signal the pid it learned from its parent, elfshim's). LOCKSTEP_FULL=1 adds
-// the full runs. fileio works in "." with each side started in its own empty directory. hardening
+// exactly), and threads with 2000 rounds per worker instead of 20000. Forked and vforked children
+// are followed like threads (sysmisc's children signal their parent by the pid they learned; locks'
+// children wait for the parent's file locks; vfork's exec). sysmisc runs every section but sched (a
+// 1.8M-step arithmetic loop between a few syscalls, no child). LOCKSTEP_FULL=1 adds the full runs
+// (and sigchld-wait: 80 children, 4.3M steps). tcpserver runs only to its usage exit: its real run
+// serves clients from outside, whose bytes would have to reach both runs alike. fileio works in "." with each side started in its own empty directory. hardening
 // runs its one bounded mode (flood: 1 MB to stdout); the others exhaust memory or processes, natively too.
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const TRACER = `${ROOT}/test/fixtures/build/tools/lockstep-tracer`;
 const musl = (name: string) => `${ROOT}/test/fixtures/build/musl/${name}`;
+const glibcStatic = (name: string) => `${ROOT}/test/fixtures/build/glibc-static/${name}`;
 
 export interface LockstepCase {
   title: string;
@@ -67,11 +70,23 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'fileio (each side in its own empty directory)', program: musl('fileio'), args: ['.'], workDirs: true, end: /exited with status 0/ },
     { title: 'mmaplayout (THP-aligned anonymous mmaps)', program: musl('mmaplayout'), args: [], end: ENDED },
     { title: 'syscalls', program: musl('syscalls'), args: [], end: ENDED },
-    { title: 'sysmisc names suspend robust (threads, robust mutex)', program: musl('sysmisc'), args: ['names', 'suspend', 'robust'], end: /exited with status 0/, threads: 3 },
+    // Threads, a robust mutex, and forked children that signal their parent, in process groups and a session.
+    { title: 'sysmisc (every section but sched; threads and children)', program: musl('sysmisc'), args: ['names', 'suspend', 'sigwaits', 'signalfds', 'robust', 'groups'], end: /exited with status 0/, threads: 8 },
     { title: 'sigframe (a signal in a thread)', program: musl('sigframe'), args: [], end: /exited with status 0/, threads: 2 },
-    { title: 'threads 2000 (mutex, condvar, join, TLS, then fork)', program: musl('threads'), args: ['2000'], end: /exited with status 0/, threads: 6 },
-    // Without arguments these two print their usage and exit 2 (their real runs start threads).
-    { title: 'locks (usage exit)', program: musl('locks'), args: [], end: /exited with status 2/ },
+    { title: 'threads 2000 (mutex, condvar, join, TLS, then fork)', program: musl('threads'), args: ['2000'], end: /exited with status 0/, threads: 7 },
+    // vfork children (the parent waits inside the call), vfork + execve, posix_spawn (clone with CLONE_VM|CLONE_VFORK).
+    { title: 'vfork (vfork, exec in the child, posix_spawn)', program: musl('vfork'), args: [], end: /exited with status 0/, threads: 7 },
+    // Files passed to a child over a socketpair (SCM_RIGHTS), SO_PEERCRED.
+    { title: 'unixfd (fds passed to a child)', program: musl('unixfd'), args: [], end: /exited with status 0/, threads: 2 },
+    // A child connecting to its parent's socket on a relative path (getsockname/getpeername show it as bound).
+    { title: 'unixfd . (a server on a relative socket path)', program: musl('unixfd'), args: ['.'], workDirs: true, end: /exited with status 0/, threads: 2 },
+    // A thread and then a child answering through pipes (each side blocks on an empty pipe in turn; the child polls).
+    { title: 'pipethreads (a thread and a child talking through pipes)', program: musl('pipethreads'), args: ['50'], end: /exited with status 0/, threads: 3 },
+    // glibc's fork is clone(CLONE_CHILD_SETTID|CLONE_CHILD_CLEARTID): the child's tid word is written in its own memory.
+    { title: 'sysmisc groups (glibc fork: the child tid word)', program: glibcStatic('sysmisc'), args: ['groups'], end: /exited with status 0/, threads: 4 },
+    // File locks between a parent and five children (F_SETLKW waits for the parent), each side in its own directory.
+    { title: 'locks (children, F_SETLKW)', program: musl('locks'), args: ['.'], workDirs: true, end: /exited with status 0/, threads: 6 },
+    // Without arguments it prints its usage and exits 2 (its real run needs a client from outside).
     { title: 'tcpserver (usage exit)', program: musl('tcpserver'), args: [], end: /exited with status 2/ },
     { title: 'strings quick', program: musl('strings'), args: ['quick'], end: ENDED },
     { title: 'printf-float quick', program: musl('printf-float'), args: ['quick'], end: ENDED },
@@ -80,7 +95,10 @@ export function fixtureCases(input: string): LockstepCase[] {
   if (process.env.LOCKSTEP_FULL) {
     for (const name of ['printf-float', 'strings', 'libm']) cases.push({ title: name, program: musl(name), args: [], end: ENDED });
     cases.push({ title: 'malloc 800', program: musl('malloc'), args: ['800'], end: ENDED }, { title: 'qsort 5000', program: musl('qsort'), args: ['5000'], end: ENDED });
-    cases.push({ title: 'threads', program: musl('threads'), args: [], end: /exited with status 0/, threads: 6 });
+    cases.push({ title: 'threads', program: musl('threads'), args: [], end: /exited with status 0/, threads: 7 });
+    cases.push({ title: 'sysmisc', program: musl('sysmisc'), args: [], end: /exited with status 0/, threads: 8 });
+    // 80 children reaped with waitpid and with ash's sigsuspend loop (SIGCHLD handler); 4.3M steps, mostly busy loops.
+    cases.push({ title: 'sigchld-wait', program: musl('sigchld-wait'), args: [], end: /exited with status 0/, threads: 81 });
   }
   return cases;
 }

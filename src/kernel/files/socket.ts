@@ -182,7 +182,8 @@ export class StreamSocket extends SocketFile {
     this.local = new SocketPairEnd(toClient, toServer, this.flags & O_NONBLOCK, listener.listenerCred ?? noCred);
     listener.accepted.push(new SocketPairEnd(toServer, toClient, 0, cred));
     this.state = 'connected';
-    this.peerPath = addr;
+    // getpeername: the listener's address as it bound it (Linux copies the server's sun_path), not the client's spelling.
+    this.peerPath = listener.bound ?? addr;
     listener.wake();
     return 0;
   }

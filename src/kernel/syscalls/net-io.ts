@@ -218,7 +218,8 @@ export function recvmsg(t: Task, s: AnySocket, hdr: number, flags: number): numb
   }
   t.mem.write32(hdr + 8, namelen);
   t.mem.write64(hdr + 40, rights.used, 0);
-  t.mem.write32(hdr + 48, r.flags | rights.flags);
+  // Linux starts msg_flags from the call's MSG_CMSG_CLOEXEC (____sys_recvmsg), so it comes back set.
+  t.mem.write32(hdr + 48, r.flags | rights.flags | (flags & MSG_CMSG_CLOEXEC));
   return r.n;
 }
 

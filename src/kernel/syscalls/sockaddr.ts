@@ -43,7 +43,8 @@ export function readSockaddr(t: Task, family: number, addr: number, len: number,
   if (forBind && r.st) return -EADDRINUSE;
   if (!forBind && !r.st) return -ENOENT;
   if (!forBind && !r.st!.isSocket()) return -ECONNREFUSED;
-  return { family: AF_UNIX, path: r.guestPath, hostPath: r.hostPath };
+  // The name is the path as given (Linux keeps sun_path as bound: getsockname shows a relative path relative).
+  return { family: AF_UNIX, path, hostPath: r.hostPath };
 }
 
 /** The bytes of a struct sockaddr for an address. */

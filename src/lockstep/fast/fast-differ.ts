@@ -10,7 +10,9 @@ import { ARITH, ZF, decodeAt, gprName, instructionFacts, type InstructionFacts }
 import type { Registers } from '../side.js';
 import { alignSignalFrames } from '../signal-frames.js';
 import { isRestartCode, reconcileSyscall, translatePids } from '../syscalls.js';
-import { EmulatorSide } from './emulator-side.js';
+import { reconcileIds } from './process-ids.js';
+import { EmulatorSide, type Stepped } from './emulator-side.js';
+import { blockingKind } from '../blocking-calls.js';
 import { NativeSide } from './native-side.js';
 import { NativeTracer, type TracerRecord } from './tracer-client.js';
 import { RegisterComparator } from './register-compare.js';
@@ -36,22 +38,27 @@ export interface FastLockstepOptions {
   onProgress?: (compared: number) => void;
   progressEvery?: number;
   /**
-   * Self-test: after this many instructions, write a wrong value into one of elfshim's registers, or flip a
-   * byte elfshim's last memory-writing instruction wrote.
+   * Self-test: after this many instructions (with thread: this many of the thread or child created thread-th, 0
+   * being the main thread), write a wrong value into one of elfshim's registers, or flip a byte elfshim's last
+   * memory-writing instruction wrote.
    */
-  inject?: { after: number; register: string; value: Uint8Array } | { after: number; memory: true };
+  inject?: ({ after: number; register: string; value: Uint8Array } | { after: number; memory: true }) & { thread?: number };
 }
 
 const STACK_TOP = 0x7ffffffff000;
 const SIGTRAP = 5;
-const SYS_CLONE = 56, SYS_FUTEX = 202, SYS_SET_TID_ADDRESS = 218, SYS_CLONE3 = 435;
-const CLONE_THREAD = 0x10000, CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
+const SYS_EXECVE = 59, SYS_EXECVEAT = 322;
+const SYS_CLONE = 56, SYS_FORK = 57, SYS_VFORK = 58, SYS_FUTEX = 202, SYS_SET_TID_ADDRESS = 218, SYS_CLONE3 = 435;
+const CLONE_VM = 0x100, CLONE_VFORK = 0x4000, CLONE_THREAD = 0x10000, CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
+const ARG_REGISTERS = ['rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9'];
 
-/** A thread-creating clone being stepped: what to fix up and record once it returned. */
+/** A thread- or process-creating clone/fork being stepped: what to fix up and record once it returned. */
 interface PendingClone {
   flags: number;
   ptid: number;
   ctid: number;
+  /** A child process (fork, or clone without CLONE_VM), not a thread. */
+  fork: boolean;
 }
 
 /**
@@ -130,6 +137,12 @@ class FastLockstep {
   private clone: PendingClone | null = null;
   /** The current thread parked or exited: switch before the next run. */
   private switchNeeded = false;
+  /** The outcome of a blocking call already stepped on elfshim's side (tried first: see threadSyscall). */
+  private emuAhead: Stepped | null = null;
+  /** The thread switched to has a signal pending: the next run is one step, in which ptrace reports it. */
+  private signalAtSwitch = false;
+  /** CLONE_CHILD_SETTID of a forked child, by elfshim tid: written into its memory natively when it first runs. */
+  private readonly childTidWords = new Map<number, number>();
 
   constructor(
     readonly native: NativeSide,
@@ -180,6 +193,10 @@ class FastLockstep {
       this.deliver = 0;
       // A delivery comes first: the handler runs before the syscall (the tracer stops before it again later).
       if (deliver) special = false;
+      // A signal that reached the thread while it was stopped: ptrace reports it at the first step, before any instruction.
+      const signalFirst = this.signalAtSwitch;
+      this.signalAtSwitch = false;
+      if (signalFirst) special = false;
       if (special) {
         const r = await this.beforeSpecial();
         if (r === 'switch' || r === 'skip') {
@@ -188,10 +205,10 @@ class FastLockstep {
         }
         if (r) return r;
       }
-      tracer.run(special ? 1 : Math.min(batch, max - this.compared), deliver, special);
+      tracer.run(special || signalFirst ? 1 : Math.min(batch, max - this.compared), deliver, special || signalFirst);
       // Records are handled as they arrive (the tracer runs on meanwhile), except in a run of one special step or
       // delivery, whose handling sends the tracer commands: that run is read to its end first.
-      const wholeRun: boolean = special || deliver !== 0;
+      const wholeRun: boolean = special || deliver !== 0 || signalFirst;
       const pending: TracerRecord[] = [];
       if (wholeRun) while (!isLast(pending[pending.length - 1])) pending.push(tracer.next());
       special = false;
@@ -213,21 +230,39 @@ class FastLockstep {
     return this.result(`stopped after --max ${max} instructions`, null);
   }
 
-  /** Switches both runs to the next runnable thread and compares its registers (the first time: a new thread's start). */
+  /**
+   * Switches both runs to the next runnable thread (of any followed process) and compares its registers (the first
+   * time: a new thread's or child's start).
+   */
   private async switchThread(): Promise<Outcome> {
     const sched = this.sched!;
-    const i = sched.next();
+    let i = sched.next();
+    // A child process killed (SIGKILL) while stopped is gone on both sides: its parent's wait may end now.
+    while (i !== null && !this.emu.select(sched.threads[i].tid)) {
+      sched.exitProcess(sched.threads[i].pid);
+      this.count('child process killed while stopped');
+      i = sched.next();
+    }
     if (i === null) {
-      const waits = sched.live().map((t) => `${t.tid} at 0x${(t.parkedOn ?? 0).toString(16)}`).join(', ');
-      return this.result(`every thread waits on a futex that no running thread can wake (${waits}): the program deadlocks`, null);
+      const waits = sched.live().map((t) => `${t.tid} ${t.parkedOn !== null ? `at the futex 0x${t.parkedOn.toString(16)}` : `in syscall ${t.blockedIn?.nr}`}`).join(', ');
+      return this.result(`every thread waits for something that no running thread can do (${waits}): the program deadlocks`, null);
     }
     sched.switchTo(i);
     const t = sched.cur;
     const rec = this.native.tracer.select(t.nativeTid);
     if (rec.type !== 'step') throw new Error(`lockstep-tracer: switching to thread ${t.nativeTid} gave ${rec.type}`);
     let n = this.native.update(rec.user, rec.fp);
-    this.emu.select(t.tid);
+    const tidWord = this.childTidWords.get(t.tid);
+    if (tidWord !== undefined) {
+      this.childTidWords.delete(t.tid);
+      await this.native.writeMemory(tidWord, u32(t.tid));
+    }
     const e = await this.emu.registers();
+    const pending = this.emu.takePendingSignal();
+    if (pending) {
+      this.emuPending = pending;
+      this.signalAtSwitch = true;
+    }
     // A new thread's r11 (rflags at its parent's clone) has TF natively: the parent was being single-stepped.
     if ((n.big('r11') ^ e.big('r11')) === 0x100n) {
       await this.native.writeRegister('r11', le64(e.big('r11')));
@@ -246,12 +281,30 @@ class FastLockstep {
    */
   private async threadSyscall(n: Registers, nr: number): Promise<Outcome | 'switch' | 'skip'> {
     const sched = this.sched!;
-    if (nr === SYS_CLONE3) return this.result(`stopped at clone3 (0x${n.num('rip').toString(16)}): only clone(2) threads are followed`, null);
-    if (nr === SYS_CLONE && (n.num('rdi') & CLONE_THREAD) !== 0) {
-      this.clone = { flags: n.num('rdi'), ptid: n.num('rdx'), ctid: n.num('r10') };
+    const at = `0x${n.num('rip').toString(16)}`;
+    if (nr === SYS_CLONE3) return this.result(`stopped at clone3 (${at}): only clone(2) threads and fork children are followed`, null);
+    if (nr === SYS_VFORK || (nr === SYS_CLONE && n.num('rdi') & CLONE_VFORK)) return this.vfork(n, nr);
+    if (nr === SYS_CLONE || nr === SYS_FORK) {
+      const flags = nr === SYS_FORK ? 0 : n.num('rdi');
+      const thread = (flags & CLONE_THREAD) !== 0;
+      if (!thread && flags & CLONE_VM) return this.result(`stopped at clone with CLONE_VM but not CLONE_THREAD (${at}): not followed`, null);
+      this.clone = { flags, ptid: n.num('rdx'), ctid: n.num('r10'), fork: !thread };
       return null;
     }
     if (nr === SYS_SET_TID_ADDRESS) sched.cur.clearTid = n.num('rdi');
+    const kind = blockingKind(nr, ARG_REGISTERS.map((r) => n.big(r)));
+    if (kind && sched.mayPark(kind === 'timed')) {
+      // Tried on elfshim first: if it blocks there, it would natively too (both runs are in the same state).
+      const r = await this.emu.stepSyscall(false);
+      if (r === 'blocked') {
+        sched.parkInCall(nr, kind === 'timed');
+        this.switchNeeded = true;
+        this.count('blocking call parked (tried on elfshim: it blocked)');
+        return 'switch';
+      }
+      this.emuAhead = r;
+      return null;
+    }
     if (nr !== SYS_FUTEX) return null;
     const word = (addr: number) => {
       const b = this.emu.peek(addr, 4);
@@ -283,19 +336,55 @@ class FastLockstep {
     return null;
   }
 
-  /** After a thread-creating clone stepped on both sides: native continues with elfshim's tid (as with pids); the thread joins the schedule. */
+  /**
+   * vfork (or clone with CLONE_VFORK): the parent waits inside the call until its child exits or execs, so the child
+   * runs first. The first time, elfshim makes the child and blocks (taken back, the child kept: the call re-run
+   * returns the child's pid once it let go), the tracer makes the native child and leaves the parent at its event
+   * stop, showing its registers from before the call; the child joins the schedule and the parent parks in the
+   * call. Switched to again, the parent's call is tried on elfshim as any blocking call: once it returns, the
+   * tracer's next step of the parent completes the native call.
+   */
+  private async vfork(n: Registers, nr: number): Promise<Outcome | 'switch' | 'skip'> {
+    const sched = this.sched!;
+    const first = this.emu.vforkChild() === null;
+    const r = await this.emu.stepSyscall(false);
+    if (r !== 'blocked') {
+      // It returned (a retry after the child let go, or a failure): the native step goes as any syscall's.
+      this.emuAhead = r;
+      return null;
+    }
+    sched.parkInCall(nr, false);
+    this.switchNeeded = true;
+    if (!first) return 'switch';
+    const eChild = this.emu.vforkChild();
+    this.native.tracer.run(1, 0, true);
+    const rec = this.native.tracer.next();
+    if (rec.type !== 'vforked' || eChild === null) return this.result(`vfork (0x${n.num('rip').toString(16)}) did not make a child on both sides (native: ${rec.type}, elfshim: ${eChild ?? 'none'})`, null);
+    this.pids.set(eChild, rec.pid);
+    sched.add(eChild, rec.pid, 0, eChild);
+    this.count("vfork (the child runs first; elfshim's pid given to native)");
+    return 'switch';
+  }
+
+  /**
+   * After a thread- or process-creating clone/fork stepped on both sides: native continues with elfshim's tid (as
+   * with pids); the thread or child joins the schedule.
+   */
   private async afterClone(c: PendingClone): Promise<void> {
     const n = this.native.current(), e = await this.emu.registers();
     const nTid = Number(n.big('rax')), eTid = Number(e.big('rax'));
     if (nTid <= 0 || nTid >= 1 << 30 || eTid <= 0 || eTid >= 1 << 30) return; // failed: compared as any result
     this.pids.set(eTid, nTid);
     await this.native.writeRegister('rax', le64(BigInt(eTid)));
-    const tidBytes = new Uint8Array(4);
-    new DataView(tidBytes.buffer).setUint32(0, eTid, true);
-    if (c.flags & CLONE_PARENT_SETTID) await this.native.writeMemory(c.ptid, tidBytes);
-    if (c.flags & CLONE_CHILD_SETTID) await this.native.writeMemory(c.ctid, tidBytes);
-    this.sched!.add(eTid, nTid, c.flags & CLONE_CHILD_CLEARTID ? c.ctid : 0);
-    this.count("clone (elfshim's tid given to native)");
+    if (c.flags & CLONE_PARENT_SETTID) await this.native.writeMemory(c.ptid, u32(eTid));
+    // A child process's CLONE_CHILD_SETTID word is in its own memory: written when it first runs.
+    if (c.flags & CLONE_CHILD_SETTID) {
+      if (c.fork) this.childTidWords.set(eTid, c.ctid);
+      else await this.native.writeMemory(c.ctid, u32(eTid));
+    }
+    const sched = this.sched!;
+    sched.add(eTid, nTid, c.flags & CLONE_CHILD_CLEARTID ? c.ctid : 0, c.fork ? eTid : sched.cur.pid);
+    this.count(c.fork ? "fork (elfshim's pid given to native)" : "clone (elfshim's tid given to native)");
   }
 
   /** Before a syscall (or cpuid/xgetbv) runs natively: what the RSP mode does before stepping one. */
@@ -326,8 +415,21 @@ class FastLockstep {
   private async record(rec: Exclude<TracerRecord, { type: 'end' }>, delivering: number): Promise<Outcome> {
     const before = this.native.current();
     const rip = before.num('rip');
+    if (rec.type === 'process-exit') {
+      const ev = await this.takeEmuStep(delivering);
+      const cur = this.sched!.cur;
+      const nEnd = describeStatus(rec.status), eEnd = describeEvent(ev);
+      if (ev.kind !== 'process-exit' || nEnd !== eEnd) return this.divergence(`the runs stopped differently: native process ${cur.pid} ${nEnd}, elfshim ${eEnd}`, before, await this.emu.registers(), before);
+      this.compared++;
+      cur.compared++;
+      this.undo = null; // the native process is gone, and its registers with it
+      this.sched!.exitProcess(cur.pid);
+      this.switchNeeded = true;
+      return null;
+    }
+    if (rec.type === 'vforked') throw new Error('lockstep-tracer: a vfork outside a vfork step'); // vfork() reads it
     if (rec.type === 'thread-exit') {
-      const ev = await this.emu.step(delivering);
+      const ev = await this.takeEmuStep(delivering);
       if (ev.kind !== 'thread-exit') return this.divergence(`the runs stopped differently: native thread ${this.sched!.cur.tid} exited, elfshim ${describeEvent(ev)}`, before, await this.emu.registers(), before);
       this.compared++;
       this.syscalls++;
@@ -355,8 +457,8 @@ class FastLockstep {
     this.recent.push({ addr: rip, bytes: facts ? facts.bytes : (bytes ?? new Uint8Array()), signal: delivering });
     if (this.recent.length > 9) this.recent.shift();
 
-    const ev = await this.emu.step(delivering);
-    if (ev.kind === 'thread-exit') return this.divergence(`the runs stopped differently: native ${describeRecord(rec)}, elfshim's thread ${this.sched!.cur.tid} exited`, this.native.current(), before, before);
+    const ev = await this.takeEmuStep(delivering);
+    if (ev.kind === 'thread-exit' || ev.kind === 'process-exit') return this.divergence(`the runs stopped differently: native ${describeRecord(rec)}, elfshim ${describeEvent(ev)}`, this.native.current(), before, before);
     if (rec.type === 'exit' || rec.type === 'killed' || ev.kind !== 'signal') {
       if (sameEnd(rec, ev)) {
         this.compared++;
@@ -412,25 +514,40 @@ class FastLockstep {
     const every = this.o.progressEvery ?? 0;
     if (every && this.compared % every === 0) this.o.onProgress?.(this.compared);
     const inj = this.o.inject;
-    if (inj && this.compared === inj.after) {
+    const sched = this.sched!;
+    if (inj && (inj.thread === undefined ? this.compared : sched.current === inj.thread ? sched.cur.compared : -1) === inj.after) {
       if ('register' in inj) this.emu.setRegister(inj.register, inj.value);
       else {
         const w = this.writes[this.writes.length - 1];
         const b = w && this.emu.peek(w.addr, 1);
-        if (b) this.emu.ctl.mem.poke(w.addr, new Uint8Array([b[0] ^ 0xff]));
+        if (b) this.emu.mem.poke(w.addr, new Uint8Array([b[0] ^ 0xff]));
       }
     }
     return null;
+  }
+
+  /** elfshim's step matching a native record: the one tried ahead (a blocking call that did not block), or a new one. */
+  private async takeEmuStep(delivering: number): Promise<Stepped> {
+    const ahead = this.emuAhead;
+    this.emuAhead = null;
+    return ahead ?? this.emu.step(delivering);
   }
 
   /** Syscall reconciliation, CPUID/XGETBV answers to native, rdtsc to elfshim. Returns a divergence reason or what to skip. */
   private async afterSpecial(f: InstructionFacts, before: Registers, n: Registers, e: Registers): Promise<string | { interrupted: boolean }> {
     if (f.kind === 'syscall') {
       this.syscalls++;
+      this.sched!.syscallCompleted();
       const clone = this.clone;
       this.clone = null;
       if (clone) {
         await this.afterClone(clone);
+        n = this.native.current();
+      }
+      await reconcileIds(this, this.emu, before, n, e);
+      if ((before.num('rax') === SYS_EXECVE || before.num('rax') === SYS_EXECVEAT) && n.big('rax') === 0n && e.big('rax') === 0n) {
+        // A new image: its initial stack is the host kernel's natively (another auxv), as at the start.
+        await this.syncInitialStack();
         n = this.native.current();
       }
       const r = await reconcileSyscall(this, before, n, e);
@@ -486,7 +603,7 @@ class FastLockstep {
     this.writes = [];
     for (const [addr, len] of this.undefinedWrites) {
       const a = await this.native.readMemory(addr, len);
-      if (a) this.emu.ctl.mem.poke(addr, a);
+      if (a) this.emu.mem.poke(addr, a);
     }
     this.undefinedWrites = [];
     if (!writes.length) return null;
@@ -561,10 +678,26 @@ function describeRecord(rec: TracerRecord): string {
   if (rec.type === 'exit') return `exited with status ${rec.code}`;
   if (rec.type === 'killed') return `killed by signal ${rec.signal}`;
   if (rec.type === 'stop') return `stopped with signal ${rec.signal}`;
+  if (rec.type === 'process-exit') return `process ${describeStatus(rec.status)}`;
+  if (rec.type === 'thread-exit') return 'thread exited';
+  if (rec.type === 'vforked') return `vforked ${rec.pid}`;
   return 'stopped after the step';
 }
 
-function describeEvent(ev: StopEvent): string {
+/** A native wait status as describeEvent says it. */
+function describeStatus(st: number): string {
+  return (st & 0x7f) === 0 ? `exited with status ${(st >> 8) & 0xff}` : `killed by signal ${st & 0x7f}`;
+}
+
+function u32(v: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v, true);
+  return b;
+}
+
+function describeEvent(ev: Stepped): string {
+  if (ev.kind === 'thread-exit') return 'the thread exited';
+  if (ev.kind === 'process-exit') return ev.signal ? `killed by signal ${ev.signal}` : `exited with status ${ev.code}`;
   if (ev.kind === 'exited') return `exited with status ${ev.code}`;
   if (ev.kind === 'killed') return `killed by signal ${ev.signal}`;
   return ev.signal === SIGTRAP ? 'stopped after the step' : `stopped with signal ${ev.signal}`;

@@ -11,9 +11,13 @@ export type TracerRecord =
   | { type: 'killed'; signal: number }
   /** The current thread ended with exit(2); the process lives on (select another thread). */
   | { type: 'thread-exit'; tid: number }
+  /** The current thread's process, a forked child (not the first process), ended with this wait status. */
+  | { type: 'process-exit'; status: number }
+  /** The current thread's vfork made this child (native pid) and waits inside the call (see the tracer). */
+  | { type: 'vforked'; pid: number }
   | { type: 'end'; special: boolean };
 
-const STEP = 1, STOP = 2, EXIT = 3, KILLED = 4, END = 5, DATA = 6, ACK = 7, ERROR = 8, THREAD_EXIT = 9;
+const STEP = 1, STOP = 2, EXIT = 3, KILLED = 4, END = 5, DATA = 6, ACK = 7, ERROR = 8, THREAD_EXIT = 9, PROCESS_EXIT = 10, VFORKED = 11;
 
 /**
  * The native side of the fast differ: lockstep-tracer over two FIFOs, read
@@ -96,6 +100,10 @@ export class NativeTracer {
         return { type: 'end', special: value === 1 };
       case THREAD_EXIT:
         return { type: 'thread-exit', tid: value };
+      case PROCESS_EXIT:
+        return { type: 'process-exit', status: value };
+      case VFORKED:
+        return { type: 'vforked', pid: value };
       case ERROR:
         throw new Error(`lockstep-tracer: error (errno ${value})`);
       default:
@@ -118,7 +126,7 @@ export class NativeTracer {
     this.send(b);
   }
 
-  /** Makes native thread tid the one that runs; returns its state (a 'step' record). */
+  /** Makes native thread tid (of any followed process) the one that runs; returns its state (a 'step' record). */
   select(tid: number): TracerRecord {
     const b = Buffer.alloc(5);
     b.write('T', 0);

@@ -26,12 +26,20 @@
  *   (0 count reached, 1 a special instruction is next); DATA (6) value = length
  *   (0xffffffff: unreadable) then the bytes; ACK (7); ERROR (8) value = errno;
  *   THREAD_EXIT (9) value = tid: the current thread ended with exit(2), others
- *   live on (the differ picks the next one with 'T').
+ *   live on (the differ picks the next one with 'T'); PROCESS_EXIT (10)
+ *   value = wait status: the current thread's process, a forked child (not
+ *   the first process), ended; the others live on; VFORKED (11) value =
+ *   the child's pid: the current thread's vfork (or clone with CLONE_VFORK)
+ *   made a child and waits for it inside the call, at its ptrace event stop.
+ *   Until the differ runs it again (after the child's exit), 'T' reports its
+ *   registers from before the call, and its next step completes the call.
  *
- * Threads: clones are followed (PTRACE_O_TRACECLONE), but only the current
- * thread ever runs; the others stay in their ptrace stop until the differ
- * switches to them, so both runs follow the differ's schedule. A new thread's
- * initial SIGSTOP is consumed here.
+ * Threads and processes: clones and forks are followed (PTRACE_O_TRACECLONE,
+ * PTRACE_O_TRACEFORK), but only the current thread ever runs; the others stay
+ * in their ptrace stop until the differ switches to them, so both runs follow
+ * the differ's schedule. A new thread's or child's initial SIGSTOP is
+ * consumed here. Memory commands address the current thread's process
+ * (/proc/TID/mem, reopened at a switch to another process).
  *
  * Single-step artifacts are hidden here: TF pushed by pushf is cleared in
  * memory, and a rep string instruction runs to its end (a breakpoint after
@@ -52,16 +60,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { STEP = 1, STOP = 2, EXIT = 3, KILLED = 4, END = 5, DATA = 6, ACK = 7, ERROR = 8, THREAD_EXIT = 9 };
+enum { STEP = 1, STOP = 2, EXIT = 3, KILLED = 4, END = 5, DATA = 6, ACK = 7, ERROR = 8, THREAD_EXIT = 9, PROCESS_EXIT = 10, VFORKED = 11 };
 
-/* child: the process (its leader's tid), 0 once it is gone; tid: the thread that runs. */
-static pid_t child, tid;
-/* Threads whose initial stop was seen (a clone child may report it before its parent's clone event). */
+/* child: the first process (its leader's tid), 0 once it is gone; tid: the thread that runs; tgid: its process. */
+static pid_t child, tid, tgid;
+/* Every tracee seen: its process, whether its initial stop was seen (a clone child may report it before its
+   parent's clone event), and its wait status once it ended while another thread ran. */
 #define MAX_THREADS 1024
-static pid_t started[MAX_THREADS];
-static int nstarted;
-static int leader_status, leader_gone;
-static int cmd_fd, out_fd, mem_fd;
+static struct tracee {
+  pid_t pid, tgid;
+  int started, gone, status;
+  /* Stopped inside its vfork call (at the event stop), with its registers from before the syscall instruction. */
+  int in_vfork;
+  struct user_regs_struct before_vfork;
+} tracees[MAX_THREADS];
+static int ntracees;
+static int cmd_fd, out_fd, mem_fd = -1;
 static struct user_fpregs_struct last_fp;
 static int have_last_fp;
 /* The registers of the last record (or as Node set them): no GETREGS before each step. */
@@ -123,11 +137,15 @@ static void get(void *p, size_t n) {
   }
 }
 
+static struct tracee *tracee(pid_t t);
+
 /* Registers, and the FPU state when it changed since the last record. fpu_maybe = 0 says the instruction
    cannot have touched the FPU/SSE state (an integer instruction), so PTRACE_GETFPREGS is skipped. */
 static void state_record(uint32_t type, uint32_t value, int fpu_maybe) {
   struct user_fpregs_struct fp;
-  ptrace(PTRACE_GETREGS, tid, 0, &cur);
+  struct tracee *e = tracee(tid);
+  if (e->in_vfork) cur = e->before_vfork; /* inside its vfork: the differ sees it before the call */
+  else ptrace(PTRACE_GETREGS, tid, 0, &cur);
   if (fpu_maybe || !have_last_fp) ptrace(PTRACE_GETFPREGS, tid, 0, &fp);
   else fp = last_fp;
   header(type, value);
@@ -229,23 +247,48 @@ static int may_touch_fpu(const struct insn *in) {
 
 static int is_pushf(const struct insn *in) { return in->b[in->npfx] == 0x9c; }
 
-static int was_started(pid_t t) {
-  for (int k = 0; k < nstarted; k++)
-    if (started[k] == t) return 1;
-  return 0;
-}
-
-static void note_started(pid_t t) {
-  if (!was_started(t) && nstarted < MAX_THREADS) started[nstarted++] = t;
+/* The entry of tracee t (made if new; its process unknown, 0, until its creator's event says). */
+static struct tracee *tracee(pid_t t) {
+  for (int k = 0; k < ntracees; k++)
+    if (tracees[k].pid == t) return &tracees[k];
+  if (ntracees == MAX_THREADS) return &tracees[MAX_THREADS - 1];
+  struct tracee *e = &tracees[ntracees++];
+  memset(e, 0, sizeof *e);
+  e->pid = t;
+  return e;
 }
 
 /* A wait status of a thread other than the current one: a new thread's initial stop, or a thread's end. */
 static void other_status(pid_t p, int st) {
-  if (WIFSTOPPED(st)) note_started(p);
-  else if (p == child) {
-    leader_status = st;
-    leader_gone = 1;
+  struct tracee *e = tracee(p);
+  if (WIFSTOPPED(st)) e->started = 1;
+  else {
+    e->gone = 1;
+    e->status = st;
   }
+}
+
+/* The process of tracee t (its tgid, from /proc when no event told it). */
+static pid_t tgid_of(pid_t t) {
+  struct tracee *e = tracee(t);
+  if (e->tgid) return e->tgid;
+  char path[64], line[256];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)t);
+  FILE *f = fopen(path, "r");
+  if (f) {
+    while (fgets(line, sizeof line, f))
+      if (strncmp(line, "Tgid:", 5) == 0) e->tgid = (pid_t)atoi(line + 5);
+    fclose(f);
+  }
+  return e->tgid ? e->tgid : t;
+}
+
+/* Memory commands go to process p's address space. */
+static void open_mem(pid_t p) {
+  char path[64];
+  if (mem_fd >= 0) close(mem_fd);
+  snprintf(path, sizeof path, "/proc/%d/mem", (int)p);
+  mem_fd = open(path, O_RDWR);
 }
 
 /* The next wait status of thread t (those of other threads are noted on the way). */
@@ -261,18 +304,27 @@ static int wait_thread(pid_t t, int *st) {
   }
 }
 
-/* The process has ended (exit_group or a fatal signal seen in thread tid with status st): reaps every thread
-   up to the leader, whose status is the process's, and reports it. */
+/* The current thread's process has ended (exit_group or a fatal signal seen in thread tid with status st):
+   reaps its threads up to the leader, whose status is the process's, and reports it: the first process's end
+   ends the run (EXIT/KILLED), a child's is a PROCESS_EXIT record. */
 static void process_end(int st) {
-  if (tid != child) {
-    while (!leader_gone) {
+  struct tracee *leader = tracee(tgid);
+  if (tid != tgid) {
+    while (!leader->gone) {
       int s2;
       pid_t p = waitpid(-1, &s2, __WALL);
       if (p < 0 && errno == EINTR) continue;
       if (p < 0) break;
       other_status(p, s2);
     }
-    if (leader_gone) st = leader_status;
+    if (leader->gone) st = leader->status;
+  }
+  leader->gone = 1;
+  tracee(tid)->gone = 1;
+  if (tgid != child) {
+    header(PROCESS_EXIT, (uint32_t)st);
+    tid = 0;
+    return;
   }
   if (WIFEXITED(st)) header(EXIT, WEXITSTATUS(st));
   else header(KILLED, WTERMSIG(st));
@@ -288,7 +340,7 @@ static int wait_child_nr(long nr) {
     return -1;
   }
   if (WIFEXITED(st) || WIFSIGNALED(st)) {
-    if (WIFEXITED(st) && nr == 60 && tid != child) {
+    if (WIFEXITED(st) && nr == 60 && tid != tgid) {
       /* exit(2) of one thread: the others live on */
       header(THREAD_EXIT, (uint32_t)tid);
       tid = 0;
@@ -356,15 +408,32 @@ static int step_one(int signal, const struct insn *in, uint64_t rip, const struc
   }
   long nr = is_special(in) && in->b[in->npfx + 1] == 0x05 ? (long)r->rax : -1;
   int sig, deliver = signal;
+  /* A thread inside its vfork (its child has ended or exec'd): this step, from the event stop, ends the call. */
+  tracee(tid)->in_vfork = 0;
   do {
     ptrace(PTRACE_SINGLESTEP, tid, 0, (void *)(long)deliver);
     deliver = 0; /* delivered once: a discarded signal's retry delivers nothing */
     sig = wait_child_nr(nr);
   } while (sig > 0 && sig != SIGTRAP && discarded_signal(sig));
   if (sig < 0) return -1;
-  while (sig == (SIGTRAP | (PTRACE_EVENT_CLONE << 8))) {
-    /* a new thread: it stays stopped (its initial SIGSTOP is consumed when the differ switches to it);
-       the parent's step goes on to the end of the syscall */
+  if (sig == (SIGTRAP | (PTRACE_EVENT_VFORK << 8))) {
+    /* The parent waits inside the call until the child exits or execs: it stays at this stop while the differ
+       runs the child, and shows its registers from before the call. */
+    unsigned long msg = 0;
+    ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
+    tracee((pid_t)msg)->tgid = (pid_t)msg;
+    struct tracee *e = tracee(tid);
+    e->in_vfork = 1;
+    e->before_vfork = *r;
+    header(VFORKED, (uint32_t)msg);
+    return -1;
+  }
+  while (sig == (SIGTRAP | (PTRACE_EVENT_CLONE << 8)) || sig == (SIGTRAP | (PTRACE_EVENT_FORK << 8))) {
+    /* a new thread or child process: it stays stopped (its initial SIGSTOP is consumed when the differ
+       switches to it); the parent's step goes on to the end of the syscall */
+    unsigned long msg = 0;
+    ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
+    tracee((pid_t)msg)->tgid = sig == (SIGTRAP | (PTRACE_EVENT_FORK << 8)) ? (pid_t)msg : tgid;
     ptrace(PTRACE_SINGLESTEP, tid, 0, 0);
     sig = wait_child_nr(nr);
     if (sig < 0) return -1;
@@ -372,6 +441,11 @@ static int step_one(int signal, const struct insn *in, uint64_t rip, const struc
   if (sig != SIGTRAP) {
     state_record(STOP, sig, 1);
     return -1;
+  }
+  if (nr == 59 || nr == 322) {
+    /* execve/execveat: a new address space if it succeeded (the memory file is the old one's) */
+    open_mem(tgid);
+    flush_code_cache();
   }
   if (!signal && is_pushf(in)) {
     /* natively TF is set while single-stepping: pushf pushed it */
@@ -430,18 +504,17 @@ int main(int argc, char **argv) {
     kill(child, SIGKILL);
     return 2;
   }
-  tid = child;
+  tid = tgid = child;
+  tracee(child)->tgid = child;
   int sig = wait_child();
   if (sig != SIGTRAP) {
     if (sig >= 0) header(ERROR, 0);
     flush_out();
     return 2;
   }
-  note_started(child);
-  ptrace(PTRACE_SETOPTIONS, child, 0, (void *)(long)(PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE));
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/mem", (int)child);
-  mem_fd = open(path, O_RDWR);
+  tracee(child)->started = 1;
+  ptrace(PTRACE_SETOPTIONS, child, 0, (void *)(long)(PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK));
+  open_mem(child);
   state_record(STEP, 0, 1);
   flush_out();
   for (;;) {
@@ -484,11 +557,21 @@ int main(int argc, char **argv) {
       get(&t, 4);
       if (t == 0) t = (uint32_t)child; /* 0: the main thread (the differ does not know its native tid) */
       int st = 0;
-      if (!child) header(ERROR, ESRCH);
-      else if (!was_started((pid_t)t) && (wait_thread((pid_t)t, &st) < 0 || !WIFSTOPPED(st))) header(ERROR, ESRCH);
-      else {
-        note_started((pid_t)t);
+      struct tracee *e = tracee((pid_t)t);
+      if (!child || e->gone) header(ERROR, ESRCH);
+      else if (!e->started && (wait_thread((pid_t)t, &st) < 0 || !WIFSTOPPED(st))) {
+        if (!WIFSTOPPED(st)) other_status((pid_t)t, st);
+        header(ERROR, ESRCH);
+      } else {
+        e->started = 1;
+        pid_t g = tgid_of((pid_t)t);
+        if (g != tgid) {
+          /* another address space: memory and the code cache are the new process's */
+          open_mem(g);
+          flush_code_cache();
+        }
         tid = (pid_t)t;
+        tgid = g;
         have_last_fp = 0;
         state_record(STEP, 0, 1);
       }
