@@ -348,18 +348,16 @@ export class AddressSpace {
    * usually one run (memcpy of 1 MB: one copy instead of 512).
    */
   copyRun(dst: number, src: number, len: number, unit: number): number {
-    const n = Math.min(this.contiguous(src, len, false), this.contiguous(dst, len, true));
-    const bytes = n - (n % unit);
-    if (bytes === 0) return 0;
     const so = this.peekOff(src, false), doff = this.peekOff(dst, true);
-    this.phys.copy(doff, so, bytes);
+    if (so < 0 || doff < 0) return 0;
+    const n = Math.min(this.contiguous(src, so, len, false), this.contiguous(dst, doff, len, true));
+    const bytes = n - (n % unit);
+    if (bytes > 0) this.phys.copy(doff, so, bytes);
     return bytes;
   }
 
-  /** Bytes from a (at most len) in consecutive frames that peekOff allows. */
-  private contiguous(a: number, len: number, write: boolean): number {
-    const first = this.peekOff(a, write);
-    if (first < 0) return 0;
+  /** Bytes from a, whose host offset is first (at most len), in consecutive frames that peekOff allows. */
+  private contiguous(a: number, first: number, len: number, write: boolean): number {
     let n = Math.min(len, PAGE_SIZE - (a % PAGE_SIZE));
     while (n < len && this.peekOff(a + n, write) === first + n) n = Math.min(len, n + PAGE_SIZE);
     return n;
