@@ -5,10 +5,12 @@
 // including when an instruction faults in the middle of a block.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Cpu, FlagOp, Stop } from '../src/cpu/cpu.js';
+import { Cpu, Stop } from '../src/cpu/cpu.js';
 import { Engine, type EngineMode } from '../src/cpu/engine.js';
 import { AddressSpace } from '../src/mem/address-space.js';
 import { PhysicalMemory } from '../src/mem/physical.js';
+import { wasmStats } from '../src/cpu/wasm/compile.js';
+import { Alu, alu } from '../src/cpu/ops/alu.js';
 
 const CODE = 0x400000;
 const DATA = 0x10000000;
@@ -365,8 +367,11 @@ interface Outcome {
   stack: number[];
 }
 
-function machine(code: number[]): { mem: AddressSpace; cpu: Cpu } {
-  const mem = new AddressSpace(new PhysicalMemory(1 << 18));
+/** A WebAssembly pool (as the CLI's): regions whose instructions all have WebAssembly translations become WebAssembly. */
+const WASM_POOL = new PhysicalMemory(1 << 22, true);
+
+function machine(code: number[], wasm = false): { mem: AddressSpace; cpu: Cpu } {
+  const mem = new AddressSpace(wasm ? WASM_POOL : new PhysicalMemory(1 << 18));
   mem.mmap(CODE, 0x2000, 5, { fixed: true, data: new Uint8Array(code) });
   mem.mmap(DATA, DATA_PAGES * 4096, 3, { fixed: true });
   mem.mmap(RO, 4096, 1, { fixed: true });
@@ -390,19 +395,23 @@ function setup(rng: Rng, cpu: Cpu, mem: AddressSpace): void {
   cpu.rip = CODE;
   // Start from either explicit flags or a pending lazy operation.
   if (rng.chance(0.5)) cpu.setEflags(rng.next() & 0x8d5);
-  else cpu.setFlags(rng.pick([FlagOp.Add, FlagOp.Sub, FlagOp.Logic, FlagOp.Adc]), rng.pick([1, 2, 4, 8]), rng.word() & 0xff, rng.word(), rng.word() & 0xff, rng.word(), rng.word() & 0xff, rng.word());
+  else {
+    // A pending lazy operation, as an instruction leaves it (consistent: the result is a OP b).
+    const size = rng.pick([1, 2, 4, 8]), m = size === 1 ? 0xff : size === 2 ? 0xffff : -1;
+    alu(cpu, rng.pick([Alu.Add, Alu.Sub, Alu.And, Alu.Adc, Alu.Sbb]), size, rng.word() & m, rng.word(), rng.word() & m, rng.word());
+  }
   for (let k = 0; k < 64; k++) cpu.xmm[k] = rng.word();
   const data = new Uint8Array(DATA_PAGES * 4096);
   for (let k = 0; k < data.length; k++) data[k] = rng.next() & 0xff;
   mem.writeBytes(DATA, data);
 }
 
-export function run(code: number[], seed: number, mode: EngineMode, budget: number, threshold = 1, codeCacheInstrs?: number): Outcome {
-  const { mem, cpu } = machine(code);
+export function run(code: number[], seed: number, mode: EngineMode, budget: number, threshold = 1, codeCacheInstrs?: number, wasm = false): Outcome {
+  const { mem, cpu } = machine(code, wasm);
   setup(new Rng(seed), cpu, mem);
   const e = new Engine(mem, { engine: mode, jitThreshold: threshold, ...(codeCacheInstrs !== undefined ? { codeCacheInstrs } : {}) });
   const stop = e.run(cpu, budget);
-  return {
+  const out = {
     cacheFlushes: e.cacheFlushes,
     cachedInstrs: e.cachedInstructions,
     stop,
@@ -414,16 +423,23 @@ export function run(code: number[], seed: number, mode: EngineMode, budget: numb
     data: Array.from(mem.peek(DATA, DATA_PAGES * 4096)!),
     stack: Array.from(mem.peek(STACK - 0x400, 0x400)!),
   };
+  if (wasm) mem.destroy(); // its frames go back to the shared pool
+  return out;
 }
 
 function hex(bytes: number[]): string {
   return bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
+/** Runs the code under the interpreter and under the translator, with JavaScript regions and with WebAssembly ones: all must agree. */
 function compare(code: number[], seed: number, what: string, budget = 10_000, threshold = 1, codeCacheInstrs?: number): Outcome {
   const a = run(code, seed, 'interp', budget);
+  same(a, run(code, seed, 'jit', budget, threshold, codeCacheInstrs, true), `${what} (WebAssembly regions) seed=${seed} code=${hex(code)}`);
   const b = run(code, seed, 'jit', budget, threshold, codeCacheInstrs);
-  const ctx = `${what} seed=${seed} code=${hex(code)}`;
+  return same(a, b, `${what} seed=${seed} code=${hex(code)}`);
+}
+
+function same(a: Outcome, b: Outcome, ctx: string): Outcome {
   assert.equal(b.stop, a.stop, `stop: ${ctx}`);
   assert.equal(b.rip, a.rip, `rip: ${ctx}`);
   assert.equal(b.icount, a.icount, `icount: ${ctx}`);
@@ -516,10 +532,13 @@ const SCALE = Number(process.env.ENGINE_DIFF_SCALE ?? 1);
 
 if (!process.env.ENGINE_DIFF_NO_TESTS) describe('translator vs interpreter', () => {
   test('single random instructions (no faults)', () => {
+    const before = wasmStats.regions;
     for (let seed = 1; seed <= 1000 * SCALE; seed++) {
       const g = new Gen(new Rng(seed * 7919), false);
       compare(straightLine(g, 1), seed, 'single');
     }
+    // Most of the integer encodings have WebAssembly translations: the comparison above covered them.
+    assert.ok(wasmStats.regions - before > 300, `only ${wasmStats.regions - before} WebAssembly regions`);
   });
   test('random straight-line sequences', () => {
     for (let seed = 1; seed <= 400 * SCALE; seed++) {
@@ -589,11 +608,13 @@ if (!process.env.ENGINE_DIFF_NO_TESTS) describe('translator vs interpreter', () 
     }
   });
   test('loops that run inside the translated function, budget boundaries included', () => {
+    const before = wasmStats.regions;
     for (let seed = 1; seed <= 200 * SCALE; seed++) {
       const g = new Gen(new Rng(seed * 32452843), seed % 3 === 0);
       const code = loop(g, 1 + g.r.int(8), 1 + g.r.int(50));
       compare(code, seed, 'loop');
       compare(code, seed, 'loop, small budget', 1 + g.r.int(100));
     }
+    assert.ok(wasmStats.regions - before > 50, `only ${wasmStats.regions - before} WebAssembly regions`);
   });
 });

@@ -9,6 +9,7 @@ import { DIVIDE_ERROR } from './ops/alu.js';
 import * as C from './ops/control.js';
 import { isRepString, repIteration } from './ops/string.js';
 import { compileRegion, successors, type JitFn } from './jit/compile.js';
+import { compileWasmRegion } from './wasm/compile.js';
 import { FS } from './jit/runtime.js';
 
 /** 'jit' translates hot blocks to JavaScript; 'interp' runs every instruction through its exec function (the reference). */
@@ -380,7 +381,7 @@ export class Engine {
   ): void {
     const r = new JitRegion(members, generation, c.icount);
     try {
-      r.fn = compileRegion(members, r, c, targets);
+      r.fn = compileWasmRegion(members, c, targets) ?? compileRegion(members, r, c, targets);
       if (JIT_DUMP) appendFileSync(JIT_DUMP, `// region 0x${members[0].start.toString(16)}: ${members.length} blocks, ${absorbed.length} absorbed, generation ${generation}\n${r.fn.toString()}\n\n`);
     } catch (e) {
       if (JIT_DEBUG) process.stderr.write(`elfshim: jit: region 0x${head.start.toString(16)} not translated: ${(e as Error)?.stack ?? e}\n`);

@@ -19,6 +19,8 @@ const PTE_FLAGS = 31;
  * valid only when (hi >>> 15) === 0 (below 2^47).
  */
 export const TLB_SIZE = 1024;
+/** Bytes of one TLB: TLB_SIZE [tag, frame offset] int32 pairs. */
+export const TLB_BYTES = TLB_SIZE * 8;
 const TLB_MASK = TLB_SIZE - 1;
 /** Mask of the pair index (entry * 2) computed from an address's low half. */
 export const TLB_INDEX_MASK = (TLB_SIZE - 1) * 2;
@@ -90,9 +92,12 @@ export class AddressSpace {
   private readonly ptes = new Map<number, number>();
   private vmas: Vma[] = [];
   /** Read TLB: [tag, frame offset] pairs (see TLB_SIZE). Read by translated code; never replaced. */
-  readonly tlbR = new Int32Array(2 * TLB_SIZE).fill(-1);
+  readonly tlbR: Int32Array;
   /** Write TLB: pages that are writable, hold no translated code and are not watched. */
-  readonly tlbW = new Int32Array(2 * TLB_SIZE).fill(-1);
+  readonly tlbW: Int32Array;
+  /** Byte offset of tlbR in the pool, tlbW following it (TLB_BYTES later); -1 when they are not in the pool. */
+  readonly tlbOffset: number;
+  private tlbReleased = false;
 
   brkStart = 0;
   brkEnd = 0;
@@ -106,6 +111,11 @@ export class AddressSpace {
   constructor(readonly phys: PhysicalMemory) {
     this.view = phys.view;
     this.bytes = phys.bytes;
+    // In a WebAssembly pool the TLBs live in it too, where translated WebAssembly code probes them.
+    const off = phys.memory !== null ? phys.allocTlbBlock((2 * TLB_BYTES) / PAGE_SIZE) : -1;
+    this.tlbOffset = off;
+    this.tlbR = (off >= 0 ? new Int32Array(phys.buffer, off, 2 * TLB_SIZE) : new Int32Array(2 * TLB_SIZE)).fill(-1);
+    this.tlbW = (off >= 0 ? new Int32Array(phys.buffer, off + TLB_BYTES, 2 * TLB_SIZE) : new Int32Array(2 * TLB_SIZE)).fill(-1);
   }
 
   // ---------------------------------------------------------------- fast path
@@ -694,6 +704,8 @@ export class AddressSpace {
     this.ptes.clear();
     this.vmas = [];
     this.flushTlb();
+    if (this.tlbOffset >= 0 && !this.tlbReleased) this.phys.releaseTlbBlock(this.tlbOffset);
+    this.tlbReleased = true;
   }
 
   /** /proc/PID/maps text. */

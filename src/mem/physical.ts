@@ -50,6 +50,11 @@ export class PhysicalMemory {
   private inUse = 0;
 
   private readonly bulk: Bulk | null = null;
+  /** The shared WebAssembly memory the pool is, or null (then translated regions stay JavaScript). */
+  readonly memory: WebAssembly.Memory | null;
+  /** Blocks of TLB_BLOCK_FRAMES frames given back by dead address spaces (see allocTlbBlock). */
+  private readonly tlbBlocks: number[] = [];
+  private scratchOff = -1;
   /** Bytes the frames may use (the buffer of a shared pool is rounded up to whole WebAssembly pages). */
   readonly capacity: number;
 
@@ -57,6 +62,7 @@ export class PhysicalMemory {
     const size = Math.min(limitBytes, 2 ** 31 - PAGE_SIZE);
     this.capacity = size - (size % PAGE_SIZE);
     const memory = shared ? wasmMemory(Math.ceil(this.capacity / WASM_PAGE)) : null;
+    this.memory = memory;
     if (memory !== null) {
       this.buffer = memory.buffer;
       this.bulk = wasmBulk(memory, memory.buffer.byteLength / WASM_PAGE);
@@ -96,6 +102,34 @@ export class PhysicalMemory {
     this.fill(off, PAGE_SIZE, 0);
     this.free.push(off);
     this.inUse--;
+  }
+
+  /**
+   * Consecutive frames for an address space's TLBs, which WebAssembly code
+   * probes, so they live in the pool (-1 when it is exhausted). Blocks are
+   * reused only as TLB blocks: a dead address space's views may still be
+   * flushed, and must not alias a guest page.
+   */
+  allocTlbBlock(frames: number): number {
+    const f = this.tlbBlocks.pop();
+    if (f !== undefined) return f;
+    if (this.next + frames * PAGE_SIZE > this.capacity) return -1;
+    const off = this.next;
+    this.next += frames * PAGE_SIZE;
+    return off;
+  }
+  releaseTlbBlock(off: number): void {
+    this.tlbBlocks.push(off);
+  }
+
+  /** One frame where translated WebAssembly code and the engine exchange the CPU state (see cpu/wasm/state.ts). */
+  get scratch(): number {
+    if (this.scratchOff < 0) {
+      if (this.next + PAGE_SIZE > this.capacity) throw new Error('elfshim: memory pool exhausted');
+      this.scratchOff = this.next;
+      this.next += PAGE_SIZE;
+    }
+    return this.scratchOff;
   }
 
   get framesInUse(): number {

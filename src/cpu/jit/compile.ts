@@ -73,7 +73,7 @@ function translationOf(i: Instr): Translation | undefined {
 }
 
 /** Flags live after each instruction of a block (its end, memory accesses — which may leave the region — and fallbacks observe all flags). */
-function flagLiveness(instrs: Instr[]): number[] {
+export function flagLiveness(instrs: Instr[]): number[] {
   const live = new Array<number>(instrs.length);
   let l = ARITH_FLAGS;
   for (let j = instrs.length - 1; j >= 0; j--) {
@@ -110,23 +110,21 @@ function fallThrough(b: JitBlock): number | undefined {
 }
 
 /**
- * The JavaScript source of the region's factory and what it binds.
- * targets[j]: addresses block j's indirect branch was seen going to; those
- * that are region blocks are dispatched inside the function.
+ * The block indices by start address, the return addresses of the region's
+ * calls that are region blocks (a ret dispatches on them), and the layout:
+ * each block followed, where possible, by its fall-through successor
+ * (not-taken side of a branch, jump or call target, next address), which it
+ * then enters without going through the dispatch.
  */
-export function generate(blocks: JitBlock[], targets: readonly (readonly number[])[] = []): { source: string; addrs: number[]; locals: number[] } {
+export function regionLayout(blocks: JitBlock[]): { index: Map<number, number>; retSites: number[]; order: number[]; follower: Map<number, number> } {
   const index = new Map<number, number>();
   blocks.forEach((b, j) => index.set(b.start, j));
-  // Return addresses of the region's calls that are region blocks: a ret dispatches on them.
   const retSites: number[] = [];
   for (const b of blocks) {
     const last = b.instrs[b.instrs.length - 1];
     if ((last.exec === C.callRel || last.exec === C.callRm) && index.has(last.next) && !retSites.includes(last.next)) retSites.push(last.next);
   }
 
-  // Layout: each block followed, where possible, by its fall-through successor
-  // (not-taken side of a branch, jump or call target, next address), which
-  // it then enters without going through the dispatch switch.
   const order: number[] = [];
   const placed = new Set<number>();
   for (let s0 = 0; s0 < blocks.length; s0++) {
@@ -139,6 +137,17 @@ export function generate(blocks: JitBlock[], targets: readonly (readonly number[
   }
   const follower = new Map<number, number>();
   for (let k = 0; k + 1 < order.length; k++) follower.set(order[k], order[k + 1]);
+
+  return { index, retSites, order, follower };
+}
+
+/**
+ * The JavaScript source of the region's factory and what it binds.
+ * targets[j]: addresses block j's indirect branch was seen going to; those
+ * that are region blocks are dispatched inside the function.
+ */
+export function generate(blocks: JitBlock[], targets: readonly (readonly number[])[] = []): { source: string; addrs: number[]; locals: number[] } {
+  const { index, retSites, order, follower } = regionLayout(blocks);
 
   const g = new Emitter();
   const addrs: number[] = [];

@@ -1,0 +1,155 @@
+/**
+ * Translates a region into one WebAssembly function, when every instruction
+ * of it has a WebAssembly translation (ops.ts) and the guest memory is a
+ * WebAssembly memory (the CLI's pool); otherwise the region stays
+ * JavaScript (jit/compile.ts). Same contract as the JavaScript regions:
+ *
+ *   fn(c, budget, entry) → instructions retired; c.rip, FS.slow, FS.from set.
+ *
+ * Why: 64-bit guest arithmetic is native i64 here instead of int32 halves,
+ * and V8 compiles a module in a fraction of a millisecond (Liftoff, then
+ * TurboFan in the background for hot functions) where TurboFan spends tens
+ * of milliseconds on the JavaScript region.
+ *
+ * Shape: `block exit / loop L / block c_last … block c_first / br_table` —
+ * each block's code follows the end of its label, in layout order, so a
+ * block falls through into its layout follower; other edges set bi and
+ * continue the loop; exits set xr (rip) and xs and leave to the epilogue,
+ * which writes the registers and flags to the scratch frame.
+ */
+import { ARITH_FLAGS, type Cpu } from '../cpu.js';
+import * as C from '../ops/control.js';
+import { flagLiveness, regionLayout, type JitBlock, type JitFn } from '../jit/compile.js';
+import { FS } from '../jit/runtime.js';
+import { TRANSLATIONS } from '../jit/translator.js';
+import { moduleOf, Op } from './encoder.js';
+import { WasmEmitter, type Terminator } from './emitter.js';
+import { MAT_IMPORT, matHelper } from './flags.js';
+import { WASM_OPS } from './ops.js';
+import * as S from './state.js';
+
+/** ELFSHIM_WASM=0 keeps every region JavaScript (for comparison). */
+const ENABLED = process.env.ELFSHIM_WASM !== '0';
+
+/** Regions compiled to WebAssembly (and left JavaScript because some instruction has no WebAssembly translation), for --stats and tests. */
+export const wasmStats = { regions: 0, declined: 0 };
+
+/** Whether every instruction of the blocks has a WebAssembly translation. */
+function translatable(blocks: JitBlock[]): boolean {
+  return blocks.every((b) => b.instrs.every((i) => WASM_OPS.has(i.exec) && TRANSLATIONS.has(i.exec)));
+}
+
+/** The region's function body. */
+function emitRegion(g: WasmEmitter, blocks: JitBlock[], targets: readonly (readonly number[])[]): void {
+  const f = g.f;
+  const { index, retSites, order, follower } = regionLayout(blocks);
+  f.open('block', 'exit').open('loop', 'L');
+  for (let p = order.length - 1; p >= 0; p--) f.open('block', `c${order[p]}`);
+  f.get(g.bi).brTable(blocks.map((_, j) => `c${j}`), 'exit');
+  for (const bi of order) {
+    f.end(); // the block's label: its code follows
+    const b = blocks[bi], n = b.instrs.length;
+    // Head: the budget (exactly where the interpreter's loop would stop entering blocks), then this block runs.
+    f.get(g.done).get(0).op(Op.i32GeS).open('if', 'budget').i64(b.start);
+    g.exitTo();
+    f.end();
+    f.i32(bi).set(g.xb);
+    g.flags = { kind: 'dyn' };
+    const live = flagLiveness(b.instrs);
+    let term = { kind: 'jump', target: b.end } as Terminator;
+    for (let j = 0; j < n; j++) {
+      const i = b.instrs[j];
+      g.addr = i.addr;
+      g.local = j;
+      g.liveAfter = live[j];
+      const t = WASM_OPS.get(i.exec)!(g, i);
+      if (t === false) throw new Error(`wasm: no translation of this form of ${i.exec.name}`);
+      if (t) term = t;
+    }
+    // An edge: count the block, hand the flags to the run-time description, go.
+    const edge = (target: number, mayFall: boolean) => {
+      g.retire(n);
+      g.syncFlags();
+      const k = index.get(target);
+      if (k === undefined) {
+        f.i64(target);
+        g.exitTo();
+      } else if (!(mayFall && k === follower.get(bi))) f.i32(k).set(g.bi).br('L');
+    };
+    switch (term.kind) {
+      case 'jump':
+        edge(term.target, true);
+        break;
+      case 'cond': {
+        const takenFalls = index.get(term.target) === follower.get(bi);
+        f.get(term.cond);
+        if (takenFalls) f.op(Op.i32Eqz);
+        f.open('if', 'side');
+        edge(takenFalls ? term.next : term.target, false);
+        f.end();
+        edge(takenFalls ? term.target : term.next, true);
+        break;
+      }
+      case 'indirect': {
+        g.retire(n);
+        g.syncFlags();
+        const internal = new Set(b.instrs[n - 1].exec === C.ret ? retSites : []);
+        for (const a of targets[bi] ?? []) if (index.has(a)) internal.add(a);
+        for (const a of internal) {
+          f.get(term.local).i64(a).op(Op.i64Eq).open('if', 'hit').i32(index.get(a)!).set(g.bi).br('L').end();
+        }
+        f.get(term.local);
+        g.exitTo();
+      }
+    }
+  }
+  f.end().end();
+  g.epilogue();
+}
+
+/** The region as a WebAssembly function, or null when it cannot be one. */
+export function compileWasmRegion(blocks: JitBlock[], c: Cpu, targets: readonly (readonly number[])[] = []): JitFn | null {
+  const mem = c.mem, phys = mem.phys, memory = phys.memory;
+  if (!ENABLED || memory === null || mem.tlbOffset < 0) return null;
+  const g = new WasmEmitter(phys.scratch);
+  try {
+    if (!translatable(blocks)) throw new Error('wasm: an instruction without a translation');
+    emitRegion(g, blocks, targets);
+  } catch {
+    wasmStats.declined++;
+    return null; // an instruction or a form without a translation (e.g. 16-bit push)
+  }
+  wasmStats.regions++;
+  g.f.code.unshift(...g.prologue());
+  const bytes = moduleOf(g.f, memory.buffer.byteLength / 65536, [MAT_IMPORT]);
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { h: { mat: matHelper() as WebAssembly.ImportValue }, m: { m: memory } });
+  const run = inst.exports.f as (budget: number, entry: number) => number;
+  return wrapper(run, phys.buffer, phys.scratch, [...g.used].sort((x, y) => x - y), [...g.written].sort((x, y) => x - y), g.usesFs, g.usesGs);
+}
+
+/**
+ * The JitFn around a region's function: the registers it reads, the lazy
+ * flags and the segment bases into the scratch frame, and back out after.
+ * Generated so that the copies are straight-line code.
+ */
+function wrapper(run: (budget: number, entry: number) => number, buffer: ArrayBufferLike, scratch: number, used: number[], written: number[], fs: boolean, gs: boolean): JitFn {
+  const w = (off: number) => off / 4;
+  const lines = [
+    `const r = c.r;`,
+    ...used.map((n) => `S[${2 * n}] = r[${2 * n}]; S[${2 * n + 1}] = r[${2 * n + 1}];`),
+    `S[${w(S.S_FOP)}] = c.fop; S[${w(S.S_FSZ)}] = c.fsz; S[${w(S.S_FCIN)}] = c.fcin; S[${w(S.S_FL)}] = c.fexp;`,
+    `S[${w(S.S_FRES)}] = c.fres; S[${w(S.S_FRES) + 1}] = c.fresh; S[${w(S.S_FA)}] = c.fa; S[${w(S.S_FA) + 1}] = c.fah; S[${w(S.S_FB)}] = c.fb; S[${w(S.S_FB) + 1}] = c.fbh;`,
+    fs ? `S[${w(S.S_FS)}] = c.fsBase | 0; S[${w(S.S_FS) + 1}] = Math.floor(c.fsBase / 4294967296) | 0;` : '',
+    gs ? `S[${w(S.S_GS)}] = c.gsBase | 0; S[${w(S.S_GS) + 1}] = Math.floor(c.gsBase / 4294967296) | 0;` : '',
+    `S[${w(S.S_TLB)}] = c.mem.tlbOffset;`,
+    `const done = run(budget, entry);`,
+    ...written.map((n) => `r[${2 * n}] = S[${2 * n}]; r[${2 * n + 1}] = S[${2 * n + 1}];`),
+    `c.fop = S[${w(S.S_FOP)}]; c.fsz = S[${w(S.S_FSZ)}]; c.fcin = S[${w(S.S_FCIN)}]; c.fexp = S[${w(S.S_FL)}] & ${ARITH_FLAGS};`,
+    `c.fres = S[${w(S.S_FRES)}]; c.fresh = S[${w(S.S_FRES) + 1}]; c.fa = S[${w(S.S_FA)}]; c.fah = S[${w(S.S_FA) + 1}]; c.fb = S[${w(S.S_FB)}]; c.fbh = S[${w(S.S_FB) + 1}];`,
+    `c.rip = (S[${w(S.S_RIP)}] >>> 0) + S[${w(S.S_RIP) + 1}] * 4294967296;`,
+    `FS.slow = S[${w(S.S_SLOW)}]; FS.from = S[${w(S.S_FROM)}];`,
+    `return done;`,
+  ];
+  const factory = new Function('run', 'S', 'FS', `return function wasmRegion(c, budget, entry) {\n${lines.filter(Boolean).join('\n')}\n};`);
+  return factory(run, new Int32Array(buffer, scratch, 64), FS) as JitFn;
+}

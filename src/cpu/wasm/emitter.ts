@@ -1,0 +1,412 @@
+/**
+ * Builds the WebAssembly function of one region: guest registers in i64
+ * locals, memory accesses probing the address space's TLB (which lives in
+ * the pool), the flags as a producer known at translation time or, at block
+ * entry, described at run time by the locals gop/gsz/ga/gb/gr/gcin/fl (the
+ * Cpu's lazy-flag fields), and the region's exits.
+ *
+ * Every access that cannot be done inline (TLB miss, page crossing) leaves
+ * the region just before the instruction, with the registers and flags as
+ * they were before it: the instruction's translation probes every address
+ * it touches before it changes anything.
+ */
+import { FlagOp, ARITH_FLAGS } from '../cpu.js';
+import { SEG_FS, SEG_NONE, type Instr } from '../instr.js';
+import { TLB_BYTES } from '../../mem/address-space.js';
+import { FunctionBody, I32, I64, Op } from './encoder.js';
+import { type Operands, pushCF, pushFlags, pushOF, pushSign, pushZF, pushPF } from './flags.js';
+import * as S from './state.js';
+
+/** Function index of the imported mat helper (see flags.ts). */
+const MAT = 0;
+
+export const MASK64: Record<number, bigint> = { 1: 0xffn, 2: 0xffffn, 4: 0xffffffffn, 8: -1n };
+
+/** The flags at the current point of the translation. */
+type FlagState =
+  /** Described at run time by the locals gop… (block entry). */
+  | { kind: 'dyn' }
+  /** All six bits in the local fl. */
+  | { kind: 'explicit' }
+  /** Produced by op at size from the operand locals o. */
+  | { kind: 'lazy'; op: FlagOp; size: number; o: Operands };
+
+/** How a block's last instruction leaves it. */
+export type Terminator =
+  | { kind: 'jump'; target: number }
+  /** To target when the i32 local cond is nonzero, else to next. */
+  | { kind: 'cond'; cond: number; target: number; next: number }
+  /** To the address in the i64 local. */
+  | { kind: 'indirect'; local: number };
+
+export class WasmEmitter {
+  readonly f = new FunctionBody([I32, I32], [I32]);
+  /** Guest registers (i64 locals). */
+  readonly R: number[];
+  readonly used = new Set<number>();
+  readonly written = new Set<number>();
+  // Control: the block index to run, instructions retired, and how the region left.
+  readonly bi: number;
+  readonly done: number;
+  readonly xs: number;
+  readonly xb: number;
+  readonly xr: number;
+  // The flags as the Cpu keeps them (block entry and exits).
+  readonly gop: number;
+  readonly gsz: number;
+  readonly gcin: number;
+  readonly fl: number;
+  readonly ga: number;
+  readonly gb: number;
+  readonly gr: number;
+  readonly fsb: number;
+  readonly gsb: number;
+  readonly tlb: number;
+  usesFs = false;
+  usesGs = false;
+
+  flags: FlagState = { kind: 'dyn' };
+  /** Flags live after the current instruction (see compile.ts flagLiveness). */
+  liveAfter = ARITH_FLAGS;
+  /** The current instruction: its address and index in its block. */
+  addr = 0;
+  local = 0;
+  private zero32 = -1;
+
+  constructor(readonly scratch: number) {
+    const f = this.f;
+    this.R = Array.from({ length: 16 }, () => f.local(I64));
+    this.bi = f.local(I32);
+    this.done = f.local(I32);
+    this.xs = f.local(I32);
+    this.xb = f.local(I32);
+    this.xr = f.local(I64);
+    this.gop = f.local(I32);
+    this.gsz = f.local(I32);
+    this.gcin = f.local(I32);
+    this.fl = f.local(I32);
+    this.ga = f.local(I64);
+    this.gb = f.local(I64);
+    this.gr = f.local(I64);
+    this.fsb = f.local(I64);
+    this.gsb = f.local(I64);
+    this.tlb = f.local(I32);
+  }
+
+  t64(): number {
+    return this.f.local(I64);
+  }
+  t32(): number {
+    return this.f.local(I32);
+  }
+  /** Pops the i64 on the stack into a new local. */
+  keep64(): number {
+    const l = this.t64();
+    this.f.set(l);
+    return l;
+  }
+  keep32(): number {
+    const l = this.t32();
+    this.f.set(l);
+    return l;
+  }
+  /** A new i64 local holding v. */
+  const64(v: number | bigint): number {
+    this.f.i64(v);
+    return this.keep64();
+  }
+
+  // ------------------------------------------------------------------ registers
+
+  reg(n: number): number {
+    this.used.add(n);
+    return this.R[n];
+  }
+  /** Pushes register n read at size, zero-extended. 8-bit encodings 16..19 are ah..bh. */
+  getReg(n: number, size: number): void {
+    const f = this.f;
+    if (size === 1 && n >= 16) {
+      f.get(this.reg(n - 16)).i64(8).op(Op.i64ShrU).i64(0xff).op(Op.i64And);
+      return;
+    }
+    f.get(this.reg(n));
+    if (size !== 8) f.i64(MASK64[size]).op(Op.i64And);
+  }
+  /** Register n read at size into a new local. */
+  read(n: number, size: number): number {
+    this.getReg(n, size);
+    return this.keep64();
+  }
+  /** Pops an i64 and writes it to register n at size (x86 merge / zero-extension rules). */
+  setReg(n: number, size: number): void {
+    const f = this.f;
+    if (size === 8) {
+      this.written.add(n);
+      f.set(this.reg(n));
+      return;
+    }
+    if (size === 4) {
+      this.written.add(n);
+      f.i64(0xffffffffn).op(Op.i64And).set(this.reg(n));
+      return;
+    }
+    const v = this.keep64();
+    const hiByte = size === 1 && n >= 16;
+    const r = hiByte ? n - 16 : n;
+    this.written.add(r);
+    const keep = size === 2 ? ~0xffffn : hiByte ? ~0xff00n : ~0xffn;
+    f.get(this.reg(r)).i64(keep).op(Op.i64And).get(v).i64(size === 2 ? 0xffff : 0xff).op(Op.i64And);
+    if (hiByte) f.i64(8).op(Op.i64Shl);
+    f.op(Op.i64Or).set(this.reg(r));
+  }
+
+  // ------------------------------------------------------------------ memory
+
+  /** The effective address of i's memory operand (or lea's value when lea) in a new i64 local. */
+  ea(i: Instr, lea = false): number {
+    const f = this.f;
+    let any = false;
+    if (i.base >= 0) {
+      f.get(this.reg(i.base));
+      any = true;
+    }
+    if (i.index >= 0) {
+      f.get(this.reg(i.index));
+      if (i.scale) f.i64(i.scale).op(Op.i64Shl);
+      if (any) f.op(Op.i64Add);
+      any = true;
+    }
+    if (!any) f.i64(i.disp);
+    else if (i.disp !== 0) f.i64(i.disp).op(Op.i64Add);
+    if (i.adsize === 4) f.i64(0xffffffffn).op(Op.i64And);
+    if (!lea && i.seg !== SEG_NONE) {
+      if (i.seg === SEG_FS) {
+        this.usesFs = true;
+        f.get(this.fsb);
+      } else {
+        this.usesGs = true;
+        f.get(this.gsb);
+      }
+      f.op(Op.i64Add);
+    }
+    return this.keep64();
+  }
+
+  /**
+   * The pool offset of size bytes at the address in local a, readable (or
+   * writable), in a new i32 local; leaves the region before the instruction
+   * when they are not (TLB miss, a page crossing, an address beyond user space).
+   */
+  probe(a: number, size: number, write: boolean): number {
+    const f = this.f;
+    const lo = this.t32(), e = this.t32(), h = this.t32();
+    const T = write ? TLB_BYTES : 0;
+    f.get(a).op(Op.i32WrapI64).tee(lo).i32(11).op(Op.i32ShrU).i32(2046).op(Op.i32And).i32(2).op(Op.i32Shl).get(this.tlb).op(Op.i32Add).tee(e);
+    // The tag is the address / 2^22; addresses at or above 2^47 never match (tags are below 2^25, or -1).
+    f.mem(Op.i32Load, T).op(Op.i64ExtendI32U).get(a).i64(22).op(Op.i64ShrU).op(Op.i64Ne);
+    if (size > 1) f.get(lo).i32(4095).op(Op.i32And).i32(4096 - size).op(Op.i32GtU).op(Op.i32Or);
+    f.open('if', 'miss');
+    this.slowExit();
+    f.end();
+    f.get(e).mem(Op.i32Load, T + 4).get(lo).i32(4095).op(Op.i32And).op(Op.i32Add).set(h);
+    return h;
+  }
+  /** Pushes size bytes at pool offset h (i32 local), zero-extended to i64. */
+  load(size: number, h: number): void {
+    const op = size === 1 ? Op.i64Load8U : size === 2 ? Op.i64Load16U : size === 4 ? Op.i64Load32U : Op.i64Load;
+    this.f.get(h).mem(op);
+  }
+  /** Loads into a new local. */
+  loadTo(size: number, h: number): number {
+    this.load(size, h);
+    return this.keep64();
+  }
+  /** Stores the low size bytes of the i64 local v at pool offset h. */
+  store(size: number, h: number, v: number): void {
+    const op = size === 1 ? Op.i64Store8 : size === 2 ? Op.i64Store16 : size === 4 ? Op.i64Store32 : Op.i64Store;
+    this.f.get(h).get(v).mem(op);
+  }
+
+  // ------------------------------------------------------------------ flags
+
+  live(mask: number): boolean {
+    return (this.liveAfter & mask) !== 0;
+  }
+  /** An i32 local holding 0 (the carry in of producers without one). */
+  private zero(): number {
+    if (this.zero32 < 0) this.zero32 = this.t32();
+    return this.zero32;
+  }
+  /** Records a flag producer (operands: i64 locals zero-extended to size; cin: i32 local). */
+  produce(op: FlagOp, size: number, a: number, b: number, r: number, cin = -1): void {
+    this.flags = { kind: 'lazy', op, size, o: { a, b, r, cin: cin >= 0 ? cin : this.zero() } };
+  }
+  /** Pops EFLAGS bits (all six arithmetic flags) into fl. */
+  setExplicit(): void {
+    this.f.set(this.fl);
+    this.flags = { kind: 'explicit' };
+  }
+  /** Makes fl hold all six flags. */
+  materialize(): void {
+    const s = this.flags, f = this.f;
+    if (s.kind === 'explicit') return;
+    if (s.kind === 'lazy') pushFlags(f, s.op, s.size, s.o);
+    else f.get(this.gop).get(this.gsz).get(this.ga).get(this.gb).get(this.gr).get(this.gcin).get(this.fl).op(0x10, MAT);
+    this.setExplicit();
+  }
+  /** Pushes CF (i32 0/1). */
+  pushCarry(): void {
+    const s = this.flags;
+    if (s.kind === 'lazy') pushCF(this.f, s.op, s.o);
+    else {
+      this.materialize();
+      this.f.get(this.fl).i32(1).op(Op.i32And);
+    }
+  }
+  /** Pushes flag bit `bit` of fl (after materializing). */
+  private bit(bit: number): void {
+    this.f.get(this.fl).i32(bit).op(Op.i32ShrU).i32(1).op(Op.i32And);
+  }
+  /** Pushes a signed comparison of the lazy operands' a and b, sign-extended from size. */
+  private signed(size: number, o: Operands, cmp: number): void {
+    const f = this.f;
+    const ext = size === 1 ? Op.i64Extend8S : size === 2 ? Op.i64Extend16S : size === 4 ? Op.i64Extend32S : -1;
+    f.get(o.a);
+    if (ext >= 0) f.op(ext);
+    f.get(o.b);
+    if (ext >= 0) f.op(ext);
+    f.op(cmp);
+  }
+  /** Pushes condition code cc (Jcc/SETcc/CMOVcc) as i32 0/1. */
+  pushCond(cc: number): void {
+    const f = this.f;
+    const s = this.flags;
+    const inv = (cc & 1) !== 0;
+    if (s.kind === 'lazy') {
+      const { op, size, o } = s;
+      const kind = cc >> 1;
+      if (op === FlagOp.Sub) {
+        // cmp/sub: compare the operands themselves.
+        const direct: Record<number, () => void> = {
+          1: () => f.get(o.a).get(o.b).op(Op.i64LtU),
+          2: () => f.get(o.a).get(o.b).op(Op.i64Eq),
+          3: () => f.get(o.a).get(o.b).op(Op.i64LeU),
+          6: () => this.signed(size, o, Op.i64LtS),
+          7: () => this.signed(size, o, Op.i64LeS),
+        };
+        if (direct[kind]) {
+          direct[kind]();
+          if (inv) f.op(Op.i32Eqz);
+          return;
+        }
+      }
+      if (kind === 2) {
+        pushZF(f, o);
+        if (inv) f.op(Op.i32Eqz);
+        return;
+      }
+      if (kind === 4) {
+        pushSign(f, o.r, size);
+        if (inv) f.op(Op.i32Eqz);
+        return;
+      }
+      // Generic: the flags the condition reads, from the producer's formulas.
+      switch (kind) {
+        case 0: pushOF(f, op, size, o); break;
+        case 1: pushCF(f, op, o); break;
+        case 3: pushCF(f, op, o); pushZF(f, o); f.op(Op.i32Or); break;
+        case 5: pushPF(f, o); break;
+        case 6: pushSign(f, o.r, size); pushOF(f, op, size, o); f.op(Op.i32Xor); break;
+        default: pushSign(f, o.r, size); pushOF(f, op, size, o); f.op(Op.i32Xor); pushZF(f, o); f.op(Op.i32Or);
+      }
+      if (inv) f.op(Op.i32Eqz);
+      return;
+    }
+    this.materialize();
+    switch (cc >> 1) {
+      case 0: this.bit(11); break;
+      case 1: this.bit(0); break;
+      case 2: this.bit(6); break;
+      case 3: f.get(this.fl).i32(0x41).op(Op.i32And).i32(0).op(Op.i32Ne); break;
+      case 4: this.bit(7); break;
+      case 5: this.bit(2); break;
+      case 6: this.bit(7); this.bit(11); f.op(Op.i32Xor); break;
+      default: this.bit(7); this.bit(11); f.op(Op.i32Xor); this.bit(6); f.op(Op.i32Or);
+    }
+    if (inv) f.op(Op.i32Eqz);
+  }
+  /** The condition in a new i32 local. */
+  cond(cc: number): number {
+    this.pushCond(cc);
+    return this.keep32();
+  }
+
+  /** Puts the current flags into the run-time description (gop…): what exits store and block heads start from. */
+  syncFlags(): void {
+    const s = this.flags, f = this.f;
+    if (s.kind === 'dyn') return;
+    if (s.kind === 'explicit') {
+      f.i32(FlagOp.Explicit).set(this.gop);
+      return;
+    }
+    f.i32(s.op).set(this.gop).i32(s.size).set(this.gsz);
+    f.get(s.o.a).set(this.ga).get(s.o.b).set(this.gb).get(s.o.r).set(this.gr).get(s.o.cin).set(this.gcin);
+  }
+
+  // ------------------------------------------------------------------ exits
+
+  /** Counts k more retired instructions. */
+  retire(k: number): void {
+    if (k) this.f.get(this.done).i32(k).op(Op.i32Add).set(this.done);
+  }
+  /**
+   * Leaves the region just before the current instruction, which the engine
+   * then runs in the interpreter (registers and flags as before it).
+   */
+  slowExit(): void {
+    this.syncFlags();
+    this.retire(this.local);
+    this.f.i64(this.addr).set(this.xr).i32(1).set(this.xs).br('exit');
+  }
+  /** Leaves the region for the address on the stack (i64), after the block's n instructions. */
+  exitTo(): void {
+    this.f.set(this.xr).i32(0).set(this.xs).br('exit');
+  }
+
+  /** The prologue: registers, flags and segment bases from the scratch frame. */
+  prologue(): number[] {
+    const p = new FunctionBody([I32, I32], [I32]);
+    const at = (off: number) => this.scratch + off;
+    for (const n of [...this.used].sort((x, y) => x - y)) p.i32(0).mem(Op.i64Load, at(S.S_REGS + 8 * n)).set(this.R[n]);
+    p.i32(0).mem(Op.i32Load, at(S.S_FOP)).set(this.gop);
+    p.i32(0).mem(Op.i32Load, at(S.S_FSZ)).set(this.gsz);
+    p.i32(0).mem(Op.i32Load, at(S.S_FCIN)).set(this.gcin);
+    p.i32(0).mem(Op.i32Load, at(S.S_FL)).set(this.fl);
+    p.i32(0).mem(Op.i64Load, at(S.S_FRES)).set(this.gr);
+    p.i32(0).mem(Op.i64Load, at(S.S_FA)).set(this.ga);
+    p.i32(0).mem(Op.i64Load, at(S.S_FB)).set(this.gb);
+    if (this.usesFs) p.i32(0).mem(Op.i64Load, at(S.S_FS)).set(this.fsb);
+    if (this.usesGs) p.i32(0).mem(Op.i64Load, at(S.S_GS)).set(this.gsb);
+    p.i32(0).mem(Op.i32Load, at(S.S_TLB)).set(this.tlb);
+    p.get(1).set(this.bi);
+    return p.code;
+  }
+
+  /** The exit path (after the exit label): registers written and the state back to the scratch frame. */
+  epilogue(): void {
+    const f = this.f;
+    const at = (off: number) => this.scratch + off;
+    for (const n of [...this.written].sort((x, y) => x - y)) f.i32(0).get(this.R[n]).mem(Op.i64Store, at(S.S_REGS + 8 * n));
+    f.i32(0).get(this.xr).mem(Op.i64Store, at(S.S_RIP));
+    f.i32(0).get(this.gop).mem(Op.i32Store, at(S.S_FOP));
+    f.i32(0).get(this.gsz).mem(Op.i32Store, at(S.S_FSZ));
+    f.i32(0).get(this.gcin).mem(Op.i32Store, at(S.S_FCIN));
+    f.i32(0).get(this.fl).mem(Op.i32Store, at(S.S_FL));
+    f.i32(0).get(this.gr).mem(Op.i64Store, at(S.S_FRES));
+    f.i32(0).get(this.ga).mem(Op.i64Store, at(S.S_FA));
+    f.i32(0).get(this.gb).mem(Op.i64Store, at(S.S_FB));
+    f.i32(0).get(this.xs).mem(Op.i32Store, at(S.S_SLOW));
+    f.i32(0).get(this.xb).mem(Op.i32Store, at(S.S_FROM));
+    f.get(this.done);
+  }
+}

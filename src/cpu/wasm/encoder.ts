@@ -1,0 +1,215 @@
+/**
+ * A minimal WebAssembly binary writer: the opcodes the region translator
+ * emits, LEB128 immediates, a function body with named labels, and a module
+ * of one function importing the guest's shared memory.
+ */
+
+/** Value types. */
+export const I32 = 0x7f, I64 = 0x7e;
+
+/** Opcodes (the single-byte ones, and the 0xfc prefix ones used). */
+export const Op = {
+  block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, brTable: 0x0e, return: 0x0f,
+  drop: 0x1a, select: 0x1b,
+  localGet: 0x20, localSet: 0x21, localTee: 0x22,
+  i32Load: 0x28, i64Load: 0x29, i64Load8U: 0x31, i64Load16U: 0x33, i64Load32U: 0x35,
+  i32Store: 0x36, i64Store: 0x37, i64Store8: 0x3c, i64Store16: 0x3d, i64Store32: 0x3e,
+  i32Const: 0x41, i64Const: 0x42,
+  i32Eqz: 0x45, i32Eq: 0x46, i32Ne: 0x47, i32LtU: 0x49, i32GeS: 0x4e, i32GtU: 0x4b, i32LeU: 0x4d, i32GeU: 0x4f,
+  i64Eqz: 0x50, i64Eq: 0x51, i64Ne: 0x52, i64LtS: 0x53, i64LtU: 0x54, i64GtS: 0x55, i64GtU: 0x56,
+  i64LeS: 0x57, i64LeU: 0x58, i64GeS: 0x59, i64GeU: 0x5a,
+  i32Popcnt: 0x69, i32Add: 0x6a, i32Sub: 0x6b, i32And: 0x71, i32Or: 0x72, i32Xor: 0x73,
+  i32Shl: 0x74, i32ShrS: 0x75, i32ShrU: 0x76,
+  i64Clz: 0x79, i64Ctz: 0x7a, i64Popcnt: 0x7b,
+  i64Add: 0x7c, i64Sub: 0x7d, i64Mul: 0x7e, i64DivS: 0x7f, i64DivU: 0x80, i64RemS: 0x81, i64RemU: 0x82,
+  i64And: 0x83, i64Or: 0x84, i64Xor: 0x85, i64Shl: 0x86, i64ShrS: 0x87, i64ShrU: 0x88, i64Rotl: 0x89, i64Rotr: 0x8a,
+  i32WrapI64: 0xa7, i64ExtendI32S: 0xac, i64ExtendI32U: 0xad,
+  i64Extend8S: 0xc2, i64Extend16S: 0xc3, i64Extend32S: 0xc4,
+} as const;
+
+/** Unsigned LEB128 of a non-negative integer below 2^53. */
+export function uleb(n: number, out: number[] = []): number[] {
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+}
+
+/** Signed LEB128 of a 64-bit integer. */
+export function sleb(v: bigint, out: number[] = []): number[] {
+  for (;;) {
+    const b = Number(v & 0x7fn);
+    v >>= 7n;
+    if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+/** Signed LEB128 of an int32 (no BigInt: the common case). */
+export function sleb32(v: number, out: number[] = []): number[] {
+  v |= 0;
+  for (;;) {
+    const b = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+/**
+ * One function body under construction. Locals are declared as they are
+ * asked for; structured control constructs push a label, so a branch names
+ * the construct it leaves (or continues, for a loop) rather than a depth.
+ */
+export class FunctionBody {
+  readonly code: number[] = [];
+  private readonly localTypes: number[] = [];
+  private readonly labels: string[] = [];
+
+  constructor(readonly params: number[], readonly results: number[]) {}
+
+  /** A new local of type t; returns its index. */
+  local(t: number): number {
+    this.localTypes.push(t);
+    return this.params.length + this.localTypes.length - 1;
+  }
+
+  op(...bytes: number[]): this {
+    for (const b of bytes) this.code.push(b);
+    return this;
+  }
+  get(l: number): this {
+    this.code.push(Op.localGet);
+    uleb(l, this.code);
+    return this;
+  }
+  set(l: number): this {
+    this.code.push(Op.localSet);
+    uleb(l, this.code);
+    return this;
+  }
+  tee(l: number): this {
+    this.code.push(Op.localTee);
+    uleb(l, this.code);
+    return this;
+  }
+  i32(v: number): this {
+    this.code.push(Op.i32Const);
+    sleb32(v, this.code);
+    return this;
+  }
+  /** i64.const of an exact integer (|v| < 2^53) or a bigint. */
+  i64(v: number | bigint): this {
+    this.code.push(Op.i64Const);
+    if (typeof v === 'number' && v === (v | 0)) sleb32(v, this.code);
+    else sleb(BigInt(v), this.code);
+    return this;
+  }
+  /** A memory access opcode with its alignment hint 0 and offset. */
+  mem(opcode: number, offset = 0): this {
+    this.code.push(opcode, 0);
+    uleb(offset, this.code);
+    return this;
+  }
+
+  /** block / loop / if with no result, labelled `name`. */
+  open(kind: 'block' | 'loop' | 'if', name: string): this {
+    this.code.push(kind === 'block' ? Op.block : kind === 'loop' ? Op.loop : Op.if, 0x40);
+    this.labels.push(name);
+    return this;
+  }
+  else(): this {
+    this.code.push(Op.else);
+    return this;
+  }
+  end(): this {
+    this.code.push(Op.end);
+    this.labels.pop();
+    return this;
+  }
+  private depth(name: string): number {
+    const k = this.labels.lastIndexOf(name);
+    if (k < 0) throw new Error(`wasm: no label ${name}`);
+    return this.labels.length - 1 - k;
+  }
+  br(name: string): this {
+    this.code.push(Op.br);
+    uleb(this.depth(name), this.code);
+    return this;
+  }
+  brIf(name: string): this {
+    this.code.push(Op.brIf);
+    uleb(this.depth(name), this.code);
+    return this;
+  }
+  brTable(names: string[], dflt: string): this {
+    this.code.push(Op.brTable);
+    uleb(names.length, this.code);
+    for (const n of names) uleb(this.depth(n), this.code);
+    uleb(this.depth(dflt), this.code);
+    return this;
+  }
+
+  /** The encoded body (local declarations run-length grouped, code, end). */
+  encode(): number[] {
+    const groups: [number, number][] = [];
+    for (const t of this.localTypes) {
+      const last = groups[groups.length - 1];
+      if (last && last[1] === t) last[0]++;
+      else groups.push([1, t]);
+    }
+    const body: number[] = [];
+    uleb(groups.length, body);
+    for (const [n, t] of groups) {
+      uleb(n, body);
+      body.push(t);
+    }
+    for (const b of this.code) body.push(b);
+    body.push(Op.end);
+    return [...uleb(body.length), ...body];
+  }
+}
+
+const name = (s: string): number[] => [s.length, ...Array.from(s, (ch) => ch.charCodeAt(0))];
+const section = (id: number, b: number[]): number[] => [id, ...uleb(b.length), ...b];
+
+/** A function a module imports. */
+export interface FunctionImport {
+  module: string;
+  name: string;
+  params: number[];
+  results: number[];
+}
+
+const typeOf = (params: number[], results: number[]): number[] => [0x60, ...uleb(params.length), ...params, ...uleb(results.length), ...results];
+
+/**
+ * A module exporting one function "f", importing the functions `imports`
+ * (function indices 0, 1, … ; f follows them) and, when memoryPages is given,
+ * the pool's shared memory of that many pages as "m"."m".
+ */
+export function moduleOf(fn: FunctionBody, memoryPages: number | null, imports: FunctionImport[]): Uint8Array<ArrayBuffer> {
+  const types = [typeOf(fn.params, fn.results), ...imports.map((im) => typeOf(im.params, im.results))];
+  const importEntries: number[] = [];
+  imports.forEach((im, k) => importEntries.push(...name(im.module), ...name(im.name), 0, ...uleb(k + 1)));
+  if (memoryPages !== null) importEntries.push(...name('m'), ...name('m'), 2, 3, ...uleb(memoryPages), ...uleb(memoryPages));
+  const importCount = imports.length + (memoryPages !== null ? 1 : 0);
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    ...section(1, [...uleb(types.length), ...types.flat()]),
+    ...(importCount ? section(2, [...uleb(importCount), ...importEntries]) : []),
+    ...section(3, [1, 0]),
+    ...section(7, [1, ...name('f'), 0, ...uleb(imports.length)]),
+    ...section(10, [1, ...fn.encode()]),
+  ];
+  return new Uint8Array(bytes);
+}

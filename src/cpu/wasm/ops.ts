@@ -1,0 +1,522 @@
+/**
+ * WebAssembly translations of the common integer instructions, keyed by the
+ * interpreter's exec function (the semantics of ops/*.ts, and of the
+ * JavaScript translations in jit/emit-*.ts, whose flag read/write masks the
+ * liveness analysis shares). An instruction without an entry keeps its
+ * region in JavaScript.
+ *
+ * Each translation probes every address it touches before changing any
+ * register, memory or flag (a probe may leave the region before the
+ * instruction).
+ */
+import { FlagOp, RAX, RBP, RCX, RDX, RSP } from '../cpu.js';
+import type { ExecFn, Instr } from '../instr.js';
+import * as A from '../ops/alu.js';
+import * as C from '../ops/control.js';
+import * as M from '../ops/move.js';
+import * as Y from '../ops/system.js';
+import { shiftRm } from '../ops/shift.js';
+import { Op } from './encoder.js';
+import { MASK64, type Terminator, type WasmEmitter } from './emitter.js';
+import { pushSign } from './flags.js';
+
+export type WasmTranslation = (g: WasmEmitter, i: Instr) => Terminator | void | false;
+export const WASM_OPS = new Map<ExecFn, WasmTranslation>();
+
+const ALU_FLAGOP = [FlagOp.Add, FlagOp.Logic, FlagOp.Adc, FlagOp.Sbb, FlagOp.Logic, FlagOp.Sub, FlagOp.Logic, FlagOp.Sub];
+const ADC = 2, SBB = 3, CMP = 7;
+
+/** Masks the i64 on the stack to size (no-op for 8). */
+function mask(g: WasmEmitter, size: number): void {
+  if (size !== 8) g.f.i64(MASK64[size]).op(Op.i64And);
+}
+
+/** a OP b at size into a new local (masked), recording the flags. */
+function alu(g: WasmEmitter, op: number, s: number, a: number, b: number): number {
+  const f = g.f;
+  let cin = -1;
+  if (op === ADC || op === SBB) {
+    g.pushCarry();
+    cin = g.keep32();
+  }
+  f.get(a).get(b);
+  switch (op) {
+    case 0: f.op(Op.i64Add); break;
+    case 1: f.op(Op.i64Or); break;
+    case ADC: f.op(Op.i64Add).get(cin).op(Op.i64ExtendI32U, Op.i64Add); break;
+    case SBB: f.op(Op.i64Sub).get(cin).op(Op.i64ExtendI32U, Op.i64Sub); break;
+    case 4: f.op(Op.i64And); break;
+    case 6: f.op(Op.i64Xor); break;
+    default: f.op(Op.i64Sub);
+  }
+  mask(g, s);
+  const r = g.keep64();
+  g.produce(ALU_FLAGOP[op], s, a, b, r, cin);
+  return r;
+}
+
+/** An immediate of size s (sign-extended imm32 for 8) in a new local. */
+function imm(g: WasmEmitter, i: Instr, s: number): number {
+  return g.const64(s === 8 ? i.imm : s === 4 ? i.imm >>> 0 : i.imm & (s === 2 ? 0xffff : 0xff));
+}
+
+/** The r/m operand read at size: [value local, host offset local or -1]. A memory destination is probed for writing. */
+function readRm(g: WasmEmitter, i: Instr, s: number, forWrite: boolean): [number, number] {
+  if (!i.isMem) return [g.read(i.rm, s), -1];
+  const h = g.probe(g.ea(i), s, forWrite);
+  return [g.loadTo(s, h), h];
+}
+/** Writes the r/m operand (h from readRm). */
+function writeRm(g: WasmEmitter, i: Instr, s: number, h: number, v: number): void {
+  if (h >= 0) g.store(s, h, v);
+  else {
+    g.f.get(v);
+    g.setReg(i.rm, s);
+  }
+}
+
+/** op r/m, b (rmIsDest) or op reg, r/m. */
+function aluForm(g: WasmEmitter, i: Instr, b: number, rmIsDest: boolean): void {
+  const s = i.opsize, op = i.sub;
+  const [a, h] = readRm(g, i, s, rmIsDest && op !== CMP);
+  if (rmIsDest) {
+    const r = alu(g, op, s, a, b);
+    if (op !== CMP) writeRm(g, i, s, h, r);
+  } else {
+    const r = alu(g, op, s, b, a);
+    if (op !== CMP) {
+      g.f.get(r);
+      g.setReg(i.reg, s);
+    }
+  }
+}
+
+WASM_OPS.set(A.aluRmReg, (g, i) => aluForm(g, i, g.read(i.reg, i.opsize), true));
+WASM_OPS.set(A.aluRegRm, (g, i) => aluForm(g, i, g.read(i.reg, i.opsize), false));
+WASM_OPS.set(A.aluRmImm, (g, i) => aluForm(g, i, imm(g, i, i.opsize), true));
+WASM_OPS.set(A.add64RegReg, (g, i) => {
+  const r = alu(g, 0, 8, g.read(i.rm, 8), g.read(i.reg, 8));
+  g.f.get(r);
+  g.setReg(i.rm, 8);
+});
+WASM_OPS.set(A.cmp64RegImm, (g, i) => void alu(g, CMP, 8, g.read(i.rm, 8), g.const64(i.imm)));
+WASM_OPS.set(A.cmp32RegReg, (g, i) => void alu(g, CMP, 4, g.read(i.rm, 4), g.read(i.reg, 4)));
+WASM_OPS.set(A.xor32Zero, (g, i) => {
+  const z = g.const64(0);
+  g.f.get(z);
+  g.setReg(i.rm, 8);
+  g.produce(FlagOp.Logic, 4, z, z, z);
+});
+function test(g: WasmEmitter, i: Instr, b: number): void {
+  const [a] = readRm(g, i, i.opsize, false);
+  g.f.get(a).get(b).op(Op.i64And);
+  const r = g.keep64();
+  g.produce(FlagOp.Logic, i.opsize, r, r, r);
+}
+WASM_OPS.set(A.testRmReg, (g, i) => test(g, i, g.read(i.reg, i.opsize)));
+WASM_OPS.set(A.testRmImm, (g, i) => test(g, i, imm(g, i, i.opsize)));
+
+WASM_OPS.set(A.incDec, (g, i) => {
+  const s = i.opsize, inc = i.sub === 0;
+  let cin = -1;
+  // The preserved CF matters only if it can be observed before it is overwritten.
+  if (g.live(1)) {
+    g.pushCarry();
+    cin = g.keep32();
+  }
+  const [a, h] = readRm(g, i, s, true);
+  const one = g.const64(1);
+  g.f.get(a).get(one).op(inc ? Op.i64Add : Op.i64Sub);
+  mask(g, s);
+  const r = g.keep64();
+  writeRm(g, i, s, h, r);
+  g.produce(inc ? FlagOp.Inc : FlagOp.Dec, s, a, one, r, cin);
+});
+WASM_OPS.set(A.negRm, (g, i) => {
+  const s = i.opsize;
+  const [a, h] = readRm(g, i, s, true);
+  const r = alu(g, 5, s, g.const64(0), a);
+  writeRm(g, i, s, h, r);
+});
+WASM_OPS.set(A.notRm, (g, i) => {
+  const s = i.opsize;
+  const [a, h] = readRm(g, i, s, true);
+  g.f.get(a).i64(-1).op(Op.i64Xor);
+  mask(g, s);
+  writeRm(g, i, s, h, g.keep64());
+});
+
+/** imul reg, r/m[, imm]: CF = OF = the product does not fit; SF/ZF/PF from the truncated result, AF 0. */
+WASM_OPS.set(A.imulRegRm, (g, i) => {
+  const s = i.opsize, f = g.f;
+  const [a] = readRm(g, i, s, false);
+  const b = i.sub ? g.const64(i.imm) : g.read(i.reg, s);
+  const ext = s === 2 ? Op.i64Extend16S : Op.i64Extend32S;
+  let r: number, ovf = -1;
+  const need = g.live(0x8d5);
+  if (s === 8) {
+    f.get(a).get(b).op(Op.i64Mul);
+    r = g.keep64();
+    if (need) {
+      // Overflow iff a != 0 and r / a != b (a = -1: iff b is the most negative value, where the division would trap).
+      ovf = g.t32();
+      f.i32(0).set(ovf);
+      f.get(a).op(Op.i64Eqz, Op.i32Eqz).open('if', 'nz');
+      f.get(a).i64(-1).op(Op.i64Eq).open('if', 'm1');
+      f.get(b).i64(-(2n ** 63n)).op(Op.i64Eq).set(ovf);
+      f.else();
+      f.get(r).get(a).op(Op.i64DivS).get(b).op(Op.i64Ne).set(ovf);
+      f.end().end();
+    }
+  } else {
+    f.get(a).op(ext).get(b).op(ext).op(Op.i64Mul);
+    const p = g.keep64();
+    f.get(p);
+    mask(g, s);
+    r = g.keep64();
+    if (need) {
+      f.get(p).get(p).op(ext).op(Op.i64Ne);
+      ovf = g.keep32();
+    }
+  }
+  if (need) setResFlags(g, s, r, ovf, ovf);
+  f.get(r);
+  g.setReg(i.reg, s);
+});
+
+/** Flags of shifts and multiplies: CF and OF given (i32 locals), AF 0, ZF/SF/PF from the result r (masked to s). */
+function setResFlags(g: WasmEmitter, s: number, r: number, cf: number, of: number): void {
+  const f = g.f;
+  f.get(cf);
+  f.get(r).op(Op.i32WrapI64).i32(255).op(Op.i32And, Op.i32Popcnt).i32(1).op(Op.i32And).i32(1).op(Op.i32Xor).i32(2).op(Op.i32Shl, Op.i32Or);
+  f.get(r).op(Op.i64Eqz).i32(6).op(Op.i32Shl, Op.i32Or);
+  pushSign(f, r, s);
+  f.i32(7).op(Op.i32Shl, Op.i32Or);
+  f.get(of).i32(11).op(Op.i32Shl, Op.i32Or);
+  g.setExplicit();
+}
+
+// ------------------------------------------------------------------ moves
+
+WASM_OPS.set(M.movRmReg, (g, i) => {
+  const s = i.opsize;
+  if (i.isMem) {
+    const h = g.probe(g.ea(i), s, true);
+    g.store(s, h, g.read(i.reg, s));
+  } else {
+    g.getReg(i.reg, s);
+    g.setReg(i.rm, s);
+  }
+});
+function load(g: WasmEmitter, i: Instr, s: number, dst: number, dsize = s): void {
+  const [v] = readRm(g, i, s, false);
+  g.f.get(v);
+  g.setReg(dst, dsize);
+}
+WASM_OPS.set(M.movRegRm, (g, i) => load(g, i, i.opsize, i.reg));
+WASM_OPS.set(M.mov64RegReg, (g, i) => {
+  g.getReg(i.reg, 8);
+  g.setReg(i.rm, 8);
+});
+WASM_OPS.set(M.mov64RegMem, (g, i) => load(g, i, 8, i.reg));
+WASM_OPS.set(M.mov32RegMem, (g, i) => load(g, i, 4, i.reg));
+function storeReg(g: WasmEmitter, i: Instr, s: number): void {
+  const h = g.probe(g.ea(i), s, true);
+  g.store(s, h, g.read(i.reg, s));
+}
+WASM_OPS.set(M.mov64MemReg, (g, i) => storeReg(g, i, 8));
+WASM_OPS.set(M.mov32MemReg, (g, i) => storeReg(g, i, 4));
+WASM_OPS.set(M.movRmImm, (g, i) => {
+  const s = i.opsize;
+  const v = g.const64(i.imm);
+  if (i.isMem) g.store(s, g.probe(g.ea(i), s, true), v);
+  else {
+    g.f.get(v);
+    g.setReg(i.rm, s);
+  }
+});
+WASM_OPS.set(M.movRegImm, (g, i) => {
+  g.f.i64(i.opsize === 8 ? (BigInt(i.immHi) << 32n) | BigInt(i.imm >>> 0) : i.imm >>> 0);
+  g.setReg(i.rm, i.opsize);
+});
+WASM_OPS.set(M.lea, (g, i) => {
+  g.f.get(g.ea(i, true));
+  g.setReg(i.reg, i.opsize === 8 && i.adsize === 8 ? 8 : i.opsize === 2 ? 2 : 4);
+});
+WASM_OPS.set(M.movzx, (g, i) => load(g, i, i.sub, i.reg, i.opsize));
+WASM_OPS.set(M.movsx, (g, i) => {
+  const [v] = readRm(g, i, i.sub, false);
+  g.f.get(v).op(i.sub === 1 ? Op.i64Extend8S : i.sub === 2 ? Op.i64Extend16S : Op.i64Extend32S);
+  g.setReg(i.reg, i.opsize);
+});
+WASM_OPS.set(M.xchg, (g, i) => {
+  const s = i.opsize;
+  const b = g.read(i.reg, s);
+  const [a, h] = readRm(g, i, s, true);
+  writeRm(g, i, s, h, b);
+  g.f.get(a);
+  g.setReg(i.reg, s);
+});
+WASM_OPS.set(M.cmov, (g, i) => {
+  const s = i.opsize, f = g.f;
+  const [v] = readRm(g, i, s, false);
+  const c = g.cond(i.sub);
+  // The destination is written either way at size 4 (its upper half is zeroed).
+  if (s === 4) {
+    f.get(v);
+    g.getReg(i.reg, 4);
+    f.get(c).op(Op.select);
+    g.setReg(i.reg, 4);
+    return;
+  }
+  f.get(c).open('if', 'c');
+  f.get(v);
+  g.setReg(i.reg, s);
+  f.end();
+});
+WASM_OPS.set(M.setcc, (g, i) => {
+  const h = i.isMem ? g.probe(g.ea(i), 1, true) : -1;
+  g.pushCond(i.sub);
+  g.f.op(Op.i64ExtendI32U);
+  const v = g.keep64();
+  if (h >= 0) g.store(1, h, v);
+  else {
+    g.f.get(v);
+    g.setReg(i.rm, 1);
+  }
+});
+WASM_OPS.set(M.cbwFamily, (g, i) => {
+  const s = i.opsize;
+  g.getReg(RAX, s / 2);
+  g.f.op(s === 8 ? Op.i64Extend32S : s === 4 ? Op.i64Extend16S : Op.i64Extend8S);
+  g.setReg(RAX, s);
+});
+WASM_OPS.set(M.cwdFamily, (g, i) => {
+  const s = i.opsize;
+  g.getReg(RAX, s);
+  if (s !== 8) g.f.op(s === 4 ? Op.i64Extend32S : Op.i64Extend16S);
+  g.f.i64(63).op(Op.i64ShrS);
+  g.setReg(RDX, s);
+});
+
+/** rsp - 8, probed for writing: [new rsp, host offset]. */
+function pushSlot(g: WasmEmitter): [number, number] {
+  g.f.get(g.reg(RSP)).i64(8).op(Op.i64Sub);
+  const sp = g.keep64();
+  return [sp, g.probe(sp, 8, true)];
+}
+/** Pushes the 64-bit local v (its value read before: push rsp pushes the old rsp). */
+function push(g: WasmEmitter, v: number, slot = pushSlot(g)): void {
+  g.store(8, slot[1], v);
+  g.f.get(slot[0]);
+  g.setReg(RSP, 8);
+}
+/** Pops 8 bytes (and `extra` more of ret imm16): returns the value's local. */
+function pop(g: WasmEmitter, extra = 0): number {
+  const v = g.loadTo(8, g.probe(g.reg(RSP), 8, false));
+  g.f.get(g.reg(RSP)).i64(8 + extra).op(Op.i64Add);
+  g.setReg(RSP, 8);
+  return v;
+}
+const not16 = (i: Instr): boolean => i.opsize !== 2;
+WASM_OPS.set(M.pushReg, (g, i) => not16(i) && push(g, g.read(i.rm, 8)));
+WASM_OPS.set(M.popReg, (g, i) => {
+  if (!not16(i)) return false;
+  const v = pop(g);
+  g.f.get(v);
+  g.setReg(i.rm, 8);
+});
+WASM_OPS.set(M.pushImm, (g, i) => not16(i) && push(g, g.const64(i.imm)));
+WASM_OPS.set(M.pushRm, (g, i) => {
+  if (!not16(i)) return false;
+  const [v] = readRm(g, i, 8, false);
+  push(g, v);
+});
+WASM_OPS.set(M.leave, (g) => {
+  const v = g.loadTo(8, g.probe(g.reg(RBP), 8, false));
+  g.f.get(g.reg(RBP)).i64(8).op(Op.i64Add);
+  g.setReg(RSP, 8);
+  g.f.get(v);
+  g.setReg(RBP, 8);
+});
+WASM_OPS.set(Y.nop, () => {});
+WASM_OPS.set(M.bswap, (g, i) => {
+  const s = i.opsize, f = g.f;
+  if (s === 2) {
+    f.i64(0);
+    g.setReg(i.rm, 2);
+    return;
+  }
+  const v = g.read(i.rm, s);
+  // Byte k goes to byte s-1-k.
+  f.i64(0);
+  for (let k = 0; k < s; k++) {
+    f.get(v).i64(8 * k).op(Op.i64ShrU).i64(0xff).op(Op.i64And).i64(8 * (s - 1 - k)).op(Op.i64Shl, Op.i64Or);
+  }
+  g.setReg(i.rm, s);
+});
+
+// ------------------------------------------------------------------ shifts
+
+const ROL = 0, ROR = 1, RCL = 2, RCR = 3, SHL = 4, SAL = 6, SHR = 5, SAR = 7;
+
+/**
+ * shl/shr/sar/rol/ror of a (masked to s) by the i32 local n (1..bits-1, or
+ * up to 31 for sizes 1 and 2): result, CF and OF (the formulas of ops/shift.ts).
+ */
+function shift(g: WasmEmitter, op: number, s: number, a: number, n: number): { r: number; cf: number; of: number } {
+  const f = g.f, bits = s * 8;
+  const n64 = () => f.get(n).op(Op.i64ExtendI32U);
+  const bit = (v: number, k: number) => f.get(v).i64(k).op(Op.i64ShrU, Op.i32WrapI64).i32(1).op(Op.i32And);
+  let r: number, cf: number, of: number;
+  const sx = s === 1 ? Op.i64Extend8S : s === 2 ? Op.i64Extend16S : s === 4 ? Op.i64Extend32S : -1;
+  switch (op) {
+    case SHL:
+    case SAL: {
+      f.get(a);
+      n64();
+      f.op(Op.i64Shl);
+      const wide = g.keep64();
+      f.get(wide);
+      mask(g, s);
+      r = g.keep64();
+      if (s === 8) {
+        f.get(a).i64(64);
+        n64();
+        f.op(Op.i64Sub, Op.i64ShrU, Op.i32WrapI64).i32(1).op(Op.i32And);
+      } else bit(wide, bits);
+      cf = g.keep32();
+      pushSign(f, r, s);
+      f.get(cf).op(Op.i32Xor);
+      of = g.keep32();
+      break;
+    }
+    case SHR:
+      f.get(a);
+      n64();
+      f.op(Op.i64ShrU);
+      r = g.keep64();
+      f.get(a);
+      n64();
+      f.i64(1).op(Op.i64Sub, Op.i64ShrU, Op.i32WrapI64).i32(1).op(Op.i32And);
+      cf = g.keep32();
+      pushSign(f, a, s);
+      of = g.keep32();
+      break;
+    case SAR: {
+      f.get(a);
+      if (sx >= 0) f.op(sx);
+      const sa = g.keep64();
+      f.get(sa);
+      n64();
+      f.op(Op.i64ShrS);
+      mask(g, s);
+      r = g.keep64();
+      f.get(sa);
+      n64();
+      f.i64(1).op(Op.i64Sub, Op.i64ShrS, Op.i32WrapI64).i32(1).op(Op.i32And);
+      cf = g.keep32();
+      f.i32(0);
+      of = g.keep32();
+      break;
+    }
+    default: {
+      // rol/ror by k = n mod bits.
+      if (s === 8) {
+        f.get(a);
+        n64();
+        f.op(op === ROL ? Op.i64Rotl : Op.i64Rotr);
+      } else {
+        f.get(n).i32(bits).op(0x70 /* i32.rem_u */);
+        const k = g.keep32();
+        const k64 = () => f.get(k).op(Op.i64ExtendI32U);
+        const [first, second] = op === ROL ? [Op.i64Shl, Op.i64ShrU] : [Op.i64ShrU, Op.i64Shl];
+        f.get(a);
+        k64();
+        f.op(first).get(a).i64(bits);
+        k64();
+        f.op(Op.i64Sub, second, Op.i64Or);
+        mask(g, s);
+      }
+      r = g.keep64();
+      if (op === ROL) {
+        bit(r, 0);
+        cf = g.keep32();
+        pushSign(f, r, s);
+        f.get(cf).op(Op.i32Xor);
+      } else {
+        pushSign(f, r, s);
+        cf = g.keep32();
+        bit(r, bits - 2);
+        f.get(cf).op(Op.i32Xor);
+      }
+      of = g.keep32();
+    }
+  }
+  return { r, cf, of };
+}
+
+WASM_OPS.set(shiftRm, (g, i) => {
+  const s = i.opsize, op = i.sub, f = g.f;
+  if (op === RCL || op === RCR) return false;
+  const cmask = s === 8 ? 63 : 31;
+  const dyn = i.sub2 === 2;
+  const rot = op === ROL || op === ROR;
+  const needFlags = g.live(rot ? 0x801 : 0x8d5);
+  let n: number;
+  if (dyn) {
+    g.getReg(RCX, 1);
+    f.op(Op.i32WrapI64).i32(cmask).op(Op.i32And);
+    n = g.keep32();
+  } else {
+    const k = (i.sub2 === 1 ? 1 : i.imm) & cmask;
+    if (k === 0) {
+      // Nothing changes, but a 32-bit register destination is still written (zero-extended).
+      if (s === 4 && !i.isMem) {
+        g.getReg(i.rm, 4);
+        g.setReg(i.rm, 4);
+      }
+      return;
+    }
+    f.i32(k);
+    n = g.keep32();
+  }
+  // Flags survive a zero count, and rotates change only CF and OF: the others must be in fl first.
+  if (needFlags && (dyn || rot)) g.materialize();
+  if (dyn) f.get(n).open('if', 'n');
+  const [a, h] = readRm(g, i, s, true);
+  const res = shift(g, op, s, a, n);
+  writeRm(g, i, s, h, res.r);
+  if (needFlags) {
+    if (rot) {
+      f.get(g.fl).i32(~0x801).op(Op.i32And).get(res.cf).op(Op.i32Or).get(res.of).i32(11).op(Op.i32Shl, Op.i32Or).set(g.fl);
+    } else setResFlags(g, s, res.r, res.cf, res.of);
+  }
+  if (dyn) {
+    if (s === 4 && !i.isMem) {
+      f.else();
+      g.getReg(i.rm, 4);
+      g.setReg(i.rm, 4);
+    }
+    f.end();
+  }
+  if (needFlags) g.flags = { kind: 'explicit' };
+});
+
+// ------------------------------------------------------------------ control
+
+const RA = (i: Instr): bigint => BigInt(i.next);
+WASM_OPS.set(C.jmpRel, (_g, i) => ({ kind: 'jump', target: i.target }));
+WASM_OPS.set(C.jcc, (g, i) => ({ kind: 'cond', cond: g.cond(i.sub), target: i.target, next: i.next }));
+WASM_OPS.set(C.callRel, (g, i) => {
+  push(g, g.const64(RA(i)));
+  return { kind: 'jump', target: i.target };
+});
+WASM_OPS.set(C.ret, (g, i) => ({ kind: 'indirect', local: pop(g, i.imm) }));
+WASM_OPS.set(C.jmpRm, (g, i) => ({ kind: 'indirect', local: readRm(g, i, 8, false)[0] }));
+WASM_OPS.set(C.callRm, (g, i) => {
+  const [t] = readRm(g, i, 8, false);
+  const slot = pushSlot(g);
+  push(g, g.const64(RA(i)), slot);
+  return { kind: 'indirect', local: t };
+});

@@ -1,0 +1,29 @@
+/**
+ * The scratch frame through which the engine and a translated WebAssembly
+ * region exchange the CPU state (PhysicalMemory.scratch): byte offsets.
+ * The engine writes the registers the region reads, the lazy flags and the
+ * segment bases before the call; the region writes back the registers it
+ * changed, the flags, rip and how it left.
+ */
+
+/** 16 general registers, 8 bytes each (little-endian: the Cpu's int32 halves in order). */
+export const S_REGS = 0;
+/** Exit rip (i64). */
+export const S_RIP = 128;
+/** Lazy flags as the Cpu keeps them: op (FlagOp; 0: the bits in S_FL), size, carry in, result, operands. */
+export const S_FOP = 136;
+export const S_FSZ = 140;
+export const S_FCIN = 144;
+export const S_FL = 148;
+export const S_FRES = 152;
+export const S_FA = 160;
+export const S_FB = 168;
+/** 1 when the region left just before an instruction for the interpreter (a slow path), else 0. */
+export const S_SLOW = 176;
+/** Index of the block the region left from. */
+export const S_FROM = 180;
+/** fs and gs bases (i64). */
+export const S_FS = 184;
+export const S_GS = 192;
+/** The address space's TLB offset in the pool (i32; the write TLB follows at TLB_BYTES). */
+export const S_TLB = 200;
