@@ -25,7 +25,7 @@ import { TRANSLATIONS } from '../jit/translator.js';
 import { moduleOf, Op } from './encoder.js';
 import { WasmEmitter, type Terminator } from './emitter.js';
 import { MAT_IMPORT, matHelper } from './flags.js';
-import { WASM_OPS } from './ops.js';
+import { LEAVES, WASM_OPS } from './ops.js';
 import * as S from './state.js';
 
 /** ELFSHIM_WASM=0 keeps every region JavaScript (for comparison). */
@@ -34,9 +34,19 @@ const ENABLED = process.env.ELFSHIM_WASM !== '0';
 /** Regions compiled to WebAssembly (and left JavaScript because some instruction has no WebAssembly translation), for --stats and tests. */
 export const wasmStats = { regions: 0, declined: 0 };
 
+/** ELFSHIM_WASM_DEBUG=1 names, on stderr, the instruction that keeps each region JavaScript. */
+const DEBUG = !!process.env.ELFSHIM_WASM_DEBUG;
+
 /** Whether every instruction of the blocks has a WebAssembly translation. */
 function translatable(blocks: JitBlock[]): boolean {
-  return blocks.every((b) => b.instrs.every((i) => WASM_OPS.has(i.exec) && TRANSLATIONS.has(i.exec)));
+  for (const b of blocks) {
+    for (const i of b.instrs) {
+      if (WASM_OPS.has(i.exec) && (TRANSLATIONS.has(i.exec) || LEAVES.has(i.exec))) continue;
+      if (DEBUG) process.stderr.write(`elfshim: wasm: region 0x${blocks[0].start.toString(16)} stays JavaScript: ${i.exec.name || 'anonymous'} (opcode ${i.map ? i.map.toString(16) + ' ' : ''}${i.op.toString(16)}, size ${i.opsize}${i.isMem ? ', memory' : ''}) at 0x${i.addr.toString(16)}\n`);
+      return false;
+    }
+  }
+  return true;
 }
 
 /** The region's function body. */
@@ -90,6 +100,8 @@ function emitRegion(g: WasmEmitter, blocks: JitBlock[], targets: readonly (reado
         edge(takenFalls ? term.target : term.next, true);
         break;
       }
+      case 'left':
+        break;
       case 'indirect': {
         g.retire(n);
         g.syncFlags();
@@ -115,7 +127,8 @@ export function compileWasmRegion(blocks: JitBlock[], c: Cpu, targets: readonly 
   try {
     if (!translatable(blocks)) throw new Error('wasm: an instruction without a translation');
     emitRegion(g, blocks, targets);
-  } catch {
+  } catch (e) {
+    if (DEBUG) process.stderr.write(`elfshim: wasm: region 0x${blocks[0].start.toString(16)} stays JavaScript: ${(e as Error).message}\n`);
     wasmStats.declined++;
     return null; // an instruction or a form without a translation (e.g. 16-bit push)
   }
@@ -124,7 +137,7 @@ export function compileWasmRegion(blocks: JitBlock[], c: Cpu, targets: readonly 
   const bytes = moduleOf(g.f, memory.buffer.byteLength / 65536, [MAT_IMPORT]);
   const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { h: { mat: matHelper() as WebAssembly.ImportValue }, m: { m: memory } });
   const run = inst.exports.f as (budget: number, entry: number) => number;
-  return wrapper(run, phys.buffer, phys.scratch, [...g.used].sort((x, y) => x - y), [...g.written].sort((x, y) => x - y), g.usesFs, g.usesGs);
+  return wrapper(run, phys.buffer, phys.scratch, [...g.used].sort((x, y) => x - y), [...g.written].sort((x, y) => x - y), g.usesFs, g.usesGs, g.usesDf);
 }
 
 /**
@@ -132,7 +145,7 @@ export function compileWasmRegion(blocks: JitBlock[], c: Cpu, targets: readonly 
  * flags and the segment bases into the scratch frame, and back out after.
  * Generated so that the copies are straight-line code.
  */
-function wrapper(run: (budget: number, entry: number) => number, buffer: ArrayBufferLike, scratch: number, used: number[], written: number[], fs: boolean, gs: boolean): JitFn {
+function wrapper(run: (budget: number, entry: number) => number, buffer: ArrayBufferLike, scratch: number, used: number[], written: number[], fs: boolean, gs: boolean, df: boolean): JitFn {
   const w = (off: number) => off / 4;
   const lines = [
     `const r = c.r;`,
@@ -142,6 +155,7 @@ function wrapper(run: (budget: number, entry: number) => number, buffer: ArrayBu
     fs ? `S[${w(S.S_FS)}] = c.fsBase | 0; S[${w(S.S_FS) + 1}] = Math.floor(c.fsBase / 4294967296) | 0;` : '',
     gs ? `S[${w(S.S_GS)}] = c.gsBase | 0; S[${w(S.S_GS) + 1}] = Math.floor(c.gsBase / 4294967296) | 0;` : '',
     `S[${w(S.S_TLB)}] = c.mem.tlbOffset;`,
+    df ? `S[${w(S.S_DF)}] = (c.fother >> 10) & 1;` : '',
     `const done = run(budget, entry);`,
     ...written.map((n) => `r[${2 * n}] = S[${2 * n}]; r[${2 * n + 1}] = S[${2 * n + 1}];`),
     `c.fop = S[${w(S.S_FOP)}]; c.fsz = S[${w(S.S_FSZ)}]; c.fcin = S[${w(S.S_FCIN)}]; c.fexp = S[${w(S.S_FL)}] & ${ARITH_FLAGS};`,

@@ -37,7 +37,9 @@ export type Terminator =
   /** To target when the i32 local cond is nonzero, else to next. */
   | { kind: 'cond'; cond: number; target: number; next: number }
   /** To the address in the i64 local. */
-  | { kind: 'indirect'; local: number };
+  | { kind: 'indirect'; local: number }
+  /** Already left (for the interpreter to run the instruction). */
+  | { kind: 'left' };
 
 export class WasmEmitter {
   readonly f = new FunctionBody([I32, I32], [I32]);
@@ -64,6 +66,8 @@ export class WasmEmitter {
   readonly tlb: number;
   usesFs = false;
   usesGs = false;
+  /** Whether the code reads DF (from the scratch frame, written by the engine). */
+  usesDf = false;
 
   flags: FlagState = { kind: 'dyn' };
   /** Flags live after the current instruction (see compile.ts flagLiveness). */
@@ -225,6 +229,14 @@ export class WasmEmitter {
   store(size: number, h: number, v: number): void {
     const op = size === 1 ? Op.i64Store8 : size === 2 ? Op.i64Store16 : size === 4 ? Op.i64Store32 : Op.i64Store;
     this.f.get(h).get(v).mem(op);
+  }
+
+  /** Leaves for the interpreter unless DF is clear (string instructions run forward only here). */
+  requireForward(): void {
+    this.usesDf = true;
+    this.f.i32(0).mem(Op.i32Load, this.scratch + S.S_DF).open('if', 'df');
+    this.slowExit();
+    this.f.end();
   }
 
   // ------------------------------------------------------------------ flags

@@ -9,13 +9,16 @@
  * register, memory or flag (a probe may leave the region before the
  * instruction).
  */
-import { FlagOp, RAX, RBP, RCX, RDX, RSP } from '../cpu.js';
+import { ARITH_FLAGS, CF, FlagOp, RAX, RBP, RCX, RDI, RDX, RSI, RSP, ZF } from '../cpu.js';
 import type { ExecFn, Instr } from '../instr.js';
 import * as A from '../ops/alu.js';
 import * as C from '../ops/control.js';
 import * as M from '../ops/move.js';
 import * as Y from '../ops/system.js';
 import { shiftRm } from '../ops/shift.js';
+import * as B from '../ops/bits.js';
+import * as STR from '../ops/string.js';
+import { SEG_NONE } from '../instr.js';
 import { Op } from './encoder.js';
 import { MASK64, type Terminator, type WasmEmitter } from './emitter.js';
 import { pushSign } from './flags.js';
@@ -519,4 +522,117 @@ WASM_OPS.set(C.callRm, (g, i) => {
   const slot = pushSlot(g);
   push(g, g.const64(RA(i)), slot);
   return { kind: 'indirect', local: t };
+});
+
+/**
+ * Instructions the region leaves for, to the interpreter (they end their
+ * block, and leave the translated code anyway): syscall.
+ */
+export const LEAVES = new Set<ExecFn>([C.syscall]);
+for (const e of LEAVES) {
+  WASM_OPS.set(e, (g) => {
+    g.slowExit();
+    return { kind: 'left' };
+  });
+}
+
+// ------------------------------------------------------------------ bits
+
+/** Replaces the flags in mask with the i32 bits on the stack (only when any flag is live: the others must be kept). */
+function someFlags(g: WasmEmitter, mask: number): void {
+  const bits = g.keep32();
+  if (!g.live(ARITH_FLAGS)) return;
+  g.materialize();
+  g.f.get(g.fl).i32(~mask).op(Op.i32And).get(bits).op(Op.i32Or).set(g.fl);
+}
+
+/** bsf / bsr (i.sub 0 / 1): ZF = source zero, when the destination is left unchanged. */
+WASM_OPS.set(B.bitScan, (g, i) => {
+  const s = i.opsize, f = g.f;
+  const [v] = readRm(g, i, s, false);
+  f.get(v).op(Op.i64Eqz);
+  const zero = g.keep32();
+  f.get(zero).i32(6).op(Op.i32Shl);
+  someFlags(g, ZF);
+  f.get(zero).op(Op.i32Eqz).open('if', 'nz');
+  if (i.sub === 0) f.get(v).op(Op.i64Ctz);
+  else f.i64(63).get(v).op(Op.i64Clz, Op.i64Sub);
+  g.setReg(i.reg, s);
+  f.end();
+});
+/** tzcnt / lzcnt (i.sub 0 / 1): CF = source zero, ZF = result zero. */
+WASM_OPS.set(B.countZeros, (g, i) => {
+  const s = i.opsize, f = g.f, bits = s * 8;
+  const [v] = readRm(g, i, s, false);
+  if (i.sub === 0) {
+    f.get(v);
+    if (s !== 8) f.i64(1n << BigInt(bits)).op(Op.i64Or);
+    f.op(Op.i64Ctz);
+  } else {
+    f.get(v).op(Op.i64Clz);
+    if (s !== 8) f.i64(64 - bits).op(Op.i64Sub);
+  }
+  const n = g.keep64();
+  f.get(n).i64(bits).op(Op.i64Eq).get(n).op(Op.i64Eqz).i32(6).op(Op.i32Shl, Op.i32Or);
+  someFlags(g, CF | ZF);
+  f.get(n);
+  g.setReg(i.reg, s);
+});
+/** popcnt: ZF = source zero; the other arithmetic flags cleared. */
+WASM_OPS.set(B.popcnt, (g, i) => {
+  const s = i.opsize, f = g.f;
+  const [v] = readRm(g, i, s, false);
+  f.get(v).op(Op.i64Popcnt);
+  const n = g.keep64();
+  f.get(n).op(Op.i64Eqz).i32(6).op(Op.i32Shl);
+  g.setExplicit();
+  f.get(n);
+  g.setReg(i.reg, s);
+});
+
+// ------------------------------------------------------------------ strings
+
+/**
+ * Single movs/stos/lods, forward (DF set leaves for the interpreter), with
+ * 64-bit addresses and no segment override; rep forms with a zero count do
+ * nothing, others are the interpreter's bulk copies and fills.
+ */
+function stringForm(g: WasmEmitter, i: Instr): boolean {
+  if (i.adsize !== 8 || i.seg !== SEG_NONE) return false;
+  if (i.rep) {
+    g.f.get(g.reg(RCX)).op(Op.i64Eqz, Op.i32Eqz).open('if', 'rep');
+    g.slowExit();
+    g.f.end();
+    return true;
+  }
+  g.requireForward();
+  return true;
+}
+function advance(g: WasmEmitter, reg: number, size: number): void {
+  g.f.get(g.reg(reg)).i64(size).op(Op.i64Add);
+  g.setReg(reg, 8);
+}
+WASM_OPS.set(STR.movs, (g, i) => {
+  if (!stringForm(g, i)) return false;
+  if (i.rep) return;
+  const s = i.opsize;
+  const src = g.probe(g.reg(RSI), s, false), dst = g.probe(g.reg(RDI), s, true);
+  g.store(s, dst, g.loadTo(s, src));
+  advance(g, RSI, s);
+  advance(g, RDI, s);
+});
+WASM_OPS.set(STR.stos, (g, i) => {
+  if (!stringForm(g, i)) return false;
+  if (i.rep) return;
+  const s = i.opsize;
+  g.store(s, g.probe(g.reg(RDI), s, true), g.read(RAX, s));
+  advance(g, RDI, s);
+});
+WASM_OPS.set(STR.lods, (g, i) => {
+  if (i.rep || !stringForm(g, i)) return false;
+  const s = i.opsize;
+  const v = g.loadTo(s, g.probe(g.reg(RSI), s, false));
+  advance(g, RSI, s);
+  g.f.get(v);
+  g.setReg(RAX, s);
 });

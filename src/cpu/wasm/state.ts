@@ -27,3 +27,5 @@ export const S_FS = 184;
 export const S_GS = 192;
 /** The address space's TLB offset in the pool (i32; the write TLB follows at TLB_BYTES). */
 export const S_TLB = 200;
+/** DF (i32 0/1), written by the engine for regions with string instructions. */
+export const S_DF = 204;
