@@ -1,4 +1,5 @@
 import type { AddressSpace } from '../mem/address-space.js';
+import type { PhysicalMemory } from '../mem/physical.js';
 import { SEG_FS, type Instr } from './instr.js';
 import { X87State } from './x87-state.js';
 
@@ -62,6 +63,9 @@ for (let v = 0; v < 256; v++) {
 
 const TWO32 = 4294967296;
 
+/** Gives a dead Cpu's register slot back to its pool. */
+const REGISTER_SLOTS = new FinalizationRegistry<{ phys: PhysicalMemory; off: number }>(({ phys, off }) => phys.releaseRegisterSlot(off));
+
 /**
  * Architectural state of one hardware thread plus the lazy flags.
  *
@@ -71,7 +75,9 @@ const TWO32 = 4294967296;
  * 16..19 are ah, ch, dh, bh.
  */
 export class Cpu {
-  readonly r = new Int32Array(32);
+  readonly r: Int32Array;
+  /** Pool offset of r when it lives in a WebAssembly pool (translated WebAssembly code reads and writes it there), else -1. */
+  readonly rOffset: number;
   rip = 0;
 
   // Lazy flags: the last flag-setting operation, its size and operands.
@@ -120,7 +126,15 @@ export class Cpu {
   watchHit = 0;
   watchKind: 'watch' | 'rwatch' | 'awatch' = 'watch';
 
-  constructor(public mem: AddressSpace) {}
+  constructor(public mem: AddressSpace) {
+    const phys = mem.phys;
+    const off = phys.memory !== null ? phys.allocRegisterSlot() : -1;
+    this.rOffset = off;
+    if (off >= 0) {
+      this.r = new Int32Array(phys.buffer, off, 32).fill(0);
+      REGISTER_SLOTS.register(this, { phys, off });
+    } else this.r = new Int32Array(32);
+  }
 
   // ------------------------------------------------------------------ GPRs
 

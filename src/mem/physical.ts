@@ -41,6 +41,9 @@ function wasmMemory(pages: number): WebAssembly.Memory | null {
   }
 }
 
+/** Bytes of a register slot (see allocRegisterSlot): 16 registers of 8 bytes. */
+export const REGISTER_SLOT = 128;
+
 export class PhysicalMemory {
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
   readonly bytes: Uint8Array;
@@ -55,6 +58,7 @@ export class PhysicalMemory {
   /** Blocks of TLB_BLOCK_FRAMES frames given back by dead address spaces (see allocTlbBlock). */
   private readonly tlbBlocks: number[] = [];
   private scratchOff = -1;
+  private readonly regSlots: number[] = [];
   /** Bytes the frames may use (the buffer of a shared pool is rounded up to whole WebAssembly pages). */
   readonly capacity: number;
 
@@ -120,6 +124,22 @@ export class PhysicalMemory {
   }
   releaseTlbBlock(off: number): void {
     this.tlbBlocks.push(off);
+  }
+
+  /**
+   * A 128-byte slot for a Cpu's registers (which WebAssembly code reads and
+   * writes in place), from frames used for nothing else; -1 when the pool is exhausted.
+   */
+  allocRegisterSlot(): number {
+    if (this.regSlots.length === 0) {
+      if (this.next + PAGE_SIZE > this.capacity) return -1;
+      for (let o = PAGE_SIZE - REGISTER_SLOT; o >= 0; o -= REGISTER_SLOT) this.regSlots.push(this.next + o);
+      this.next += PAGE_SIZE;
+    }
+    return this.regSlots.pop()!;
+  }
+  releaseRegisterSlot(off: number): void {
+    this.regSlots.push(off);
   }
 
   /** One frame where translated WebAssembly code and the engine exchange the CPU state (see cpu/wasm/state.ts). */

@@ -137,19 +137,21 @@ export function compileWasmRegion(blocks: JitBlock[], c: Cpu, targets: readonly 
   const bytes = moduleOf(g.f, memory.buffer.byteLength / 65536, [MAT_IMPORT]);
   const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { h: { mat: matHelper() as WebAssembly.ImportValue }, m: { m: memory } });
   const run = inst.exports.f as (budget: number, entry: number) => number;
-  return wrapper(run, phys.buffer, phys.scratch, [...g.used].sort((x, y) => x - y), [...g.written].sort((x, y) => x - y), g.usesFs, g.usesGs, g.usesDf);
+  return wrapper(run, phys.buffer, phys.scratch, g.usesFs, g.usesGs, g.usesDf);
 }
 
 /**
- * The JitFn around a region's function: the registers it reads, the lazy
- * flags and the segment bases into the scratch frame, and back out after.
+ * The JitFn around a region's function: where the Cpu's registers are, the
+ * lazy flags and the segment bases into the scratch frame, and the flags
+ * and how it left back out after.
  * Generated so that the copies are straight-line code.
  */
-function wrapper(run: (budget: number, entry: number) => number, buffer: ArrayBufferLike, scratch: number, used: number[], written: number[], fs: boolean, gs: boolean, df: boolean): JitFn {
+function wrapper(run: (budget: number, entry: number) => number, buffer: ArrayBufferLike, scratch: number, fs: boolean, gs: boolean, df: boolean): JitFn {
   const w = (off: number) => off / 4;
+  // A Cpu whose registers are not in the pool (it was made when the pool was full) lends them to the scratch frame.
   const lines = [
-    `const r = c.r;`,
-    ...used.map((n) => `S[${2 * n}] = r[${2 * n}]; S[${2 * n + 1}] = r[${2 * n + 1}];`),
+    `const ro = c.rOffset;`,
+    `if (ro >= 0) S[${w(S.S_REGP)}] = ro; else { S.set(c.r, ${w(S.S_REGS)}); S[${w(S.S_REGP)}] = ${scratch + S.S_REGS}; }`,
     `S[${w(S.S_FOP)}] = c.fop; S[${w(S.S_FSZ)}] = c.fsz; S[${w(S.S_FCIN)}] = c.fcin; S[${w(S.S_FL)}] = c.fexp;`,
     `S[${w(S.S_FRES)}] = c.fres; S[${w(S.S_FRES) + 1}] = c.fresh; S[${w(S.S_FA)}] = c.fa; S[${w(S.S_FA) + 1}] = c.fah; S[${w(S.S_FB)}] = c.fb; S[${w(S.S_FB) + 1}] = c.fbh;`,
     fs ? `S[${w(S.S_FS)}] = c.fsBase | 0; S[${w(S.S_FS) + 1}] = Math.floor(c.fsBase / 4294967296) | 0;` : '',
@@ -157,7 +159,7 @@ function wrapper(run: (budget: number, entry: number) => number, buffer: ArrayBu
     `S[${w(S.S_TLB)}] = c.mem.tlbOffset;`,
     df ? `S[${w(S.S_DF)}] = (c.fother >> 10) & 1;` : '',
     `const done = run(budget, entry);`,
-    ...written.map((n) => `r[${2 * n}] = S[${2 * n}]; r[${2 * n + 1}] = S[${2 * n + 1}];`),
+    `if (ro < 0) c.r.set(S.subarray(${w(S.S_REGS)}, ${w(S.S_REGS) + 32}));`,
     `c.fop = S[${w(S.S_FOP)}]; c.fsz = S[${w(S.S_FSZ)}]; c.fcin = S[${w(S.S_FCIN)}]; c.fexp = S[${w(S.S_FL)}] & ${ARITH_FLAGS};`,
     `c.fres = S[${w(S.S_FRES)}]; c.fresh = S[${w(S.S_FRES) + 1}]; c.fa = S[${w(S.S_FA)}]; c.fah = S[${w(S.S_FA) + 1}]; c.fb = S[${w(S.S_FB)}]; c.fbh = S[${w(S.S_FB) + 1}];`,
     `c.rip = (S[${w(S.S_RIP)}] >>> 0) + S[${w(S.S_RIP) + 1}] * 4294967296;`,

@@ -64,6 +64,7 @@ export class WasmEmitter {
   readonly fsb: number;
   readonly gsb: number;
   readonly tlb: number;
+  readonly regp: number;
   usesFs = false;
   usesGs = false;
   /** Whether the code reads DF (from the scratch frame, written by the engine). */
@@ -95,6 +96,7 @@ export class WasmEmitter {
     this.fsb = f.local(I64);
     this.gsb = f.local(I64);
     this.tlb = f.local(I32);
+    this.regp = f.local(I32);
   }
 
   t64(): number {
@@ -389,7 +391,8 @@ export class WasmEmitter {
   prologue(): number[] {
     const p = new FunctionBody([I32, I32], [I32]);
     const at = (off: number) => this.scratch + off;
-    for (const n of [...this.used].sort((x, y) => x - y)) p.i32(0).mem(Op.i64Load, at(S.S_REGS + 8 * n)).set(this.R[n]);
+    p.i32(0).mem(Op.i32Load, at(S.S_REGP)).set(this.regp);
+    for (const n of [...this.used].sort((x, y) => x - y)) p.get(this.regp).mem(Op.i64Load, 8 * n).set(this.R[n]);
     p.i32(0).mem(Op.i32Load, at(S.S_FOP)).set(this.gop);
     p.i32(0).mem(Op.i32Load, at(S.S_FSZ)).set(this.gsz);
     p.i32(0).mem(Op.i32Load, at(S.S_FCIN)).set(this.gcin);
@@ -408,7 +411,7 @@ export class WasmEmitter {
   epilogue(): void {
     const f = this.f;
     const at = (off: number) => this.scratch + off;
-    for (const n of [...this.written].sort((x, y) => x - y)) f.i32(0).get(this.R[n]).mem(Op.i64Store, at(S.S_REGS + 8 * n));
+    for (const n of [...this.written].sort((x, y) => x - y)) f.get(this.regp).get(this.R[n]).mem(Op.i64Store, 8 * n);
     f.i32(0).get(this.xr).mem(Op.i64Store, at(S.S_RIP));
     f.i32(0).get(this.gop).mem(Op.i32Store, at(S.S_FOP));
     f.i32(0).get(this.gsz).mem(Op.i32Store, at(S.S_FSZ));

@@ -6,7 +6,10 @@
  * changed, the flags, rip and how it left.
  */
 
-/** 16 general registers, 8 bytes each (little-endian: the Cpu's int32 halves in order). */
+/**
+ * 16 general registers, 8 bytes each (little-endian: the Cpu's int32 halves
+ * in order), for a Cpu whose registers are not in the pool (see S_REGP).
+ */
 export const S_REGS = 0;
 /** Exit rip (i64). */
 export const S_RIP = 128;
@@ -29,3 +32,5 @@ export const S_GS = 192;
 export const S_TLB = 200;
 /** DF (i32 0/1), written by the engine for regions with string instructions. */
 export const S_DF = 204;
+/** Pool offset of the registers (the Cpu's own, Cpu.rOffset, or S_REGS of this frame). */
+export const S_REGP = 208;
