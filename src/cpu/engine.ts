@@ -9,7 +9,8 @@ import { DIVIDE_ERROR } from './ops/alu.js';
 import * as C from './ops/control.js';
 import { isRepString, repIteration } from './ops/string.js';
 import { compileRegion, successors, type JitFn } from './jit/compile.js';
-import { compileWasmRegion } from './wasm/compile.js';
+import { compileWasmRegion, type WasmJitFn } from './wasm/compile.js';
+import { chainClear, chainDrop, chainSet } from './wasm/chain.js';
 import { FS } from './jit/runtime.js';
 
 /** 'jit' translates hot blocks to JavaScript; 'interp' runs every instruction through its exec function (the reference). */
@@ -67,6 +68,8 @@ export class Block {
 // budget proportional to its size, so code first run after that (an exit) has
 // no feedback and every optimized version deoptimizes there, over and over.
 setFlagsFromString('--no-lazy-feedback-allocation');
+
+const isWasm = (fn: JitFn): fn is WasmJitFn => 'wasmIndex' in fn;
 
 /** Hot blocks linked by direct control flow, translated into one function. */
 class JitRegion {
@@ -172,6 +175,8 @@ export class Engine {
   cacheFlushes = 0;
   /** Runs (interpreted) before a block may join a region: a quarter of the translation threshold. */
   private readonly minMemberHits: number;
+  /** The pool as int32s, to edit the address space's region chain cache (null: not a WebAssembly pool). */
+  private readonly chainView: Int32Array | null;
   /** The mode of engines created without an explicit option (ELFSHIM_ENGINE=interp selects the interpreter). */
   static defaultMode: EngineMode = process.env.ELFSHIM_ENGINE === 'interp' ? 'interp' : 'jit';
 
@@ -182,10 +187,13 @@ export class Engine {
     this.maxCachedInstrs = Math.max(1, opts.codeCacheInstrs ?? DEFAULT_CODE_CACHE_INSTRS);
     this.minMemberHits = Math.max(1, this.jitHot >> 2);
     mem.onCodeWrite = (vpn) => this.invalidatePage(vpn);
+    this.chainView = mem.chainOffset >= 0 ? new Int32Array(mem.phys.buffer) : null;
+    if (this.chainView !== null) chainClear(this.chainView, mem.chainOffset);
   }
 
   /** Drops every decoded block (breakpoints changed, or a bulk change of code). */
   flush(): void {
+    if (this.chainView !== null) chainClear(this.chainView, this.mem.chainOffset);
     for (const b of this.blocks.values()) b.valid = false;
     this.blocks.clear();
     this.byPage.clear();
@@ -263,6 +271,8 @@ export class Engine {
   private dropRegion(r: JitRegion): void {
     if (!r.valid) return;
     r.valid = false;
+    const fn = r.fn;
+    if (this.chainView !== null && fn !== null && isWasm(fn)) for (const m of r.blocks) chainDrop(this.chainView, this.mem.chainOffset, m.start, fn.wasmIndex);
     for (const m of r.blocks) {
       if (m.owner === r) {
         m.jit = null;
@@ -381,7 +391,7 @@ export class Engine {
   ): void {
     const r = new JitRegion(members, generation, c.icount);
     try {
-      r.fn = compileWasmRegion(members, c, targets) ?? compileRegion(members, r, c, targets);
+      r.fn = compileWasmRegion(members, c, targets, r) ?? compileRegion(members, r, c, targets);
       if (JIT_DUMP) appendFileSync(JIT_DUMP, `// region 0x${members[0].start.toString(16)}: ${members.length} blocks, ${absorbed.length} absorbed, generation ${generation}\n${r.fn.toString()}\n\n`);
     } catch (e) {
       if (JIT_DEBUG) process.stderr.write(`elfshim: jit: region 0x${head.start.toString(16)} not translated: ${(e as Error)?.stack ?? e}\n`);
@@ -397,6 +407,8 @@ export class Engine {
         m.jitEntry = j;
         m.jitTried = true;
         m.owner = r;
+        // WebAssembly regions pass control to each other directly while no breakpoint needs checking between them.
+        if (this.chainView !== null && r.fn !== null && isWasm(r.fn) && this.breakpoints.size === 0) chainSet(this.chainView, this.mem.chainOffset, m.start, r.fn.wasmIndex, j);
       }
     });
   }
@@ -536,6 +548,7 @@ export class Engine {
         } else if (h >= HOT && b.fn === null) b.fn = compileBlock(b);
       }
       let from: Block = b;
+      let last: JitRegion | null = null;
       if (fn !== null) {
         let n: number;
         try {
@@ -551,7 +564,10 @@ export class Engine {
         c.icount += n;
         // The region's block that control left from (FS.from): its successors are the ones to predict and
         // to dispatch to inside a region formed later (the block entered predicts nothing past its region).
-        const o = b.owner;
+        // A WebAssembly region may have passed control on to others: FS.region is the one that ran last.
+        const o = (FS.region as JitRegion | null) ?? b.owner;
+        FS.region = null;
+        last = o;
         if (o !== null) from = o.blocks[FS.from] ?? b;
         if (FS.slow !== 0) {
           // The region left just before an instruction for the interpreter (a memory slow path):
@@ -585,7 +601,7 @@ export class Engine {
         break;
       }
       prev = from;
-      left = fn !== null ? b.owner : null;
+      left = fn !== null ? last : null;
     }
   }
 

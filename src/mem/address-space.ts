@@ -21,6 +21,8 @@ const PTE_FLAGS = 31;
 export const TLB_SIZE = 1024;
 /** Bytes of one TLB: TLB_SIZE [tag, frame offset] int32 pairs. */
 export const TLB_BYTES = TLB_SIZE * 8;
+/** Bytes of the engine's region chain cache, which follows the TLBs in the pool (see cpu/wasm/chain.ts). */
+export const CHAIN_CACHE_BYTES = 16384;
 const TLB_MASK = TLB_SIZE - 1;
 /** Mask of the pair index (entry * 2) computed from an address's low half. */
 export const TLB_INDEX_MASK = (TLB_SIZE - 1) * 2;
@@ -97,6 +99,8 @@ export class AddressSpace {
   readonly tlbW: Int32Array;
   /** Byte offset of tlbR in the pool, tlbW following it (TLB_BYTES later); -1 when they are not in the pool. */
   readonly tlbOffset: number;
+  /** Byte offset of the region chain cache in the pool (after the TLBs), or -1. */
+  readonly chainOffset: number;
   private tlbReleased = false;
 
   brkStart = 0;
@@ -112,8 +116,10 @@ export class AddressSpace {
     this.view = phys.view;
     this.bytes = phys.bytes;
     // In a WebAssembly pool the TLBs live in it too, where translated WebAssembly code probes them.
-    const off = phys.memory !== null ? phys.allocTlbBlock((2 * TLB_BYTES) / PAGE_SIZE) : -1;
+    const off = phys.memory !== null ? phys.allocTlbBlock((2 * TLB_BYTES + CHAIN_CACHE_BYTES) / PAGE_SIZE) : -1;
     this.tlbOffset = off;
+    this.chainOffset = off >= 0 ? off + 2 * TLB_BYTES : -1;
+    if (off >= 0) new Int32Array(phys.buffer, this.chainOffset, CHAIN_CACHE_BYTES / 4).fill(-1); // a reused block may hold an old engine's entries
     this.tlbR = (off >= 0 ? new Int32Array(phys.buffer, off, 2 * TLB_SIZE) : new Int32Array(2 * TLB_SIZE)).fill(-1);
     this.tlbW = (off >= 0 ? new Int32Array(phys.buffer, off + TLB_BYTES, 2 * TLB_SIZE) : new Int32Array(2 * TLB_SIZE)).fill(-1);
   }

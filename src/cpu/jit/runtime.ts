@@ -22,8 +22,12 @@ import { mul64s, mulhs32, mulhu32, out, popcnt32 } from '../arith.js';
  * for the interpreter to run (see Emitter.slowExit), else 0.
  *
  * from: set by a region's exit: the index of the block it left from.
+ *
+ * region: set by a WebAssembly region that passed control on to others
+ * (wasm/chain.ts): the engine's object for the region that ran last (which
+ * `from` indexes); null otherwise — the engine resets it after reading it.
  */
-export const FS: { fault: unknown; slow: number; from: number } = { fault: null, slow: 0, from: 0 };
+export const FS: { fault: unknown; slow: number; from: number; region: unknown } = { fault: null, slow: 0, from: 0, region: null };
 
 /** Takes the pending fault (the generated code rethrows it for the engine). */
 export function takeFault(): unknown {

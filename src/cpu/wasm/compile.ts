@@ -26,6 +26,7 @@ import { moduleOf, Op } from './encoder.js';
 import { WasmEmitter, type Terminator } from './emitter.js';
 import { MAT_IMPORT, matHelper } from './flags.js';
 import { LEAVES, WASM_OPS } from './ops.js';
+import { regionTableOf, type RegionTable } from './chain.js';
 import * as S from './state.js';
 
 /** ELFSHIM_WASM=0 keeps every region JavaScript (for comparison). */
@@ -119,8 +120,11 @@ function emitRegion(g: WasmEmitter, blocks: JitBlock[], targets: readonly (reado
   g.epilogue();
 }
 
-/** The region as a WebAssembly function, or null when it cannot be one. */
-export function compileWasmRegion(blocks: JitBlock[], c: Cpu, targets: readonly (readonly number[])[] = []): JitFn | null {
+/** A WebAssembly region's JitFn: it carries its index in the pool's region table (for the chain cache). */
+export type WasmJitFn = JitFn & { wasmIndex: number };
+
+/** The region as a WebAssembly function, or null when it cannot be one. `owner` is the engine's region object (see FS.region). */
+export function compileWasmRegion(blocks: JitBlock[], c: Cpu, targets: readonly (readonly number[])[], owner: object): WasmJitFn | null {
   const mem = c.mem, phys = mem.phys, memory = phys.memory;
   if (!ENABLED || memory === null || mem.tlbOffset < 0) return null;
   const g = new WasmEmitter(phys.scratch);
@@ -136,8 +140,10 @@ export function compileWasmRegion(blocks: JitBlock[], c: Cpu, targets: readonly 
   g.f.code.unshift(...g.prologue());
   const bytes = moduleOf(g.f, memory.buffer.byteLength / 65536, [MAT_IMPORT]);
   const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { h: { mat: matHelper() as WebAssembly.ImportValue }, m: { m: memory } });
-  const run = inst.exports.f as (budget: number, entry: number) => number;
-  return wrapper(run, phys.buffer, phys.scratch, g.usesFs, g.usesGs, g.usesDf);
+  const table = regionTableOf(phys);
+  const fn = wrapper(table, phys.buffer, phys.scratch);
+  fn.wasmIndex = table.add(inst.exports.f, owner, fn);
+  return fn;
 }
 
 /**
@@ -146,7 +152,7 @@ export function compileWasmRegion(blocks: JitBlock[], c: Cpu, targets: readonly 
  * and how it left back out after.
  * Generated so that the copies are straight-line code.
  */
-function wrapper(run: (budget: number, entry: number) => number, buffer: ArrayBufferLike, scratch: number, fs: boolean, gs: boolean, df: boolean): JitFn {
+function wrapper(table: RegionTable, buffer: ArrayBufferLike, scratch: number): WasmJitFn {
   const w = (off: number) => off / 4;
   // A Cpu whose registers are not in the pool (it was made when the pool was full) lends them to the scratch frame.
   const lines = [
@@ -154,11 +160,15 @@ function wrapper(run: (budget: number, entry: number) => number, buffer: ArrayBu
     `if (ro >= 0) S[${w(S.S_REGP)}] = ro; else { S.set(c.r, ${w(S.S_REGS)}); S[${w(S.S_REGP)}] = ${scratch + S.S_REGS}; }`,
     `S[${w(S.S_FOP)}] = c.fop; S[${w(S.S_FSZ)}] = c.fsz; S[${w(S.S_FCIN)}] = c.fcin; S[${w(S.S_FL)}] = c.fexp;`,
     `S[${w(S.S_FRES)}] = c.fres; S[${w(S.S_FRES) + 1}] = c.fresh; S[${w(S.S_FA)}] = c.fa; S[${w(S.S_FA) + 1}] = c.fah; S[${w(S.S_FB)}] = c.fb; S[${w(S.S_FB) + 1}] = c.fbh;`,
-    fs ? `S[${w(S.S_FS)}] = c.fsBase | 0; S[${w(S.S_FS) + 1}] = Math.floor(c.fsBase / 4294967296) | 0;` : '',
-    gs ? `S[${w(S.S_GS)}] = c.gsBase | 0; S[${w(S.S_GS) + 1}] = Math.floor(c.gsBase / 4294967296) | 0;` : '',
-    `S[${w(S.S_TLB)}] = c.mem.tlbOffset;`,
-    df ? `S[${w(S.S_DF)}] = (c.fother >> 10) & 1;` : '',
-    `const done = run(budget, entry);`,
+    // What any region of a chain may read (segment bases, DF).
+    `S[${w(S.S_FS)}] = c.fsBase | 0; S[${w(S.S_FS) + 1}] = Math.floor(c.fsBase / 4294967296) | 0;`,
+    `S[${w(S.S_GS)}] = c.gsBase | 0; S[${w(S.S_GS) + 1}] = Math.floor(c.gsBase / 4294967296) | 0;`,
+    `S[${w(S.S_DF)}] = (c.fother >> 10) & 1;`,
+    `const m = c.mem;`,
+    `S[${w(S.S_TLB)}] = m.tlbOffset;`,
+    `const done = T.dispatch(budget, self.wasmIndex, entry, m.chainOffset);`,
+    `const last = S[${w(S.S_LAST)}];`,
+    `if (last !== self.wasmIndex) FS.region = T.owners[last]?.deref() ?? null;`,
     `if (ro < 0) c.r.set(S.subarray(${w(S.S_REGS)}, ${w(S.S_REGS) + 32}));`,
     `c.fop = S[${w(S.S_FOP)}]; c.fsz = S[${w(S.S_FSZ)}]; c.fcin = S[${w(S.S_FCIN)}]; c.fexp = S[${w(S.S_FL)}] & ${ARITH_FLAGS};`,
     `c.fres = S[${w(S.S_FRES)}]; c.fresh = S[${w(S.S_FRES) + 1}]; c.fa = S[${w(S.S_FA)}]; c.fah = S[${w(S.S_FA) + 1}]; c.fb = S[${w(S.S_FB)}]; c.fbh = S[${w(S.S_FB) + 1}];`,
@@ -166,6 +176,6 @@ function wrapper(run: (budget: number, entry: number) => number, buffer: ArrayBu
     `FS.slow = S[${w(S.S_SLOW)}]; FS.from = S[${w(S.S_FROM)}];`,
     `return done;`,
   ];
-  const factory = new Function('run', 'S', 'FS', `return function wasmRegion(c, budget, entry) {\n${lines.filter(Boolean).join('\n')}\n};`);
-  return factory(run, new Int32Array(buffer, scratch, 64), FS) as JitFn;
+  const factory = new Function('T', 'S', 'FS', `const self = function wasmRegion(c, budget, entry) {\n${lines.filter(Boolean).join('\n')}\n};\nreturn self;`);
+  return factory(table, new Int32Array(buffer, scratch, 64), FS) as WasmJitFn;
 }

@@ -194,15 +194,23 @@ const typeOf = (params: number[], results: number[]): number[] => [0x60, ...uleb
 
 /**
  * A module exporting one function "f", importing the functions `imports`
- * (function indices 0, 1, … ; f follows them) and, when memoryPages is given,
- * the pool's shared memory of that many pages as "m"."m".
+ * (function indices 0, 1, … ; f follows them), when memoryPages is given the
+ * pool's shared memory of that many pages as "m"."m", and with opts.table a
+ * function table as "t"."t". Its types are f's, the imports', then
+ * opts.types (for call_indirect).
  */
-export function moduleOf(fn: FunctionBody, memoryPages: number | null, imports: FunctionImport[]): Uint8Array<ArrayBuffer> {
-  const types = [typeOf(fn.params, fn.results), ...imports.map((im) => typeOf(im.params, im.results))];
+export function moduleOf(
+  fn: FunctionBody,
+  memoryPages: number | null,
+  imports: FunctionImport[],
+  opts: { table?: boolean; types?: { params: number[]; results: number[] }[] } = {},
+): Uint8Array<ArrayBuffer> {
+  const types = [typeOf(fn.params, fn.results), ...imports.map((im) => typeOf(im.params, im.results)), ...(opts.types ?? []).map((t) => typeOf(t.params, t.results))];
   const importEntries: number[] = [];
   imports.forEach((im, k) => importEntries.push(...name(im.module), ...name(im.name), 0, ...uleb(k + 1)));
   if (memoryPages !== null) importEntries.push(...name('m'), ...name('m'), 2, 3, ...uleb(memoryPages), ...uleb(memoryPages));
-  const importCount = imports.length + (memoryPages !== null ? 1 : 0);
+  if (opts.table) importEntries.push(...name('t'), ...name('t'), 1, 0x70, 0, 0);
+  const importCount = imports.length + (memoryPages !== null ? 1 : 0) + (opts.table ? 1 : 0);
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, [...uleb(types.length), ...types.flat()]),

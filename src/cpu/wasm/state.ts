@@ -34,3 +34,5 @@ export const S_TLB = 200;
 export const S_DF = 204;
 /** Pool offset of the registers (the Cpu's own, Cpu.rOffset, or S_REGS of this frame). */
 export const S_REGP = 208;
+/** Table index of the region that ran last (see chain.ts). */
+export const S_LAST = 212;

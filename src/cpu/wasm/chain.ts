@@ -1,0 +1,124 @@
+/**
+ * Region chaining: control passes from one WebAssembly region to the next
+ * without returning to JavaScript.
+ *
+ * Every WebAssembly region function of a pool is in one WebAssembly.Table.
+ * A small dispatcher function (WebAssembly too) calls a region, and while it
+ * left for an address whose region the address space's chain cache names —
+ * and not for the interpreter, nor with the budget spent — calls that one
+ * next. The engine's loop then sees one call where there were many: its
+ * breakpoint checks do not run in between, so the engine fills the cache only
+ * while no breakpoint is set (setting one flushes it).
+ *
+ * The chain cache (AddressSpace.chainOffset) is direct-mapped: CHAIN_SIZE
+ * entries of [address (i64), table index (i32), entry block (i32)]; an
+ * address of -1 marks an empty entry. A region's entries go when it is
+ * dropped, all of them when the engine flushes its code cache.
+ */
+import { CHAIN_CACHE_BYTES } from '../../mem/address-space.js';
+import type { PhysicalMemory } from '../../mem/physical.js';
+import { FunctionBody, I32, I64, Op, moduleOf } from './encoder.js';
+import * as S from './state.js';
+
+export const CHAIN_SIZE = CHAIN_CACHE_BYTES / 16;
+export const CHAIN_BYTES = CHAIN_CACHE_BYTES;
+
+/** Byte offset of addr's entry in the chain cache (the dispatcher computes the same). */
+function entryOf(cache: number, addr: number): number {
+  const lo = addr | 0;
+  return cache + (((lo ^ (lo >>> 10)) & (CHAIN_SIZE - 1)) << 4);
+}
+
+/** The type of region functions: (budget, entry block) → instructions retired. */
+const REGION_TYPE = { params: [I32, I32], results: [I32] };
+
+/**
+ * dispatch(budget, index, block, cache) → instructions retired: runs region
+ * `index` from `block`, then the regions the chain cache names for where each
+ * left (cache < 0: none). S_LAST tells which region ran last.
+ */
+function dispatcher(scratch: number): FunctionBody {
+  const f = new FunctionBody([I32, I32, I32, I32], [I32]);
+  const [budget, index, block, cache] = [0, 1, 2, 3];
+  const done = f.local(I32), rip = f.local(I64), e = f.local(I32);
+  f.open('loop', 'L');
+  f.i32(0).get(index).mem(Op.i32Store, scratch + S.S_LAST);
+  f.get(budget).get(done).op(Op.i32Sub).get(block).get(index).op(0x11, 1, 0); // call_indirect (type 1) (table 0)
+  f.get(done).op(Op.i32Add).set(done);
+  f.i32(0).mem(Op.i32Load, scratch + S.S_SLOW).get(done).get(budget).op(Op.i32GeS, Op.i32Or).get(cache).i32(0).op(0x48 /* i32.lt_s */, Op.i32Or);
+  f.open('if', 'stop').get(done).op(Op.return).end();
+  f.i32(0).mem(Op.i64Load, scratch + S.S_RIP).tee(rip).op(Op.i32WrapI64).tee(e).get(e).i32(10).op(Op.i32ShrU, Op.i32Xor);
+  f.i32(CHAIN_SIZE - 1).op(Op.i32And).i32(4).op(Op.i32Shl).get(cache).op(Op.i32Add).tee(e);
+  f.mem(Op.i64Load).get(rip).op(Op.i64Ne).open('if', 'miss').get(done).op(Op.return).end();
+  f.get(e).mem(Op.i32Load, 8).set(index).get(e).mem(Op.i32Load, 12).set(block);
+  f.br('L').end();
+  f.get(done);
+  return f;
+}
+
+/** The table of a pool's WebAssembly regions and its dispatcher. */
+export class RegionTable {
+  readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 64 });
+  readonly dispatch: (budget: number, index: number, block: number, cache: number) => number;
+  /** What each index's region belongs to (the engine's region object), for FS.region. */
+  readonly owners: (WeakRef<object> | undefined)[] = [];
+  private readonly free: number[] = [];
+  private next = 0;
+  private readonly release = new FinalizationRegistry<number>((k) => {
+    this.table.set(k, null);
+    this.owners[k] = undefined;
+    this.free.push(k);
+  });
+
+  constructor(memory: WebAssembly.Memory, pages: number, scratch: number) {
+    const bytes = moduleOf(dispatcher(scratch), pages, [], { table: true, types: [REGION_TYPE] });
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { m: memory }, t: { t: this.table } });
+    this.dispatch = inst.exports.f as RegionTable['dispatch'];
+  }
+
+  /** Adds a region function; its index is released once `holder` (what calls it) is collected. */
+  add(fn: unknown, owner: object, holder: object): number {
+    let k = this.free.pop();
+    if (k === undefined) {
+      k = this.next++;
+      if (k >= this.table.length) this.table.grow(this.table.length);
+    }
+    this.table.set(k, fn as WebAssembly.ExportValue);
+    this.owners[k] = new WeakRef(owner);
+    this.release.register(holder, k);
+    return k;
+  }
+}
+
+const tables = new WeakMap<PhysicalMemory, RegionTable>();
+
+/** The region table of a WebAssembly pool. */
+export function regionTableOf(phys: PhysicalMemory): RegionTable {
+  let t = tables.get(phys);
+  if (t === undefined) {
+    t = new RegionTable(phys.memory!, phys.memory!.buffer.byteLength / 65536, phys.scratch);
+    tables.set(phys, t);
+  }
+  return t;
+}
+
+/** Empties a chain cache. */
+export function chainClear(view: Int32Array, cache: number): void {
+  view.fill(-1, cache >> 2, (cache + CHAIN_BYTES) >> 2);
+}
+/** Names region `index`, block `block`, as where control continues at addr. */
+export function chainSet(view: Int32Array, cache: number, addr: number, index: number, block: number): void {
+  const e = entryOf(cache, addr) >> 2;
+  view[e] = addr | 0;
+  view[e + 1] = Math.floor(addr / 4294967296) | 0;
+  view[e + 2] = index;
+  view[e + 3] = block;
+}
+/** Removes addr's entry if it names region `index`. */
+export function chainDrop(view: Int32Array, cache: number, addr: number, index: number): void {
+  const e = entryOf(cache, addr) >> 2;
+  if (view[e] === (addr | 0) && view[e + 1] === (Math.floor(addr / 4294967296) | 0) && view[e + 2] === index) {
+    view[e] = -1;
+    view[e + 1] = -1;
+  }
+}
