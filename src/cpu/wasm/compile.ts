@@ -137,8 +137,7 @@ export function compileWasmRegion(blocks: JitBlock[], c: Cpu, targets: readonly 
     return null; // an instruction or a form without a translation (e.g. 16-bit push)
   }
   wasmStats.regions++;
-  g.f.code.unshift(...g.prologue());
-  const bytes = moduleOf(g.f, memory.buffer.byteLength / 65536, [MAT_IMPORT]);
+  const bytes = moduleOf(g.f, memory.buffer.byteLength / 65536, [MAT_IMPORT], { prologue: g.prologue() });
   const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { h: { mat: matHelper() as WebAssembly.ImportValue }, m: { m: memory } });
   const table = regionTableOf(phys);
   const fn = wrapper(table, phys.buffer, phys.scratch);

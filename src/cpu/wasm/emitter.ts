@@ -265,17 +265,65 @@ export class WasmEmitter {
     const s = this.flags, f = this.f;
     if (s.kind === 'explicit') return;
     if (s.kind === 'lazy') pushFlags(f, s.op, s.size, s.o);
-    else f.get(this.gop).get(this.gsz).get(this.ga).get(this.gb).get(this.gr).get(this.gcin).get(this.fl).op(0x10, MAT);
+    else this.callMat();
     this.setExplicit();
   }
   /** Pushes CF (i32 0/1). */
   pushCarry(): void {
     const s = this.flags;
     if (s.kind === 'lazy') pushCF(this.f, s.op, s.o);
-    else {
-      this.materialize();
-      this.f.get(this.fl).i32(1).op(Op.i32And);
+    else if (s.kind === 'dyn') this.dynFlag(0);
+    else this.f.get(this.fl).i32(1).op(Op.i32And);
+  }
+
+  /** Calls mat on the run-time description: pushes all six flags. */
+  private callMat(): void {
+    this.f.get(this.gop).get(this.gsz).get(this.ga).get(this.gb).get(this.gr).get(this.gcin).get(this.fl).op(0x10, MAT);
+  }
+  /**
+   * Pushes flag bit `bit` (CF, ZF, SF or OF) of the run-time description
+   * without materializing the others: the common producers inline (their
+   * operands are masked to gsz, see prologue), the rest through mat.
+   */
+  private dynFlag(bit: number): void {
+    const f = this.f;
+    const viaMat = () => {
+      this.callMat();
+      f.i32(bit).op(Op.i32ShrU).i32(1).op(Op.i32And);
+    };
+    const signBit = (v: () => void) => {
+      v();
+      f.get(this.gsz).i32(3).op(Op.i32Shl).i32(1).op(Op.i32Sub, Op.i64ExtendI32U, Op.i64ShrU, Op.i32WrapI64).i32(1).op(Op.i32And);
+    };
+    const isOp = (op: number) => f.get(this.gop).i32(op).op(Op.i32Eq);
+    // Explicit: the bit of fl.
+    f.get(this.gop).op(Op.i32Eqz).open('if', 'explicit', I32);
+    f.get(this.fl).i32(bit).op(Op.i32ShrU).i32(1).op(Op.i32And);
+    f.else();
+    switch (bit) {
+      case 6:
+        f.get(this.gr).op(Op.i64Eqz);
+        break;
+      case 7:
+        signBit(() => f.get(this.gr));
+        break;
+      case 0:
+        isOp(FlagOp.Sub).open('if', 'sub', I32).get(this.ga).get(this.gb).op(Op.i64LtU).else();
+        isOp(FlagOp.Logic).open('if', 'logic', I32).i32(0).else();
+        isOp(FlagOp.Add).open('if', 'add', I32).get(this.gr).get(this.ga).op(Op.i64LtU).else();
+        f.get(this.gop).i32(FlagOp.Inc).op(Op.i32GeU).open('if', 'incdec', I32).get(this.gcin).else();
+        viaMat();
+        f.end().end().end().end();
+        break;
+      default:
+        isOp(FlagOp.Sub).open('if', 'sub', I32);
+        signBit(() => f.get(this.ga).get(this.gb).op(Op.i64Xor).get(this.ga).get(this.gr).op(Op.i64Xor).op(Op.i64And));
+        f.else();
+        isOp(FlagOp.Logic).open('if', 'logic', I32).i32(0).else();
+        viaMat();
+        f.end().end();
     }
+    f.end();
   }
   /** Pushes flag bit `bit` of fl (after materializing). */
   private bit(bit: number): void {
@@ -336,7 +384,21 @@ export class WasmEmitter {
       if (inv) f.op(Op.i32Eqz);
       return;
     }
-    this.materialize();
+    if (s.kind === 'dyn') {
+      // At block entry: the flags the condition reads, one by one.
+      switch (cc >> 1) {
+        case 0: this.dynFlag(11); break;
+        case 1: this.dynFlag(0); break;
+        case 2: this.dynFlag(6); break;
+        case 3: this.dynFlag(0); this.dynFlag(6); f.op(Op.i32Or); break;
+        case 4: this.dynFlag(7); break;
+        case 5: this.materialize(); this.bit(2); break;
+        case 6: this.dynFlag(7); this.dynFlag(11); f.op(Op.i32Xor); break;
+        default: this.dynFlag(7); this.dynFlag(11); f.op(Op.i32Xor); this.dynFlag(6); f.op(Op.i32Or);
+      }
+      if (inv) f.op(Op.i32Eqz);
+      return;
+    }
     switch (cc >> 1) {
       case 0: this.bit(11); break;
       case 1: this.bit(0); break;
@@ -387,8 +449,8 @@ export class WasmEmitter {
     this.f.set(this.xr).i32(0).set(this.xs).br('exit');
   }
 
-  /** The prologue: registers, flags and segment bases from the scratch frame. */
-  prologue(): number[] {
+  /** The prologue (code in the region's local space): registers, flags and segment bases from the scratch frame. */
+  prologue(): FunctionBody {
     const p = new FunctionBody([I32, I32], [I32]);
     const at = (off: number) => this.scratch + off;
     p.i32(0).mem(Op.i32Load, at(S.S_REGP)).set(this.regp);
@@ -400,11 +462,16 @@ export class WasmEmitter {
     p.i32(0).mem(Op.i64Load, at(S.S_FRES)).set(this.gr);
     p.i32(0).mem(Op.i64Load, at(S.S_FA)).set(this.ga);
     p.i32(0).mem(Op.i64Load, at(S.S_FB)).set(this.gb);
+    // The interpreter keeps 32-bit operands as int32 (stale high halves): mask them to the size, as the
+    // region's own producers leave them, so that the run-time flag paths below may compare them directly.
+    const m = this.f.local(I64); // the region's locals (p only assembles the bytes)
+    p.i64(-1).i64(64).get(this.gsz).i32(3).op(Op.i32Shl, Op.i64ExtendI32U, Op.i64Sub, Op.i64ShrU).set(m);
+    for (const l of [this.ga, this.gb, this.gr]) p.get(l).get(m).op(Op.i64And).set(l);
     if (this.usesFs) p.i32(0).mem(Op.i64Load, at(S.S_FS)).set(this.fsb);
     if (this.usesGs) p.i32(0).mem(Op.i64Load, at(S.S_GS)).set(this.gsb);
     p.i32(0).mem(Op.i32Load, at(S.S_TLB)).set(this.tlb);
     p.get(1).set(this.bi);
-    return p.code;
+    return p;
   }
 
   /** The exit path (after the exit label): registers written and the state back to the scratch frame. */

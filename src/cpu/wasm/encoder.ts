@@ -65,13 +65,39 @@ export function sleb32(v: number, out: number[] = []): number[] {
   }
 }
 
+/** A growable byte buffer. */
+export class Bytes {
+  buf = new Uint8Array(1024);
+  length = 0;
+  push(b: number): void {
+    if (this.length === this.buf.length) this.grow(1);
+    this.buf[this.length++] = b;
+  }
+  append(b: Bytes | Uint8Array | number[]): void {
+    const src = b instanceof Bytes ? b.buf.subarray(0, b.length) : b;
+    if (this.length + src.length > this.buf.length) this.grow(src.length);
+    this.buf.set(src, this.length);
+    this.length += src.length;
+  }
+  private grow(n: number): void {
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+  get bytes(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+}
+
 /**
  * One function body under construction. Locals are declared as they are
  * asked for; structured control constructs push a label, so a branch names
  * the construct it leaves (or continues, for a loop) rather than a depth.
+ * Code is written straight into a byte buffer (this runs once per region,
+ * mostly before V8 has optimized it: no per-byte arrays).
  */
 export class FunctionBody {
-  readonly code: number[] = [];
+  readonly code = new Bytes();
   private readonly localTypes: number[] = [];
   private readonly labels: string[] = [];
 
@@ -83,47 +109,62 @@ export class FunctionBody {
     return this.params.length + this.localTypes.length - 1;
   }
 
-  op(...bytes: number[]): this {
-    for (const b of bytes) this.code.push(b);
+  op(a: number, b = -1, c = -1, d = -1): this {
+    const code = this.code;
+    code.push(a);
+    if (b >= 0) code.push(b);
+    if (c >= 0) code.push(c);
+    if (d >= 0) code.push(d);
     return this;
+  }
+  private uleb(n: number): void {
+    const code = this.code;
+    do {
+      let b = n % 128;
+      n = Math.floor(n / 128);
+      if (n) b |= 0x80;
+      code.push(b);
+    } while (n);
   }
   get(l: number): this {
     this.code.push(Op.localGet);
-    uleb(l, this.code);
+    this.uleb(l);
     return this;
   }
   set(l: number): this {
     this.code.push(Op.localSet);
-    uleb(l, this.code);
+    this.uleb(l);
     return this;
   }
   tee(l: number): this {
     this.code.push(Op.localTee);
-    uleb(l, this.code);
+    this.uleb(l);
     return this;
   }
   i32(v: number): this {
     this.code.push(Op.i32Const);
-    sleb32(v, this.code);
+    for (const b of sleb32(v)) this.code.push(b);
     return this;
   }
   /** i64.const of an exact integer (|v| < 2^53) or a bigint. */
   i64(v: number | bigint): this {
     this.code.push(Op.i64Const);
-    if (typeof v === 'number' && v === (v | 0)) sleb32(v, this.code);
-    else sleb(BigInt(v), this.code);
+    const enc = typeof v === 'number' && v === (v | 0) ? sleb32(v) : sleb(BigInt(v));
+    for (const b of enc) this.code.push(b);
     return this;
   }
   /** A memory access opcode with its alignment hint 0 and offset. */
   mem(opcode: number, offset = 0): this {
-    this.code.push(opcode, 0);
-    uleb(offset, this.code);
+    this.code.push(opcode);
+    this.code.push(0);
+    this.uleb(offset);
     return this;
   }
 
-  /** block / loop / if with no result, labelled `name`. */
-  open(kind: 'block' | 'loop' | 'if', name: string): this {
-    this.code.push(kind === 'block' ? Op.block : kind === 'loop' ? Op.loop : Op.if, 0x40);
+  /** block / loop / if labelled `name`, with no result or one of type `result`. */
+  open(kind: 'block' | 'loop' | 'if', name: string, result = 0x40): this {
+    this.code.push(kind === 'block' ? Op.block : kind === 'loop' ? Op.loop : Op.if);
+    this.code.push(result);
     this.labels.push(name);
     return this;
   }
@@ -143,39 +184,44 @@ export class FunctionBody {
   }
   br(name: string): this {
     this.code.push(Op.br);
-    uleb(this.depth(name), this.code);
+    this.uleb(this.depth(name));
     return this;
   }
   brIf(name: string): this {
     this.code.push(Op.brIf);
-    uleb(this.depth(name), this.code);
+    this.uleb(this.depth(name));
     return this;
   }
   brTable(names: string[], dflt: string): this {
     this.code.push(Op.brTable);
-    uleb(names.length, this.code);
-    for (const n of names) uleb(this.depth(n), this.code);
-    uleb(this.depth(dflt), this.code);
+    this.uleb(names.length);
+    for (const n of names) this.uleb(this.depth(n));
+    this.uleb(this.depth(dflt));
     return this;
   }
 
-  /** The encoded body (local declarations run-length grouped, code, end). */
-  encode(): number[] {
+  /** The encoded body: size, local declarations run-length grouped, `prefix` (code to run first), the code, end. */
+  encode(prefix?: FunctionBody): Bytes {
+    const head: number[] = [];
     const groups: [number, number][] = [];
     for (const t of this.localTypes) {
       const last = groups[groups.length - 1];
       if (last && last[1] === t) last[0]++;
       else groups.push([1, t]);
     }
-    const body: number[] = [];
-    uleb(groups.length, body);
+    uleb(groups.length, head);
     for (const [n, t] of groups) {
-      uleb(n, body);
-      body.push(t);
+      uleb(n, head);
+      head.push(t);
     }
-    for (const b of this.code) body.push(b);
-    body.push(Op.end);
-    return [...uleb(body.length), ...body];
+    const size = head.length + (prefix ? prefix.code.length : 0) + this.code.length + 1;
+    const out = new Bytes();
+    out.append(uleb(size));
+    out.append(head);
+    if (prefix) out.append(prefix.code);
+    out.append(this.code);
+    out.push(Op.end);
+    return out;
   }
 }
 
@@ -203,7 +249,7 @@ export function moduleOf(
   fn: FunctionBody,
   memoryPages: number | null,
   imports: FunctionImport[],
-  opts: { table?: boolean; types?: { params: number[]; results: number[] }[] } = {},
+  opts: { table?: boolean; types?: { params: number[]; results: number[] }[]; prologue?: FunctionBody } = {},
 ): Uint8Array<ArrayBuffer> {
   const types = [typeOf(fn.params, fn.results), ...imports.map((im) => typeOf(im.params, im.results)), ...(opts.types ?? []).map((t) => typeOf(t.params, t.results))];
   const importEntries: number[] = [];
@@ -211,13 +257,18 @@ export function moduleOf(
   if (memoryPages !== null) importEntries.push(...name('m'), ...name('m'), 2, 3, ...uleb(memoryPages), ...uleb(memoryPages));
   if (opts.table) importEntries.push(...name('t'), ...name('t'), 1, 0x70, 0, 0);
   const importCount = imports.length + (memoryPages !== null ? 1 : 0) + (opts.table ? 1 : 0);
-  const bytes = [
+  const body = fn.encode(opts.prologue);
+  const out = new Bytes();
+  out.append([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, [...uleb(types.length), ...types.flat()]),
     ...(importCount ? section(2, [...uleb(importCount), ...importEntries]) : []),
     ...section(3, [1, 0]),
     ...section(7, [1, ...name('f'), 0, ...uleb(imports.length)]),
-    ...section(10, [1, ...fn.encode()]),
-  ];
-  return new Uint8Array(bytes);
+  ]);
+  out.push(10);
+  out.append(uleb(body.length + 1));
+  out.push(1);
+  out.append(body);
+  return out.buf.slice(0, out.length);
 }
