@@ -21,11 +21,10 @@ import { ARITH_FLAGS, type Cpu } from '../cpu.js';
 import * as C from '../ops/control.js';
 import { flagLiveness, regionLayout, type JitBlock, type JitFn } from '../jit/compile.js';
 import { FS } from '../jit/runtime.js';
-import { TRANSLATIONS } from '../jit/translator.js';
 import { moduleOf, Op } from './encoder.js';
 import { WasmEmitter, type Terminator } from './emitter.js';
 import { MAT_IMPORT, matHelper } from './flags.js';
-import { LEAVES, WASM_OPS } from './ops.js';
+import { WASM_OPS } from './ops.js';
 import { regionTableOf, type RegionTable } from './chain.js';
 import * as S from './state.js';
 
@@ -42,7 +41,7 @@ const DEBUG = !!process.env.ELFSHIM_WASM_DEBUG;
 function translatable(blocks: JitBlock[]): boolean {
   for (const b of blocks) {
     for (const i of b.instrs) {
-      if (WASM_OPS.has(i.exec) && (TRANSLATIONS.has(i.exec) || LEAVES.has(i.exec))) continue;
+      if (WASM_OPS.has(i.exec)) continue;
       if (DEBUG) process.stderr.write(`elfshim: wasm: region 0x${blocks[0].start.toString(16)} stays JavaScript: ${i.exec.name || 'anonymous'} (opcode ${i.map ? i.map.toString(16) + ' ' : ''}${i.op.toString(16)}, size ${i.opsize}${i.isMem ? ', memory' : ''}) at 0x${i.addr.toString(16)}\n`);
       return false;
     }

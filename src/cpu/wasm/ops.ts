@@ -636,3 +636,143 @@ WASM_OPS.set(STR.lods, (g, i) => {
   g.f.get(v);
   g.setReg(RAX, s);
 });
+
+// ------------------------------------------------------------------ multiply / divide
+
+/** The high 64 bits of the unsigned 128-bit product of the i64 locals a and b, in a new local. */
+function mulHighU(g: WasmEmitter, a: number, b: number): number {
+  const f = g.f;
+  const half = (v: number, high: boolean) => {
+    f.get(v);
+    if (high) f.i64(32).op(Op.i64ShrU);
+    else f.i64(0xffffffffn).op(Op.i64And);
+  };
+  const prod = (x: boolean, y: boolean) => {
+    half(a, x);
+    half(b, y);
+    f.op(Op.i64Mul);
+    return g.keep64();
+  };
+  const ll = prod(false, false), lh = prod(false, true), hl = prod(true, false), hh = prod(true, true);
+  const lo32 = (v: number) => f.get(v).i64(0xffffffffn).op(Op.i64And);
+  const hi32 = (v: number) => f.get(v).i64(32).op(Op.i64ShrU);
+  hi32(ll);
+  lo32(lh);
+  f.op(Op.i64Add);
+  lo32(hl);
+  f.op(Op.i64Add);
+  const mid = g.keep64();
+  f.get(hh);
+  hi32(lh);
+  f.op(Op.i64Add);
+  hi32(hl);
+  f.op(Op.i64Add);
+  hi32(mid);
+  f.op(Op.i64Add);
+  return g.keep64();
+}
+
+/** mul / imul r/m (one operand): rdx:rax = rax * r/m; CF = OF = the high half is significant. Sizes 4 and 8. */
+function mulWide(g: WasmEmitter, i: Instr, signed: boolean): false | void {
+  const s = i.opsize, f = g.f;
+  if (s !== 4 && s !== 8) return false;
+  const [b] = readRm(g, i, s, false);
+  const a = g.read(RAX, s);
+  let lo: number, hi: number;
+  if (s === 4) {
+    const ext = (v: number) => (signed ? f.get(v).op(Op.i64Extend32S) : f.get(v));
+    ext(a);
+    ext(b);
+    f.op(Op.i64Mul);
+    const p = g.keep64();
+    f.get(p).i64(0xffffffffn).op(Op.i64And);
+    lo = g.keep64();
+    f.get(p).i64(32).op(signed ? Op.i64ShrS : Op.i64ShrU).i64(0xffffffffn).op(Op.i64And);
+    hi = g.keep64();
+    if (g.live(ARITH_FLAGS)) {
+      if (signed) f.get(p).get(p).op(Op.i64Extend32S, Op.i64Ne);
+      else f.get(hi).op(Op.i64Eqz, Op.i32Eqz);
+    }
+  } else {
+    f.get(a).get(b).op(Op.i64Mul);
+    lo = g.keep64();
+    hi = mulHighU(g, a, b);
+    if (signed) {
+      // Signed high half: subtract b where a < 0 and a where b < 0.
+      for (const [x, y] of [[a, b], [b, a]]) {
+        f.get(hi).get(y).i64(0).get(x).i64(0).op(Op.i64LtS).op(Op.select).op(Op.i64Sub).set(hi);
+      }
+    }
+    if (g.live(ARITH_FLAGS)) {
+      if (signed) f.get(hi).get(lo).i64(63).op(Op.i64ShrS).op(Op.i64Ne);
+      else f.get(hi).op(Op.i64Eqz, Op.i32Eqz);
+    }
+  }
+  if (g.live(ARITH_FLAGS)) {
+    const ovf = g.keep32();
+    setResFlags(g, s, lo, ovf, ovf);
+  }
+  f.get(lo);
+  g.setReg(RAX, s);
+  f.get(hi);
+  g.setReg(RDX, s);
+}
+WASM_OPS.set(A.mulRm, (g, i) => mulWide(g, i, false));
+WASM_OPS.set(A.imul1Rm, (g, i) => mulWide(g, i, true));
+
+/**
+ * div / idiv r/m, sizes 4 and 8: a zero divisor, a quotient that does not
+ * fit, or (size 8) a dividend wider than rax leave for the interpreter,
+ * which raises the divide error or divides 128 bits. Flags are unchanged.
+ */
+function divide(g: WasmEmitter, i: Instr, signed: boolean): false | void {
+  const s = i.opsize, f = g.f;
+  if (s !== 4 && s !== 8) return false;
+  const [d0] = readRm(g, i, s, false);
+  let n: number, d: number;
+  if (s === 8) {
+    n = g.read(RAX, 8);
+    d = d0;
+    // rdx must be the extension of rax.
+    f.get(g.reg(RDX));
+    if (signed) f.get(n).i64(63).op(Op.i64ShrS);
+    else f.i64(0);
+    f.op(Op.i64Ne);
+  } else {
+    g.getReg(RDX, 4);
+    f.i64(32).op(Op.i64Shl);
+    g.getReg(RAX, 4);
+    f.op(Op.i64Or);
+    n = g.keep64();
+    f.get(d0);
+    if (signed) f.op(Op.i64Extend32S);
+    d = g.keep64();
+    if (signed) {
+      // The dividend must fit in 32 bits (then the quotient needs only a range check).
+      f.get(n).get(n).op(Op.i64Extend32S, Op.i64Ne);
+      f.get(n).op(Op.i64Extend32S).set(n);
+    } else f.i32(0);
+  }
+  f.get(d).op(Op.i64Eqz, Op.i32Or);
+  if (signed && s === 8) f.get(n).i64(-(2n ** 63n)).op(Op.i64Eq).get(d).i64(-1).op(Op.i64Eq, Op.i32And, Op.i32Or);
+  f.open('if', 'slow');
+  g.slowExit();
+  f.end();
+  f.get(n).get(d).op(signed ? Op.i64DivS : Op.i64DivU);
+  const q = g.keep64();
+  f.get(n).get(d).op(signed ? Op.i64RemS : Op.i64RemU);
+  const r = g.keep64();
+  if (s === 4) {
+    if (signed) f.get(q).get(q).op(Op.i64Extend32S, Op.i64Ne);
+    else f.get(q).i64(32).op(Op.i64ShrU, Op.i64Eqz, Op.i32Eqz);
+    f.open('if', 'range');
+    g.slowExit();
+    f.end();
+  }
+  f.get(q);
+  g.setReg(RAX, s);
+  f.get(r);
+  g.setReg(RDX, s);
+}
+WASM_OPS.set(A.divRm, (g, i) => divide(g, i, false));
+WASM_OPS.set(A.idivRm, (g, i) => divide(g, i, true));
