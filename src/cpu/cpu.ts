@@ -99,13 +99,13 @@ export class Cpu {
   fsBase = 0;
   gsBase = 0;
 
-  /** xmm0..15, 16 bytes each, with typed views over the same buffer. */
-  readonly xmm = new Int32Array(64);
-  readonly xmmU8 = new Uint8Array(this.xmm.buffer);
-  readonly xmmU16 = new Uint16Array(this.xmm.buffer);
-  readonly xmmF32 = new Float32Array(this.xmm.buffer);
-  readonly xmmF64 = new Float64Array(this.xmm.buffer);
-  readonly xmmView = new DataView(this.xmm.buffer);
+  /** xmm0..15, 16 bytes each, with typed views over the same bytes (in the pool after r when r is: at rOffset + 128). */
+  readonly xmm: Int32Array;
+  readonly xmmU8: Uint8Array;
+  readonly xmmU16: Uint16Array;
+  readonly xmmF32: Float32Array;
+  readonly xmmF64: Float64Array;
+  readonly xmmView: DataView;
   mxcsr = 0x1f80;
   readonly x87 = new X87State();
 
@@ -130,10 +130,16 @@ export class Cpu {
     const phys = mem.phys;
     const off = phys.memory !== null ? phys.allocRegisterSlot() : -1;
     this.rOffset = off;
-    if (off >= 0) {
-      this.r = new Int32Array(phys.buffer, off, 32).fill(0);
-      REGISTER_SLOTS.register(this, { phys, off });
-    } else this.r = new Int32Array(32);
+    const buffer = off >= 0 ? phys.buffer : new ArrayBuffer(384);
+    const base = off >= 0 ? off : 0;
+    this.r = new Int32Array(buffer, base, 32).fill(0);
+    this.xmm = new Int32Array(buffer, base + 128, 64).fill(0);
+    this.xmmU8 = new Uint8Array(buffer, base + 128, 256);
+    this.xmmU16 = new Uint16Array(buffer, base + 128, 128);
+    this.xmmF32 = new Float32Array(buffer, base + 128, 64);
+    this.xmmF64 = new Float64Array(buffer, base + 128, 32);
+    this.xmmView = new DataView(buffer, base + 128, 256);
+    if (off >= 0) REGISTER_SLOTS.register(this, { phys, off });
   }
 
   // ------------------------------------------------------------------ GPRs

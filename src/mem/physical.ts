@@ -41,8 +41,8 @@ function wasmMemory(pages: number): WebAssembly.Memory | null {
   }
 }
 
-/** Bytes of a register slot (see allocRegisterSlot): 16 registers of 8 bytes. */
-export const REGISTER_SLOT = 128;
+/** Bytes of a register slot (see allocRegisterSlot): 16 general registers of 8 bytes, then 16 xmm registers of 16. */
+export const REGISTER_SLOT = 384;
 
 export class PhysicalMemory {
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
@@ -127,13 +127,14 @@ export class PhysicalMemory {
   }
 
   /**
-   * A 128-byte slot for a Cpu's registers (which WebAssembly code reads and
-   * writes in place), from frames used for nothing else; -1 when the pool is exhausted.
+   * A REGISTER_SLOT-byte slot for a Cpu's registers (which WebAssembly code
+   * reads and writes in place), 16-byte aligned, from frames used for
+   * nothing else; -1 when the pool is exhausted.
    */
   allocRegisterSlot(): number {
     if (this.regSlots.length === 0) {
       if (this.next + PAGE_SIZE > this.capacity) return -1;
-      for (let o = PAGE_SIZE - REGISTER_SLOT; o >= 0; o -= REGISTER_SLOT) this.regSlots.push(this.next + o);
+      for (let o = PAGE_SIZE - REGISTER_SLOT - (PAGE_SIZE % REGISTER_SLOT); o >= 0; o -= REGISTER_SLOT) this.regSlots.push(this.next + o);
       this.next += PAGE_SIZE;
     }
     return this.regSlots.pop()!;

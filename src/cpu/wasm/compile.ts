@@ -24,7 +24,9 @@ import { FS } from '../jit/runtime.js';
 import { moduleOf, Op } from './encoder.js';
 import { WasmEmitter, type Terminator } from './emitter.js';
 import { MAT_IMPORT, matHelper } from './flags.js';
-import { WASM_OPS } from './ops.js';
+import { WASM_OPS, type WasmTranslation } from './ops.js';
+import { sseWasm } from './sse.js';
+import type { Instr } from '../instr.js';
 import { regionTableOf, type RegionTable } from './chain.js';
 import * as S from './state.js';
 
@@ -34,6 +36,11 @@ const ENABLED = process.env.ELFSHIM_WASM !== '0';
 /** Regions compiled to WebAssembly (and left JavaScript because some instruction has no WebAssembly translation), for --stats and tests. */
 export const wasmStats = { regions: 0, declined: 0 };
 
+/** How an instruction is translated (undefined: it keeps its region JavaScript). */
+function translationOf(i: Instr): WasmTranslation | undefined {
+  return WASM_OPS.get(i.exec) ?? sseWasm(i);
+}
+
 /** ELFSHIM_WASM_DEBUG=1 names, on stderr, the instruction that keeps each region JavaScript. */
 const DEBUG = !!process.env.ELFSHIM_WASM_DEBUG;
 
@@ -41,7 +48,7 @@ const DEBUG = !!process.env.ELFSHIM_WASM_DEBUG;
 function translatable(blocks: JitBlock[]): boolean {
   for (const b of blocks) {
     for (const i of b.instrs) {
-      if (WASM_OPS.has(i.exec)) continue;
+      if (translationOf(i) !== undefined) continue;
       if (DEBUG) process.stderr.write(`elfshim: wasm: region 0x${blocks[0].start.toString(16)} stays JavaScript: ${i.exec.name || 'anonymous'} (opcode ${i.map ? i.map.toString(16) + ' ' : ''}${i.op.toString(16)}, size ${i.opsize}${i.isMem ? ', memory' : ''}) at 0x${i.addr.toString(16)}\n`);
       return false;
     }
@@ -72,7 +79,7 @@ function emitRegion(g: WasmEmitter, blocks: JitBlock[], targets: readonly (reado
       g.addr = i.addr;
       g.local = j;
       g.liveAfter = live[j];
-      const t = WASM_OPS.get(i.exec)!(g, i);
+      const t = translationOf(i)!(g, i);
       if (t === false) throw new Error(`wasm: no translation of this form of ${i.exec.name}`);
       if (t) term = t;
     }
@@ -155,7 +162,7 @@ function wrapper(table: RegionTable, buffer: ArrayBufferLike, scratch: number): 
   // A Cpu whose registers are not in the pool (it was made when the pool was full) lends them to the scratch frame.
   const lines = [
     `const ro = c.rOffset;`,
-    `if (ro >= 0) S[${w(S.S_REGP)}] = ro; else { S.set(c.r, ${w(S.S_REGS)}); S[${w(S.S_REGP)}] = ${scratch + S.S_REGS}; }`,
+    `if (ro >= 0) S[${w(S.S_REGP)}] = ro; else { S.set(c.r, ${w(S.S_REGS)}); S.set(c.xmm, ${w(S.S_REGS + S.XMM_OFFSET)}); S[${w(S.S_REGP)}] = ${scratch + S.S_REGS}; }`,
     `S[${w(S.S_FOP)}] = c.fop; S[${w(S.S_FSZ)}] = c.fsz; S[${w(S.S_FCIN)}] = c.fcin; S[${w(S.S_FL)}] = c.fexp;`,
     `S[${w(S.S_FRES)}] = c.fres; S[${w(S.S_FRES) + 1}] = c.fresh; S[${w(S.S_FA)}] = c.fa; S[${w(S.S_FA) + 1}] = c.fah; S[${w(S.S_FB)}] = c.fb; S[${w(S.S_FB) + 1}] = c.fbh;`,
     // What any region of a chain may read (segment bases, DF).
@@ -167,7 +174,7 @@ function wrapper(table: RegionTable, buffer: ArrayBufferLike, scratch: number): 
     `const done = T.dispatch(budget, self.wasmIndex, entry, m.chainOffset);`,
     `const last = S[${w(S.S_LAST)}];`,
     `if (last !== self.wasmIndex) FS.region = T.owners[last]?.deref() ?? null;`,
-    `if (ro < 0) c.r.set(S.subarray(${w(S.S_REGS)}, ${w(S.S_REGS) + 32}));`,
+    `if (ro < 0) { c.r.set(S.subarray(${w(S.S_REGS)}, ${w(S.S_REGS) + 32})); c.xmm.set(S.subarray(${w(S.S_REGS + S.XMM_OFFSET)}, ${w(S.S_REGS + S.XMM_OFFSET) + 64})); }`,
     `c.fop = S[${w(S.S_FOP)}]; c.fsz = S[${w(S.S_FSZ)}]; c.fcin = S[${w(S.S_FCIN)}]; c.fexp = S[${w(S.S_FL)}] & ${ARITH_FLAGS};`,
     `c.fres = S[${w(S.S_FRES)}]; c.fresh = S[${w(S.S_FRES) + 1}]; c.fa = S[${w(S.S_FA)}]; c.fah = S[${w(S.S_FA) + 1}]; c.fb = S[${w(S.S_FB)}]; c.fbh = S[${w(S.S_FB) + 1}];`,
     `c.rip = (S[${w(S.S_RIP)}] >>> 0) + S[${w(S.S_RIP) + 1}] * 4294967296;`,
@@ -175,5 +182,5 @@ function wrapper(table: RegionTable, buffer: ArrayBufferLike, scratch: number): 
     `return done;`,
   ];
   const factory = new Function('T', 'S', 'FS', `const self = function wasmRegion(c, budget, entry) {\n${lines.filter(Boolean).join('\n')}\n};\nreturn self;`);
-  return factory(table, new Int32Array(buffer, scratch, 64), FS) as WasmJitFn;
+  return factory(table, new Int32Array(buffer, scratch, 1024), FS) as WasmJitFn;
 }

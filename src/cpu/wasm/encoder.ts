@@ -5,7 +5,7 @@
  */
 
 /** Value types. */
-export const I32 = 0x7f, I64 = 0x7e;
+export const I32 = 0x7f, I64 = 0x7e, V128 = 0x7b;
 
 /** Opcodes (the single-byte ones, and the 0xfc prefix ones used). */
 export const Op = {
@@ -25,6 +25,15 @@ export const Op = {
   i64And: 0x83, i64Or: 0x84, i64Xor: 0x85, i64Shl: 0x86, i64ShrS: 0x87, i64ShrU: 0x88, i64Rotl: 0x89, i64Rotr: 0x8a,
   i32WrapI64: 0xa7, i64ExtendI32S: 0xac, i64ExtendI32U: 0xad,
   i64Extend8S: 0xc2, i64Extend16S: 0xc3, i64Extend32S: 0xc4,
+} as const;
+
+/** SIMD opcodes (after the 0xfd prefix, LEB128-encoded). */
+export const Simd = {
+  v128Load: 0x00, v128Store: 0x0b, v128Const: 0x0c, i8x16Shuffle: 0x0d,
+  i32x4ExtractLane: 0x1b, i64x2ExtractLane: 0x1d, i64x2ReplaceLane: 0x1e,
+  i8x16Eq: 0x23, i16x8Eq: 0x2d, i32x4Eq: 0x37,
+  v128And: 0x4e, v128AndNot: 0x4f, v128Or: 0x50, v128Xor: 0x51,
+  i8x16Bitmask: 0x64, i8x16MinU: 0x77, i8x16MaxU: 0x79, i32x4Add: 0xae, i32x4Sub: 0xb1,
 } as const;
 
 /** Unsigned LEB128 of a non-negative integer below 2^53. */
@@ -153,6 +162,26 @@ export class FunctionBody {
     for (const b of enc) this.code.push(b);
     return this;
   }
+  /** A SIMD (0xfd-prefixed) opcode. */
+  simd(op: number): this {
+    this.code.push(0xfd);
+    this.uleb(op);
+    return this;
+  }
+  /** A SIMD memory access with alignment hint 0 and offset. */
+  simdMem(op: number, offset = 0): this {
+    this.simd(op);
+    this.code.push(0);
+    this.uleb(offset);
+    return this;
+  }
+  /** v128.const of 16 bytes. */
+  v128(bytes: number[]): this {
+    this.simd(Simd.v128Const);
+    for (const b of bytes) this.code.push(b & 0xff);
+    return this;
+  }
+
   /** A memory access opcode with its alignment hint 0 and offset. */
   mem(opcode: number, offset = 0): this {
     this.code.push(opcode);

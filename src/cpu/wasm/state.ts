@@ -7,10 +7,14 @@
  */
 
 /**
- * 16 general registers, 8 bytes each (little-endian: the Cpu's int32 halves
- * in order), for a Cpu whose registers are not in the pool (see S_REGP).
+ * The registers, as a Cpu keeps them in the pool (16 general registers of
+ * 8 bytes, little-endian: the Cpu's int32 halves in order; then 16 xmm
+ * registers of 16 bytes), for a Cpu whose registers are not in the pool
+ * (see S_REGP).
  */
-export const S_REGS = 0;
+export const S_REGS = 1024;
+/** Offset of the xmm registers from the general ones. */
+export const XMM_OFFSET = 128;
 /** Exit rip (i64). */
 export const S_RIP = 128;
 /** Lazy flags as the Cpu keeps them: op (FlagOp; 0: the bits in S_FL), size, carry in, result, operands. */

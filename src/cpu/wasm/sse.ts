@@ -1,0 +1,190 @@
+/**
+ * WebAssembly translations of the SSE2 instructions glibc's string routines
+ * live on — the set jit/emit-sse.ts translates to JavaScript, with the same
+ * semantics (src/cpu/sse/ owns them): 128-bit moves, movd/movq, the bitwise
+ * ops, pcmpeqb/w/d, paddd/psubd, pminub/pmaxub, pmovmskb, pshufd — as v128
+ * operations on the xmm registers in the Cpu's pool slot (regp + 128).
+ *
+ * A 128-bit memory operand must be inside one page, and 16-byte aligned
+ * where the instruction requires it; otherwise the region leaves for the
+ * interpreter, which crosses the page or raises the fault. None of these
+ * reads or writes the arithmetic flags.
+ */
+import { REP_F2, REP_F3, type Instr } from '../instr.js';
+import * as C from '../ops/control.js';
+import { XMM_OFFSET } from './state.js';
+import { Op, Simd } from './encoder.js';
+import type { WasmEmitter } from './emitter.js';
+import type { WasmTranslation } from './ops.js';
+
+/** The mandatory prefix the SSE decoder used (F2/F3 win over 66). */
+function prefix(i: Instr): number {
+  return i.rep === REP_F3 ? 0xf3 : i.rep === REP_F2 ? 0xf2 : i.p66 ? 0x66 : 0;
+}
+
+const xmmAt = (n: number) => XMM_OFFSET + 16 * (n & 15);
+/** Pushes xmm n. */
+function getX(g: WasmEmitter, n: number): void {
+  g.f.get(g.regp).simdMem(Simd.v128Load, xmmAt(n));
+}
+/** Stores the v128 computed by `value` into xmm n. */
+function setX(g: WasmEmitter, n: number, value: () => void): void {
+  g.f.get(g.regp);
+  value();
+  g.f.simdMem(Simd.v128Store, xmmAt(n));
+}
+
+/** The pool offset of i's 16-byte memory operand (probed; aligned when required), in a local. */
+function mem128(g: WasmEmitter, i: Instr, aligned: boolean, write: boolean): number {
+  const a = g.ea(i);
+  if (aligned) {
+    g.f.get(a).op(Op.i32WrapI64).i32(15).op(Op.i32And).open('if', 'misaligned');
+    g.slowExit();
+    g.f.end();
+  }
+  return g.probe(a, 16, write);
+}
+/** Pushes the source operand (xmm register, or a 16-byte memory operand). */
+function source(g: WasmEmitter, i: Instr, aligned: boolean): () => void {
+  if (!i.isMem) return () => getX(g, i.rm);
+  const h = mem128(g, i, aligned, false);
+  return () => g.f.get(h).simdMem(Simd.v128Load);
+}
+
+const moveLoad = (aligned: boolean): WasmTranslation => (g, i) => {
+  const src = source(g, i, aligned);
+  setX(g, i.reg, src);
+};
+const moveStore = (aligned: boolean): WasmTranslation => (g, i) => {
+  if (!i.isMem) return setX(g, i.rm, () => getX(g, i.reg));
+  const h = mem128(g, i, aligned, true);
+  g.f.get(h);
+  getX(g, i.reg);
+  g.f.simdMem(Simd.v128Store);
+};
+/** dest = dest OP source (swap: source OP dest, for andn's ~dest & source). */
+const binary = (op: number, swap = false): WasmTranslation => (g, i) => {
+  const src = source(g, i, true);
+  setX(g, i.reg, () => {
+    if (swap) src();
+    getX(g, i.reg);
+    if (!swap) src();
+    g.f.simd(op);
+  });
+};
+
+const TABLE = new Map<number, WasmTranslation>();
+const key = (pfx: number, op: number) => (pfx << 8) | op;
+const def = (pfx: number, op: number, t: WasmTranslation) => TABLE.set(key(pfx, op), t);
+
+for (const pfx of [0, 0x66]) {
+  def(pfx, 0x10, moveLoad(false)); // movups/movupd
+  def(pfx, 0x28, moveLoad(true)); // movaps/movapd
+  def(pfx, 0x11, moveStore(false));
+  def(pfx, 0x29, moveStore(true));
+  def(pfx, 0x54, binary(Simd.v128And)); // andps/andpd
+  def(pfx, 0x55, binary(Simd.v128AndNot, true)); // andnps/andnpd: ~dest & source
+  def(pfx, 0x56, binary(Simd.v128Or)); // orps/orpd
+  def(pfx, 0x57, binary(Simd.v128Xor)); // xorps/xorpd
+}
+def(0x66, 0x6f, moveLoad(true)); // movdqa
+def(0xf3, 0x6f, moveLoad(false)); // movdqu
+def(0x66, 0x7f, moveStore(true));
+def(0xf3, 0x7f, moveStore(false));
+def(0x66, 0xef, binary(Simd.v128Xor)); // pxor
+def(0x66, 0xeb, binary(Simd.v128Or)); // por
+def(0x66, 0xdb, binary(Simd.v128And)); // pand
+def(0x66, 0xdf, binary(Simd.v128AndNot, true)); // pandn
+def(0x66, 0x74, binary(Simd.i8x16Eq)); // pcmpeqb
+def(0x66, 0x75, binary(Simd.i16x8Eq)); // pcmpeqw
+def(0x66, 0x76, binary(Simd.i32x4Eq)); // pcmpeqd
+def(0x66, 0xfe, binary(Simd.i32x4Add)); // paddd
+def(0x66, 0xfa, binary(Simd.i32x4Sub)); // psubd
+def(0x66, 0xda, binary(Simd.i8x16MinU)); // pminub
+def(0x66, 0xde, binary(Simd.i8x16MaxU)); // pmaxub
+
+// pmovmskb r32, xmm: the top bit of each byte.
+def(0x66, 0xd7, (g, i) => {
+  if (i.isMem) return false;
+  getX(g, i.rm);
+  g.f.simd(Simd.i8x16Bitmask).op(Op.i64ExtendI32U);
+  g.setReg(i.reg, 4);
+});
+// pshufd xmm, xmm/m128, imm8: dword k of the result is dword (imm >> 2k) & 3 of the source.
+def(0x66, 0x70, (g, i) => {
+  const src = source(g, i, true);
+  const lanes: number[] = [];
+  for (let k = 0; k < 4; k++) {
+    const sel = (i.imm >> (2 * k)) & 3;
+    for (let b = 0; b < 4; b++) lanes.push(sel * 4 + b);
+  }
+  setX(g, i.reg, () => {
+    src();
+    src();
+    g.f.simd(Simd.i8x16Shuffle);
+    for (const l of lanes) g.f.code.push(l);
+  });
+});
+
+/** Stores into xmm n the i64 local v zero-extended to 128 bits. */
+function setLow64(g: WasmEmitter, n: number, v: number): void {
+  setX(g, n, () => {
+    g.f.v128(new Array(16).fill(0)).get(v).simd(Simd.i64x2ReplaceLane);
+    g.f.code.push(0);
+  });
+}
+/** Pushes the low quadword of xmm n (i64). */
+function low64(g: WasmEmitter, n: number): void {
+  getX(g, n);
+  g.f.simd(Simd.i64x2ExtractLane);
+  g.f.code.push(0);
+}
+
+// movd/movq xmm, r/m32|r/m64: zero-extended into the register.
+def(0x66, 0x6e, (g, i) => {
+  const size = i.rexW ? 8 : 4;
+  let v: number;
+  if (i.isMem) v = g.loadTo(size, g.probe(g.ea(i), size, false));
+  else v = g.read(i.rm, size);
+  setLow64(g, i.reg, v);
+});
+// movd/movq r/m32|r/m64, xmm
+def(0x66, 0x7e, (g, i) => {
+  const size = i.rexW ? 8 : 4;
+  if (i.isMem) {
+    const h = g.probe(g.ea(i), size, true);
+    low64(g, i.reg);
+    const v = g.keep64();
+    g.store(size, h, v);
+  } else {
+    low64(g, i.reg);
+    g.setReg(i.rm, size);
+  }
+});
+// movq xmm, xmm/m64 (F3 0F 7E): the upper quadword is zeroed.
+def(0xf3, 0x7e, (g, i) => {
+  let v: number;
+  if (i.isMem) v = g.loadTo(8, g.probe(g.ea(i), 8, false));
+  else {
+    low64(g, i.rm);
+    v = g.keep64();
+  }
+  setLow64(g, i.reg, v);
+});
+// movq xmm/m64, xmm (66 0F D6): a register destination has its upper quadword zeroed.
+def(0x66, 0xd6, (g, i) => {
+  if (i.isMem) {
+    const h = g.probe(g.ea(i), 8, true);
+    low64(g, i.reg);
+    g.store(8, h, g.keep64());
+  } else {
+    low64(g, i.reg);
+    setLow64(g, i.rm, g.keep64());
+  }
+});
+
+/** The WebAssembly translation of a legacy-encoded SSE instruction the SSE module decoded, or undefined. */
+export function sseWasm(i: Instr): WasmTranslation | undefined {
+  if (i.vex || i.exec === C.illegal || i.map !== 0x0f) return undefined;
+  return TABLE.get(key(prefix(i), i.op));
+}
