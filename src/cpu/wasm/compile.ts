@@ -72,6 +72,7 @@ function emitRegion(g: WasmEmitter, blocks: JitBlock[], targets: readonly (reado
     f.end();
     f.i32(bi).set(g.xb);
     g.flags = { kind: 'dyn' };
+    g.beginBlock();
     const live = flagLiveness(b.instrs);
     let term = { kind: 'jump', target: b.end } as Terminator;
     for (let j = 0; j < n; j++) {

@@ -41,6 +41,25 @@ export type Terminator =
   /** Already left (for the interpreter to run the instruction). */
   | { kind: 'left' };
 
+/**
+ * A probed page: the host offset h (i32 local) and page offset pofs of an
+ * anchor address, base register + anchorDisp when probed; the register has
+ * moved by shift since (push, pop, add/sub imm); bytes [lo, hi) relative to
+ * the anchor are known to be in the page.
+ */
+interface PageWindow {
+  reg: number;
+  version: number;
+  write: boolean;
+  depth: number;
+  h: number;
+  pofs: number;
+  anchorDisp: number;
+  shift: number;
+  lo: number;
+  hi: number;
+}
+
 export class WasmEmitter {
   readonly f = new FunctionBody([I32, I32], [I32]);
   /** Guest registers (i64 locals). */
@@ -71,6 +90,11 @@ export class WasmEmitter {
   usesDf = false;
 
   flags: FlagState = { kind: 'dyn' };
+  /** Bumped at each write of a register: a page window (see probe) follows one value of its base register. */
+  private readonly versions = new Array<number>(16).fill(0);
+  /** Address locals known to be base register + displacement. */
+  private readonly addrs = new Map<number, { reg: number; version: number; disp: number }>();
+  private windows: PageWindow[] = [];
   /** Flags live after the current instruction (see compile.ts flagLiveness). */
   liveAfter = ARITH_FLAGS;
   /** The current instruction: its address and index in its block. */
@@ -80,6 +104,10 @@ export class WasmEmitter {
 
   constructor(readonly scratch: number) {
     const f = this.f;
+    // A window opened inside a construct (an if) is not known to have been probed after it.
+    f.onEnd = (depth) => {
+      this.windows = this.windows.filter((w) => w.depth <= depth);
+    };
     this.R = Array.from({ length: 16 }, () => f.local(I64));
     this.bi = f.local(I32);
     this.done = f.local(I32);
@@ -138,6 +166,32 @@ export class WasmEmitter {
     f.get(this.reg(n));
     if (size !== 8) f.i64(MASK64[size]).op(Op.i64And);
   }
+  private wrote(n: number): void {
+    this.written.add(n);
+    this.versions[n]++;
+  }
+  /** The version of register n's value (see rebase). */
+  version(n: number): number {
+    return this.versions[n];
+  }
+  /** Register n was just set to its value of version `was` plus delta: its page windows follow it. */
+  rebase(n: number, was: number, delta: number): void {
+    for (const w of this.windows) {
+      if (w.reg === n && w.version === was) {
+        w.version = this.versions[n];
+        w.shift += delta;
+      }
+    }
+  }
+  /** Starts a block: no page is known to be probed. */
+  beginBlock(): void {
+    this.windows = [];
+  }
+  /** Records that the address local a is register reg + disp (its current value). */
+  noteAddress(a: number, reg: number, disp: number): void {
+    this.addrs.set(a, { reg, version: this.versions[reg], disp });
+  }
+
   /** Register n read at size into a new local. */
   read(n: number, size: number): number {
     this.getReg(n, size);
@@ -147,19 +201,19 @@ export class WasmEmitter {
   setReg(n: number, size: number): void {
     const f = this.f;
     if (size === 8) {
-      this.written.add(n);
+      this.wrote(n);
       f.set(this.reg(n));
       return;
     }
     if (size === 4) {
-      this.written.add(n);
+      this.wrote(n);
       f.i64(0xffffffffn).op(Op.i64And).set(this.reg(n));
       return;
     }
     const v = this.keep64();
     const hiByte = size === 1 && n >= 16;
     const r = hiByte ? n - 16 : n;
-    this.written.add(r);
+    this.wrote(r);
     const keep = size === 2 ? ~0xffffn : hiByte ? ~0xff00n : ~0xffn;
     f.get(this.reg(r)).i64(keep).op(Op.i64And).get(v).i64(size === 2 ? 0xffff : 0xff).op(Op.i64And);
     if (hiByte) f.i64(8).op(Op.i64Shl);
@@ -185,6 +239,7 @@ export class WasmEmitter {
     if (!any) f.i64(i.disp);
     else if (i.disp !== 0) f.i64(i.disp).op(Op.i64Add);
     if (i.adsize === 4) f.i64(0xffffffffn).op(Op.i64And);
+    const plain = i.base >= 0 && i.index < 0 && i.adsize === 8 && (lea || i.seg === SEG_NONE);
     if (!lea && i.seg !== SEG_NONE) {
       if (i.seg === SEG_FS) {
         this.usesFs = true;
@@ -195,7 +250,9 @@ export class WasmEmitter {
       }
       f.op(Op.i64Add);
     }
-    return this.keep64();
+    const a = this.keep64();
+    if (plain && !lea) this.noteAddress(a, i.base, i.disp);
+    return a;
   }
 
   /**
@@ -205,6 +262,24 @@ export class WasmEmitter {
    */
   probe(a: number, size: number, write: boolean): number {
     const f = this.f;
+    const regOf = this.R.indexOf(a);
+    const at = regOf >= 0 ? { reg: regOf, version: this.versions[regOf], disp: 0 } : this.addrs.get(a);
+    const known = at !== undefined && at.version === this.versions[at.reg] ? at : undefined;
+    // Through a window on the page of an earlier access by the same base register.
+    const w = known && this.windows.find((x) => x.reg === known.reg && x.write === write && x.version === this.versions[known.reg]);
+    if (known && w) {
+      const rel = w.shift + known.disp - w.anchorDisp;
+      if (rel < w.lo || rel + size > w.hi) {
+        f.get(w.pofs).i32(rel).op(Op.i32Add).i32(4096 - size).op(Op.i32GtU).open('if', 'out');
+        this.slowExit();
+        f.end();
+        w.lo = Math.min(w.lo, rel);
+        w.hi = Math.max(w.hi, rel + size);
+      }
+      if (rel === 0) return w.h;
+      f.get(w.h).i32(rel).op(Op.i32Add);
+      return this.keep32();
+    }
     const lo = this.t32(), e = this.t32(), h = this.t32();
     const T = write ? TLB_BYTES : 0;
     f.get(a).op(Op.i32WrapI64).tee(lo).i32(11).op(Op.i32ShrU).i32(2046).op(Op.i32And).i32(2).op(Op.i32Shl).get(this.tlb).op(Op.i32Add).tee(e);
@@ -214,7 +289,13 @@ export class WasmEmitter {
     f.open('if', 'miss');
     this.slowExit();
     f.end();
-    f.get(e).mem(Op.i32Load, T + 4).get(lo).i32(4095).op(Op.i32And).op(Op.i32Add).set(h);
+    const pofs = this.t32();
+    f.get(lo).i32(4095).op(Op.i32And).set(pofs);
+    f.get(e).mem(Op.i32Load, T + 4).get(pofs).op(Op.i32Add).set(h);
+    if (known) {
+      this.windows = this.windows.filter((x) => x.reg !== known.reg || x.write !== write);
+      this.windows.push({ reg: known.reg, version: known.version, write, depth: f.nesting, h, pofs, anchorDisp: known.disp, shift: 0, lo: 0, hi: size });
+    }
     return h;
   }
   /** Pushes size bytes at pool offset h (i32 local), zero-extended to i64. */

@@ -204,7 +204,14 @@ export class FunctionBody {
   end(): this {
     this.code.push(Op.end);
     this.labels.pop();
+    this.onEnd?.(this.labels.length);
     return this;
+  }
+  /** Called after each end with the nesting depth left. */
+  onEnd: ((depth: number) => void) | null = null;
+  /** Labels open now. */
+  get nesting(): number {
+    return this.labels.length;
   }
   private depth(name: string): number {
     const k = this.labels.lastIndexOf(name);

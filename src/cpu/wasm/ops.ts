@@ -96,7 +96,12 @@ function aluForm(g: WasmEmitter, i: Instr, b: number, rmIsDest: boolean): void {
 
 WASM_OPS.set(A.aluRmReg, (g, i) => aluForm(g, i, g.read(i.reg, i.opsize), true));
 WASM_OPS.set(A.aluRegRm, (g, i) => aluForm(g, i, g.read(i.reg, i.opsize), false));
-WASM_OPS.set(A.aluRmImm, (g, i) => aluForm(g, i, imm(g, i, i.opsize), true));
+WASM_OPS.set(A.aluRmImm, (g, i) => {
+  const was = g.version(i.rm);
+  aluForm(g, i, imm(g, i, i.opsize), true);
+  // add/sub of a constant to a 64-bit register (the stack frame's rsp): its page windows follow it.
+  if (i.opsize === 8 && !i.isMem && (i.sub === 0 || i.sub === 5)) g.rebase(i.rm, was, i.sub === 0 ? i.imm : -i.imm);
+});
 WASM_OPS.set(A.add64RegReg, (g, i) => {
   const r = alu(g, 0, 8, g.read(i.rm, 8), g.read(i.reg, 8));
   g.f.get(r);
@@ -306,19 +311,26 @@ WASM_OPS.set(M.cwdFamily, (g, i) => {
 function pushSlot(g: WasmEmitter): [number, number] {
   g.f.get(g.reg(RSP)).i64(8).op(Op.i64Sub);
   const sp = g.keep64();
+  g.noteAddress(sp, RSP, -8);
   return [sp, g.probe(sp, 8, true)];
+}
+/** Sets rsp to the i64 on the stack, its old value moved by delta: page windows on rsp follow it. */
+function moveRsp(g: WasmEmitter, delta: number): void {
+  const was = g.version(RSP);
+  g.setReg(RSP, 8);
+  g.rebase(RSP, was, delta);
 }
 /** Pushes the 64-bit local v (its value read before: push rsp pushes the old rsp). */
 function push(g: WasmEmitter, v: number, slot = pushSlot(g)): void {
   g.store(8, slot[1], v);
   g.f.get(slot[0]);
-  g.setReg(RSP, 8);
+  moveRsp(g, -8);
 }
 /** Pops 8 bytes (and `extra` more of ret imm16): returns the value's local. */
 function pop(g: WasmEmitter, extra = 0): number {
   const v = g.loadTo(8, g.probe(g.reg(RSP), 8, false));
   g.f.get(g.reg(RSP)).i64(8 + extra).op(Op.i64Add);
-  g.setReg(RSP, 8);
+  moveRsp(g, 8 + extra);
   return v;
 }
 const not16 = (i: Instr): boolean => i.opsize !== 2;
