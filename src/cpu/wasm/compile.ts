@@ -33,7 +33,7 @@ import * as S from './state.js';
 /** ELFSHIM_WASM=0 keeps every region JavaScript (for comparison). */
 const ENABLED = process.env.ELFSHIM_WASM !== '0';
 
-/** Regions compiled to WebAssembly (and left JavaScript because some instruction has no WebAssembly translation), for --stats and tests. */
+/** Regions compiled to WebAssembly, and regions left JavaScript because some instruction has no WebAssembly translation (for --stats and tests). */
 export const wasmStats = { regions: 0, declined: 0 };
 
 /** How an instruction is translated (undefined: it keeps its region JavaScript). */
