@@ -550,6 +550,8 @@ export class Engine {
       let from: Block = b;
       let last: JitRegion | null = null;
       if (fn !== null) {
+        // Entered from here: a chain cache entry for b was missing (never made, or evicted by another address).
+        if (this.chainView !== null && !checkBps && isWasm(fn) && b.owner !== null && b.owner.fn === fn) chainSet(this.chainView, this.mem.chainOffset, b.start, fn.wasmIndex, b.jitEntry);
         let n: number;
         try {
           n = fn(c, budget - executed, b.jitEntry);

@@ -12,8 +12,11 @@
  *
  * The chain cache (AddressSpace.chainOffset) is direct-mapped: CHAIN_SIZE
  * entries of [address (i64), table index (i32), entry block (i32)]; an
- * address of -1 marks an empty entry. A region's entries go when it is
- * dropped, all of them when the engine flushes its code cache.
+ * address of -1 marks an empty entry. The engine adds a region's blocks
+ * when it installs it, and a block again when control enters it from the
+ * engine's loop (its entry was evicted by another address); a region's
+ * entries go when it is dropped, all of them when the engine flushes its
+ * code cache.
  */
 import { CHAIN_CACHE_BYTES } from '../../mem/address-space.js';
 import type { PhysicalMemory } from '../../mem/physical.js';
