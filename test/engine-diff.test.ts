@@ -607,6 +607,43 @@ if (!process.env.ENGINE_DIFF_NO_TESTS) describe('translator vs interpreter', () 
       }
     }
   });
+  // A loop calling a function too long to be absorbed into the caller's region: the two regions pass control
+  // to each other (call, ret) through the WebAssembly dispatcher (wasm/chain.ts) without returning to the
+  // engine, and must still agree with the interpreter, budget boundaries included.
+  test('regions passing control to each other (WebAssembly chaining), budget boundaries included', () => {
+    const before = wasmStats.chained;
+    const forms = [
+      [0x48, 0x01, 0xd0], // add rax, rdx
+      [0x48, 0x31, 0xf7], // xor rdi, rsi
+      [0x48, 0x8d, 0x04, 0x50], // lea rax, [rax + rdx*2]
+      [0x48, 0xc1, 0xc0, 0x05], // rol rax, 5
+      [0x48, 0x0f, 0xaf, 0xc2], // imul rax, rdx
+      [0x48, 0x89, 0xc6], // mov rsi, rax
+      [0x48, 0xff, 0xc2], // inc rdx
+      [0x48, 0x8b, 0x03], // mov rax, [rbx]
+      [0x48, 0x01, 0x43, 0x08], // add [rbx + 8], rax
+      [0x48, 0x39, 0xf0], // cmp rax, rsi
+      [0x19, 0xd7], // sbb edi, edx
+    ];
+    for (let seed = 1; seed <= 40 * SCALE; seed++) {
+      const r = new Rng(seed * 15487469);
+      const fn: number[] = [];
+      for (let k = 45 + r.int(20); k > 0; k--) fn.push(...r.pick(forms));
+      fn.push(0xc3); // ret
+      const loop = [0xe8, ...imm32(0), 0x41, 0xff, 0xcd]; // call F; dec r13d
+      const head = [0x41, 0xbd, ...imm32(3 + r.int(30))]; // mov r13d, N
+      const jnz = [0x75, -(loop.length + 2) & 0xff];
+      const main = [...head, ...loop, ...jnz, 0x0f, 0x0b];
+      // The call's target: F right after main.
+      const callAt = head.length;
+      const rel = main.length - (callAt + 5);
+      main.splice(callAt + 1, 4, ...imm32(rel));
+      const code = [...main, ...fn];
+      compare(code, seed, 'chained call', 20_000, 2);
+      compare(code, seed, 'chained call, small budget', 1 + r.int(500), 2);
+    }
+    assert.ok(wasmStats.chained - before > 10, `only ${wasmStats.chained - before} calls ran more than one region`);
+  });
   test('loops that run inside the translated function, budget boundaries included', () => {
     const before = wasmStats.regions;
     for (let seed = 1; seed <= 200 * SCALE; seed++) {

@@ -33,8 +33,12 @@ import * as S from './state.js';
 /** ELFSHIM_WASM=0 keeps every region JavaScript (for comparison). */
 const ENABLED = process.env.ELFSHIM_WASM !== '0';
 
-/** Regions compiled to WebAssembly, and regions left JavaScript because some instruction has no WebAssembly translation (for --stats and tests). */
-export const wasmStats = { regions: 0, declined: 0 };
+/**
+ * Regions compiled to WebAssembly, regions left JavaScript because some
+ * instruction has no WebAssembly translation, and calls that ran more than
+ * one region (chain.ts), for --stats and tests.
+ */
+export const wasmStats = { regions: 0, declined: 0, chained: 0 };
 
 /** How an instruction is translated (undefined: it keeps its region JavaScript). */
 function translationOf(i: Instr): WasmTranslation | undefined {
@@ -174,7 +178,7 @@ function wrapper(table: RegionTable, buffer: ArrayBufferLike, scratch: number): 
     `S[${w(S.S_TLB)}] = m.tlbOffset;`,
     `const done = T.dispatch(budget, self.wasmIndex, entry, m.chainOffset);`,
     `const last = S[${w(S.S_LAST)}];`,
-    `if (last !== self.wasmIndex) FS.region = T.owners[last]?.deref() ?? null;`,
+    `if (last !== self.wasmIndex) { FS.region = T.owners[last]?.deref() ?? null; W.chained++; }`,
     `if (ro < 0) { c.r.set(S.subarray(${w(S.S_REGS)}, ${w(S.S_REGS) + 32})); c.xmm.set(S.subarray(${w(S.S_REGS + S.XMM_OFFSET)}, ${w(S.S_REGS + S.XMM_OFFSET) + 64})); }`,
     `c.fop = S[${w(S.S_FOP)}]; c.fsz = S[${w(S.S_FSZ)}]; c.fcin = S[${w(S.S_FCIN)}]; c.fexp = S[${w(S.S_FL)}] & ${ARITH_FLAGS};`,
     `c.fres = S[${w(S.S_FRES)}]; c.fresh = S[${w(S.S_FRES) + 1}]; c.fa = S[${w(S.S_FA)}]; c.fah = S[${w(S.S_FA) + 1}]; c.fb = S[${w(S.S_FB)}]; c.fbh = S[${w(S.S_FB) + 1}];`,
@@ -182,6 +186,6 @@ function wrapper(table: RegionTable, buffer: ArrayBufferLike, scratch: number): 
     `FS.slow = S[${w(S.S_SLOW)}]; FS.from = S[${w(S.S_FROM)}];`,
     `return done;`,
   ];
-  const factory = new Function('T', 'S', 'FS', `const self = function wasmRegion(c, budget, entry) {\n${lines.filter(Boolean).join('\n')}\n};\nreturn self;`);
-  return factory(table, new Int32Array(buffer, scratch, 1024), FS) as WasmJitFn;
+  const factory = new Function('T', 'S', 'FS', 'W', `const self = function wasmRegion(c, budget, entry) {\n${lines.filter(Boolean).join('\n')}\n};\nreturn self;`);
+  return factory(table, new Int32Array(buffer, scratch, 1024), FS, wasmStats) as WasmJitFn;
 }
