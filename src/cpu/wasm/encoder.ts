@@ -33,7 +33,8 @@ export const Simd = {
   i32x4ExtractLane: 0x1b, i64x2ExtractLane: 0x1d, i64x2ReplaceLane: 0x1e,
   i8x16Eq: 0x23, i16x8Eq: 0x2d, i32x4Eq: 0x37,
   v128And: 0x4e, v128AndNot: 0x4f, v128Or: 0x50, v128Xor: 0x51,
-  i8x16Bitmask: 0x64, i8x16MinU: 0x77, i8x16MaxU: 0x79, i32x4Add: 0xae, i32x4Sub: 0xb1,
+  i8x16Bitmask: 0x64, i8x16Add: 0x6e, i8x16Sub: 0x71, i8x16MinU: 0x77, i8x16MaxU: 0x79, i16x8Add: 0x8e, i16x8Sub: 0x91,
+  i32x4Add: 0xae, i32x4Sub: 0xb1, i64x2Add: 0xce, i64x2Sub: 0xd1,
 } as const;
 
 /** Unsigned LEB128 of a non-negative integer below 2^53. */

@@ -3,7 +3,9 @@
  * live on — the set jit/emit-sse.ts translates to JavaScript, with the same
  * semantics (src/cpu/sse/ owns them): 128-bit moves, movd/movq, the bitwise
  * ops, pcmpeqb/w/d, paddd/psubd, pminub/pmaxub, pmovmskb, pshufd — as v128
- * operations on the xmm registers in the Cpu's pool slot (regp + 128).
+ * operations on the xmm registers in the Cpu's pool slot (regp + 128); and
+ * the byte shuffles and integer adds glibc's strcmp/memcmp family adds to
+ * them (punpckl/h*, palignr, psrldq/pslldq, padd/psub b/w/q).
  *
  * A 128-bit memory operand must be inside one page, and 16-byte aligned
  * where the instruction requires it; otherwise the region leaves for the
@@ -183,8 +185,63 @@ def(0x66, 0xd6, (g, i) => {
   }
 });
 
+/** dest = byte shuffle of (first, second) — wasm's i8x16.shuffle: lanes 0-15 from first, 16-31 from second. */
+function shuffle(g: WasmEmitter, dest: number, first: () => void, second: () => void, lanes: number[]): void {
+  setX(g, dest, () => {
+    first();
+    second();
+    g.f.simd(Simd.i8x16Shuffle);
+    for (const l of lanes) g.f.code.push(l);
+  });
+}
+const range = (n: number, f: (k: number) => number[]) => Array.from({ length: n }, (_, k) => f(k)).flat();
+
+/** punpckl… and punpckh…: interleave the low (or high) elements of dest and source, `size` bytes each. */
+const unpack = (size: number, high: boolean): WasmTranslation => (g, i) => {
+  const src = source(g, i, true);
+  const base = high ? 8 : 0;
+  const lanes = range(8 / size, (k) => [...range(size, (b) => [base + k * size + b]), ...range(size, (b) => [16 + base + k * size + b])]);
+  shuffle(g, i.reg, () => getX(g, i.reg), src, lanes);
+};
+def(0x66, 0x60, unpack(1, false)); // punpcklbw
+def(0x66, 0x61, unpack(2, false)); // punpcklwd
+def(0x66, 0x62, unpack(4, false)); // punpckldq
+def(0x66, 0x6c, unpack(8, false)); // punpcklqdq
+def(0x66, 0x68, unpack(1, true)); // punpckhbw
+def(0x66, 0x69, unpack(2, true)); // punpckhwd
+def(0x66, 0x6a, unpack(4, true)); // punpckhdq
+def(0x66, 0x6d, unpack(8, true)); // punpckhqdq
+def(0x66, 0xfc, binary(Simd.i8x16Add)); // paddb
+def(0x66, 0xf8, binary(Simd.i8x16Sub)); // psubb
+def(0x66, 0xfd, binary(Simd.i16x8Add)); // paddw
+def(0x66, 0xf9, binary(Simd.i16x8Sub)); // psubw
+def(0x66, 0xd4, binary(Simd.i64x2Add)); // paddq
+def(0x66, 0xfb, binary(Simd.i64x2Sub)); // psubq
+
+// psrldq / pslldq xmm, imm8 (66 0F 73 /3, /7): whole-register byte shifts, zeros shifted in.
+def(0x66, 0x73, (g, i) => {
+  const op = i.reg & 7;
+  if (i.isMem || (op !== 3 && op !== 7)) return false;
+  const n = i.imm & 0xff;
+  const lanes = range(16, (k) => {
+    const from = op === 3 ? k + n : k - n;
+    return [from >= 0 && from < 16 ? from : 16]; // lane 16: a byte of the zero vector
+  });
+  shuffle(g, i.rm, () => getX(g, i.rm), () => g.f.v128(new Array(16).fill(0)), lanes);
+});
+
+/** palignr xmm, xmm/m128, imm8 (66 0F 3A 0F): bytes imm.. of dest:source (dest the high half); imm above 15 stays in the interpreter. */
+const palignr: WasmTranslation = (g, i) => {
+  const n = i.imm & 0xff;
+  if (n > 15) return false;
+  const src = source(g, i, true);
+  shuffle(g, i.reg, src, () => getX(g, i.reg), range(16, (k) => [k + n]));
+};
+
 /** The WebAssembly translation of a legacy-encoded SSE instruction the SSE module decoded, or undefined. */
 export function sseWasm(i: Instr): WasmTranslation | undefined {
-  if (i.vex || i.exec === C.illegal || i.map !== 0x0f) return undefined;
+  if (i.vex || i.exec === C.illegal) return undefined;
+  if (i.map === 0x0f3a) return i.op === 0x0f && prefix(i) === 0x66 ? palignr : undefined;
+  if (i.map !== 0x0f) return undefined;
   return TABLE.get(key(prefix(i), i.op));
 }
