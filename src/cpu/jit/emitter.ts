@@ -14,6 +14,7 @@
  * - Values follow the interpreter: 8/16-bit values are zero-extended, 32-bit
  *   values int32, 64-bit values two int32 halves.
  */
+import { rebaseWindows, type BaseWindow } from './page-windows.js';
 import { SEG_FS, SEG_NONE, type Instr } from '../instr.js';
 import { TLB_INDEX_MASK } from '../../mem/address-space.js';
 import { type Producer, Res, WithCfOf, ARITH_FLAGS, cfInt, cond as condOf, materialize } from './flag-exprs.js';
@@ -59,17 +60,13 @@ export function producerId(p: Producer): number {
   return p.op * 16 + p.size;
 }
 
-/** A probed page: host = the host offset of an anchor address, pofs = its page offset. */
-interface PageWindow {
-  reg: number;
-  version: number;
+/** A probed page (see BaseWindow): host = the host offset of the anchor address, pofs = its page offset. */
+interface PageWindow extends BaseWindow {
   write: boolean;
   depth: number;
   scope: number;
   host: string;
   pofs: string;
-  /** Current base register value minus the anchor address. */
-  off: number;
   /** Bytes [lo, hi) relative to the anchor known to be in the page. */
   lo: number;
   hi: number;
@@ -405,12 +402,7 @@ export class Emitter {
 
   /** Register n, at version `was`, has moved by delta (push, pop, add/sub of a constant): its windows follow it. */
   rebase(n: number, was: number, delta: number): void {
-    for (const w of this.windows) {
-      if (w.reg === n && w.version === was) {
-        w.version = this.versions[n];
-        w.off += delta;
-      }
-    }
+    rebaseWindows(this.windows, n, was, this.versions[n], delta);
   }
 
   /** After an instruction: removes address computations that windows made unnecessary. */

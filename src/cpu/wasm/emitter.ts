@@ -16,6 +16,7 @@ import { TLB_BYTES } from '../../mem/address-space.js';
 import { FunctionBody, I32, I64, Op } from './encoder.js';
 import { type Operands, pushCF, pushFlags, pushOF, pushSign, pushZF, pushPF } from './flags.js';
 import * as S from './state.js';
+import { rebaseWindows, type BaseWindow } from '../jit/page-windows.js';
 
 /** Function index of the imported mat helper (see flags.ts). */
 const MAT = 0;
@@ -42,20 +43,15 @@ export type Terminator =
   | { kind: 'left' };
 
 /**
- * A probed page: the host offset h (i32 local) and page offset pofs of an
- * anchor address, base register + anchorDisp when probed; the register has
- * moved by shift since (push, pop, add/sub imm); bytes [lo, hi) relative to
- * the anchor are known to be in the page.
+ * A probed page (see BaseWindow): the host offset h (i32 local) and page
+ * offset pofs of the anchor address; bytes [lo, hi) relative to the anchor
+ * are known to be in the page.
  */
-interface PageWindow {
-  reg: number;
-  version: number;
+interface PageWindow extends BaseWindow {
   write: boolean;
   depth: number;
   h: number;
   pofs: number;
-  anchorDisp: number;
-  shift: number;
   lo: number;
   hi: number;
 }
@@ -176,12 +172,7 @@ export class WasmEmitter {
   }
   /** Register n was just set to its value of version `was` plus delta: its page windows follow it. */
   rebase(n: number, was: number, delta: number): void {
-    for (const w of this.windows) {
-      if (w.reg === n && w.version === was) {
-        w.version = this.versions[n];
-        w.shift += delta;
-      }
-    }
+    rebaseWindows(this.windows, n, was, this.versions[n], delta);
   }
   /** Starts a block: no page is known to be probed. */
   beginBlock(): void {
@@ -268,7 +259,7 @@ export class WasmEmitter {
     // Through a window on the page of an earlier access by the same base register.
     const w = known && this.windows.find((x) => x.reg === known.reg && x.write === write && x.version === this.versions[known.reg]);
     if (known && w) {
-      const rel = w.shift + known.disp - w.anchorDisp;
+      const rel = known.disp + w.off;
       if (rel < w.lo || rel + size > w.hi) {
         f.get(w.pofs).i32(rel).op(Op.i32Add).i32(4096 - size).op(Op.i32GtU).open('if', 'out');
         this.slowExit();
@@ -294,7 +285,7 @@ export class WasmEmitter {
     f.get(e).mem(Op.i32Load, T + 4).get(pofs).op(Op.i32Add).set(h);
     if (known) {
       this.windows = this.windows.filter((x) => x.reg !== known.reg || x.write !== write);
-      this.windows.push({ reg: known.reg, version: known.version, write, depth: f.nesting, h, pofs, anchorDisp: known.disp, shift: 0, lo: 0, hi: size });
+      this.windows.push({ reg: known.reg, version: known.version, write, depth: f.nesting, h, pofs, off: -known.disp, lo: 0, hi: size });
     }
     return h;
   }
