@@ -6,7 +6,7 @@
 // printf-float and libm with their "quick" argument (1.2M, 1.6M and 0.3M steps instead of
 // 20M, 14M and 5M), which keeps every function, alignment class, value and edge case the
 // full run has and drops repetitions and decimal printing (each fixture's source says what
-// exactly), and threads with 2000 rounds per worker instead of 20000. Forked and vforked children
+// exactly), and threads with 2000 rounds per worker instead of 20000 (glibc's threads: 500). Forked and vforked children
 // are followed like threads (sysmisc's children signal their parent by the pid they learned; locks'
 // children wait for the parent's file locks; vfork's exec). sysmisc runs every section but sched (a
 // 1.8M-step arithmetic loop between a few syscalls, no child). LOCKSTEP_FULL=1 adds the full runs
@@ -84,6 +84,8 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'pipethreads (a thread and a child talking through pipes)', program: musl('pipethreads'), args: ['50'], end: /exited with status 0/, threads: 3 },
     // glibc's fork is clone(CLONE_CHILD_SETTID|CLONE_CHILD_CLEARTID): the child's tid word is written in its own memory.
     { title: 'sysmisc groups (glibc fork: the child tid word)', program: glibcStatic('sysmisc'), args: ['groups'], end: /exited with status 0/, threads: 4 },
+    // glibc's threads: pthread_create is clone3, and every thread registers an rseq area whose cpu ids both kernels write.
+    { title: 'threads 500 (glibc: clone3 threads, rseq areas, then fork)', program: glibcStatic('threads'), args: ['500'], end: /exited with status 0/, threads: 7 },
     // File locks between a parent and five children (F_SETLKW waits for the parent), each side in its own directory.
     { title: 'locks (children, F_SETLKW)', program: musl('locks'), args: ['.'], workDirs: true, end: /exited with status 0/, threads: 6 },
     // Without arguments it prints its usage and exits 2 (its real run needs a client from outside).
