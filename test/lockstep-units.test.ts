@@ -282,3 +282,23 @@ test('blocking calls: which may block, and which end by themselves', () => {
   assert.equal(blockingKind(35, a(0x1000, 0)), 'timed', 'nanosleep');
   assert.equal(blockingKind(202, a(0x1000, 0, 1)), null, 'futex: the futex schedule decides');
 });
+
+test('thread schedule: a signal to a parked thread makes it runnable; its wait, re-executed after the handler, parks again', () => {
+  const s = new ThreadSchedule(100, 0);
+  s.add(101, 5001, 0);
+  s.switchTo(1);
+  s.park(0x1000); // 101 waits on a futex
+  s.switchTo(0);
+  assert.equal(s.interrupt(s.threads[0]), false, 'the running thread is not parked');
+  // 100 would now block in an untimed call: nobody else can run, so it would run in place (forever).
+  assert.equal(s.mayPark(false), false);
+  assert.equal(s.interrupt(s.threads[1]), true);
+  assert.equal(s.mayPark(false), true, 'the signalled waiter can run: the call is tried and parks');
+  s.parkInCall(0, false);
+  assert.equal(s.next(), 1);
+  s.switchTo(1);
+  // Back from its handler at the futex call: the word still holds the value, so it waits again.
+  assert.deepEqual(s.futexAction(FUTEX_WAIT, 0x1000, 0, 0, false), { kind: 'deadlock' }, 'no syscall completed: 100 is still probed');
+  assert.equal(s.interrupt(s.threads[0]), true, "a signal to the thread parked in a call makes it try the call again");
+  assert.deepEqual(s.futexAction(FUTEX_WAIT, 0x1000, 0, 0, false), { kind: 'park', addr: 0x1000 });
+});

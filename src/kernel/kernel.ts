@@ -614,12 +614,17 @@ export class Kernel {
    * first resume when a signal arrived while it was stopped.
    */
   takeDeliverableSignal(t: Task): number {
-    for (const [sig, info] of t.pendingSignals) {
-      if (isBlocked(t, sig) && sig !== SIGKILL) continue;
-      t.debuggerSawSignal.add(sig);
-      t.proc.lastSiginfo = { signo: sig, code: info.code, addr: info.addr ?? 0 };
-      return sig;
-    }
+    const sig = this.deliverableSignal(t);
+    if (!sig) return 0;
+    const info = t.pendingSignals.get(sig)!;
+    t.debuggerSawSignal.add(sig);
+    t.proc.lastSiginfo = { signo: sig, code: info.code, addr: info.addr ?? 0 };
+    return sig;
+  }
+
+  /** The first pending signal t can take now (not blocked; SIGKILL always), or 0. */
+  deliverableSignal(t: Task): number {
+    for (const sig of t.pendingSignals.keys()) if (!isBlocked(t, sig) || sig === SIGKILL) return sig;
     return 0;
   }
 

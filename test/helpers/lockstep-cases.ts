@@ -86,6 +86,9 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'sysmisc groups (glibc fork: the child tid word)', program: glibcStatic('sysmisc'), args: ['groups'], end: /exited with status 0/, threads: 4 },
     // glibc's threads: pthread_create is clone3, and every thread registers an rseq area whose cpu ids both kernels write.
     { title: 'threads 500 (glibc: clone3 threads, rseq areas, then fork)', program: glibcStatic('threads'), args: ['500'], end: /exited with status 0/, threads: 7 },
+    // A signal to a thread parked on a futex (and to one parked in a pipe read) makes it run: its handler reports back.
+    { title: 'parkedsig (signals to waiting threads)', program: musl('parkedsig'), args: [], end: /exited with status 0/, threads: 3 },
+    { title: 'parkedsig (glibc)', program: glibcStatic('parkedsig'), args: [], end: /exited with status 0/, threads: 3 },
     // File locks between a parent and five children (F_SETLKW waits for the parent), each side in its own directory.
     { title: 'locks (children, F_SETLKW)', program: musl('locks'), args: ['.'], workDirs: true, end: /exited with status 0/, threads: 6 },
     // Without arguments it prints its usage and exits 2 (its real run needs a client from outside).

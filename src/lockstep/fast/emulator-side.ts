@@ -58,6 +58,12 @@ export class EmulatorSide implements StatePort {
     return true;
   }
 
+  /** Whether thread tid has a signal pending that it can take (not blocked), without taking it. */
+  hasDeliverableSignal(tid: number): boolean {
+    const t = this.kernel.tasks.find((x) => x.tid === tid);
+    return !!t && t.state !== 'exited' && this.kernel.deliverableSignal(t) !== 0;
+  }
+
   /** A signal that reached the current thread while it was not running, which it takes first when resumed (0: none). */
   takePendingSignal(): number {
     return this.kernel.takeDeliverableSignal(this.task);

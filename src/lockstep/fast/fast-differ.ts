@@ -231,6 +231,7 @@ class FastLockstep {
    */
   private async switchThread(): Promise<Outcome> {
     const sched = this.sched!;
+    this.interruptParked();
     let i = sched.next();
     // A child process killed (SIGKILL) while stopped is gone on both sides: its parent's wait may end now.
     while (i !== null && !this.emu.select(sched.threads[i].tid)) {
@@ -272,6 +273,8 @@ class FastLockstep {
    */
   private async threadSyscall(n: Registers, nr: number): Promise<Outcome | 'switch' | 'skip'> {
     const sched = this.sched!;
+    // Before deciding whether another thread could run.
+    this.interruptParked();
     const create = await this.following!.before(n, nr);
     if (create) {
       if (create.kind === 'stop') return this.result(create.why, null);
@@ -323,6 +326,12 @@ class FastLockstep {
     }
     sched.noteFutexCall(op, uaddr, val, Number(n.big('r10') & 0xffffffffn), n.num('r8'), word(uaddr), Number(n.big('r9') & 0xffffffffn));
     return null;
+  }
+
+  /** A signal sent to a parked thread: natively it would interrupt the wait, so the thread runs (the signal first). */
+  private interruptParked(): void {
+    const sched = this.sched!;
+    for (const t of sched.live()) if (this.emu.hasDeliverableSignal(t.tid) && sched.interrupt(t)) this.count('parked thread made runnable by a signal sent to it (taken before its call)');
   }
 
   /** Before a syscall (or cpuid/xgetbv) runs natively: what the RSP mode does before stepping one. */
