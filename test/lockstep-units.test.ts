@@ -12,6 +12,7 @@ import { Registers, parseStop } from '../src/lockstep/side.js';
 import { RegisterLayout, readRegisterLayout } from '../src/lockstep/register-layout.js';
 import { syscallOutputs } from '../src/lockstep/syscall-effects.js';
 import type { RspClient } from '../src/lockstep/rsp-client.js';
+import { nativeProcPath } from '../src/lockstep/proc-paths.js';
 import { ThreadSchedule, FUTEX_CMP_REQUEUE, FUTEX_WAIT, FUTEX_WAKE } from '../src/lockstep/thread-schedule.js';
 import { blockingKind } from '../src/lockstep/blocking-calls.js';
 
@@ -301,4 +302,16 @@ test('thread schedule: a signal to a parked thread makes it runnable; its wait, 
   assert.deepEqual(s.futexAction(FUTEX_WAIT, 0x1000, 0, 0, false), { kind: 'deadlock' }, 'no syscall completed: 100 is still probed');
   assert.equal(s.interrupt(s.threads[0]), true, "a signal to the thread parked in a call makes it try the call again");
   assert.deepEqual(s.futexAction(FUTEX_WAIT, 0x1000, 0, 0, false), { kind: 'park', addr: 0x1000 });
+});
+
+test('/proc paths naming elfshim ids get the native ones', () => {
+  const ids = new Map([[100, 5000], [101, 5001]]);
+  assert.equal(nativeProcPath('/proc/self/task/101/comm', ids), '/proc/self/task/5001/comm');
+  assert.equal(nativeProcPath('/proc/100/task/101', ids), '/proc/5000/task/5001');
+  assert.equal(nativeProcPath('/proc/100/status', ids), '/proc/5000/status');
+  assert.equal(nativeProcPath('/proc/self/status', ids), null);
+  assert.equal(nativeProcPath('/proc/1001/status', ids), null, 'an id the differ does not know stays');
+  assert.equal(nativeProcPath('/proc/1001', ids), null);
+  assert.equal(nativeProcPath('/proc/100x/status', ids), null, 'not an id');
+  assert.equal(nativeProcPath('/tmp/proc/100', ids), null);
 });

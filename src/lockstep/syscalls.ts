@@ -4,6 +4,7 @@ import { byteDifferences } from './compare.js';
 import { le64, readRange, writeRange } from './bytes.js';
 import { MUST_MATCH, PID_ARGS, PID_RESULT, SYSCALL_ARG_REGISTERS, syscallOutputs } from './syscall-effects.js';
 import { syscallByNumber } from '../kernel/syscall-table.js';
+import { PROC_PATH_SYSCALLS, translateProcPath } from './proc-paths.js';
 
 const RSEQ = 334, RSEQ_FLAG_UNREGISTER = 1;
 const RT_SIGTIMEDWAIT = 128;
@@ -30,10 +31,13 @@ export interface SyscallContext {
 /**
  * Rewrites the arguments of native syscall nr (about to run): pids from
  * elfshim's to the native ones (without this, a native kill(getpid(), …)
- * would signal elfshim). Returns how to restore the registers.
+ * would signal elfshim), also in /proc paths (proc-paths.ts). Returns how to
+ * restore the registers (and memory).
  */
 export async function translatePids(ctx: SyscallContext, regs: Registers, nr: number): Promise<(() => Promise<void>) | null> {
   const restore: Array<[string, bigint]> = [];
+  const undoPath = await translateProcPath(ctx.native, ctx.emu, regs, nr, ctx.pids);
+  if (undoPath) ctx.count("/proc path with elfshim's pid or tid (the native one given to native)");
   for (const k of PID_ARGS[nr] ?? []) {
     const reg = SYSCALL_ARG_REGISTERS[k];
     const raw = regs.big(reg);
@@ -43,16 +47,17 @@ export async function translatePids(ctx: SyscallContext, regs: Registers, nr: nu
     await ctx.native.writeRegister(reg, le64(BigInt(v < 0 ? -mapped : mapped)));
     restore.push([reg, raw]);
   }
-  if (!restore.length) return null;
+  if (!restore.length) return undoPath;
   return async () => {
     for (const [reg, raw] of restore) await ctx.native.writeRegister(reg, le64(raw));
+    await undoPath?.();
   };
 }
 
 /** A hook for free runs of the native side: the same pid translation at every pid-taking syscall. */
 export function pidHook(ctx: SyscallContext): SyscallHook {
   return {
-    numbers: Object.keys(PID_ARGS).map(Number),
+    numbers: [...Object.keys(PID_ARGS).map(Number), ...PROC_PATH_SYSCALLS],
     entry: (regs: Registers) => translatePids(ctx, regs, Number(regs.big('orig_rax'))),
   };
 }

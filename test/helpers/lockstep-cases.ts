@@ -35,6 +35,8 @@ export interface LockstepCase {
   threads?: number;
   /** Each side starts in its own empty directory (FastLockstepOptions.workDirs). */
   workDirs?: boolean;
+  /** What the run must print (where the differ's own handling decides it, not only elfshim's). */
+  output?: RegExp;
 }
 
 const ENDED = /exited with status|killed by signal/;
@@ -70,8 +72,9 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'fileio (each side in its own empty directory)', program: musl('fileio'), args: ['.'], workDirs: true, end: /exited with status 0/ },
     { title: 'mmaplayout (THP-aligned anonymous mmaps)', program: musl('mmaplayout'), args: [], end: ENDED },
     { title: 'syscalls', program: musl('syscalls'), args: [], end: ENDED },
-    // Threads, a robust mutex, and forked children that signal their parent, in process groups and a session.
-    { title: 'sysmisc (every section but sched; threads and children)', program: musl('sysmisc'), args: ['names', 'suspend', 'sigwaits', 'signalfds', 'robust', 'groups'], end: /exited with status 0/, threads: 8 },
+    // Threads, a robust mutex, and forked children that signal their parent, in process groups and a session; a
+    // thread reads its /proc/self/task/TID/comm (the differ gives native the native tid in the path).
+    { title: 'sysmisc (every section but sched; threads and children)', program: musl('sysmisc'), args: ['names', 'suspend', 'sigwaits', 'signalfds', 'robust', 'groups'], end: /exited with status 0/, threads: 8, output: /task comm: \[worker-thread-w\]/ },
     { title: 'sigframe (a signal in a thread)', program: musl('sigframe'), args: [], end: /exited with status 0/, threads: 2 },
     { title: 'threads 2000 (mutex, condvar, join, TLS, then fork)', program: musl('threads'), args: ['2000'], end: /exited with status 0/, threads: 7 },
     // vfork children (the parent waits inside the call), vfork + execve, posix_spawn (clone with CLONE_VM|CLONE_VFORK).
