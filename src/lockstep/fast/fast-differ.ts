@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { StopEvent } from '../../gdb/target.js';
-import { le64, readRange, writeRange } from '../bytes.js';
-import { CORE_NAMES, EFLAGS_COMPARED, X87_NAMES, X87_POINTER_NAMES, XMM_NAMES, byteDifferences, compareRegisters, type MemoryDifference } from '../compare.js';
+import { le64, writeRange } from '../bytes.js';
+import { CORE_NAMES, EFLAGS_COMPARED, X87_NAMES, X87_POINTER_NAMES, XMM_NAMES, byteDifferences, compareRegisters } from '../compare.js';
 import { transcendentalName, withinTranscendentalTolerance } from '../transcendental.js';
 import { makeDivergence, type Divergence, type Executed, type LockstepResult } from '../differ.js';
 import { ARITH, ZF, decodeAt, gprName, instructionFacts, type InstructionFacts } from '../instruction-facts.js';
@@ -17,6 +17,7 @@ import { blockingKind } from '../blocking-calls.js';
 import { NativeSide } from './native-side.js';
 import { NativeTracer, type TracerRecord } from './tracer-client.js';
 import { RegisterComparator } from './register-compare.js';
+import { BatchWrites } from './batch-writes.js';
 import { ThreadSchedule } from '../thread-schedule.js';
 import { pinnedCpu } from '../pinned-cpu.js';
 
@@ -95,15 +96,6 @@ export async function runFastLockstep(o: FastLockstepOptions): Promise<LockstepR
   }
 }
 
-/** A memory range an instruction wrote, checked at the end of the batch. */
-interface Write {
-  addr: number;
-  len: number;
-  /** Index (instructions compared before it) and address of the writing instruction. */
-  index: number;
-  rip: number;
-}
-
 type Outcome = LockstepResult | null;
 
 class FastLockstep {
@@ -118,9 +110,7 @@ class FastLockstep {
   readonly sigactionFlags = new Map<number, bigint>();
   private readonly names: string[];
   private readonly cmp: RegisterComparator;
-  private writes: Write[] = [];
-  /** Undefined memory destinations: copied native → elfshim at the end of the batch. */
-  private undefinedWrites: Array<[number, number]> = [];
+  private readonly writes = new BatchWrites();
   /** A signal elfshim reported at the end of its last step; ptrace reports it at the next resume. */
   private emuPending = 0;
   /** Signal to deliver with the next step (Linux numbering). */
@@ -454,7 +444,7 @@ class FastLockstep {
     }
     if (executed) {
       this.syncUndefined(facts, n, e, skip);
-      this.noteWrites(facts, before, n);
+      this.writes.note(facts, before, n, this.compared);
     }
     this.compared++;
     this.sched!.cur.compared++;
@@ -465,7 +455,7 @@ class FastLockstep {
     if (inj && (inj.thread === undefined ? this.compared : sched.current === inj.thread ? sched.cur.compared : -1) === inj.after) {
       if ('register' in inj) this.emu.setRegister(inj.register, inj.value);
       else {
-        const w = this.writes[this.writes.length - 1];
+        const w = this.writes.last();
         const b = w && this.emu.peek(w.addr, 1);
         if (b) this.emu.mem.poke(w.addr, new Uint8Array([b[0] ^ 0xff]));
       }
@@ -523,23 +513,6 @@ class FastLockstep {
     if ((fn ^ fe) & ARITH) this.emu.cpu.setEflags((fe & ~ARITH) | (fn & ARITH));
     if (f.undefinedFsw && n.num('fstat') !== e.num('fstat')) this.emu.cpu.x87.statusWord = n.num('fstat');
     if (skip && n.big(skip) !== e.big(skip)) this.emu.setRegister(skip, n.raw(skip));
-    if (f.undefined.destMem && f.memory.length) this.undefinedWrites.push(f.memory[0]);
-  }
-
-  /** The memory the instruction wrote, for the comparison at the end of the batch. */
-  private noteWrites(f: InstructionFacts, before: Registers, after: Registers): void {
-    const i = f.instr, index = this.compared, rip = before.num('rip');
-    if (!f.undefined.destMem) for (const [addr, len] of f.memory) this.writes.push({ addr, len, index, rip });
-    if (f.kind === 'stack-write') {
-      const old = before.num('rsp'), now = after.num('rsp');
-      if (now < old) this.writes.push({ addr: now, len: Math.min(old - now, 64), index, rip });
-    }
-    if ((f.kind === 'string' || f.kind === 'rep-string') && (i.op === 0xa4 || i.op === 0xa5 || i.op === 0xaa || i.op === 0xab)) {
-      const b = before.num('rdi'), a = after.num('rdi');
-      const size = i.op & 1 ? i.opsize : 1;
-      const [lo, hi] = a >= b ? [b, a] : [a + size, b + size];
-      if (hi > lo) this.writes.push({ addr: lo, len: Math.min(hi - lo, 1 << 20), index, rip });
-    }
   }
 
   /** A registered rseq area, once its thread ran on after the registration: the ids both kernels wrote must agree. */
@@ -553,42 +526,22 @@ class FastLockstep {
 
   /** Compares the final contents of everything the batch wrote. */
   private async checkWrites(): Promise<Outcome> {
-    const writes = this.writes;
-    this.writes = [];
-    for (const [addr, len] of this.undefinedWrites) {
-      const a = await this.native.readMemory(addr, len);
-      if (a) this.emu.mem.poke(addr, a);
-    }
-    this.undefinedWrites = [];
-    if (!writes.length) return null;
-    for (const [addr, len] of mergeRanges(writes)) {
-      let a = await readRange(this.native, addr, len), b = this.emu.peek(addr, len);
-      if (!a || !b) {
-        // Part of the range may be unmapped (an operand at the end of a mapping): compare the first byte.
-        [a, b] = [this.native.tracer.readMemory(addr, 1), this.emu.peek(addr, 1)];
-        if (!a && !b) continue;
-      }
-      const d = a && b ? byteDifferences(a, b, 1) : [0];
-      if (!d.length) continue;
-      const at = addr + d[0];
-      const w = [...writes].reverse().find((x) => at >= x.addr && at < x.addr + x.len)!;
-      const n = this.native.current(), e = await this.emu.registers();
-      const memory: MemoryDifference = { addr, native: a, elfshim: b, first: d[0] };
-      return this.result('divergence', {
-        index: w.index,
-        addr: w.rip,
-        bytes: this.code(w.rip)?.subarray(0, decodeAt(w.rip, this.code(w.rip)!)?.len ?? 16) ?? new Uint8Array(),
-        signal: 0,
-        reason: `memory at 0x${at.toString(16)} differs at the end of the batch; last written by the instruction at 0x${w.rip.toString(16)} (instruction #${w.index}; registers below are from the end of the batch, ${this.compared} instructions compared)`,
-        registers: compareRegisters(n, e, this.names, EFLAGS_COMPARED),
-        native: n,
-        elfshim: e,
-        before: null,
-        recent: [],
-        memory,
-      });
-    }
-    return null;
+    const d = await this.writes.check(this.native, this.emu);
+    if (!d) return null;
+    const w = d.write, n = this.native.current(), e = await this.emu.registers();
+    return this.result('divergence', {
+      index: w.index,
+      addr: w.rip,
+      bytes: this.code(w.rip)?.subarray(0, decodeAt(w.rip, this.code(w.rip)!)?.len ?? 16) ?? new Uint8Array(),
+      signal: 0,
+      reason: `memory at 0x${d.at.toString(16)} differs at the end of the batch; last written by the instruction at 0x${w.rip.toString(16)} (instruction #${w.index}; registers below are from the end of the batch, ${this.compared} instructions compared)`,
+      registers: compareRegisters(n, e, this.names, EFLAGS_COMPARED),
+      native: n,
+      elfshim: e,
+      before: null,
+      recent: [],
+      memory: d.memory,
+    });
   }
 
   /** The native process gets elfshim's initial stack (argv, envp, auxv), as in the RSP mode. */
@@ -603,18 +556,6 @@ class FastLockstep {
     if (rspN !== rspE) await this.native.writeRegister('rsp', le64(BigInt(rspE)));
     this.notes.push(`native initial stack replaced by elfshim's (rsp 0x${rspN.toString(16)} → 0x${rspE.toString(16)}, ${bytes.length} bytes)`);
   }
-}
-
-/** Sorted, overlapping or adjacent ranges merged. */
-function mergeRanges(ws: Write[]): Array<[number, number]> {
-  const rs = ws.map((w) => [w.addr, w.addr + w.len] as [number, number]).sort((a, b) => a[0] - b[0]);
-  const out: Array<[number, number]> = [];
-  for (const [lo, hi] of rs) {
-    const last = out[out.length - 1];
-    if (last && lo <= last[1]) last[1] = Math.max(last[1], hi);
-    else out.push([lo, hi]);
-  }
-  return out.map(([lo, hi]) => [lo, hi - lo]);
 }
 
 /** A record after which the tracer waits for a command. */
