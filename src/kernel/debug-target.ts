@@ -182,6 +182,9 @@ export class DebugController implements Target {
     if (opts.tid !== undefined && t.state !== 'exited') this.current = t;
     this.clearResumeFlag();
     this.settleParkedCalls();
+    // Natively every stopped thread slept in ptrace_stop: one that runs now leaves an rseq critical section it was
+    // stopped in for its abort handler (so a step inside one lands there, as under gdb on Linux).
+    for (const x of opts.step ? [t] : this.kernel.tasks) if (x.state === 'runnable') this.kernel.preempted(x);
     this.applyResumeSignal(opts.signal);
     const p = new Promise<StopEvent>((resolve) => (this.pending = resolve));
     if (this.queued) {

@@ -284,10 +284,7 @@ export class Kernel {
       if (t !== this.lastRan) {
         // A context switch: Linux aborts an rseq critical section the thread was preempted in.
         this.lastRan = t;
-        if (t.rseq && !rseqFixup(t)) {
-          this.killProcess(t.proc, SIGSEGV);
-          continue;
-        }
+        if (!this.preempted(t)) continue;
       }
       this.runSlice(t, SLICE);
       if (Date.now() - lastYield >= YIELD_MS) {
@@ -335,6 +332,17 @@ export class Kernel {
       if (this.debug?.paused) return;
       if (yieldRequests.delete(t)) return; // sched_yield: the rest of the slice goes to the others
     }
+  }
+
+  /**
+   * t was scheduled out (a context switch, or a debugger stop: a ptraced thread sleeps in ptrace_stop): on its way
+   * back to user space Linux moves it out of an rseq critical section to its abort handler. False if the rseq area
+   * or descriptor is bad: the process is killed with SIGSEGV, as Linux does.
+   */
+  preempted(t: Task): boolean {
+    if (!t.rseq || rseqFixup(t)) return true;
+    this.killProcess(t.proc, SIGSEGV);
+    return false;
   }
 
   /**

@@ -92,6 +92,10 @@ export function fixtureCases(input: string): LockstepCase[] {
     // A signal to a thread parked on a futex (and to one parked in a pipe read) makes it run: its handler reports back.
     { title: 'parkedsig (signals to waiting threads)', program: musl('parkedsig'), args: [], end: /exited with status 0/, threads: 3 },
     { title: 'parkedsig (glibc)', program: glibcStatic('parkedsig'), args: [], end: /exited with status 0/, threads: 3 },
+    // rseq's registration rules, and a critical section single-stepped: every stop is a preemption on Linux, so the
+    // first step inside it lands in the abort handler; the ids the program overwrote are written again at each stop.
+    { title: 'rseq stepped (no timer)', program: musl('rseq'), args: ['stepped'], end: /exited with status 0/ },
+    { title: 'rseq stepped (glibc: its own area unregistered first)', program: glibcStatic('rseq'), args: ['stepped'], end: /exited with status 0/ },
     // File locks between a parent and five children (F_SETLKW waits for the parent), each side in its own directory.
     { title: 'locks (children, F_SETLKW)', program: musl('locks'), args: ['.'], workDirs: true, end: /exited with status 0/, threads: 6 },
     // Without arguments it prints its usage and exits 2 (its real run needs a client from outside).
