@@ -85,8 +85,9 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'unixfd . (a server on a relative socket path)', program: musl('unixfd'), args: ['.'], workDirs: true, end: /exited with status 0/, threads: 2 },
     // A thread and then a child answering through pipes (each side blocks on an empty pipe in turn; the child polls).
     { title: 'pipethreads (a thread and a child talking through pipes)', program: musl('pipethreads'), args: ['50'], end: /exited with status 0/, threads: 3 },
-    // glibc's fork is clone(CLONE_CHILD_SETTID|CLONE_CHILD_CLEARTID): the child's tid word is written in its own memory.
-    { title: 'sysmisc groups (glibc fork: the child tid word)', program: glibcStatic('sysmisc'), args: ['groups'], end: /exited with status 0/, threads: 4 },
+    // glibc's fork is clone(CLONE_CHILD_SETTID|CLONE_CHILD_CLEARTID): the child's tid word is written in its own memory;
+    // its robust mutexes are marked by the kernel at the owner's exit (the word holds elfshim's tid: see robust-futexes.ts).
+    { title: 'sysmisc (glibc: clone3, fork, robust mutexes marked by the kernel)', program: glibcStatic('sysmisc'), args: ['names', 'suspend', 'sigwaits', 'signalfds', 'robust', 'groups'], end: /exited with status 0/, threads: 8, output: /robust lock after owner died: EOWNERDEAD/ },
     // glibc's threads: pthread_create is clone3, and every thread registers an rseq area whose cpu ids both kernels write.
     { title: 'threads 500 (glibc: clone3 threads, rseq areas, then fork)', program: glibcStatic('threads'), args: ['500'], end: /exited with status 0/, threads: 7 },
     // A signal to a thread parked on a futex (and to one parked in a pipe read) makes it run: its handler reports back.

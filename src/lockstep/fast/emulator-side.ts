@@ -140,6 +140,11 @@ export class EmulatorSide implements StatePort {
     return this.task.vforkWait?.tid ?? null;
   }
 
+  /** The current thread's robust list head (set_robust_list; 0: none). */
+  robustListHead(): number {
+    return this.task.robustList;
+  }
+
   /** Whether fd of the current thread's process is a signalfd (its records carry pids). */
   isSignalFd(fd: number): boolean {
     return this.task.files.get(fd) instanceof SignalFd;

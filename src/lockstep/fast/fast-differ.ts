@@ -18,6 +18,7 @@ import { NativeSide } from './native-side.js';
 import { NativeTracer, type TracerRecord } from './tracer-client.js';
 import { RegisterComparator } from './register-compare.js';
 import { BatchWrites } from './batch-writes.js';
+import { reconcileRobustList } from './robust-futexes.js';
 import { ThreadSchedule } from '../thread-schedule.js';
 import { pinnedCpu } from '../pinned-cpu.js';
 
@@ -373,6 +374,7 @@ class FastLockstep {
       this.sched!.cur.compared++;
       await this.undo?.();
       this.undo = null;
+      await reconcileRobustList(this.emu, this.native, this.sched!, this.sched!.cur.tid, (w) => this.count(w));
       this.sched!.exitCurrent();
       this.switchNeeded = true;
       return null;
