@@ -30,7 +30,7 @@ import { exitRobustList } from './syscalls/robust-list.js';
 import { yieldRequests } from './syscalls/info.js';
 import { RSEQ_ALIGN, RSEQ_FEATURE_SIZE, rseqFixup } from './syscalls/rseq.js';
 import { vdsoImage } from '../elf/vdso-image.js';
-import { takeVsyscall } from './vsyscall.js';
+import { isVsyscallFault, takeVsyscall } from './vsyscall.js';
 import { AT_RSEQ_FEATURE_SIZE, decodeAuxv } from '../elf/auxv.js';
 
 const SA_RESTART = 0x10000000;
@@ -363,7 +363,14 @@ export class Kernel {
         // nothing to start
       } else if (t.restartSyscall >= 0) this.syscall(t, t.restartSyscall);
       else {
-        const stop = this.engineOf(t.mem).step(t.cpu, wholeInstruction);
+        let stop = this.engineOf(t.mem).step(t.cpu, wholeInstruction);
+        if (stop === Stop.Fault && isVsyscallFault(t.cpu.fault as GuestFault)) {
+          // A call into the vsyscall page: the kernel emulates it in its page-fault handler, which retires no
+          // instruction, so natively the single-step trap comes after the next one, at the return address.
+          this.handleStop(t, stop);
+          if (t.state === 'runnable' && t.restartSyscall < 0 && !t.pendingSignals.size) stop = this.engineOf(t.mem).step(t.cpu, wholeInstruction);
+          else stop = Stop.Step;
+        }
         t.skipBreakpointAt = -1;
         if (stop === Stop.Syscall) this.syscall(t, t.cpu.r[2 * RAX + 1] === 0 ? t.cpu.r[2 * RAX] : -1);
         else if (stop !== Stop.Step && stop !== Stop.Watchpoint) {

@@ -71,6 +71,8 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'hardening flood 1 (its bounded mode)', program: musl('hardening'), args: ['flood', '1'], end: /exited with status 0/ },
     { title: 'fileio (each side in its own empty directory)', program: musl('fileio'), args: ['.'], workDirs: true, end: /exited with status 0/ },
     { title: 'mmaplayout (THP-aligned anonymous mmaps)', program: musl('mmaplayout'), args: [], end: ENDED },
+    // Calls into the vsyscall page: emulated by the kernel, whose single-step trap comes after the next instruction.
+    { title: 'memlayout (stack growth, vsyscall calls)', program: musl('memlayout'), args: [], end: /exited with status 0/ },
     { title: 'syscalls', program: musl('syscalls'), args: [], end: ENDED },
     // Threads, a robust mutex, and forked children that signal their parent, in process groups and a session; a
     // thread reads its /proc/self/task/TID/comm (the differ gives native the native tid in the path).
