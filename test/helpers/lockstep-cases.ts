@@ -22,6 +22,7 @@ export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const TRACER = `${ROOT}/test/fixtures/build/tools/lockstep-tracer`;
 const musl = (name: string) => `${ROOT}/test/fixtures/build/musl/${name}`;
 const glibcStatic = (name: string) => `${ROOT}/test/fixtures/build/glibc-static/${name}`;
+const glibcDynamic = (name: string) => `${ROOT}/test/fixtures/build/glibc-dynamic/${name}`;
 
 export interface LockstepCase {
   title: string;
@@ -99,6 +100,8 @@ export function fixtureCases(input: string): LockstepCase[] {
     // first step inside it lands in the abort handler; the ids the program overwrote are written again at each stop.
     { title: 'rseq stepped (no timer)', program: musl('rseq'), args: ['stepped'], end: /exited with status 0/ },
     { title: 'rseq stepped (glibc: its own area unregistered first)', program: glibcStatic('rseq'), args: ['stepped'], end: /exited with status 0/ },
+    // Through ld.so and the host's libc: lazy binding's trampoline saves the FPU state (xsavec) over bytes just written.
+    { title: 'hello (dynamically linked: ld.so, the host libc)', program: glibcDynamic('hello'), args: ['dyn'], end: /exited with status 0/ },
     // File locks between a parent and five children (F_SETLKW waits for the parent), each side in its own directory.
     { title: 'locks (children, F_SETLKW)', program: musl('locks'), args: ['.'], workDirs: true, end: /exited with status 0/, threads: 6 },
     // Without arguments it prints its usage and exits 2 (its real run needs a client from outside).

@@ -39,6 +39,8 @@ export class BatchWrites {
   /** The memory instruction f (the index-th compared) wrote: its operands, a push's bytes, a stos/movs range. */
   note(f: InstructionFacts, before: Registers, after: Registers, index: number): void {
     const i = f.instr, rip = before.num('rip');
+    // An FPU state image written over bytes an earlier instruction of the batch wrote: those can no longer be compared.
+    for (const [addr, len] of f.overwritten) this.writes = this.writes.flatMap((w) => outside(w, addr, addr + len));
     if (f.undefined.destMem) {
       if (f.memory.length) this.undefinedWrites.push(f.memory[0]);
     } else for (const [addr, len] of f.memory) this.writes.push({ addr, len, index, rip });
@@ -79,6 +81,16 @@ export class BatchWrites {
     }
     return null;
   }
+}
+
+/** The parts of w outside [lo, hi). */
+function outside(w: Write, lo: number, hi: number): Write[] {
+  const end = w.addr + w.len;
+  if (end <= lo || w.addr >= hi) return [w];
+  const out: Write[] = [];
+  if (w.addr < lo) out.push({ ...w, len: lo - w.addr });
+  if (end > hi) out.push({ ...w, addr: hi, len: end - hi });
+  return out;
 }
 
 /** Sorted, overlapping or adjacent ranges merged. */
