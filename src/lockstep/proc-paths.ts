@@ -18,6 +18,12 @@ const PATH_ARG: Record<number, string> = {
   439: 'rsi', // faccessat2
 };
 
+/** A path near the end of a mapping: read up to the page end. */
+async function readShorter(native: StatePort, addr: number): Promise<Uint8Array | null> {
+  const toPageEnd = 4096 - (addr % 4096);
+  return toPageEnd < MAX_PATH ? native.readMemory(addr, toPageEnd) : null;
+}
+
 /** The syscalls translateProcPath may rewrite. */
 export const PROC_PATH_SYSCALLS = Object.keys(PATH_ARG).map(Number);
 
@@ -47,10 +53,11 @@ export function nativeProcPath(path: string, ids: Map<number, number>): string |
  * finds under elfshim. The rewritten path goes to native memory below the stack's red zone (its bytes saved), and
  * the path register points at it for the call. Returns how to undo both, or null.
  */
-export async function translateProcPath(native: StatePort, emu: StatePort, regs: Registers, nr: number, ids: Map<number, number>): Promise<(() => Promise<void>) | null> {
+export async function translateProcPath(native: StatePort, regs: Registers, nr: number, ids: Map<number, number>): Promise<(() => Promise<void>) | null> {
   const reg = PATH_ARG[nr];
   if (!reg || !ids.size) return null;
-  const raw = await emu.readMemory(regs.num(reg), MAX_PATH);
+  // Read natively (the same string as elfshim's): the RSP mode's free runs call this while elfshim runs on.
+  const raw = (await native.readMemory(regs.num(reg), MAX_PATH)) ?? (await readShorter(native, regs.num(reg)));
   if (!raw || raw[0] !== 0x2f) return null;
   const end = raw.indexOf(0);
   if (end < 0) return null;

@@ -36,7 +36,7 @@ export interface SyscallContext {
  */
 export async function translatePids(ctx: SyscallContext, regs: Registers, nr: number): Promise<(() => Promise<void>) | null> {
   const restore: Array<[string, bigint]> = [];
-  const undoPath = await translateProcPath(ctx.native, ctx.emu, regs, nr, ctx.pids);
+  const undoPath = await translateProcPath(ctx.native, regs, nr, ctx.pids);
   if (undoPath) ctx.count("/proc path with elfshim's pid or tid (the native one given to native)");
   for (const k of PID_ARGS[nr] ?? []) {
     const reg = SYSCALL_ARG_REGISTERS[k];
