@@ -58,10 +58,13 @@ export class EmulatorSide implements StatePort {
     return true;
   }
 
-  /** Whether thread tid has a signal pending that it can take (not blocked), without taking it. */
+  /**
+   * Whether thread tid has a signal pending that it can take (not blocked), without taking it. A vfork parent
+   * cannot: it waits for its child killably, as on Linux.
+   */
   hasDeliverableSignal(tid: number): boolean {
     const t = this.kernel.tasks.find((x) => x.tid === tid);
-    return !!t && t.state !== 'exited' && this.kernel.deliverableSignal(t) !== 0;
+    return !!t && t.state !== 'exited' && !t.vforkWait && this.kernel.deliverableSignal(t) !== 0;
   }
 
   /** A signal that reached the current thread while it was not running, which it takes first when resumed (0: none). */
