@@ -26,5 +26,6 @@ for (const c of fixtureCases(input)) {
       for (const th of r.threads) assert.ok(th.compared > 0, `thread ${th.tid} ran no compared instruction`);
     }
     if (/exited|killed/.test(r.end)) assert.equal(r.elfshimOutput, r.nativeOutput, 'the program output differs');
+    if (c.output) assert.match(r.nativeOutput, c.output, 'what the native run printed under the differ');
   });
 }

@@ -12,6 +12,7 @@ import { Registers, parseStop } from '../src/lockstep/side.js';
 import { RegisterLayout, readRegisterLayout } from '../src/lockstep/register-layout.js';
 import { syscallOutputs } from '../src/lockstep/syscall-effects.js';
 import type { RspClient } from '../src/lockstep/rsp-client.js';
+import { nativeProcPath } from '../src/lockstep/proc-paths.js';
 import { ThreadSchedule, FUTEX_CMP_REQUEUE, FUTEX_WAIT, FUTEX_WAKE } from '../src/lockstep/thread-schedule.js';
 import { blockingKind } from '../src/lockstep/blocking-calls.js';
 
@@ -281,4 +282,36 @@ test('blocking calls: which may block, and which end by themselves', () => {
   assert.equal(blockingKind(7, a(0x1000, 1, 10000)), 'timed');
   assert.equal(blockingKind(35, a(0x1000, 0)), 'timed', 'nanosleep');
   assert.equal(blockingKind(202, a(0x1000, 0, 1)), null, 'futex: the futex schedule decides');
+});
+
+test('thread schedule: a signal to a parked thread makes it runnable; its wait, re-executed after the handler, parks again', () => {
+  const s = new ThreadSchedule(100, 0);
+  s.add(101, 5001, 0);
+  s.switchTo(1);
+  s.park(0x1000); // 101 waits on a futex
+  s.switchTo(0);
+  assert.equal(s.interrupt(s.threads[0]), false, 'the running thread is not parked');
+  // 100 would now block in an untimed call: nobody else can run, so it would run in place (forever).
+  assert.equal(s.mayPark(false), false);
+  assert.equal(s.interrupt(s.threads[1]), true);
+  assert.equal(s.mayPark(false), true, 'the signalled waiter can run: the call is tried and parks');
+  s.parkInCall(0, false);
+  assert.equal(s.next(), 1);
+  s.switchTo(1);
+  // Back from its handler at the futex call: the word still holds the value, so it waits again.
+  assert.deepEqual(s.futexAction(FUTEX_WAIT, 0x1000, 0, 0, false), { kind: 'deadlock' }, 'no syscall completed: 100 is still probed');
+  assert.equal(s.interrupt(s.threads[0]), true, "a signal to the thread parked in a call makes it try the call again");
+  assert.deepEqual(s.futexAction(FUTEX_WAIT, 0x1000, 0, 0, false), { kind: 'park', addr: 0x1000 });
+});
+
+test('/proc paths naming elfshim ids get the native ones', () => {
+  const ids = new Map([[100, 5000], [101, 5001]]);
+  assert.equal(nativeProcPath('/proc/self/task/101/comm', ids), '/proc/self/task/5001/comm');
+  assert.equal(nativeProcPath('/proc/100/task/101', ids), '/proc/5000/task/5001');
+  assert.equal(nativeProcPath('/proc/100/status', ids), '/proc/5000/status');
+  assert.equal(nativeProcPath('/proc/self/status', ids), null);
+  assert.equal(nativeProcPath('/proc/1001/status', ids), null, 'an id the differ does not know stays');
+  assert.equal(nativeProcPath('/proc/1001', ids), null);
+  assert.equal(nativeProcPath('/proc/100x/status', ids), null, 'not an id');
+  assert.equal(nativeProcPath('/tmp/proc/100', ids), null);
 });

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import { Stop, type Cpu } from '../cpu/cpu.js';
 import { USER_END, type AddressSpace } from '../mem/address-space.js';
+import type { GuestFault } from '../mem/fault.js';
 import type { BreakKind, GuestFiles, StopEvent, Target, WatchKind } from '../gdb/target.js';
 import type { Kernel } from './kernel.js';
 import type { Task } from './task.js';
@@ -9,7 +10,7 @@ import { formatSyscallReport } from './coverage-command.js';
 import { ENOSYS } from './errno.js';
 import { openedInsideRoot, withPinnedEntry } from './files/pin.js';
 import { librariesSvr4Xml } from './svr4-libraries.js';
-import { vsyscallMapsLine } from './vsyscall.js';
+import { isVsyscallFault, vsyscallMapsLine } from './vsyscall.js';
 import { tlsAddress } from './tls-address.js';
 import { threadComm } from './syscalls/info.js';
 import { ParkedCalls } from './debug-restart.js';
@@ -182,6 +183,9 @@ export class DebugController implements Target {
     if (opts.tid !== undefined && t.state !== 'exited') this.current = t;
     this.clearResumeFlag();
     this.settleParkedCalls();
+    // Natively every stopped thread slept in ptrace_stop: one that runs now leaves an rseq critical section it was
+    // stopped in for its abort handler (so a step inside one lands there, as under gdb on Linux).
+    for (const x of opts.step ? [t] : this.kernel.tasks) if (x.state === 'runnable') this.kernel.preempted(x);
     this.applyResumeSignal(opts.signal);
     const p = new Promise<StopEvent>((resolve) => (this.pending = resolve));
     if (this.queued) {
@@ -344,6 +348,8 @@ export class DebugController implements Target {
     }
     const sig = STOP_SIGNAL[stop];
     if (sig === undefined) return false;
+    // A call into the vsyscall page is emulated by the kernel, not a SIGSEGV: natively ptrace reports no signal.
+    if (stop === Stop.Fault && isVsyscallFault(c.fault as GuestFault)) return false;
     if (stop === Stop.Fault) {
       const f = c.fault as { addr: number; kind: string };
       t.proc.lastSiginfo = { signo: SIGSEGV, code: f.kind === 'unmapped' ? 1 : 2, addr: f.addr };

@@ -30,7 +30,7 @@ import { exitRobustList } from './syscalls/robust-list.js';
 import { yieldRequests } from './syscalls/info.js';
 import { RSEQ_ALIGN, RSEQ_FEATURE_SIZE, rseqFixup } from './syscalls/rseq.js';
 import { vdsoImage } from '../elf/vdso-image.js';
-import { takeVsyscall } from './vsyscall.js';
+import { isVsyscallFault, takeVsyscall } from './vsyscall.js';
 import { AT_RSEQ_FEATURE_SIZE, decodeAuxv } from '../elf/auxv.js';
 
 const SA_RESTART = 0x10000000;
@@ -284,10 +284,7 @@ export class Kernel {
       if (t !== this.lastRan) {
         // A context switch: Linux aborts an rseq critical section the thread was preempted in.
         this.lastRan = t;
-        if (t.rseq && !rseqFixup(t)) {
-          this.killProcess(t.proc, SIGSEGV);
-          continue;
-        }
+        if (!this.preempted(t)) continue;
       }
       this.runSlice(t, SLICE);
       if (Date.now() - lastYield >= YIELD_MS) {
@@ -338,6 +335,17 @@ export class Kernel {
   }
 
   /**
+   * t was scheduled out (a context switch, or a debugger stop: a ptraced thread sleeps in ptrace_stop): on its way
+   * back to user space Linux moves it out of an rseq critical section to its abort handler. False if the rseq area
+   * or descriptor is bad: the process is killed with SIGSEGV, as Linux does.
+   */
+  preempted(t: Task): boolean {
+    if (!t.rseq || rseqFixup(t)) return true;
+    this.killProcess(t.proc, SIGSEGV);
+    return false;
+  }
+
+  /**
    * gdb stepi: one instruction of t (one iteration of a rep string
    * instruction unless wholeInstruction), then a stop report (a syscall
    * instruction runs its whole call).
@@ -355,7 +363,14 @@ export class Kernel {
         // nothing to start
       } else if (t.restartSyscall >= 0) this.syscall(t, t.restartSyscall);
       else {
-        const stop = this.engineOf(t.mem).step(t.cpu, wholeInstruction);
+        let stop = this.engineOf(t.mem).step(t.cpu, wholeInstruction);
+        if (stop === Stop.Fault && isVsyscallFault(t.cpu.fault as GuestFault)) {
+          // A call into the vsyscall page: the kernel emulates it in its page-fault handler, which retires no
+          // instruction, so natively the single-step trap comes after the next one, at the return address.
+          this.handleStop(t, stop);
+          if (t.state === 'runnable' && t.restartSyscall < 0 && !t.pendingSignals.size) stop = this.engineOf(t.mem).step(t.cpu, wholeInstruction);
+          else stop = Stop.Step;
+        }
         t.skipBreakpointAt = -1;
         if (stop === Stop.Syscall) this.syscall(t, t.cpu.r[2 * RAX + 1] === 0 ? t.cpu.r[2 * RAX] : -1);
         else if (stop !== Stop.Step && stop !== Stop.Watchpoint) {
@@ -614,12 +629,17 @@ export class Kernel {
    * first resume when a signal arrived while it was stopped.
    */
   takeDeliverableSignal(t: Task): number {
-    for (const [sig, info] of t.pendingSignals) {
-      if (isBlocked(t, sig) && sig !== SIGKILL) continue;
-      t.debuggerSawSignal.add(sig);
-      t.proc.lastSiginfo = { signo: sig, code: info.code, addr: info.addr ?? 0 };
-      return sig;
-    }
+    const sig = this.deliverableSignal(t);
+    if (!sig) return 0;
+    const info = t.pendingSignals.get(sig)!;
+    t.debuggerSawSignal.add(sig);
+    t.proc.lastSiginfo = { signo: sig, code: info.code, addr: info.addr ?? 0 };
+    return sig;
+  }
+
+  /** The first pending signal t can take now (not blocked; SIGKILL always), or 0. */
+  deliverableSignal(t: Task): number {
+    for (const sig of t.pendingSignals.keys()) if (!isBlocked(t, sig) || sig === SIGKILL) return sig;
     return 0;
   }
 

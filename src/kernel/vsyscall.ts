@@ -36,6 +36,11 @@ export function vsyscallMapsLine(): string | null {
   return hostLine;
 }
 
+/** Whether fault f is a fetch of a vsyscall entry, which the kernel emulates (no signal: a debugger sees no stop). */
+export function isVsyscallFault(f: GuestFault): boolean {
+  return f.access === 'exec' && f.addr < 0 && ENTRIES.has(f.addr - VSYSCALL_SIGNED) && vsyscallMapsLine() !== null;
+}
+
 /**
  * A fetch fault at a vsyscall entry: pops the return address and returns the
  * syscall to run (its arguments are already in rdi/rsi/rdx), or -1 when the

@@ -5,6 +5,7 @@ import { CORE_NAMES, EFLAGS_COMPARED, X87_NAMES, X87_POINTER_NAMES, XMM_NAMES, b
 import { le32, le64, readRange, writeRange } from './bytes.js';
 import { alignSignalFrames } from './signal-frames.js';
 import { pidHook, reconcileSyscall, translatePids } from './syscalls.js';
+import { pinnedCpu } from './pinned-cpu.js';
 
 export interface LockstepOptions {
   program: string;
@@ -327,6 +328,8 @@ class Lockstep {
 
   /** elfshim pid → native pid, learned from the calls that return pids. */
   readonly pids = new Map<number, number>();
+  /** The host CPU gdbserver and the native program run on (see pinned-cpu.ts). */
+  readonly nativeCpu = pinnedCpu();
 
   /** Linux signal number → sa_flags of its handler (signal frames differ with and without SA_SIGINFO). */
   readonly sigactionFlags = new Map<number, bigint>();

@@ -27,6 +27,12 @@ export interface InstructionFacts {
   memory: Array<[number, number]>;
   /** Written memory that cannot be compared (xsave areas differ by design). */
   uncomparable: boolean;
+  /**
+   * Where such an uncomparable store wrote: the fxsave image (512 bytes) or the xsave area as elfshim lays it out (x87
+   * and SSE state plus the header, 576 bytes; native writes its other components only where in use). Earlier writes
+   * of the same bytes cannot be compared after it.
+   */
+  overwritten: Array<[number, number]>;
   kind: 'plain' | 'syscall' | 'cpuid' | 'rdtsc' | 'xgetbv' | 'rep-string' | 'stack-write' | 'string';
 }
 
@@ -246,6 +252,7 @@ export function instructionFacts(i: Instr, bytes: Uint8Array, before: Registers)
     undefined: u,
     memory: [],
     uncomparable: false,
+    overwritten: [],
     kind: 'plain',
   };
   if (i.exec === illegal) return facts;
@@ -256,7 +263,10 @@ export function instructionFacts(i: Instr, bytes: Uint8Array, before: Registers)
   else if (i.map === 0 && i.op >= 0xa4 && i.op <= 0xaf) facts.kind = i.rep ? 'rep-string' : 'string';
   else if (pushesStack(i)) facts.kind = 'stack-write';
   if (i.isMem && !(i.map === 0 && i.op >= 0xa0 && i.op <= 0xa1)) {
-    if (isStateSave(i)) facts.uncomparable = true;
+    if (isStateSave(i)) {
+      facts.uncomparable = true;
+      facts.overwritten.push([effectiveAddress(i, before), i.map === 0x0f && i.op === 0xae && (i.reg & 7) === 0 ? 512 : 576]);
+    }
     else if (!isPureLoad(i)) {
       let a = effectiveAddress(i, before);
       // bt/bts/btr/btc with a register offset address a bit string around the operand.

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { RspClient } from './rsp-client.js';
 import { readRegisterLayout, type RegisterLayout, type RegisterSlot } from './register-layout.js';
+import { pinnedCpu } from './pinned-cpu.js';
 
 /** How a step or a resume ended, from the stop reply. */
 export type StopInfo =
@@ -125,7 +126,8 @@ export class Side {
     if (o.kind === 'native') {
       const port = await freePort();
       where = port;
-      child = spawn('gdbserver', ['--once', '--no-startup-with-shell', `127.0.0.1:${port}`, o.program, ...o.args], {
+      // Pinned to one CPU, as the fast transport's tracer runs it (see pinned-cpu.ts).
+      child = spawn('taskset', ['-c', String(pinnedCpu()), 'gdbserver', '--once', '--no-startup-with-shell', `127.0.0.1:${port}`, o.program, ...o.args], {
         env: o.env,
         stdio: [stdinFd, 'pipe', 'pipe'],
       });

@@ -69,16 +69,12 @@ const IOCTL_OUT: Record<number, number> = { 0x5401: 60 /* TCGETS */, 0x5413: 8 /
 
 /**
  * Syscalls whose results must be equal on both sides: they shape the address
- * space, so a difference is a divergence, not noise.
+ * space, so a difference is a divergence, not noise; rseq's registration
+ * decides whether the kernel keeps writing cpu ids into the program's memory
+ * (the native run is pinned to one CPU, so that the ids it writes are one
+ * value, as elfshim's).
  */
-export const MUST_MATCH = new Set([9 /* mmap */, 10 /* mprotect */, 11 /* munmap */, 12 /* brk */, 25 /* mremap */, 158 /* arch_prctl */]);
-
-/**
- * Syscalls where native is given elfshim's result instead: rseq (made to fail
- * natively too, see translatePids), because a registration elfshim does not
- * make would leave glibc reading a cpu_id only the host kernel keeps up to date.
- */
-export const EMULATOR_RESULT = new Set([334 /* rseq */]);
+export const MUST_MATCH = new Set([9 /* mmap */, 10 /* mprotect */, 11 /* munmap */, 12 /* brk */, 25 /* mremap */, 158 /* arch_prctl */, 334 /* rseq */]);
 
 /** Memory ranges [addr, len] a finished syscall wrote, by the native registers before (args) and after (result). */
 export async function syscallOutputs(nr: number, before: Registers, result: bigint, readIovecs: (addr: number, count: number) => Promise<Array<[number, number]>>): Promise<Array<[number, number]>> {

@@ -2,10 +2,11 @@ import type { Registers, SyscallHook } from './side.js';
 import type { StatePort } from './port.js';
 import { byteDifferences } from './compare.js';
 import { le64, readRange, writeRange } from './bytes.js';
-import { EMULATOR_RESULT, MUST_MATCH, PID_ARGS, PID_RESULT, SYSCALL_ARG_REGISTERS, syscallOutputs } from './syscall-effects.js';
+import { MUST_MATCH, PID_ARGS, PID_RESULT, SYSCALL_ARG_REGISTERS, syscallOutputs } from './syscall-effects.js';
 import { syscallByNumber } from '../kernel/syscall-table.js';
+import { PROC_PATH_SYSCALLS, translateProcPath } from './proc-paths.js';
 
-const RSEQ = 334;
+const RSEQ = 334, RSEQ_FLAG_UNREGISTER = 1;
 const RT_SIGTIMEDWAIT = 128;
 /** -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND, -ERESTART_RESTARTBLOCK as 64-bit values. */
 const RESTART_CODES = new Set([512n, 513n, 514n, 516n].map((v) => (1n << 64n) - v));
@@ -23,22 +24,20 @@ export interface SyscallContext {
   pids: Map<number, number>;
   /** Counts a difference made equal on purpose (shown in the summary). */
   count(what: string): void;
+  /** The host CPU the native run is pinned to (pinned-cpu.ts). */
+  nativeCpu: number;
 }
 
 /**
  * Rewrites the arguments of native syscall nr (about to run): pids from
  * elfshim's to the native ones (without this, a native kill(getpid(), …)
- * would signal elfshim), and rseq so that it fails. Returns how to restore
- * the registers.
+ * would signal elfshim), also in /proc paths (proc-paths.ts). Returns how to
+ * restore the registers (and memory).
  */
 export async function translatePids(ctx: SyscallContext, regs: Registers, nr: number): Promise<(() => Promise<void>) | null> {
   const restore: Array<[string, bigint]> = [];
-  if (nr === RSEQ) {
-    // Make the native registration fail (rseq_len 0 → EINVAL): the host kernel would otherwise keep writing the
-    // cpu id into an area that elfshim, which does not offer rseq, leaves alone. Native then gets elfshim's answer.
-    await ctx.native.writeRegister('rsi', le64(0n));
-    restore.push(['rsi', regs.big('rsi')]);
-  }
+  const undoPath = await translateProcPath(ctx.native, regs, nr, ctx.pids);
+  if (undoPath) ctx.count("/proc path with elfshim's pid or tid (the native one given to native)");
   for (const k of PID_ARGS[nr] ?? []) {
     const reg = SYSCALL_ARG_REGISTERS[k];
     const raw = regs.big(reg);
@@ -48,16 +47,17 @@ export async function translatePids(ctx: SyscallContext, regs: Registers, nr: nu
     await ctx.native.writeRegister(reg, le64(BigInt(v < 0 ? -mapped : mapped)));
     restore.push([reg, raw]);
   }
-  if (!restore.length) return null;
+  if (!restore.length) return undoPath;
   return async () => {
     for (const [reg, raw] of restore) await ctx.native.writeRegister(reg, le64(raw));
+    await undoPath?.();
   };
 }
 
 /** A hook for free runs of the native side: the same pid translation at every pid-taking syscall. */
 export function pidHook(ctx: SyscallContext): SyscallHook {
   return {
-    numbers: [...Object.keys(PID_ARGS).map(Number), RSEQ],
+    numbers: [...Object.keys(PID_ARGS).map(Number), ...PROC_PATH_SYSCALLS],
     entry: (regs: Registers) => translatePids(ctx, regs, Number(regs.big('orig_rax'))),
   };
 }
@@ -92,11 +92,6 @@ export async function reconcileSyscall(ctx: SyscallContext, before: Registers, n
     ctx.count(`${name} (elfshim's pid given to native)`);
     return 'resync';
   }
-  if (rn !== re && EMULATOR_RESULT.has(nr)) {
-    await ctx.native.writeRegister('rax', le64(re));
-    ctx.count(`${name} (elfshim's result given to native)`);
-    return 'resync';
-  }
   if (rn !== re) {
     if (MUST_MATCH.has(nr)) {
       return { diverged: `${name} returned 0x${rn.toString(16)} natively and 0x${re.toString(16)} under elfshim` };
@@ -117,6 +112,35 @@ export async function reconcileSyscall(ctx: SyscallContext, before: Registers, n
     }
   }
   return changed ? 'resync' : 'ok';
+}
+
+/** struct rseq's fields the kernel writes: cpu_id_start, cpu_id (offsets 0, 4), node_id, mm_cid (20, 24). */
+const RSEQ_IDS: Array<[number, string]> = [[0, 'cpu_id_start'], [4, 'cpu_id'], [20, 'node_id'], [24, 'mm_cid']];
+
+/** The area of an rseq registration that before (the registers at the syscall) made, if it succeeded (result). */
+export function rseqRegistration(before: Registers, result: bigint): number | null {
+  return before.num('rax') === RSEQ && result === 0n && (before.num('rdx') & RSEQ_FLAG_UNREGISTER) === 0 ? before.num('rdi') : null;
+}
+
+/**
+ * After an rseq registration that succeeded on both sides, once the native thread ran on (the host kernel writes
+ * the ids on its way back to user space, after the ptrace stop that ends the syscall's step): the ids the kernels
+ * wrote into the area must agree. Native runs pinned to one CPU; when that is not CPU 0 (a restricted affinity),
+ * elfshim, which reports CPU 0 throughout, gets the native cpu numbers (counted). Any other difference is a
+ * divergence (its reason returned).
+ */
+export async function reconcileRseqArea(ctx: SyscallContext, addr: number): Promise<string | null> {
+  const [a, b] = await Promise.all([ctx.native.readMemory(addr, 28), ctx.emu.readMemory(addr, 28)]);
+  if (!a || !b) return null;
+  const u32 = (x: Uint8Array, off: number) => new DataView(x.buffer, x.byteOffset).getUint32(off, true);
+  if (ctx.nativeCpu !== 0 && u32(a, 4) === ctx.nativeCpu && u32(b, 4) === 0) {
+    for (const off of [0, 4]) await ctx.emu.writeMemory(addr + off, a.subarray(off, off + 4));
+    ctx.count(`rseq cpu ids (native pinned to CPU ${ctx.nativeCpu}; elfshim's 0 replaced)`);
+  }
+  const c = (await ctx.emu.readMemory(addr, 28)) ?? b;
+  const diff = RSEQ_IDS.filter(([off]) => u32(a, off) !== u32(c, off));
+  if (!diff.length) return null;
+  return `the rseq area registered at 0x${addr.toString(16)} holds ${diff.map(([off, name]) => `${name} ${u32(a, off)} natively and ${u32(c, off)} under elfshim`).join(', ')}`;
 }
 
 /** si_pid at addr natively: the native pid of a process the differ knows becomes elfshim's, as getpid's result does. */

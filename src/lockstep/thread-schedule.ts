@@ -157,6 +157,20 @@ export class ThreadSchedule {
     return hasTimeout ? { kind: 'step-blocking' } : { kind: 'deadlock' };
   }
 
+  /**
+   * A signal reached thread t (not the current one) while it was parked: natively it would interrupt the wait and
+   * run its handler (or its default action), so t becomes runnable. Its wait was never executed, so it takes the
+   * signal before the call — as if the signal had come just before it — and then re-executes the call, which parks
+   * again if it would still block (a futex wait) or is tried again (any other call). Returns whether t was parked.
+   */
+  interrupt(t: ScheduledThread): boolean {
+    const parked = (t.parkedOn !== null && !t.woken) || t.probed;
+    if (!parked || t.exited) return false;
+    if (!t.woken) t.parkedOn = null;
+    t.probed = false;
+    return true;
+  }
+
   /** Parks the current thread at its wait on addr. */
   park(addr: number): void {
     this.cur.parkedOn = addr;

@@ -57,6 +57,7 @@ export const FIXTURE_CASES: FixtureCase[] = [
   { fixture: 'sigframe' },
   { fixture: 'sigchld-wait', label: 'a shell\'s waits: waitpid interrupted by SIGCHLD, then block-all, WNOHANG, sigsuspend' },
   { fixture: 'threads' },
+  { fixture: 'parkedsig', label: 'a signal interrupts a thread waiting on a futex, and one reading an empty pipe' },
   { fixture: 'vdso', label: 'the vDSO found through AT_SYSINFO_EHDR and called' },
   { fixture: 'memlayout', label: '[stack] grown on demand and the emulated vsyscall page, as /proc/self/maps shows them', opts: { nativeNoAslr: true } },
   { fixture: 'rseq', label: 'registration rules and a critical section aborted by a signal' },

@@ -6,7 +6,7 @@
 // printf-float and libm with their "quick" argument (1.2M, 1.6M and 0.3M steps instead of
 // 20M, 14M and 5M), which keeps every function, alignment class, value and edge case the
 // full run has and drops repetitions and decimal printing (each fixture's source says what
-// exactly), and threads with 2000 rounds per worker instead of 20000. Forked and vforked children
+// exactly), and threads with 2000 rounds per worker instead of 20000 (glibc's threads: 500). Forked and vforked children
 // are followed like threads (sysmisc's children signal their parent by the pid they learned; locks'
 // children wait for the parent's file locks; vfork's exec). sysmisc runs every section but sched (a
 // 1.8M-step arithmetic loop between a few syscalls, no child). LOCKSTEP_FULL=1 adds the full runs
@@ -22,6 +22,7 @@ export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const TRACER = `${ROOT}/test/fixtures/build/tools/lockstep-tracer`;
 const musl = (name: string) => `${ROOT}/test/fixtures/build/musl/${name}`;
 const glibcStatic = (name: string) => `${ROOT}/test/fixtures/build/glibc-static/${name}`;
+const glibcDynamic = (name: string) => `${ROOT}/test/fixtures/build/glibc-dynamic/${name}`;
 
 export interface LockstepCase {
   title: string;
@@ -35,6 +36,8 @@ export interface LockstepCase {
   threads?: number;
   /** Each side starts in its own empty directory (FastLockstepOptions.workDirs). */
   workDirs?: boolean;
+  /** What the run must print (where the differ's own handling decides it, not only elfshim's). */
+  output?: RegExp;
 }
 
 const ENDED = /exited with status|killed by signal/;
@@ -69,9 +72,12 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'hardening flood 1 (its bounded mode)', program: musl('hardening'), args: ['flood', '1'], end: /exited with status 0/ },
     { title: 'fileio (each side in its own empty directory)', program: musl('fileio'), args: ['.'], workDirs: true, end: /exited with status 0/ },
     { title: 'mmaplayout (THP-aligned anonymous mmaps)', program: musl('mmaplayout'), args: [], end: ENDED },
+    // Calls into the vsyscall page: emulated by the kernel, whose single-step trap comes after the next instruction.
+    { title: 'memlayout (stack growth, vsyscall calls)', program: musl('memlayout'), args: [], end: /exited with status 0/ },
     { title: 'syscalls', program: musl('syscalls'), args: [], end: ENDED },
-    // Threads, a robust mutex, and forked children that signal their parent, in process groups and a session.
-    { title: 'sysmisc (every section but sched; threads and children)', program: musl('sysmisc'), args: ['names', 'suspend', 'sigwaits', 'signalfds', 'robust', 'groups'], end: /exited with status 0/, threads: 8 },
+    // Threads, a robust mutex, and forked children that signal their parent, in process groups and a session; a
+    // thread reads its /proc/self/task/TID/comm (the differ gives native the native tid in the path).
+    { title: 'sysmisc (every section but sched; threads and children)', program: musl('sysmisc'), args: ['names', 'suspend', 'sigwaits', 'signalfds', 'robust', 'groups'], end: /exited with status 0/, threads: 8, output: /task comm: \[worker-thread-w\]/ },
     { title: 'sigframe (a signal in a thread)', program: musl('sigframe'), args: [], end: /exited with status 0/, threads: 2 },
     { title: 'threads 2000 (mutex, condvar, join, TLS, then fork)', program: musl('threads'), args: ['2000'], end: /exited with status 0/, threads: 7 },
     // vfork children (the parent waits inside the call), vfork + execve, posix_spawn (clone with CLONE_VM|CLONE_VFORK).
@@ -82,8 +88,20 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'unixfd . (a server on a relative socket path)', program: musl('unixfd'), args: ['.'], workDirs: true, end: /exited with status 0/, threads: 2 },
     // A thread and then a child answering through pipes (each side blocks on an empty pipe in turn; the child polls).
     { title: 'pipethreads (a thread and a child talking through pipes)', program: musl('pipethreads'), args: ['50'], end: /exited with status 0/, threads: 3 },
-    // glibc's fork is clone(CLONE_CHILD_SETTID|CLONE_CHILD_CLEARTID): the child's tid word is written in its own memory.
-    { title: 'sysmisc groups (glibc fork: the child tid word)', program: glibcStatic('sysmisc'), args: ['groups'], end: /exited with status 0/, threads: 4 },
+    // glibc's fork is clone(CLONE_CHILD_SETTID|CLONE_CHILD_CLEARTID): the child's tid word is written in its own memory;
+    // its robust mutexes are marked by the kernel at the owner's exit (the word holds elfshim's tid: see robust-futexes.ts).
+    { title: 'sysmisc (glibc: clone3, fork, robust mutexes marked by the kernel)', program: glibcStatic('sysmisc'), args: ['names', 'suspend', 'sigwaits', 'signalfds', 'robust', 'groups'], end: /exited with status 0/, threads: 8, output: /robust lock after owner died: EOWNERDEAD/ },
+    // glibc's threads: pthread_create is clone3, and every thread registers an rseq area whose cpu ids both kernels write.
+    { title: 'threads 500 (glibc: clone3 threads, rseq areas, then fork)', program: glibcStatic('threads'), args: ['500'], end: /exited with status 0/, threads: 7 },
+    // A signal to a thread parked on a futex (and to one parked in a pipe read) makes it run: its handler reports back.
+    { title: 'parkedsig (signals to waiting threads)', program: musl('parkedsig'), args: [], end: /exited with status 0/, threads: 3 },
+    { title: 'parkedsig (glibc)', program: glibcStatic('parkedsig'), args: [], end: /exited with status 0/, threads: 3 },
+    // rseq's registration rules, and a critical section single-stepped: every stop is a preemption on Linux, so the
+    // first step inside it lands in the abort handler; the ids the program overwrote are written again at each stop.
+    { title: 'rseq stepped (no timer)', program: musl('rseq'), args: ['stepped'], end: /exited with status 0/ },
+    { title: 'rseq stepped (glibc: its own area unregistered first)', program: glibcStatic('rseq'), args: ['stepped'], end: /exited with status 0/ },
+    // Through ld.so and the host's libc: lazy binding's trampoline saves the FPU state (xsavec) over bytes just written.
+    { title: 'hello (dynamically linked: ld.so, the host libc)', program: glibcDynamic('hello'), args: ['dyn'], end: /exited with status 0/ },
     // File locks between a parent and five children (F_SETLKW waits for the parent), each side in its own directory.
     { title: 'locks (children, F_SETLKW)', program: musl('locks'), args: ['.'], workDirs: true, end: /exited with status 0/, threads: 6 },
     // Without arguments it prints its usage and exits 2 (its real run needs a client from outside).

@@ -58,6 +58,15 @@ export class EmulatorSide implements StatePort {
     return true;
   }
 
+  /**
+   * Whether thread tid has a signal pending that it can take (not blocked), without taking it. A vfork parent
+   * cannot: it waits for its child killably, as on Linux.
+   */
+  hasDeliverableSignal(tid: number): boolean {
+    const t = this.kernel.tasks.find((x) => x.tid === tid);
+    return !!t && t.state !== 'exited' && !t.vforkWait && this.kernel.deliverableSignal(t) !== 0;
+  }
+
   /** A signal that reached the current thread while it was not running, which it takes first when resumed (0: none). */
   takePendingSignal(): number {
     return this.kernel.takeDeliverableSignal(this.task);
@@ -132,6 +141,11 @@ export class EmulatorSide implements StatePort {
   /** The child the current thread's vfork made and waits for inside the call (null: none). */
   vforkChild(): number | null {
     return this.task.vforkWait?.tid ?? null;
+  }
+
+  /** The current thread's robust list head (set_robust_list; 0: none). */
+  robustListHead(): number {
+    return this.task.robustList;
   }
 
   /** Whether fd of the current thread's process is a signalfd (its records carry pids). */

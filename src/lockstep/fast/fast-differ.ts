@@ -2,21 +2,25 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { StopEvent } from '../../gdb/target.js';
-import { le64, readRange, writeRange } from '../bytes.js';
-import { CORE_NAMES, EFLAGS_COMPARED, X87_NAMES, X87_POINTER_NAMES, XMM_NAMES, byteDifferences, compareRegisters, type MemoryDifference } from '../compare.js';
+import { le64, writeRange } from '../bytes.js';
+import { CORE_NAMES, EFLAGS_COMPARED, X87_NAMES, X87_POINTER_NAMES, XMM_NAMES, byteDifferences, compareRegisters } from '../compare.js';
 import { transcendentalName, withinTranscendentalTolerance } from '../transcendental.js';
 import { makeDivergence, type Divergence, type Executed, type LockstepResult } from '../differ.js';
 import { ARITH, ZF, decodeAt, gprName, instructionFacts, type InstructionFacts } from '../instruction-facts.js';
 import type { Registers } from '../side.js';
 import { alignSignalFrames } from '../signal-frames.js';
-import { isRestartCode, reconcileSyscall, translatePids } from '../syscalls.js';
+import { isRestartCode, reconcileRseqArea, reconcileSyscall, rseqRegistration, translatePids } from '../syscalls.js';
 import { reconcileIds } from './process-ids.js';
+import { ProcessFollowing } from './process-following.js';
 import { EmulatorSide, type Stepped } from './emulator-side.js';
 import { blockingKind } from '../blocking-calls.js';
 import { NativeSide } from './native-side.js';
 import { NativeTracer, type TracerRecord } from './tracer-client.js';
 import { RegisterComparator } from './register-compare.js';
+import { BatchWrites } from './batch-writes.js';
+import { reconcileRobustList } from './robust-futexes.js';
 import { ThreadSchedule } from '../thread-schedule.js';
+import { pinnedCpu } from '../pinned-cpu.js';
 
 export interface FastLockstepOptions {
   program: string;
@@ -48,18 +52,8 @@ export interface FastLockstepOptions {
 const STACK_TOP = 0x7ffffffff000;
 const SIGTRAP = 5;
 const SYS_EXECVE = 59, SYS_EXECVEAT = 322;
-const SYS_CLONE = 56, SYS_FORK = 57, SYS_VFORK = 58, SYS_FUTEX = 202, SYS_SET_TID_ADDRESS = 218, SYS_CLONE3 = 435;
-const CLONE_VM = 0x100, CLONE_VFORK = 0x4000, CLONE_THREAD = 0x10000, CLONE_PARENT_SETTID = 0x100000, CLONE_CHILD_CLEARTID = 0x200000, CLONE_CHILD_SETTID = 0x1000000;
+const SYS_FUTEX = 202, SYS_SET_TID_ADDRESS = 218;
 const ARG_REGISTERS = ['rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9'];
-
-/** A thread- or process-creating clone/fork being stepped: what to fix up and record once it returned. */
-interface PendingClone {
-  flags: number;
-  ptid: number;
-  ctid: number;
-  /** A child process (fork, or clone without CLONE_VM), not a thread. */
-  fork: boolean;
-}
 
 /**
  * The fast transport of the lockstep differ: the native program under a
@@ -103,15 +97,6 @@ export async function runFastLockstep(o: FastLockstepOptions): Promise<LockstepR
   }
 }
 
-/** A memory range an instruction wrote, checked at the end of the batch. */
-interface Write {
-  addr: number;
-  len: number;
-  /** Index (instructions compared before it) and address of the writing instruction. */
-  index: number;
-  rip: number;
-}
-
 type Outcome = LockstepResult | null;
 
 class FastLockstep {
@@ -121,12 +106,12 @@ class FastLockstep {
   private readonly notes: string[] = [];
   private readonly recent: Executed[] = [];
   readonly pids = new Map<number, number>();
+  /** The host CPU the tracer pins the native program to (see pinned-cpu.ts). */
+  readonly nativeCpu = pinnedCpu();
   readonly sigactionFlags = new Map<number, bigint>();
   private readonly names: string[];
   private readonly cmp: RegisterComparator;
-  private writes: Write[] = [];
-  /** Undefined memory destinations: copied native → elfshim at the end of the batch. */
-  private undefinedWrites: Array<[number, number]> = [];
+  private readonly writes = new BatchWrites();
   /** A signal elfshim reported at the end of its last step; ptrace reports it at the next resume. */
   private emuPending = 0;
   /** Signal to deliver with the next step (Linux numbering). */
@@ -134,15 +119,15 @@ class FastLockstep {
   private undo: (() => Promise<void>) | null = null;
   /** Threads, the one running and the schedule (see thread-schedule.ts); the main thread's native tid is 0 (the tracer's leader). */
   private sched: ThreadSchedule | null = null;
-  private clone: PendingClone | null = null;
+  private following: ProcessFollowing | null = null;
   /** The current thread parked or exited: switch before the next run. */
   private switchNeeded = false;
   /** The outcome of a blocking call already stepped on elfshim's side (tried first: see threadSyscall). */
   private emuAhead: Stepped | null = null;
   /** The thread switched to has a signal pending: the next run is one step, in which ptrace reports it. */
   private signalAtSwitch = false;
-  /** CLONE_CHILD_SETTID of a forked child, by elfshim tid: written into its memory natively when it first runs. */
-  private readonly childTidWords = new Map<number, number>();
+  /** An rseq registration of this thread, whose area is compared once the thread ran on (see reconcileRseqArea). */
+  private rseqCheck: { addr: number; tid: number; compared: number } | null = null;
 
   constructor(
     readonly native: NativeSide,
@@ -173,6 +158,7 @@ class FastLockstep {
     if (first.type !== 'step') throw new Error(`the native program did not start (${first.type === 'exit' ? `exit status ${first.code}` : first.type})`);
     this.native.update(first.user, first.fp);
     this.sched = new ThreadSchedule(this.emu.mainTid(), 0);
+    this.following = new ProcessFollowing({ native: this.native, emu: this.emu, pids: this.pids, schedule: this.sched, count: (w) => this.count(w) });
     await this.syncInitialStack();
     const n = this.native.current(), e = await this.emu.registers();
     if (byteDifferences(e.bytes, this.emu.stubBlock()).length) throw new Error('emulatorRegisterBlock disagrees with the gdb stub\'s register encoding');
@@ -224,7 +210,7 @@ class FastLockstep {
         if (r) return r;
         if (isLast(rec)) break;
       }
-      const m = await this.checkWrites();
+      const m = (await this.checkWrites()) ?? (await this.checkRseqArea());
       if (m) return m;
     }
     return this.result(`stopped after --max ${max} instructions`, null);
@@ -236,6 +222,7 @@ class FastLockstep {
    */
   private async switchThread(): Promise<Outcome> {
     const sched = this.sched!;
+    this.interruptParked();
     let i = sched.next();
     // A child process killed (SIGKILL) while stopped is gone on both sides: its parent's wait may end now.
     while (i !== null && !this.emu.select(sched.threads[i].tid)) {
@@ -252,11 +239,7 @@ class FastLockstep {
     const rec = this.native.tracer.select(t.nativeTid);
     if (rec.type !== 'step') throw new Error(`lockstep-tracer: switching to thread ${t.nativeTid} gave ${rec.type}`);
     let n = this.native.update(rec.user, rec.fp);
-    const tidWord = this.childTidWords.get(t.tid);
-    if (tidWord !== undefined) {
-      this.childTidWords.delete(t.tid);
-      await this.native.writeMemory(tidWord, u32(t.tid));
-    }
+    await this.following!.switched(t);
     const e = await this.emu.registers();
     const pending = this.emu.takePendingSignal();
     if (pending) {
@@ -275,21 +258,21 @@ class FastLockstep {
   }
 
   /**
-   * Thread bookkeeping before a syscall of the current thread: a thread-creating clone is let through (its
-   * result is fixed up after), a futex wait that would block parks the thread ('switch'), a woken waiter's wait
+   * Thread bookkeeping before a syscall of the current thread: a thread- or process-creating call is followed
+   * (process-following.ts), a futex wait that would block parks the thread ('switch'), a woken waiter's wait
    * returns 0 without running ('skip'), a wake marks the parked waiters.
    */
   private async threadSyscall(n: Registers, nr: number): Promise<Outcome | 'switch' | 'skip'> {
     const sched = this.sched!;
-    const at = `0x${n.num('rip').toString(16)}`;
-    if (nr === SYS_CLONE3) return this.result(`stopped at clone3 (${at}): only clone(2) threads and fork children are followed`, null);
-    if (nr === SYS_VFORK || (nr === SYS_CLONE && n.num('rdi') & CLONE_VFORK)) return this.vfork(n, nr);
-    if (nr === SYS_CLONE || nr === SYS_FORK) {
-      const flags = nr === SYS_FORK ? 0 : n.num('rdi');
-      const thread = (flags & CLONE_THREAD) !== 0;
-      if (!thread && flags & CLONE_VM) return this.result(`stopped at clone with CLONE_VM but not CLONE_THREAD (${at}): not followed`, null);
-      this.clone = { flags, ptid: n.num('rdx'), ctid: n.num('r10'), fork: !thread };
-      return null;
+    // Before deciding whether another thread could run.
+    this.interruptParked();
+    const create = await this.following!.before(n, nr);
+    if (create) {
+      if (create.kind === 'stop') return this.result(create.why, null);
+      if (create.kind === 'ahead') this.emuAhead = create.stepped;
+      if (create.kind !== 'park') return null;
+      this.switchNeeded = true;
+      return 'switch';
     }
     if (nr === SYS_SET_TID_ADDRESS) sched.cur.clearTid = n.num('rdi');
     const kind = blockingKind(nr, ARG_REGISTERS.map((r) => n.big(r)));
@@ -336,55 +319,10 @@ class FastLockstep {
     return null;
   }
 
-  /**
-   * vfork (or clone with CLONE_VFORK): the parent waits inside the call until its child exits or execs, so the child
-   * runs first. The first time, elfshim makes the child and blocks (taken back, the child kept: the call re-run
-   * returns the child's pid once it let go), the tracer makes the native child and leaves the parent at its event
-   * stop, showing its registers from before the call; the child joins the schedule and the parent parks in the
-   * call. Switched to again, the parent's call is tried on elfshim as any blocking call: once it returns, the
-   * tracer's next step of the parent completes the native call.
-   */
-  private async vfork(n: Registers, nr: number): Promise<Outcome | 'switch' | 'skip'> {
+  /** A signal sent to a parked thread: natively it would interrupt the wait, so the thread runs (the signal first). */
+  private interruptParked(): void {
     const sched = this.sched!;
-    const first = this.emu.vforkChild() === null;
-    const r = await this.emu.stepSyscall(false);
-    if (r !== 'blocked') {
-      // It returned (a retry after the child let go, or a failure): the native step goes as any syscall's.
-      this.emuAhead = r;
-      return null;
-    }
-    sched.parkInCall(nr, false);
-    this.switchNeeded = true;
-    if (!first) return 'switch';
-    const eChild = this.emu.vforkChild();
-    this.native.tracer.run(1, 0, true);
-    const rec = this.native.tracer.next();
-    if (rec.type !== 'vforked' || eChild === null) return this.result(`vfork (0x${n.num('rip').toString(16)}) did not make a child on both sides (native: ${rec.type}, elfshim: ${eChild ?? 'none'})`, null);
-    this.pids.set(eChild, rec.pid);
-    sched.add(eChild, rec.pid, 0, eChild);
-    this.count("vfork (the child runs first; elfshim's pid given to native)");
-    return 'switch';
-  }
-
-  /**
-   * After a thread- or process-creating clone/fork stepped on both sides: native continues with elfshim's tid (as
-   * with pids); the thread or child joins the schedule.
-   */
-  private async afterClone(c: PendingClone): Promise<void> {
-    const n = this.native.current(), e = await this.emu.registers();
-    const nTid = Number(n.big('rax')), eTid = Number(e.big('rax'));
-    if (nTid <= 0 || nTid >= 1 << 30 || eTid <= 0 || eTid >= 1 << 30) return; // failed: compared as any result
-    this.pids.set(eTid, nTid);
-    await this.native.writeRegister('rax', le64(BigInt(eTid)));
-    if (c.flags & CLONE_PARENT_SETTID) await this.native.writeMemory(c.ptid, u32(eTid));
-    // A child process's CLONE_CHILD_SETTID word is in its own memory: written when it first runs.
-    if (c.flags & CLONE_CHILD_SETTID) {
-      if (c.fork) this.childTidWords.set(eTid, c.ctid);
-      else await this.native.writeMemory(c.ctid, u32(eTid));
-    }
-    const sched = this.sched!;
-    sched.add(eTid, nTid, c.flags & CLONE_CHILD_CLEARTID ? c.ctid : 0, c.fork ? eTid : sched.cur.pid);
-    this.count(c.fork ? "fork (elfshim's pid given to native)" : "clone (elfshim's tid given to native)");
+    for (const t of sched.live()) if (this.emu.hasDeliverableSignal(t.tid) && sched.interrupt(t)) this.count('parked thread made runnable by a signal sent to it (taken before its call)');
   }
 
   /** Before a syscall (or cpuid/xgetbv) runs natively: what the RSP mode does before stepping one. */
@@ -436,6 +374,7 @@ class FastLockstep {
       this.sched!.cur.compared++;
       await this.undo?.();
       this.undo = null;
+      await reconcileRobustList(this.emu, this.native, this.sched!, this.sched!.cur.tid, (w) => this.count(w));
       this.sched!.exitCurrent();
       this.switchNeeded = true;
       return null;
@@ -507,7 +446,7 @@ class FastLockstep {
     }
     if (executed) {
       this.syncUndefined(facts, n, e, skip);
-      this.noteWrites(facts, before, n);
+      this.writes.note(facts, before, n, this.compared);
     }
     this.compared++;
     this.sched!.cur.compared++;
@@ -518,7 +457,7 @@ class FastLockstep {
     if (inj && (inj.thread === undefined ? this.compared : sched.current === inj.thread ? sched.cur.compared : -1) === inj.after) {
       if ('register' in inj) this.emu.setRegister(inj.register, inj.value);
       else {
-        const w = this.writes[this.writes.length - 1];
+        const w = this.writes.last();
         const b = w && this.emu.peek(w.addr, 1);
         if (b) this.emu.mem.poke(w.addr, new Uint8Array([b[0] ^ 0xff]));
       }
@@ -538,12 +477,8 @@ class FastLockstep {
     if (f.kind === 'syscall') {
       this.syscalls++;
       this.sched!.syscallCompleted();
-      const clone = this.clone;
-      this.clone = null;
-      if (clone) {
-        await this.afterClone(clone);
-        n = this.native.current();
-      }
+      await this.following!.after();
+      n = this.native.current();
       await reconcileIds(this, this.emu, before, n, e);
       if ((before.num('rax') === SYS_EXECVE || before.num('rax') === SYS_EXECVEAT) && n.big('rax') === 0n && e.big('rax') === 0n) {
         // A new image: its initial stack is the host kernel's natively (another auxv), as at the start.
@@ -553,6 +488,8 @@ class FastLockstep {
       const r = await reconcileSyscall(this, before, n, e);
       await this.undo?.();
       this.undo = null;
+      const rseqArea = rseqRegistration(before, n.big('rax'));
+      if (rseqArea !== null) this.rseqCheck = { addr: rseqArea, tid: this.sched!.cur.tid, compared: this.sched!.cur.compared + 1 };
       if (typeof r === 'object') return r.diverged;
       return { interrupted: r === 'interrupted' };
     }
@@ -578,63 +515,35 @@ class FastLockstep {
     if ((fn ^ fe) & ARITH) this.emu.cpu.setEflags((fe & ~ARITH) | (fn & ARITH));
     if (f.undefinedFsw && n.num('fstat') !== e.num('fstat')) this.emu.cpu.x87.statusWord = n.num('fstat');
     if (skip && n.big(skip) !== e.big(skip)) this.emu.setRegister(skip, n.raw(skip));
-    if (f.undefined.destMem && f.memory.length) this.undefinedWrites.push(f.memory[0]);
   }
 
-  /** The memory the instruction wrote, for the comparison at the end of the batch. */
-  private noteWrites(f: InstructionFacts, before: Registers, after: Registers): void {
-    const i = f.instr, index = this.compared, rip = before.num('rip');
-    if (!f.undefined.destMem) for (const [addr, len] of f.memory) this.writes.push({ addr, len, index, rip });
-    if (f.kind === 'stack-write') {
-      const old = before.num('rsp'), now = after.num('rsp');
-      if (now < old) this.writes.push({ addr: now, len: Math.min(old - now, 64), index, rip });
-    }
-    if ((f.kind === 'string' || f.kind === 'rep-string') && (i.op === 0xa4 || i.op === 0xa5 || i.op === 0xaa || i.op === 0xab)) {
-      const b = before.num('rdi'), a = after.num('rdi');
-      const size = i.op & 1 ? i.opsize : 1;
-      const [lo, hi] = a >= b ? [b, a] : [a + size, b + size];
-      if (hi > lo) this.writes.push({ addr: lo, len: Math.min(hi - lo, 1 << 20), index, rip });
-    }
+  /** A registered rseq area, once its thread ran on after the registration: the ids both kernels wrote must agree. */
+  private async checkRseqArea(): Promise<Outcome> {
+    const c = this.rseqCheck, cur = this.sched!.cur;
+    if (!c || cur.tid !== c.tid || cur.compared <= c.compared) return null;
+    this.rseqCheck = null;
+    const reason = await reconcileRseqArea(this, c.addr);
+    return reason ? this.divergence(reason, this.native.current(), await this.emu.registers(), null) : null;
   }
 
   /** Compares the final contents of everything the batch wrote. */
   private async checkWrites(): Promise<Outcome> {
-    const writes = this.writes;
-    this.writes = [];
-    for (const [addr, len] of this.undefinedWrites) {
-      const a = await this.native.readMemory(addr, len);
-      if (a) this.emu.mem.poke(addr, a);
-    }
-    this.undefinedWrites = [];
-    if (!writes.length) return null;
-    for (const [addr, len] of mergeRanges(writes)) {
-      let a = await readRange(this.native, addr, len), b = this.emu.peek(addr, len);
-      if (!a || !b) {
-        // Part of the range may be unmapped (an operand at the end of a mapping): compare the first byte.
-        [a, b] = [this.native.tracer.readMemory(addr, 1), this.emu.peek(addr, 1)];
-        if (!a && !b) continue;
-      }
-      const d = a && b ? byteDifferences(a, b, 1) : [0];
-      if (!d.length) continue;
-      const at = addr + d[0];
-      const w = [...writes].reverse().find((x) => at >= x.addr && at < x.addr + x.len)!;
-      const n = this.native.current(), e = await this.emu.registers();
-      const memory: MemoryDifference = { addr, native: a, elfshim: b, first: d[0] };
-      return this.result('divergence', {
-        index: w.index,
-        addr: w.rip,
-        bytes: this.code(w.rip)?.subarray(0, decodeAt(w.rip, this.code(w.rip)!)?.len ?? 16) ?? new Uint8Array(),
-        signal: 0,
-        reason: `memory at 0x${at.toString(16)} differs at the end of the batch; last written by the instruction at 0x${w.rip.toString(16)} (instruction #${w.index}; registers below are from the end of the batch, ${this.compared} instructions compared)`,
-        registers: compareRegisters(n, e, this.names, EFLAGS_COMPARED),
-        native: n,
-        elfshim: e,
-        before: null,
-        recent: [],
-        memory,
-      });
-    }
-    return null;
+    const d = await this.writes.check(this.native, this.emu);
+    if (!d) return null;
+    const w = d.write, n = this.native.current(), e = await this.emu.registers();
+    return this.result('divergence', {
+      index: w.index,
+      addr: w.rip,
+      bytes: this.code(w.rip)?.subarray(0, decodeAt(w.rip, this.code(w.rip)!)?.len ?? 16) ?? new Uint8Array(),
+      signal: 0,
+      reason: `memory at 0x${d.at.toString(16)} differs at the end of the batch; last written by the instruction at 0x${w.rip.toString(16)} (instruction #${w.index}; registers below are from the end of the batch, ${this.compared} instructions compared)`,
+      registers: compareRegisters(n, e, this.names, EFLAGS_COMPARED),
+      native: n,
+      elfshim: e,
+      before: null,
+      recent: [],
+      memory: d.memory,
+    });
   }
 
   /** The native process gets elfshim's initial stack (argv, envp, auxv), as in the RSP mode. */
@@ -649,18 +558,6 @@ class FastLockstep {
     if (rspN !== rspE) await this.native.writeRegister('rsp', le64(BigInt(rspE)));
     this.notes.push(`native initial stack replaced by elfshim's (rsp 0x${rspN.toString(16)} → 0x${rspE.toString(16)}, ${bytes.length} bytes)`);
   }
-}
-
-/** Sorted, overlapping or adjacent ranges merged. */
-function mergeRanges(ws: Write[]): Array<[number, number]> {
-  const rs = ws.map((w) => [w.addr, w.addr + w.len] as [number, number]).sort((a, b) => a[0] - b[0]);
-  const out: Array<[number, number]> = [];
-  for (const [lo, hi] of rs) {
-    const last = out[out.length - 1];
-    if (last && lo <= last[1]) last[1] = Math.max(last[1], hi);
-    else out.push([lo, hi]);
-  }
-  return out.map(([lo, hi]) => [lo, hi - lo]);
 }
 
 /** A record after which the tracer waits for a command. */
@@ -687,12 +584,6 @@ function describeRecord(rec: TracerRecord): string {
 /** A native wait status as describeEvent says it. */
 function describeStatus(st: number): string {
   return (st & 0x7f) === 0 ? `exited with status ${(st >> 8) & 0xff}` : `killed by signal ${st & 0x7f}`;
-}
-
-function u32(v: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, v, true);
-  return b;
 }
 
 function describeEvent(ev: Stepped): string {

@@ -23,8 +23,8 @@ function pidFields(emu: EmulatorSide, before: Registers, result: bigint): number
  * The fast differ's fix-ups after a syscall stepped on both sides, for the ids the two runs number differently
  * (the fast transport follows several processes, whose native pids differ from elfshim's): pids the host kernel
  * wrote into memory become elfshim's natively (before reconcileSyscall copies buffers to elfshim), and an open
- * that failed natively but not under elfshim (a path naming a tid, /proc/self/task/TID, exists only there) has
- * elfshim's fd closed, so the fd tables stay equal.
+ * that failed natively but not under elfshim (a /proc path naming an id proc-paths.ts could not translate: one the
+ * differ never saw returned) has elfshim's fd closed, so the fd tables stay equal.
  */
 export async function reconcileIds(ctx: SyscallContext, emu: EmulatorSide, before: Registers, n: Registers, e: Registers): Promise<void> {
   const nr = before.num('rax'), rn = BigInt.asIntN(64, n.big('rax')), re = BigInt.asIntN(64, e.big('rax'));

@@ -41,6 +41,11 @@
  * consumed here. Memory commands address the current thread's process
  * (/proc/TID/mem, reopened at a switch to another process).
  *
+ * The program runs pinned to one CPU, the lowest it may use (pinned_cpu):
+ * the host kernel writes the CPU number into a registered rseq area and
+ * getcpu reports it, and elfshim reports one CPU throughout; a program that
+ * migrated between host CPUs would see its cpu id change at any instruction.
+ *
  * Single-step artifacts are hidden here: TF pushed by pushf is cleared in
  * memory, and a rep string instruction runs to its end (a breakpoint after
  * it) instead of trapping after every iteration.
@@ -53,6 +58,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/personality.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
@@ -248,6 +254,19 @@ static int may_touch_fpu(const struct insn *in) {
 static int is_pushf(const struct insn *in) { return in->b[in->npfx] == 0x9c; }
 
 /* The entry of tracee t (made if new; its process unknown, 0, until its creator's event says). */
+/* The thread group of pid (from /proc/PID/status), or -1. */
+static pid_t proc_tgid(pid_t pid) {
+  char path[64], line[256];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  pid_t g = -1;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "Tgid: %d", &g) == 1) break;
+  fclose(f);
+  return g;
+}
+
 static struct tracee *tracee(pid_t t) {
   for (int k = 0; k < ntracees; k++)
     if (tracees[k].pid == t) return &tracees[k];
@@ -433,7 +452,9 @@ static int step_one(int signal, const struct insn *in, uint64_t rip, const struc
        switches to it); the parent's step goes on to the end of the syscall */
     unsigned long msg = 0;
     ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
-    tracee((pid_t)msg)->tgid = sig == (SIGTRAP | (PTRACE_EVENT_FORK << 8)) ? (pid_t)msg : tgid;
+    /* PTRACE_EVENT_CLONE means an exit signal other than SIGCHLD, not a thread: its process is the kernel's word */
+    pid_t g = proc_tgid((pid_t)msg);
+    tracee((pid_t)msg)->tgid = g > 0 ? g : sig == (SIGTRAP | (PTRACE_EVENT_FORK << 8)) ? (pid_t)msg : tgid;
     ptrace(PTRACE_SINGLESTEP, tid, 0, 0);
     sig = wait_child_nr(nr);
     if (sig < 0) return -1;
@@ -484,6 +505,15 @@ static void run(uint32_t count, uint32_t signal, uint32_t flags) {
   header(END, 0);
 }
 
+/* The lowest CPU this process may run on (the differ's src/lockstep/pinned-cpu.ts picks the same one). */
+static int pinned_cpu(void) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+  for (int c = 0; c < CPU_SETSIZE; c++)
+    if (CPU_ISSET(c, &set)) return c;
+  return -1;
+}
+
 int main(int argc, char **argv) {
   if (argc < 4) {
     fprintf(stderr, "usage: lockstep-tracer CMD_FIFO OUT_FIFO PROGRAM [ARGS...]\n");
@@ -492,6 +522,13 @@ int main(int argc, char **argv) {
   child = fork();
   if (child == 0) {
     personality(ADDR_NO_RANDOMIZE);
+    int cpu = pinned_cpu();
+    if (cpu >= 0) {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpu, &one);
+      sched_setaffinity(0, sizeof one, &one);
+    }
     ptrace(PTRACE_TRACEME, 0, 0, 0);
     execv(argv[3], argv + 3);
     fprintf(stderr, "lockstep-tracer: %s: %s\n", argv[3], strerror(errno));
