@@ -1,6 +1,6 @@
 /**
  * Translates a region into one WebAssembly function, when every instruction
- * of it has a WebAssembly translation (ops.ts) and the guest memory is a
+ * of it has a WebAssembly translation (ops.ts, sse.ts) and the guest memory is a
  * WebAssembly memory (the CLI's pool); otherwise the region stays
  * JavaScript (jit/compile.ts). Same contract as the JavaScript regions:
  *
@@ -15,7 +15,8 @@
  * each block's code follows the end of its label, in layout order, so a
  * block falls through into its layout follower; other edges set bi and
  * continue the loop; exits set xr (rip) and xs and leave to the epilogue,
- * which writes the registers and flags to the scratch frame.
+ * which writes the registers back to the Cpu's slot and the flags and rip
+ * to the scratch frame.
  */
 import { ARITH_FLAGS, type Cpu } from '../cpu.js';
 import * as C from '../ops/control.js';
@@ -138,14 +139,17 @@ export type WasmJitFn = JitFn & { wasmIndex: number };
 export function compileWasmRegion(blocks: JitBlock[], c: Cpu, targets: readonly (readonly number[])[], owner: object): WasmJitFn | null {
   const mem = c.mem, phys = mem.phys, memory = phys.memory;
   if (!ENABLED || memory === null || mem.tlbOffset < 0) return null;
+  if (!translatable(blocks)) {
+    wasmStats.declined++;
+    return null;
+  }
   const g = new WasmEmitter(phys.scratch);
   try {
-    if (!translatable(blocks)) throw new Error('wasm: an instruction without a translation');
     emitRegion(g, blocks, targets);
   } catch (e) {
     if (DEBUG) process.stderr.write(`elfshim: wasm: region 0x${blocks[0].start.toString(16)} stays JavaScript: ${(e as Error).message}\n`);
     wasmStats.declined++;
-    return null; // an instruction or a form without a translation (e.g. 16-bit push)
+    return null; // a form without a translation (e.g. 16-bit push)
   }
   wasmStats.regions++;
   const bytes = moduleOf(g.f, memory.buffer.byteLength / 65536, [MAT_IMPORT], { prologue: g.prologue() });
