@@ -31,10 +31,11 @@ export const Op = {
 export const Simd = {
   v128Load: 0x00, v128Store: 0x0b, v128Const: 0x0c, i8x16Shuffle: 0x0d,
   i32x4ExtractLane: 0x1b, i64x2ExtractLane: 0x1d, i64x2ReplaceLane: 0x1e,
-  i8x16Eq: 0x23, i16x8Eq: 0x2d, i32x4Eq: 0x37,
+  i8x16Eq: 0x23, i8x16GtS: 0x27, i16x8Eq: 0x2d, i16x8GtS: 0x31, i32x4Eq: 0x37, i32x4GtS: 0x3b,
   v128And: 0x4e, v128AndNot: 0x4f, v128Or: 0x50, v128Xor: 0x51,
-  i8x16Bitmask: 0x64, i8x16Add: 0x6e, i8x16Sub: 0x71, i8x16MinU: 0x77, i8x16MaxU: 0x79, i16x8Add: 0x8e, i16x8Sub: 0x91,
-  i32x4Add: 0xae, i32x4Sub: 0xb1, i64x2Add: 0xce, i64x2Sub: 0xd1,
+  i8x16Bitmask: 0x64, i8x16Add: 0x6e, i8x16Sub: 0x71, i8x16MinU: 0x77, i8x16MaxU: 0x79, i16x8Shl: 0x8b, i16x8ShrS: 0x8c, i16x8ShrU: 0x8d, i16x8Add: 0x8e, i16x8Sub: 0x91,
+  i32x4Shl: 0xab, i32x4ShrS: 0xac, i32x4ShrU: 0xad, i32x4Add: 0xae, i32x4Sub: 0xb1,
+  i64x2Shl: 0xcb, i64x2ShrS: 0xcc, i64x2ShrU: 0xcd, i64x2Add: 0xce, i64x2Sub: 0xd1, i64x2Mul: 0xd5,
 } as const;
 
 /** Unsigned LEB128 of a non-negative integer below 2^53. */

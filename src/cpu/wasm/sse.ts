@@ -2,10 +2,11 @@
  * WebAssembly translations of the SSE2 instructions glibc's string routines
  * live on — the set jit/emit-sse.ts translates to JavaScript, with the same
  * semantics (src/cpu/sse/ owns them): 128-bit moves, movd/movq, the bitwise
- * ops, pcmpeqb/w/d, paddd/psubd, pminub/pmaxub, pmovmskb, pshufd — as v128
+ * ops, pcmpeqb/w/d, pcmpgtb/w/d, paddd/psubd, pminub/pmaxub, pmovmskb, pshufd — as v128
  * operations on the xmm registers in the Cpu's pool slot (regp + 128); and
  * the byte shuffles and integer adds glibc's strcmp/memcmp family adds to
- * them (punpckl/h*, palignr, psrldq/pslldq, padd/psub b/w/q).
+ * them (punpckl/h*, palignr, psrldq/pslldq, padd/psub b/w/q), pmuludq and
+ * the shifts by an immediate.
  *
  * A 128-bit memory operand must be inside one page, and 16-byte aligned
  * where the instruction requires it; otherwise the region leaves for the
@@ -100,6 +101,9 @@ def(0x66, 0xdf, binary(Simd.v128AndNot, true)); // pandn
 def(0x66, 0x74, binary(Simd.i8x16Eq)); // pcmpeqb
 def(0x66, 0x75, binary(Simd.i16x8Eq)); // pcmpeqw
 def(0x66, 0x76, binary(Simd.i32x4Eq)); // pcmpeqd
+def(0x66, 0x64, binary(Simd.i8x16GtS)); // pcmpgtb
+def(0x66, 0x65, binary(Simd.i16x8GtS)); // pcmpgtw
+def(0x66, 0x66, binary(Simd.i32x4GtS)); // pcmpgtd
 def(0x66, 0xfe, binary(Simd.i32x4Add)); // paddd
 def(0x66, 0xfa, binary(Simd.i32x4Sub)); // psubd
 def(0x66, 0xda, binary(Simd.i8x16MinU)); // pminub
@@ -218,17 +222,49 @@ def(0x66, 0xf9, binary(Simd.i16x8Sub)); // psubw
 def(0x66, 0xd4, binary(Simd.i64x2Add)); // paddq
 def(0x66, 0xfb, binary(Simd.i64x2Sub)); // psubq
 
-// psrldq / pslldq xmm, imm8 (66 0F 73 /3, /7): whole-register byte shifts, zeros shifted in.
-def(0x66, 0x73, (g, i) => {
-  const op = i.reg & 7;
-  if (i.isMem || (op !== 3 && op !== 7)) return false;
-  const n = i.imm & 0xff;
-  const lanes = range(16, (k) => {
-    const from = op === 3 ? k + n : k - n;
-    return [from >= 0 && from < 16 ? from : 16]; // lane 16: a byte of the zero vector
+// pmuludq: the low unsigned dwords of each quadword multiplied into the quadword.
+def(0x66, 0xf4, (g, i) => {
+  const src = source(g, i, true);
+  const low = range(2, () => [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+  setX(g, i.reg, () => {
+    getX(g, i.reg);
+    g.f.v128(low).simd(Simd.v128And);
+    src();
+    g.f.v128(low).simd(Simd.v128And).simd(Simd.i64x2Mul);
   });
-  shuffle(g, i.rm, () => getX(g, i.rm), () => g.f.v128(new Array(16).fill(0)), lanes);
 });
+
+/**
+ * The shift groups by an immediate (66 0F 71/72/73, the register in ModRM.rm):
+ * psrl/psra/psll w, d, q, and psrldq/pslldq (73 /3, /7: whole-register byte
+ * shifts). A count of at least the element size gives zeros (psra: the sign
+ * everywhere); WebAssembly's shifts take the count modulo the size.
+ */
+function shiftGroup(bits: number, ops: Record<number, number>): WasmTranslation {
+  return (g, i) => {
+    const kind = i.reg & 7;
+    const n = i.imm & 0xff;
+    if (i.isMem) return false;
+    if (bits === 64 && (kind === 3 || kind === 7)) {
+      const lanes = range(16, (k) => {
+        const from = kind === 3 ? k + n : k - n;
+        return [from >= 0 && from < 16 ? from : 16]; // lane 16: a byte of the zero vector
+      });
+      return shuffle(g, i.rm, () => getX(g, i.rm), () => g.f.v128(new Array(16).fill(0)), lanes);
+    }
+    const op = ops[kind];
+    if (op === undefined) return false;
+    const arithmetic = kind === 4;
+    if (n >= bits && !arithmetic) return setX(g, i.rm, () => g.f.v128(new Array(16).fill(0)));
+    setX(g, i.rm, () => {
+      getX(g, i.rm);
+      g.f.i32(Math.min(n, bits - 1)).simd(op);
+    });
+  };
+}
+def(0x66, 0x71, shiftGroup(16, { 2: Simd.i16x8ShrU, 4: Simd.i16x8ShrS, 6: Simd.i16x8Shl }));
+def(0x66, 0x72, shiftGroup(32, { 2: Simd.i32x4ShrU, 4: Simd.i32x4ShrS, 6: Simd.i32x4Shl }));
+def(0x66, 0x73, shiftGroup(64, { 2: Simd.i64x2ShrU, 6: Simd.i64x2Shl }));
 
 /** palignr xmm, xmm/m128, imm8 (66 0F 3A 0F): bytes imm.. of dest:source (dest the high half); imm above 15 stays in the interpreter. */
 const palignr: WasmTranslation = (g, i) => {
