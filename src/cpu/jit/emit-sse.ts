@@ -16,7 +16,7 @@ import type { Emitter } from './emitter.js';
 import type { Translation } from './translator.js';
 
 /** The mandatory prefix the SSE decoder used (F2/F3 win over 66). */
-function prefix(i: Instr): number {
+export function prefix(i: Instr): number {
   return i.rep === REP_F3 ? 0xf3 : i.rep === REP_F2 ? 0xf2 : i.p66 ? 0x66 : 0;
 }
 

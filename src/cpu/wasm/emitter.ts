@@ -14,14 +14,12 @@ import { FlagOp, ARITH_FLAGS } from '../cpu.js';
 import { SEG_FS, SEG_NONE, type Instr } from '../instr.js';
 import { TLB_BYTES } from '../../mem/address-space.js';
 import { FunctionBody, I32, I64, Op } from './encoder.js';
-import { type Operands, pushCF, pushFlags, pushOF, pushSign, pushZF, pushPF } from './flags.js';
+import { type Operands, SIZE_MASK, pushCF, pushFlags, pushOF, pushSign, pushZF, pushPF } from './flags.js';
 import * as S from './state.js';
 import { rebaseWindows, type BaseWindow } from '../jit/page-windows.js';
 
 /** Function index of the imported mat helper (see flags.ts). */
 const MAT = 0;
-
-export const MASK64: Record<number, bigint> = { 1: 0xffn, 2: 0xffffn, 4: 0xffffffffn, 8: -1n };
 
 /** The flags at the current point of the translation. */
 type FlagState =
@@ -82,8 +80,6 @@ export class WasmEmitter {
   readonly regp: number;
   usesFs = false;
   usesGs = false;
-  /** Whether the code reads DF (from the scratch frame, written by the engine). */
-  usesDf = false;
 
   flags: FlagState = { kind: 'dyn' };
   /** Bumped at each write of a register: a page window (see probe) follows one value of its base register. */
@@ -160,7 +156,11 @@ export class WasmEmitter {
       return;
     }
     f.get(this.reg(n));
-    if (size !== 8) f.i64(MASK64[size]).op(Op.i64And);
+    this.mask(size);
+  }
+  /** Masks the i64 on the stack to size (nothing for 8). */
+  mask(size: number): void {
+    if (size !== 8) this.f.i64(SIZE_MASK[size]).op(Op.i64And);
   }
   private wrote(n: number): void {
     this.written.add(n);
@@ -230,7 +230,6 @@ export class WasmEmitter {
     if (!any) f.i64(i.disp);
     else if (i.disp !== 0) f.i64(i.disp).op(Op.i64Add);
     if (i.adsize === 4) f.i64(0xffffffffn).op(Op.i64And);
-    const plain = i.base >= 0 && i.index < 0 && i.adsize === 8 && (lea || i.seg === SEG_NONE);
     if (!lea && i.seg !== SEG_NONE) {
       if (i.seg === SEG_FS) {
         this.usesFs = true;
@@ -242,7 +241,8 @@ export class WasmEmitter {
       f.op(Op.i64Add);
     }
     const a = this.keep64();
-    if (plain && !lea) this.noteAddress(a, i.base, i.disp);
+    // base + disp: later accesses through the same base may use its page window (see probe).
+    if (!lea && i.base >= 0 && i.index < 0 && i.adsize === 8 && i.seg === SEG_NONE) this.noteAddress(a, i.base, i.disp);
     return a;
   }
 
@@ -307,7 +307,6 @@ export class WasmEmitter {
 
   /** Leaves for the interpreter unless DF is clear (string instructions run forward only here). */
   requireForward(): void {
-    this.usesDf = true;
     this.f.i32(0).mem(Op.i32Load, this.scratch + S.S_DF).open('if', 'df');
     this.slowExit();
     this.f.end();
@@ -342,10 +341,23 @@ export class WasmEmitter {
   }
   /** Pushes CF (i32 0/1). */
   pushCarry(): void {
-    const s = this.flags;
-    if (s.kind === 'lazy') pushCF(this.f, s.op, s.o);
-    else if (s.kind === 'dyn') this.dynFlag(0);
-    else this.f.get(this.fl).i32(1).op(Op.i32And);
+    this.pushFlag(0);
+  }
+  /** Pushes the flag at EFLAGS bit `bit` (CF 0, PF 2, ZF 6, SF 7, OF 11) as i32 0/1, from the flags as they are described now. */
+  private pushFlag(bit: number): void {
+    const s = this.flags, f = this.f;
+    if (s.kind === 'lazy') {
+      const { op, size, o } = s;
+      if (bit === 0) pushCF(f, op, o);
+      else if (bit === 2) pushPF(f, o.r);
+      else if (bit === 6) pushZF(f, o.r);
+      else if (bit === 7) pushSign(f, o.r, size);
+      else pushOF(f, op, size, o);
+    } else if (s.kind === 'dyn' && bit !== 2) this.dynFlag(bit);
+    else {
+      this.materialize();
+      this.bit(bit);
+    }
   }
 
   /** Calls mat on the run-time description: pushes all six flags. */
@@ -370,7 +382,7 @@ export class WasmEmitter {
     const isOp = (op: number) => f.get(this.gop).i32(op).op(Op.i32Eq);
     // Explicit: the bit of fl.
     f.get(this.gop).op(Op.i32Eqz).open('if', 'explicit', I32);
-    f.get(this.fl).i32(bit).op(Op.i32ShrU).i32(1).op(Op.i32And);
+    this.bit(bit);
     f.else();
     switch (bit) {
       case 6:
@@ -434,52 +446,17 @@ export class WasmEmitter {
           return;
         }
       }
-      if (kind === 2) {
-        pushZF(f, o);
-        if (inv) f.op(Op.i32Eqz);
-        return;
-      }
-      if (kind === 4) {
-        pushSign(f, o.r, size);
-        if (inv) f.op(Op.i32Eqz);
-        return;
-      }
-      // Generic: the flags the condition reads, from the producer's formulas.
-      switch (kind) {
-        case 0: pushOF(f, op, size, o); break;
-        case 1: pushCF(f, op, o); break;
-        case 3: pushCF(f, op, o); pushZF(f, o); f.op(Op.i32Or); break;
-        case 5: pushPF(f, o); break;
-        case 6: pushSign(f, o.r, size); pushOF(f, op, size, o); f.op(Op.i32Xor); break;
-        default: pushSign(f, o.r, size); pushOF(f, op, size, o); f.op(Op.i32Xor); pushZF(f, o); f.op(Op.i32Or);
-      }
-      if (inv) f.op(Op.i32Eqz);
-      return;
     }
-    if (s.kind === 'dyn') {
-      // At block entry: the flags the condition reads, one by one.
-      switch (cc >> 1) {
-        case 0: this.dynFlag(11); break;
-        case 1: this.dynFlag(0); break;
-        case 2: this.dynFlag(6); break;
-        case 3: this.dynFlag(0); this.dynFlag(6); f.op(Op.i32Or); break;
-        case 4: this.dynFlag(7); break;
-        case 5: this.materialize(); this.bit(2); break;
-        case 6: this.dynFlag(7); this.dynFlag(11); f.op(Op.i32Xor); break;
-        default: this.dynFlag(7); this.dynFlag(11); f.op(Op.i32Xor); this.dynFlag(6); f.op(Op.i32Or);
-      }
-      if (inv) f.op(Op.i32Eqz);
-      return;
-    }
+    // The flags the condition reads, one by one (cmp/sub above compared its operands instead).
     switch (cc >> 1) {
-      case 0: this.bit(11); break;
-      case 1: this.bit(0); break;
-      case 2: this.bit(6); break;
-      case 3: f.get(this.fl).i32(0x41).op(Op.i32And).i32(0).op(Op.i32Ne); break;
-      case 4: this.bit(7); break;
-      case 5: this.bit(2); break;
-      case 6: this.bit(7); this.bit(11); f.op(Op.i32Xor); break;
-      default: this.bit(7); this.bit(11); f.op(Op.i32Xor); this.bit(6); f.op(Op.i32Or);
+      case 0: this.pushFlag(11); break;
+      case 1: this.pushFlag(0); break;
+      case 2: this.pushFlag(6); break;
+      case 3: this.pushFlag(0); this.pushFlag(6); f.op(Op.i32Or); break;
+      case 4: this.pushFlag(7); break;
+      case 5: this.pushFlag(2); break;
+      case 6: this.pushFlag(7); this.pushFlag(11); f.op(Op.i32Xor); break;
+      default: this.pushFlag(7); this.pushFlag(11); f.op(Op.i32Xor); this.pushFlag(6); f.op(Op.i32Or);
     }
     if (inv) f.op(Op.i32Eqz);
   }

@@ -9,6 +9,9 @@
 import { FlagOp } from '../cpu.js';
 import { FunctionBody, I32, I64, Op, moduleOf } from './encoder.js';
 
+/** The mask of an operand size as an i64 constant. */
+export const SIZE_MASK: Record<number, bigint> = { 1: 0xffn, 2: 0xffffn, 4: 0xffffffffn, 8: -1n };
+
 /** Where a producer's operands are: locals (i64: a, b, r; i32: cin — the carry in of adc/sbb, the kept CF of inc/dec). */
 export interface Operands {
   a: number;
@@ -65,14 +68,14 @@ export function pushOF(f: FunctionBody, op: number, size: number, o: Operands): 
   f.i64(size * 8 - 1).op(Op.i64ShrU, Op.i32WrapI64).i32(1).op(Op.i32And);
 }
 
-/** Pushes ZF. */
-export function pushZF(f: FunctionBody, o: Operands): void {
-  f.get(o.r).op(Op.i64Eqz);
+/** Pushes ZF of the result r. */
+export function pushZF(f: FunctionBody, r: number): void {
+  f.get(r).op(Op.i64Eqz);
 }
 
-/** Pushes PF: even parity of the result's low byte. */
-export function pushPF(f: FunctionBody, o: Operands): void {
-  f.get(o.r).op(Op.i32WrapI64).i32(255).op(Op.i32And, Op.i32Popcnt).i32(1).op(Op.i32And).i32(1).op(Op.i32Xor);
+/** Pushes PF: even parity of the result r's low byte. */
+export function pushPF(f: FunctionBody, r: number): void {
+  f.get(r).op(Op.i32WrapI64).i32(255).op(Op.i32And, Op.i32Popcnt).i32(1).op(Op.i32And).i32(1).op(Op.i32Xor);
 }
 
 /** Pushes AF. */
@@ -87,11 +90,11 @@ export function pushAF(f: FunctionBody, op: number, o: Operands): void {
 /** Pushes all six arithmetic flags as EFLAGS bits. */
 export function pushFlags(f: FunctionBody, op: number, size: number, o: Operands): void {
   pushCF(f, op, o);
-  pushPF(f, o);
+  pushPF(f, o.r);
   f.i32(2).op(Op.i32Shl, Op.i32Or);
   pushAF(f, op, o);
   f.i32(4).op(Op.i32Shl, Op.i32Or);
-  pushZF(f, o);
+  pushZF(f, o.r);
   f.i32(6).op(Op.i32Shl, Op.i32Or);
   pushSign(f, o.r, size);
   f.i32(7).op(Op.i32Shl, Op.i32Or);
@@ -102,7 +105,6 @@ export function pushFlags(f: FunctionBody, op: number, size: number, o: Operands
 /** Flag ops a lazy producer can be (FlagOp.Explicit excluded). */
 const OPS = [FlagOp.Add, FlagOp.Adc, FlagOp.Sub, FlagOp.Sbb, FlagOp.Logic, FlagOp.Inc, FlagOp.Dec];
 const SIZES = [1, 2, 4, 8];
-const MASKS: Record<number, bigint> = { 1: 0xffn, 2: 0xffffn, 4: 0xffffffffn, 8: -1n };
 
 /**
  * mat(op, size, a, b, r, cin, fl) → EFLAGS arithmetic bits: fl itself for
@@ -116,7 +118,7 @@ function matFunction(): FunctionBody {
   f.get(0).op(Op.i32Eqz).open('if', 'x').get(6).op(Op.return).end();
   for (const size of SIZES) {
     f.get(1).i32(size).op(Op.i32Eq).open('if', 's');
-    if (size !== 8) for (const l of [o.a, o.b, o.r]) f.get(l).i64(MASKS[size]).op(Op.i64And).set(l);
+    if (size !== 8) for (const l of [o.a, o.b, o.r]) f.get(l).i64(SIZE_MASK[size]).op(Op.i64And).set(l);
     for (const op of OPS) {
       f.get(0).i32(op).op(Op.i32Eq).open('if', 'o');
       pushFlags(f, op, size, o);

@@ -20,19 +20,14 @@ import * as B from '../ops/bits.js';
 import * as STR from '../ops/string.js';
 import { SEG_NONE } from '../instr.js';
 import { Op } from './encoder.js';
-import { MASK64, type Terminator, type WasmEmitter } from './emitter.js';
-import { pushSign } from './flags.js';
+import type { Terminator, WasmEmitter } from './emitter.js';
+import { pushPF, pushSign, pushZF } from './flags.js';
 
 export type WasmTranslation = (g: WasmEmitter, i: Instr) => Terminator | void | false;
 export const WASM_OPS = new Map<ExecFn, WasmTranslation>();
 
 const ALU_FLAGOP = [FlagOp.Add, FlagOp.Logic, FlagOp.Adc, FlagOp.Sbb, FlagOp.Logic, FlagOp.Sub, FlagOp.Logic, FlagOp.Sub];
 const ADC = 2, SBB = 3, CMP = 7;
-
-/** Masks the i64 on the stack to size (no-op for 8). */
-function mask(g: WasmEmitter, size: number): void {
-  if (size !== 8) g.f.i64(MASK64[size]).op(Op.i64And);
-}
 
 /** a OP b at size into a new local (masked), recording the flags. */
 function alu(g: WasmEmitter, op: number, s: number, a: number, b: number): number {
@@ -52,7 +47,7 @@ function alu(g: WasmEmitter, op: number, s: number, a: number, b: number): numbe
     case 6: f.op(Op.i64Xor); break;
     default: f.op(Op.i64Sub);
   }
-  mask(g, s);
+  g.mask(s);
   const r = g.keep64();
   g.produce(ALU_FLAGOP[op], s, a, b, r, cin);
   return r;
@@ -135,7 +130,7 @@ WASM_OPS.set(A.incDec, (g, i) => {
   const [a, h] = readRm(g, i, s, true);
   const one = g.const64(1);
   g.f.get(a).get(one).op(inc ? Op.i64Add : Op.i64Sub);
-  mask(g, s);
+  g.mask(s);
   const r = g.keep64();
   writeRm(g, i, s, h, r);
   g.produce(inc ? FlagOp.Inc : FlagOp.Dec, s, a, one, r, cin);
@@ -150,7 +145,7 @@ WASM_OPS.set(A.notRm, (g, i) => {
   const s = i.opsize;
   const [a, h] = readRm(g, i, s, true);
   g.f.get(a).i64(-1).op(Op.i64Xor);
-  mask(g, s);
+  g.mask(s);
   writeRm(g, i, s, h, g.keep64());
 });
 
@@ -180,7 +175,7 @@ WASM_OPS.set(A.imulRegRm, (g, i) => {
     f.get(a).op(ext).get(b).op(ext).op(Op.i64Mul);
     const p = g.keep64();
     f.get(p);
-    mask(g, s);
+    g.mask(s);
     r = g.keep64();
     if (need) {
       f.get(p).get(p).op(ext).op(Op.i64Ne);
@@ -196,8 +191,10 @@ WASM_OPS.set(A.imulRegRm, (g, i) => {
 function setResFlags(g: WasmEmitter, s: number, r: number, cf: number, of: number): void {
   const f = g.f;
   f.get(cf);
-  f.get(r).op(Op.i32WrapI64).i32(255).op(Op.i32And, Op.i32Popcnt).i32(1).op(Op.i32And).i32(1).op(Op.i32Xor).i32(2).op(Op.i32Shl, Op.i32Or);
-  f.get(r).op(Op.i64Eqz).i32(6).op(Op.i32Shl, Op.i32Or);
+  pushPF(f, r);
+  f.i32(2).op(Op.i32Shl, Op.i32Or);
+  pushZF(f, r);
+  f.i32(6).op(Op.i32Shl, Op.i32Or);
   pushSign(f, r, s);
   f.i32(7).op(Op.i32Shl, Op.i32Or);
   f.get(of).i32(11).op(Op.i32Shl, Op.i32Or);
@@ -393,7 +390,7 @@ function shift(g: WasmEmitter, op: number, s: number, a: number, n: number): { r
       f.op(Op.i64Shl);
       const wide = g.keep64();
       f.get(wide);
-      mask(g, s);
+      g.mask(s);
       r = g.keep64();
       if (s === 8) {
         f.get(a).i64(64);
@@ -425,7 +422,7 @@ function shift(g: WasmEmitter, op: number, s: number, a: number, n: number): { r
       f.get(sa);
       n64();
       f.op(Op.i64ShrS);
-      mask(g, s);
+      g.mask(s);
       r = g.keep64();
       f.get(sa);
       n64();
@@ -451,7 +448,7 @@ function shift(g: WasmEmitter, op: number, s: number, a: number, n: number): { r
         f.op(first).get(a).i64(bits);
         k64();
         f.op(Op.i64Sub, second, Op.i64Or);
-        mask(g, s);
+        g.mask(s);
       }
       r = g.keep64();
       if (op === ROL) {

@@ -13,17 +13,14 @@
  * interpreter, which crosses the page or raises the fault. None of these
  * reads or writes the arithmetic flags.
  */
-import { REP_F2, REP_F3, type Instr } from '../instr.js';
+import type { Instr } from '../instr.js';
+import { prefix } from '../jit/emit-sse.js';
 import * as C from '../ops/control.js';
 import { XMM_OFFSET } from './state.js';
 import { Op, Simd } from './encoder.js';
 import type { WasmEmitter } from './emitter.js';
 import type { WasmTranslation } from './ops.js';
 
-/** The mandatory prefix the SSE decoder used (F2/F3 win over 66). */
-function prefix(i: Instr): number {
-  return i.rep === REP_F3 ? 0xf3 : i.rep === REP_F2 ? 0xf2 : i.p66 ? 0x66 : 0;
-}
 
 const xmmAt = (n: number) => XMM_OFFSET + 16 * (n & 15);
 /** Pushes xmm n. */
