@@ -155,18 +155,32 @@ export function compileWasmRegion(blocks: JitBlock[], c: Cpu, targets: readonly 
   const bytes = moduleOf(g.f, memory.buffer.byteLength / 65536, [MAT_IMPORT], { prologue: g.prologue() });
   const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { h: { mat: matHelper() as WebAssembly.ImportValue }, m: { m: memory } });
   const table = regionTableOf(phys);
-  const fn = wrapper(table, phys.buffer, phys.scratch);
+  const run = runnerOf(table, phys.buffer, phys.scratch);
+  const fn = ((cpu: Cpu, budget: number, entry: number) => run(cpu, budget, entry, fn.wasmIndex)) as WasmJitFn;
   fn.wasmIndex = table.add(inst.exports.f, owner, fn);
   return fn;
 }
 
+type Runner = (c: Cpu, budget: number, entry: number, index: number) => number;
+const runners = new WeakMap<RegionTable, Runner>();
+
+/** The pool's runner (one function for all its regions: compiled, and optimized by V8, once). */
+function runnerOf(table: RegionTable, buffer: ArrayBufferLike, scratch: number): Runner {
+  let r = runners.get(table);
+  if (r === undefined) {
+    r = runner(table, buffer, scratch);
+    runners.set(table, r);
+  }
+  return r;
+}
+
 /**
- * The JitFn around a region's function: where the Cpu's registers are, the
- * lazy flags and the segment bases into the scratch frame, and the flags
- * and how it left back out after.
- * Generated so that the copies are straight-line code.
+ * Runs region `index` of the table (and the regions it passes control to):
+ * where the Cpu's registers are, the lazy flags and the segment bases into
+ * the scratch frame, and the flags and how it left back out after.
+ * Generated so that the scratch offsets are literals.
  */
-function wrapper(table: RegionTable, buffer: ArrayBufferLike, scratch: number): WasmJitFn {
+function runner(table: RegionTable, buffer: ArrayBufferLike, scratch: number): Runner {
   const w = (off: number) => off / 4;
   // A Cpu whose registers are not in the pool (it was made when the pool was full) lends them to the scratch frame.
   const lines = [
@@ -180,9 +194,9 @@ function wrapper(table: RegionTable, buffer: ArrayBufferLike, scratch: number): 
     `S[${w(S.S_DF)}] = (c.fother >> 10) & 1;`,
     `const m = c.mem;`,
     `S[${w(S.S_TLB)}] = m.tlbOffset;`,
-    `const done = T.dispatch(budget, self.wasmIndex, entry, m.chainOffset);`,
+    `const done = T.dispatch(budget, index, entry, m.chainOffset);`,
     `const last = S[${w(S.S_LAST)}];`,
-    `if (last !== self.wasmIndex) { FS.region = T.owners[last]?.deref() ?? null; W.chained++; }`,
+    `if (last !== index) { FS.region = T.owners[last]?.deref() ?? null; W.chained++; }`,
     `if (ro < 0) { c.r.set(S.subarray(${w(S.S_REGS)}, ${w(S.S_REGS) + 32})); c.xmm.set(S.subarray(${w(S.S_REGS + S.XMM_OFFSET)}, ${w(S.S_REGS + S.XMM_OFFSET) + 64})); }`,
     `c.fop = S[${w(S.S_FOP)}]; c.fsz = S[${w(S.S_FSZ)}]; c.fcin = S[${w(S.S_FCIN)}]; c.fexp = S[${w(S.S_FL)}] & ${ARITH_FLAGS};`,
     `c.fres = S[${w(S.S_FRES)}]; c.fresh = S[${w(S.S_FRES) + 1}]; c.fa = S[${w(S.S_FA)}]; c.fah = S[${w(S.S_FA) + 1}]; c.fb = S[${w(S.S_FB)}]; c.fbh = S[${w(S.S_FB) + 1}];`,
@@ -190,6 +204,6 @@ function wrapper(table: RegionTable, buffer: ArrayBufferLike, scratch: number): 
     `FS.slow = S[${w(S.S_SLOW)}]; FS.from = S[${w(S.S_FROM)}];`,
     `return done;`,
   ];
-  const factory = new Function('T', 'S', 'FS', 'W', `const self = function wasmRegion(c, budget, entry) {\n${lines.filter(Boolean).join('\n')}\n};\nreturn self;`);
-  return factory(table, new Int32Array(buffer, scratch, 1024), FS, wasmStats) as WasmJitFn;
+  const factory = new Function('T', 'S', 'FS', 'W', `return function wasmRegion(c, budget, entry, index) {\n${lines.join('\n')}\n};`);
+  return factory(table, new Int32Array(buffer, scratch, 1024), FS, wasmStats) as Runner;
 }
