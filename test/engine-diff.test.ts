@@ -607,6 +607,40 @@ if (!process.env.ENGINE_DIFF_NO_TESTS) describe('translator vs interpreter', () 
       }
     }
   });
+  // Accesses through one base register near an earlier one but on the next page (a structure across a page
+  // boundary), and far from it (fields kilobytes apart): the translation must probe those pages itself, and
+  // fault where the interpreter does when they are unmapped, on whichever run of the loop gets there first.
+  test('page windows: fields of one structure on different pages', () => {
+    const imm64 = (v: number) => [...imm32(v % 4294967296 | 0), ...imm32(Math.floor(v / 4294967296))];
+    const near = [
+      0x8b, 0x43, 0xf8, // mov eax, [rbx-8]
+      0x48, 0x8b, 0x73, 0x70, // mov rsi, [rbx+0x70]
+      0x03, 0x73, 0xfc, // add esi, [rbx-4]
+      0x89, 0x73, 0x68, // mov [rbx+0x68], esi
+      0x89, 0x43, 0xf8, // mov [rbx-8], eax
+    ];
+    const far = [
+      0x8b, 0x43, 0xf8, // mov eax, [rbx-8]
+      0x8b, 0xb3, 0x00, 0x18, 0x00, 0x00, // mov esi, [rbx+0x1800]
+      0x89, 0xb3, 0x00, 0x10, 0x00, 0x00, // mov [rbx+0x1000], esi
+      0x03, 0x73, 0xfc, // add esi, [rbx-4]
+      0x89, 0x43, 0xf8, // mov [rbx-8], eax
+    ];
+    const end = DATA + DATA_PAGES * 4096;
+    const cases: [string, number[], number[]][] = [
+      ['near', near, [DATA + 8, DATA + 4096 - 0x78, DATA + 4096 - 0x60, end - 0x78 - 8, end - 0x78 - 24, RO + 4096 - 0x78]],
+      ['far', far, [DATA + 8, DATA + 0x800 - 24, DATA + 0x1000 - 8, end - 0x1800 - 16, end - 0x1800 - 32, RO + 16]],
+    ];
+    let seed = 0;
+    for (const [what, body, bases] of cases) {
+      for (const b of bases) {
+        const loop = [...body, 0x48, 0x83, 0xc3, 0x08, 0xff, 0xc9]; // add rbx, 8; dec ecx
+        const code = [0x48, 0xbb, ...imm64(b), 0xb9, ...imm32(6), ...loop, 0x75, -(loop.length + 2) & 0xff, 0x0f, 0x0b];
+        seed++;
+        for (const threshold of [1, 2, 3]) compare(code, seed, `${what} fields rbx=${b.toString(16)}, translated at run ${threshold}`, 10_000, threshold);
+      }
+    }
+  });
   // A loop calling a function too long to be absorbed into the caller's region: the two regions pass control
   // to each other (call, ret) through the WebAssembly dispatcher (wasm/chain.ts) without returning to the
   // engine, and must still agree with the interpreter, budget boundaries included.

@@ -14,7 +14,7 @@
  * - Values follow the interpreter: 8/16-bit values are zero-extended, 32-bit
  *   values int32, 64-bit values two int32 halves.
  */
-import { rebaseWindows, type BaseWindow } from './page-windows.js';
+import { addWindow, pickWindow, rebaseWindows, type BaseWindow } from './page-windows.js';
 import { SEG_FS, SEG_NONE, type Instr } from '../instr.js';
 import { TLB_INDEX_MASK } from '../../mem/address-space.js';
 import { type Producer, Res, WithCfOf, ARITH_FLAGS, cfInt, cond as condOf, materialize } from './flag-exprs.js';
@@ -62,14 +62,10 @@ export function producerId(p: Producer): number {
 
 /** A probed page (see BaseWindow): host = the host offset of the anchor address, pofs = its page offset. */
 interface PageWindow extends BaseWindow {
-  write: boolean;
   depth: number;
   scope: number;
   host: string;
   pofs: string;
-  /** Bytes [lo, hi) relative to the anchor known to be in the page. */
-  lo: number;
-  hi: number;
 }
 
 interface BaseAddress {
@@ -352,29 +348,39 @@ export class Emitter {
    */
   private hostOffset(write: boolean, size: number, al: string, ah: string): string {
     const a = this.addrs.get(`${al},${ah}`) ?? this.registerAddress(al, ah);
-    const w = a && this.windowFor(a.reg, write);
-    if (a && w) {
-      const rel = a.disp + w.off;
-      if (rel < w.lo || rel + size > w.hi) {
-        this.emit(`if (((${w.pofs} + ${rel}) >>> 0) > ${4096 - size}) { ${this.slowExit()} }`);
-        w.lo = Math.min(w.lo, rel);
-        w.hi = Math.max(w.hi, rel + size);
-      }
+    const near = a ? pickWindow(this.windows, a.reg, this.versions[a.reg], write, a.disp, size, (w) => this.inScope(w)) : null;
+    if (a && near?.covered) {
+      const { w, rel } = near;
       if (a.line >= 0) this.spareLines.push({ line: a.line, names: [al, ah] });
       return rel === 0 ? w.host : rel > 0 ? `(${w.host} + ${rel})` : `(${w.host} - ${-rel})`;
     }
-    const T = write ? 'TW' : 'TR';
-    const x = this.t(), p = this.t(), h = this.t();
-    const inPage = size > 1 ? ` & (${p} <= ${4096 - size})` : '';
-    this.emit(`const ${x} = (${al} >>> 11) & ${TLB_INDEX_MASK}, ${p} = ${al} & 4095;`);
-    this.emit(`if (((${T}[${x}] === ((${ah} << 10) | (${al} >>> 22))) & ((${ah} >>> 15) === 0)${inPage}) === 0) { ${this.slowExit()} }`);
-    this.emit(`const ${h} = ${T}[${x} + 1] + ${p};`);
+    const p = this.t(), h = this.t();
+    if (near) {
+      // In the window's page: its host offset plus the distance; otherwise (a structure across a page boundary) the TLB.
+      const { w, rel } = near;
+      this.emit(`let ${p} = ${w.pofs} + ${rel}, ${h};`);
+      this.emit(`if ((${p} >>> 0) > ${4096 - size}) {`);
+      this.probeTlb(write, size, al, ah, p, h);
+      this.emit(`} else ${h} = ${w.host} + ${rel};`);
+    } else {
+      this.emit(`let ${p}, ${h};`);
+      this.probeTlb(write, size, al, ah, p, h);
+    }
     if (a) {
       const depth = this.scopes.length - 1;
-      this.windows = this.windows.filter((o) => o.reg !== a.reg || o.write !== write);
-      this.windows.push({ reg: a.reg, version: this.versions[a.reg], write, depth, scope: this.scopes[depth], host: h, pofs: p, off: -a.disp, lo: 0, hi: size });
+      this.windows = addWindow(this.windows, { reg: a.reg, version: this.versions[a.reg], write, depth, scope: this.scopes[depth], host: h, pofs: p, off: -a.disp, lo: 0, hi: size });
     }
     return h;
+  }
+
+  /** Sets p and h to the page offset and host offset of size bytes at (al, ah), leaving the region on a TLB miss or a page crossing. */
+  private probeTlb(write: boolean, size: number, al: string, ah: string, p: string, h: string): void {
+    const T = write ? 'TW' : 'TR';
+    const x = this.t();
+    const inPage = size > 1 ? ` & (${p} <= ${4096 - size})` : '';
+    this.emit(`const ${x} = (${al} >>> 11) & ${TLB_INDEX_MASK}; ${p} = ${al} & 4095;`);
+    this.emit(`if (((${T}[${x}] === ((${ah} << 10) | (${al} >>> 22))) & ((${ah} >>> 15) === 0)${inPage}) === 0) { ${this.slowExit()} }`);
+    this.emit(`${h} = ${T}[${x} + 1] + ${p};`);
   }
 
   /** Records that (lo, hi) is base register reg (16: none) + disp, computed by `line` (-1: no line). */
@@ -388,12 +394,11 @@ export class Emitter {
     return n >= 0 && ah === `${al}h` ? { reg: n, disp: 0, line: -1 } : undefined;
   }
 
-  private windowFor(reg: number, write: boolean): PageWindow | undefined {
-    for (const w of this.windows) {
-      if (w.reg === reg && w.write === write && w.version === this.versions[reg] && this.scopes[w.depth] === w.scope && w.depth < this.scopes.length) return w;
-    }
-    return undefined;
+  /** The window was opened in a scope of the block's code that is still open. */
+  private inScope(w: PageWindow): boolean {
+    return w.depth < this.scopes.length && this.scopes[w.depth] === w.scope;
   }
+
 
   /** The current version of register n (see rebase). */
   version(n: number): number {

@@ -16,7 +16,7 @@ import { TLB_BYTES } from '../../mem/address-space.js';
 import { FunctionBody, I32, I64, Op } from './encoder.js';
 import { type Operands, SIZE_MASK, pushCF, pushFlags, pushOF, pushSign, pushZF, pushPF } from './flags.js';
 import * as S from './state.js';
-import { rebaseWindows, type BaseWindow } from '../jit/page-windows.js';
+import { addWindow, pickWindow, rebaseWindows, type BaseWindow } from '../jit/page-windows.js';
 
 /** Function index of the imported mat helper (see flags.ts). */
 const MAT = 0;
@@ -46,12 +46,9 @@ export type Terminator =
  * are known to be in the page.
  */
 interface PageWindow extends BaseWindow {
-  write: boolean;
   depth: number;
   h: number;
   pofs: number;
-  lo: number;
-  hi: number;
 }
 
 export class WasmEmitter {
@@ -257,21 +254,30 @@ export class WasmEmitter {
     const at = regOf >= 0 ? { reg: regOf, version: this.versions[regOf], disp: 0 } : this.addrs.get(a);
     const known = at !== undefined && at.version === this.versions[at.reg] ? at : undefined;
     // Through a window on the page of an earlier access by the same base register.
-    const w = known && this.windows.find((x) => x.reg === known.reg && x.write === write && x.version === this.versions[known.reg]);
-    if (known && w) {
-      const rel = known.disp + w.off;
-      if (rel < w.lo || rel + size > w.hi) {
-        f.get(w.pofs).i32(rel).op(Op.i32Add).i32(4096 - size).op(Op.i32GtU).open('if', 'out');
-        this.slowExit();
-        f.end();
-        w.lo = Math.min(w.lo, rel);
-        w.hi = Math.max(w.hi, rel + size);
-      }
-      if (rel === 0) return w.h;
-      f.get(w.h).i32(rel).op(Op.i32Add);
+    const near = known ? pickWindow(this.windows, known.reg, known.version, write, known.disp, size, () => true) : null;
+    if (near?.covered) {
+      if (near.rel === 0) return near.w.h;
+      f.get(near.w.h).i32(near.rel).op(Op.i32Add);
       return this.keep32();
     }
-    const lo = this.t32(), e = this.t32(), h = this.t32();
+    const h = this.t32(), pofs = this.t32();
+    if (near) {
+      // In the window's page: its host offset plus the distance; otherwise (a structure across a page boundary) the TLB.
+      const { w, rel } = near;
+      f.get(w.pofs).i32(rel).op(Op.i32Add).tee(pofs).i32(4096 - size).op(Op.i32GtU).open('if', 'other-page');
+      this.probeTlb(a, size, write, h, pofs);
+      f.else();
+      f.get(w.h).i32(rel).op(Op.i32Add).set(h);
+      f.end();
+    } else this.probeTlb(a, size, write, h, pofs);
+    if (known) this.windows = addWindow(this.windows, { reg: known.reg, version: known.version, write, depth: f.nesting, h, pofs, off: -known.disp, lo: 0, hi: size });
+    return h;
+  }
+
+  /** Sets h and pofs (i32 locals) to the pool offset and page offset of size bytes at a, leaving the region on a TLB miss or a page crossing. */
+  private probeTlb(a: number, size: number, write: boolean, h: number, pofs: number): void {
+    const f = this.f;
+    const lo = this.t32(), e = this.t32();
     const T = write ? TLB_BYTES : 0;
     f.get(a).op(Op.i32WrapI64).tee(lo).i32(11).op(Op.i32ShrU).i32(2046).op(Op.i32And).i32(2).op(Op.i32Shl).get(this.tlb).op(Op.i32Add).tee(e);
     // The tag is the address / 2^22; addresses at or above 2^47 never match (tags are below 2^25, or -1).
@@ -280,14 +286,8 @@ export class WasmEmitter {
     f.open('if', 'miss');
     this.slowExit();
     f.end();
-    const pofs = this.t32();
     f.get(lo).i32(4095).op(Op.i32And).set(pofs);
     f.get(e).mem(Op.i32Load, T + 4).get(pofs).op(Op.i32Add).set(h);
-    if (known) {
-      this.windows = this.windows.filter((x) => x.reg !== known.reg || x.write !== write);
-      this.windows.push({ reg: known.reg, version: known.version, write, depth: f.nesting, h, pofs, off: -known.disp, lo: 0, hi: size });
-    }
-    return h;
   }
   /** Pushes size bytes at pool offset h (i32 local), zero-extended to i64. */
   load(size: number, h: number): void {
