@@ -22,7 +22,7 @@ export const TLB_SIZE = 1024;
 /** Bytes of one TLB: TLB_SIZE [tag, frame offset] int32 pairs. */
 export const TLB_BYTES = TLB_SIZE * 8;
 /** Bytes of the engine's region chain cache, which follows the TLBs in the pool (see cpu/wasm/chain.ts). */
-export const CHAIN_CACHE_BYTES = 65536;
+export const CHAIN_CACHE_BYTES = 131072;
 const TLB_MASK = TLB_SIZE - 1;
 /** Mask of the pair index (entry * 2) computed from an address's low half. */
 export const TLB_INDEX_MASK = (TLB_SIZE - 1) * 2;

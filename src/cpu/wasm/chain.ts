@@ -10,9 +10,12 @@
  * breakpoint checks do not run in between, so the engine fills the cache only
  * while no breakpoint is set (setting one flushes it).
  *
- * The chain cache (AddressSpace.chainOffset) is direct-mapped: CHAIN_SIZE
- * entries of [address (i64), table index (i32), entry block (i32)]; an
- * address of -1 marks an empty entry. The engine adds a region's blocks
+ * The chain cache (AddressSpace.chainOffset) is two-way set associative:
+ * CHAIN_SETS sets of two entries of [address (i64), table index (i32), entry
+ * block (i32)], the newer first; an address of -1 marks an empty entry. (It
+ * was direct-mapped: in the sqlite3 bench pairs of hot blocks on one entry
+ * evicted each other, and half a million region exits a run went back to
+ * the engine's loop for them.) The engine adds a region's blocks
  * when it installs it, and a block again when control enters it from the
  * engine's loop (its entry was evicted by another address); a region's
  * entries go when it is dropped, all of them when the engine flushes its
@@ -23,13 +26,15 @@ import type { PhysicalMemory } from '../../mem/physical.js';
 import { FunctionBody, I32, I64, Op, moduleOf } from './encoder.js';
 import * as S from './state.js';
 
-export const CHAIN_SIZE = CHAIN_CACHE_BYTES / 16;
+export const CHAIN_SETS = CHAIN_CACHE_BYTES / 32;
 export const CHAIN_BYTES = CHAIN_CACHE_BYTES;
+/** The set index is the top bits of the address's low half times this (Fibonacci hashing: code addresses are aligned and clustered). */
+const HASH = 0x9e3779b1;
+const SET_SHIFT = 32 - Math.log2(CHAIN_SETS);
 
-/** Byte offset of addr's entry in the chain cache (the dispatcher computes the same). */
-function entryOf(cache: number, addr: number): number {
-  const lo = addr | 0;
-  return cache + (((lo ^ (lo >>> 10)) & (CHAIN_SIZE - 1)) << 4);
+/** Byte offset of addr's set in the chain cache (the dispatcher computes the same). */
+function setOf(cache: number, addr: number): number {
+  return cache + ((Math.imul(addr | 0, HASH) >>> SET_SHIFT) << 5);
 }
 
 /** The type of region functions: (budget, entry block) → instructions retired. */
@@ -50,9 +55,12 @@ function dispatcher(scratch: number): FunctionBody {
   f.get(done).op(Op.i32Add).set(done);
   f.i32(0).mem(Op.i32Load, scratch + S.S_SLOW).get(done).get(budget).op(Op.i32GeS, Op.i32Or).get(cache).i32(0).op(0x48 /* i32.lt_s */, Op.i32Or);
   f.open('if', 'stop').get(done).op(Op.return).end();
-  f.i32(0).mem(Op.i64Load, scratch + S.S_RIP).tee(rip).op(Op.i32WrapI64).tee(e).get(e).i32(10).op(Op.i32ShrU, Op.i32Xor);
-  f.i32(CHAIN_SIZE - 1).op(Op.i32And).i32(4).op(Op.i32Shl).get(cache).op(Op.i32Add).tee(e);
-  f.mem(Op.i64Load).get(rip).op(Op.i64Ne).open('if', 'miss').get(done).op(Op.return).end();
+  f.i32(0).mem(Op.i64Load, scratch + S.S_RIP).tee(rip).op(Op.i32WrapI64).i32(HASH | 0).op(Op.i32Mul).i32(SET_SHIFT).op(Op.i32ShrU);
+  f.i32(5).op(Op.i32Shl).get(cache).op(Op.i32Add).set(e);
+  // The newer entry of the set, else the older one, else back to the engine.
+  f.get(e).mem(Op.i64Load).get(rip).op(Op.i64Ne).open('if', 'way1');
+  f.get(e).i32(16).op(Op.i32Add).tee(e).mem(Op.i64Load).get(rip).op(Op.i64Ne).open('if', 'miss').get(done).op(Op.return).end();
+  f.end();
   f.get(e).mem(Op.i32Load, 8).set(index).get(e).mem(Op.i32Load, 12).set(block);
   f.br('L').end();
   f.get(done);
@@ -109,19 +117,37 @@ export function regionTableOf(phys: PhysicalMemory): RegionTable {
 export function chainClear(view: Int32Array, cache: number): void {
   view.fill(-1, cache >> 2, (cache + CHAIN_BYTES) >> 2);
 }
-/** Names region `index`, block `block`, as where control continues at addr. */
+/** Names region `index`, block `block`, as where control continues at addr (the set's newer entry; the other one stays as the older). */
 export function chainSet(view: Int32Array, cache: number, addr: number, index: number, block: number): void {
-  const e = entryOf(cache, addr) >> 2;
-  view[e] = addr | 0;
-  view[e + 1] = Math.floor(addr / 4294967296) | 0;
+  const e = setOf(cache, addr) >> 2;
+  const lo = addr | 0, hi = Math.floor(addr / 4294967296) | 0;
+  if (view[e] !== lo || view[e + 1] !== hi) {
+    // The newer entry becomes the older one (replacing addr's own, if it was the older).
+    view.copyWithin(e + 4, e, e + 4);
+    view[e] = lo;
+    view[e + 1] = hi;
+  }
   view[e + 2] = index;
   view[e + 3] = block;
 }
+/** What the dispatcher finds for addr: [table index, entry block], or null (for tests: the dispatcher looks up the same way). */
+export function chainLookup(view: Int32Array, cache: number, addr: number): [number, number] | null {
+  const set = setOf(cache, addr) >> 2;
+  for (const e of [set, set + 4]) if (view[e] === (addr | 0) && view[e + 1] === (Math.floor(addr / 4294967296) | 0)) return [view[e + 2], view[e + 3]];
+  return null;
+}
+/** The set addr is cached in (for tests). */
+export function chainSetIndex(addr: number): number {
+  return setOf(0, addr) >> 5;
+}
 /** Removes addr's entry if it names region `index`. */
 export function chainDrop(view: Int32Array, cache: number, addr: number, index: number): void {
-  const e = entryOf(cache, addr) >> 2;
-  if (view[e] === (addr | 0) && view[e + 1] === (Math.floor(addr / 4294967296) | 0) && view[e + 2] === index) {
-    view[e] = -1;
-    view[e + 1] = -1;
+  const set = setOf(cache, addr) >> 2;
+  const lo = addr | 0, hi = Math.floor(addr / 4294967296) | 0;
+  for (const e of [set, set + 4]) {
+    if (view[e] === lo && view[e + 1] === hi && view[e + 2] === index) {
+      view[e] = -1;
+      view[e + 1] = -1;
+    }
   }
 }
