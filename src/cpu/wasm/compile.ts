@@ -30,21 +30,31 @@ import { sseWasm } from './sse.js';
 import type { Instr } from '../instr.js';
 import { regionTableOf, type RegionTable } from './chain.js';
 import * as S from './state.js';
+import { FALLBACK_IMPORT, fallbackImport, mayFallBack, running } from './fallback.js';
 
 /** ELFSHIM_WASM=0 keeps every region JavaScript (for comparison). */
 const ENABLED = process.env.ELFSHIM_WASM !== '0';
 
 /**
  * Regions compiled to WebAssembly, regions left JavaScript because some
- * instruction has no WebAssembly translation, and calls that ran more than
- * one region (chain.ts), for --stats and tests.
+ * instruction has no WebAssembly translation, calls that ran more than one
+ * region (chain.ts), and instructions translated as calls to their exec
+ * function (fallback.ts), for --stats and tests.
  */
-export const wasmStats = { regions: 0, declined: 0, chained: 0 };
+export const wasmStats = { regions: 0, declined: 0, chained: 0, fallbacks: 0 };
 
 /** How an instruction is translated (undefined: it keeps its region JavaScript). */
 function translationOf(i: Instr): WasmTranslation | undefined {
-  return WASM_OPS.get(i.exec) ?? sseWasm(i);
+  return WASM_OPS.get(i.exec) ?? sseWasm(i) ?? (mayFallBack(i) ? viaFallback : undefined);
 }
+
+/** The instructions of the region being emitted that run through the fallback import. */
+let fallbacks: Instr[] = [];
+const viaFallback: WasmTranslation = (g, i) => {
+  g.fallback(i, fallbacks.length);
+  fallbacks.push(i);
+  wasmStats.fallbacks++;
+};
 
 /** ELFSHIM_WASM_DEBUG=1 names, on stderr, the instruction that keeps each region JavaScript. */
 const DEBUG = !!process.env.ELFSHIM_WASM_DEBUG;
@@ -85,7 +95,10 @@ function emitRegion(g: WasmEmitter, blocks: JitBlock[], targets: readonly (reado
       g.addr = i.addr;
       g.local = j;
       g.liveAfter = live[j];
-      const t = translationOf(i)!(g, i);
+      const at = f.code.length;
+      let t = translationOf(i)!(g, i);
+      // A form its translation declines before emitting anything (e.g. a memory operand it does not take) falls back.
+      if (t === false && f.code.length === at && mayFallBack(i)) t = viaFallback(g, i);
       if (t === false) throw new Error(`wasm: no translation of this form of ${i.exec.name}`);
       if (t) term = t;
     }
@@ -136,7 +149,7 @@ function emitRegion(g: WasmEmitter, blocks: JitBlock[], targets: readonly (reado
 export type WasmJitFn = JitFn & { wasmIndex: number };
 
 /** The region as a WebAssembly function, or null when it cannot be one. `owner` is the engine's region object (see FS.region). */
-export function compileWasmRegion(blocks: JitBlock[], c: Cpu, targets: readonly (readonly number[])[], owner: object): WasmJitFn | null {
+export function compileWasmRegion(blocks: JitBlock[], c: Cpu, targets: readonly (readonly number[])[], owner: { readonly valid: boolean }): WasmJitFn | null {
   const mem = c.mem, phys = mem.phys, memory = phys.memory;
   if (!ENABLED || memory === null || mem.tlbOffset < 0) return null;
   if (!translatable(blocks)) {
@@ -144,6 +157,7 @@ export function compileWasmRegion(blocks: JitBlock[], c: Cpu, targets: readonly 
     return null;
   }
   const g = new WasmEmitter(phys.scratch);
+  fallbacks = [];
   try {
     emitRegion(g, blocks, targets);
   } catch (e) {
@@ -152,14 +166,17 @@ export function compileWasmRegion(blocks: JitBlock[], c: Cpu, targets: readonly 
     return null; // a form without a translation (e.g. 16-bit push)
   }
   wasmStats.regions++;
-  const bytes = moduleOf(g.f, memory.buffer.byteLength / 65536, [MAT_IMPORT], { prologue: g.prologue() });
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { h: { mat: matHelper() as WebAssembly.ImportValue }, m: { m: memory } });
+  const bytes = moduleOf(g.f, memory.buffer.byteLength / 65536, [MAT_IMPORT, FALLBACK_IMPORT], { prologue: g.prologue() });
+  const fb = fallbacks.length ? fallbackImport(fallbacks, phys.buffer, phys.scratch, owner) : noFallback;
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { h: { mat: matHelper() as WebAssembly.ImportValue, fb }, m: { m: memory } });
   const table = regionTableOf(phys);
   const run = runnerOf(table, phys.buffer, phys.scratch);
   const fn = ((cpu: Cpu, budget: number, entry: number) => run(cpu, budget, entry, fn.wasmIndex)) as WasmJitFn;
   fn.wasmIndex = table.add(inst.exports.f, owner, fn);
   return fn;
 }
+
+const noFallback = (): number => 0;
 
 type Runner = (c: Cpu, budget: number, entry: number, index: number) => number;
 const runners = new WeakMap<RegionTable, Runner>();
@@ -193,6 +210,7 @@ function runner(table: RegionTable, buffer: ArrayBufferLike, scratch: number): R
     `S[${w(S.S_GS)}] = c.gsBase | 0; S[${w(S.S_GS) + 1}] = Math.floor(c.gsBase / 4294967296) | 0;`,
     `S[${w(S.S_DF)}] = (c.fother >> 10) & 1;`,
     `const m = c.mem;`,
+    `RUN.cpu = c;`,
     `S[${w(S.S_TLB)}] = m.tlbOffset;`,
     `const done = T.dispatch(budget, index, entry, m.chainOffset);`,
     `const last = S[${w(S.S_LAST)}];`,
@@ -204,6 +222,6 @@ function runner(table: RegionTable, buffer: ArrayBufferLike, scratch: number): R
     `FS.slow = S[${w(S.S_SLOW)}]; FS.from = S[${w(S.S_FROM)}];`,
     `return done;`,
   ];
-  const factory = new Function('T', 'S', 'FS', 'W', `return function wasmRegion(c, budget, entry, index) {\n${lines.join('\n')}\n};`);
-  return factory(table, new Int32Array(buffer, scratch, 1024), FS, wasmStats) as Runner;
+  const factory = new Function('T', 'S', 'FS', 'W', 'RUN', `return function wasmRegion(c, budget, entry, index) {\n${lines.join('\n')}\n};`);
+  return factory(table, new Int32Array(buffer, scratch, 1024), FS, wasmStats, running) as Runner;
 }

@@ -16,6 +16,7 @@ import { TLB_BYTES } from '../../mem/address-space.js';
 import { FunctionBody, I32, I64, Op } from './encoder.js';
 import { type Operands, SIZE_MASK, pushCF, pushFlags, pushOF, pushSign, pushZF, pushPF } from './flags.js';
 import * as S from './state.js';
+import { FALLBACK } from './fallback.js';
 import { addWindow, pickWindow, rebaseWindows, type BaseWindow } from '../jit/page-windows.js';
 
 /** Function index of the imported mat helper (see flags.ts). */
@@ -115,6 +116,8 @@ export class WasmEmitter {
     this.tlb = f.local(I32);
     this.regp = f.local(I32);
   }
+  /** The size mask the flag loads compute (allocated on first use). */
+  private sizeMask = -1;
 
   t64(): number {
     return this.f.local(I64);
@@ -504,23 +507,70 @@ export class WasmEmitter {
     const at = (off: number) => this.scratch + off;
     p.i32(0).mem(Op.i32Load, at(S.S_REGP)).set(this.regp);
     for (const n of [...this.used].sort((x, y) => x - y)) p.get(this.regp).mem(Op.i64Load, 8 * n).set(this.R[n]);
-    p.i32(0).mem(Op.i32Load, at(S.S_FOP)).set(this.gop);
-    p.i32(0).mem(Op.i32Load, at(S.S_FSZ)).set(this.gsz);
-    p.i32(0).mem(Op.i32Load, at(S.S_FCIN)).set(this.gcin);
-    p.i32(0).mem(Op.i32Load, at(S.S_FL)).set(this.fl);
-    p.i32(0).mem(Op.i64Load, at(S.S_FRES)).set(this.gr);
-    p.i32(0).mem(Op.i64Load, at(S.S_FA)).set(this.ga);
-    p.i32(0).mem(Op.i64Load, at(S.S_FB)).set(this.gb);
-    // The interpreter keeps 32-bit operands as int32 (stale high halves): mask them to the size, as the
-    // region's own producers leave them, so that the run-time flag paths below may compare them directly.
-    const m = this.f.local(I64); // the region's locals (p only assembles the bytes)
-    p.i64(-1).i64(64).get(this.gsz).i32(3).op(Op.i32Shl, Op.i64ExtendI32U, Op.i64Sub, Op.i64ShrU).set(m);
-    for (const l of [this.ga, this.gb, this.gr]) p.get(l).get(m).op(Op.i64And).set(l);
+    this.loadFlags(p);
     if (this.usesFs) p.i32(0).mem(Op.i64Load, at(S.S_FS)).set(this.fsb);
     if (this.usesGs) p.i32(0).mem(Op.i64Load, at(S.S_GS)).set(this.gsb);
     p.i32(0).mem(Op.i32Load, at(S.S_TLB)).set(this.tlb);
     p.get(1).set(this.bi);
     return p;
+  }
+
+  /** Code in b that loads the run-time flag description (gop…) from the scratch frame. */
+  private loadFlags(b: FunctionBody): void {
+    const at = (off: number) => this.scratch + off;
+    b.i32(0).mem(Op.i32Load, at(S.S_FOP)).set(this.gop);
+    b.i32(0).mem(Op.i32Load, at(S.S_FSZ)).set(this.gsz);
+    b.i32(0).mem(Op.i32Load, at(S.S_FCIN)).set(this.gcin);
+    b.i32(0).mem(Op.i32Load, at(S.S_FL)).set(this.fl);
+    b.i32(0).mem(Op.i64Load, at(S.S_FRES)).set(this.gr);
+    b.i32(0).mem(Op.i64Load, at(S.S_FA)).set(this.ga);
+    b.i32(0).mem(Op.i64Load, at(S.S_FB)).set(this.gb);
+    // The interpreter keeps 32-bit operands as int32 (stale high halves): mask them to the size, as the
+    // region's own producers leave them, so that the run-time flag paths may compare them directly.
+    if (this.sizeMask < 0) this.sizeMask = this.f.local(I64); // the region's locals (b may only assemble the bytes)
+    const m = this.sizeMask;
+    b.i64(-1).i64(64).get(this.gsz).i32(3).op(Op.i32Shl, Op.i64ExtendI32U, Op.i64Sub, Op.i64ShrU).set(m);
+    for (const l of [this.ga, this.gb, this.gr]) b.get(l).get(m).op(Op.i64And).set(l);
+  }
+  /** Stores the run-time flag description (gop…) into the scratch frame. */
+  private storeFlags(): void {
+    const f = this.f, at = (off: number) => this.scratch + off;
+    f.i32(0).get(this.gop).mem(Op.i32Store, at(S.S_FOP));
+    f.i32(0).get(this.gsz).mem(Op.i32Store, at(S.S_FSZ));
+    f.i32(0).get(this.gcin).mem(Op.i32Store, at(S.S_FCIN));
+    f.i32(0).get(this.fl).mem(Op.i32Store, at(S.S_FL));
+    f.i32(0).get(this.gr).mem(Op.i64Store, at(S.S_FRES));
+    f.i32(0).get(this.ga).mem(Op.i64Store, at(S.S_FA));
+    f.i32(0).get(this.gb).mem(Op.i64Store, at(S.S_FB));
+  }
+
+  /**
+   * Runs instruction i (the region's fallback number k) through the fallback
+   * import (see fallback.ts): every register and the flags go to the Cpu's
+   * slot and the scratch frame before, and come back after.
+   */
+  fallback(i: Instr, k: number): void {
+    const f = this.f;
+    this.syncFlags();
+    this.storeFlags();
+    for (let n = 0; n < 16; n++) f.get(this.regp).get(this.reg(n)).mem(Op.i64Store, 8 * n);
+    f.i32(k).op(0x10, FALLBACK);
+    const status = this.keep32();
+    for (let n = 0; n < 16; n++) {
+      f.get(this.regp).mem(Op.i64Load, 8 * n).set(this.R[n]);
+      this.wrote(n);
+    }
+    this.loadFlags(f);
+    this.flags = { kind: 'dyn' };
+    this.windows = []; // the instruction may have changed what a page maps to
+    f.get(status).i32(1).op(Op.i32Eq).open('if', 'fault');
+    this.slowExit();
+    f.end();
+    // It wrote code: the region may be gone, leave after the instruction.
+    f.get(status).open('if', 'code-written');
+    this.retire(this.local + 1);
+    f.i64(i.next).set(this.xr).i32(0).set(this.xs).br('exit');
+    f.end();
   }
 
   /** The exit path (after the exit label): registers written and the state back to the scratch frame. */
@@ -529,13 +579,7 @@ export class WasmEmitter {
     const at = (off: number) => this.scratch + off;
     for (const n of [...this.written].sort((x, y) => x - y)) f.get(this.regp).get(this.R[n]).mem(Op.i64Store, 8 * n);
     f.i32(0).get(this.xr).mem(Op.i64Store, at(S.S_RIP));
-    f.i32(0).get(this.gop).mem(Op.i32Store, at(S.S_FOP));
-    f.i32(0).get(this.gsz).mem(Op.i32Store, at(S.S_FSZ));
-    f.i32(0).get(this.gcin).mem(Op.i32Store, at(S.S_FCIN));
-    f.i32(0).get(this.fl).mem(Op.i32Store, at(S.S_FL));
-    f.i32(0).get(this.gr).mem(Op.i64Store, at(S.S_FRES));
-    f.i32(0).get(this.ga).mem(Op.i64Store, at(S.S_FA));
-    f.i32(0).get(this.gb).mem(Op.i64Store, at(S.S_FB));
+    this.storeFlags();
     f.i32(0).get(this.xs).mem(Op.i32Store, at(S.S_SLOW));
     f.i32(0).get(this.xb).mem(Op.i32Store, at(S.S_FROM));
     f.get(this.done);

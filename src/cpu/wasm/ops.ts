@@ -587,6 +587,53 @@ WASM_OPS.set(B.countZeros, (g, i) => {
   f.get(n);
   g.setReg(i.reg, s);
 });
+/**
+ * bt/bts/btr/btc (i.sub 0-3; i.sub2: the offset is an immediate): CF = the
+ * bit; the other flags are kept (as the interpreter does). A register operand
+ * takes the offset modulo its size; a memory operand with a register offset
+ * addresses a bit string (the signed offset / 8 from the address), one with
+ * an immediate the offset modulo the size.
+ */
+WASM_OPS.set(B.bitTest, (g, i) => {
+  const s = i.opsize, f = g.f, write = i.sub !== 0;
+  let v: number, h = -1, off: number;
+  if (!i.isMem) {
+    v = g.read(i.rm, s);
+    if (i.sub2) f.i64(i.imm & (s * 8 - 1));
+    else f.get(g.read(i.reg, s)).i64(s * 8 - 1).op(Op.i64And);
+    off = g.keep64();
+  } else {
+    const a = g.ea(i);
+    if (i.sub2) {
+      const bit = i.imm & (s * 8 - 1);
+      f.get(a).i64(bit >> 3).op(Op.i64Add);
+      f.i64(bit & 7);
+    } else {
+      // The offset, sign-extended from the operand size: the byte is at address + (offset >> 3).
+      g.getReg(i.reg, s);
+      if (s === 2) f.op(Op.i64Extend16S);
+      else if (s === 4) f.op(Op.i64Extend32S);
+      const o = g.keep64();
+      f.get(a).get(o).i64(3).op(Op.i64ShrS, Op.i64Add);
+      f.get(o).i64(7).op(Op.i64And);
+    }
+    off = g.keep64();
+    const at = g.keep64();
+    h = g.probe(at, 1, write);
+    v = g.loadTo(1, h);
+  }
+  f.get(v).get(off).op(Op.i64ShrU).op(Op.i32WrapI64).i32(1).op(Op.i32And);
+  someFlags(g, CF);
+  if (!write) return;
+  f.i64(1).get(off).op(Op.i64Shl);
+  const bit = g.keep64();
+  if (i.sub === 1) f.get(v).get(bit).op(Op.i64Or);
+  else if (i.sub === 2) f.get(v).get(bit).i64(-1).op(Op.i64Xor, Op.i64And);
+  else f.get(v).get(bit).op(Op.i64Xor);
+  const r = g.keep64();
+  if (h >= 0) g.store(1, h, r);
+  else writeRm(g, i, s, -1, r);
+});
 /** popcnt: ZF = source zero; the other arithmetic flags cleared. */
 WASM_OPS.set(B.popcnt, (g, i) => {
   const s = i.opsize, f = g.f;

@@ -186,6 +186,63 @@ def(0x66, 0xd6, (g, i) => {
   }
 });
 
+// movlps/movlpd xmm, m64 (0F 12, 66 0F 12) and movhps/movhpd xmm, m64 (0F 16, 66 0F 16): one quadword of the
+// register from memory, the other kept; register forms without 66: movhlps (low = source's high) and movlhps
+// (high = source's low). 66 with a register operand is #UD (the interpreter raises it).
+for (const [op, half] of [[0x12, 0], [0x16, 1]] as const) {
+  for (const pfx of [0, 0x66]) {
+    def(pfx, op, (g, i) => {
+      const f = g.f;
+      if (!i.isMem) {
+        if (pfx === 0x66) return false;
+        getX(g, i.rm);
+        f.simd(Simd.i64x2ExtractLane).code.push(1 - half);
+      } else g.load(8, g.probe(g.ea(i), 8, false));
+      const v = g.keep64();
+      f.get(g.regp).get(v).mem(Op.i64Store, xmmAt(i.reg) + 8 * half);
+    });
+  }
+}
+// movlps/movlpd m64, xmm (0F 13, 66 0F 13) and movhps/movhpd m64, xmm (0F 17, 66 0F 17); register forms are #UD.
+for (const [op, half] of [[0x13, 0], [0x17, 1]] as const) {
+  for (const pfx of [0, 0x66]) {
+    def(pfx, op, (g, i) => {
+      if (!i.isMem) return false;
+      const h = g.probe(g.ea(i), 8, true);
+      g.f.get(g.regp).mem(Op.i64Load, xmmAt(i.reg) + 8 * half);
+      g.store(8, h, g.keep64());
+    });
+  }
+}
+
+/**
+ * cvtsi2sd / cvtsi2ss xmm, r/m32|r/m64 (F2 / F3 0F 2A): the integer as a
+ * double (float) into the low lane, the rest kept. Only conversions that are
+ * exact run here — those do not depend on MXCSR's rounding mode and raise no
+ * exception flag; an inexact one (more significant bits than the format has)
+ * leaves for the interpreter, which rounds as MXCSR says and sets PE.
+ */
+const cvtsi2f = (single: boolean): WasmTranslation => (g, i) => {
+  const f = g.f, size = i.rexW ? 8 : 4;
+  if (i.isMem) g.load(size, g.probe(g.ea(i), size, false));
+  else g.getReg(i.rm, size);
+  if (size === 4) f.op(Op.i64Extend32S);
+  const x = g.keep64();
+  if (single || size === 8) {
+    // Significant bits of |x|: 64 - clz - ctz (|INT64_MIN| = 2^63 has one).
+    f.i64(0).get(x).op(Op.i64Sub).get(x).get(x).i64(0).op(Op.i64LtS).op(Op.select);
+    const m = g.keep64();
+    f.i64(64).get(m).op(Op.i64Clz, Op.i64Sub).get(m).op(Op.i64Ctz, Op.i64Sub).i64(single ? 24 : 53).op(Op.i64GtS).open('if', 'inexact');
+    g.slowExit();
+    f.end();
+  }
+  f.get(g.regp).get(x);
+  if (single) f.op(Op.f32ConvertI64S, Op.i32ReinterpretF32).mem(Op.i32Store, xmmAt(i.reg));
+  else f.op(Op.f64ConvertI64S, Op.i64ReinterpretF64).mem(Op.i64Store, xmmAt(i.reg));
+};
+def(0xf2, 0x2a, cvtsi2f(false));
+def(0xf3, 0x2a, cvtsi2f(true));
+
 /** dest = byte shuffle of (first, second) — wasm's i8x16.shuffle: lanes 0-15 from first, 16-31 from second. */
 function shuffle(g: WasmEmitter, dest: number, first: () => void, second: () => void, lanes: number[]): void {
   setX(g, dest, () => {
