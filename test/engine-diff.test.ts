@@ -403,6 +403,13 @@ function setup(rng: Rng, cpu: Cpu, mem: AddressSpace): void {
     // A pending lazy operation, as an instruction leaves it (consistent: the result is a OP b).
     const size = rng.pick([1, 2, 4, 8]), m = size === 1 ? 0xff : size === 2 ? 0xffff : -1;
     alu(cpu, rng.pick([Alu.Add, Alu.Sub, Alu.And, Alu.Adc, Alu.Sbb]), size, rng.word() & m, rng.word(), rng.word() & m, rng.word());
+    // Below 64 bits the interpreter leaves the high halves of the result and operands as an earlier 64-bit
+    // operation left them: translated code must not read them.
+    if (size < 8) {
+      cpu.fresh = rng.word();
+      cpu.fah = rng.word();
+      cpu.fbh = rng.word();
+    }
   }
   for (let k = 0; k < 64; k++) cpu.xmm[k] = rng.word();
   const data = new Uint8Array(DATA_PAGES * 4096);

@@ -18,7 +18,7 @@
  * which writes the registers back to the Cpu's slot and the flags and rip
  * to the scratch frame.
  */
-import { ARITH_FLAGS, type Cpu } from '../cpu.js';
+import type { Cpu } from '../cpu.js';
 import * as C from '../ops/control.js';
 import { flagLiveness, regionLayout, type JitBlock, type JitFn } from '../jit/compile.js';
 import { FS } from '../jit/runtime.js';
@@ -31,6 +31,7 @@ import type { Instr } from '../instr.js';
 import { regionTableOf, type RegionTable } from './chain.js';
 import * as S from './state.js';
 import { FALLBACK_IMPORT, fallbackImport, mayFallBack, running } from './fallback.js';
+import { basesIn, flagsIn, flagsOut, registersIn, registersOut } from './scratch.js';
 
 /** ELFSHIM_WASM=0 keeps every region JavaScript (for comparison). */
 const ENABLED = process.env.ELFSHIM_WASM !== '0';
@@ -195,33 +196,33 @@ function runnerOf(table: RegionTable, buffer: ArrayBufferLike, scratch: number):
  * Runs region `index` of the table (and the regions it passes control to):
  * where the Cpu's registers are, the lazy flags and the segment bases into
  * the scratch frame, and the flags and how it left back out after.
- * Generated so that the scratch offsets are literals.
  */
 function runner(table: RegionTable, buffer: ArrayBufferLike, scratch: number): Runner {
-  const w = (off: number) => off / 4;
-  // A Cpu whose registers are not in the pool (it was made when the pool was full) lends them to the scratch frame.
-  const lines = [
-    `const ro = c.rOffset;`,
-    `if (ro >= 0) S[${w(S.S_REGP)}] = ro; else { S.set(c.r, ${w(S.S_REGS)}); S.set(c.xmm, ${w(S.S_REGS + S.XMM_OFFSET)}); S[${w(S.S_REGP)}] = ${scratch + S.S_REGS}; }`,
-    `S[${w(S.S_FOP)}] = c.fop; S[${w(S.S_FSZ)}] = c.fsz; S[${w(S.S_FCIN)}] = c.fcin; S[${w(S.S_FL)}] = c.fexp;`,
-    `S[${w(S.S_FRES)}] = c.fres; S[${w(S.S_FRES) + 1}] = c.fresh; S[${w(S.S_FA)}] = c.fa; S[${w(S.S_FA) + 1}] = c.fah; S[${w(S.S_FB)}] = c.fb; S[${w(S.S_FB) + 1}] = c.fbh;`,
-    // What any region of a chain may read (segment bases, DF).
-    `S[${w(S.S_FS)}] = c.fsBase | 0; S[${w(S.S_FS) + 1}] = Math.floor(c.fsBase / 4294967296) | 0;`,
-    `S[${w(S.S_GS)}] = c.gsBase | 0; S[${w(S.S_GS) + 1}] = Math.floor(c.gsBase / 4294967296) | 0;`,
-    `S[${w(S.S_DF)}] = (c.fother >> 10) & 1;`,
-    `const m = c.mem;`,
-    `RUN.cpu = c;`,
-    `S[${w(S.S_TLB)}] = m.tlbOffset;`,
-    `const done = T.dispatch(budget, index, entry, m.chainOffset);`,
-    `const last = S[${w(S.S_LAST)}];`,
-    `if (last !== index) { FS.region = T.owners[last]?.deref() ?? null; W.chained++; }`,
-    `if (ro < 0) { c.r.set(S.subarray(${w(S.S_REGS)}, ${w(S.S_REGS) + 32})); c.xmm.set(S.subarray(${w(S.S_REGS + S.XMM_OFFSET)}, ${w(S.S_REGS + S.XMM_OFFSET) + 64})); }`,
-    `c.fop = S[${w(S.S_FOP)}]; c.fsz = S[${w(S.S_FSZ)}]; c.fcin = S[${w(S.S_FCIN)}]; c.fexp = S[${w(S.S_FL)}] & ${ARITH_FLAGS};`,
-    `c.fres = S[${w(S.S_FRES)}]; c.fresh = S[${w(S.S_FRES) + 1}]; c.fa = S[${w(S.S_FA)}]; c.fah = S[${w(S.S_FA) + 1}]; c.fb = S[${w(S.S_FB)}]; c.fbh = S[${w(S.S_FB) + 1}];`,
-    `c.rip = (S[${w(S.S_RIP)}] >>> 0) + S[${w(S.S_RIP) + 1}] * 4294967296;`,
-    `FS.slow = S[${w(S.S_SLOW)}]; FS.from = S[${w(S.S_FROM)}];`,
-    `return done;`,
-  ];
-  const factory = new Function('T', 'S', 'FS', 'W', 'RUN', `return function wasmRegion(c, budget, entry, index) {\n${lines.join('\n')}\n};`);
-  return factory(table, new Int32Array(buffer, scratch, 1024), FS, wasmStats, running) as Runner;
+  const V = new Int32Array(buffer, scratch, 1024);
+  const REGP = S.S_REGP / 4, TLB = S.S_TLB / 4, LAST = S.S_LAST / 4, RIP = S.S_RIP / 4, SLOW = S.S_SLOW / 4, FROM = S.S_FROM / 4;
+  return function wasmRegion(c, budget, entry, index) {
+    const ro = c.rOffset;
+    if (ro >= 0) V[REGP] = ro;
+    else {
+      registersIn(c, V);
+      V[REGP] = scratch + S.S_REGS;
+    }
+    flagsIn(c, V);
+    basesIn(c, V);
+    const m = c.mem;
+    V[TLB] = m.tlbOffset;
+    running.cpu = c;
+    const done = table.dispatch(budget, index, entry, m.chainOffset);
+    const last = V[LAST];
+    if (last !== index) {
+      FS.region = table.owners[last]?.deref() ?? null;
+      wasmStats.chained++;
+    }
+    if (ro < 0) registersOut(c, V);
+    flagsOut(c, V);
+    c.rip = (V[RIP] >>> 0) + V[RIP + 1] * 4294967296;
+    FS.slow = V[SLOW];
+    FS.from = V[FROM];
+    return done;
+  };
 }

@@ -116,8 +116,6 @@ export class WasmEmitter {
     this.tlb = f.local(I32);
     this.regp = f.local(I32);
   }
-  /** The size mask the flag loads compute (allocated on first use). */
-  private sizeMask = -1;
 
   t64(): number {
     return this.f.local(I64);
@@ -525,12 +523,7 @@ export class WasmEmitter {
     b.i32(0).mem(Op.i64Load, at(S.S_FRES)).set(this.gr);
     b.i32(0).mem(Op.i64Load, at(S.S_FA)).set(this.ga);
     b.i32(0).mem(Op.i64Load, at(S.S_FB)).set(this.gb);
-    // The interpreter keeps 32-bit operands as int32 (stale high halves): mask them to the size, as the
-    // region's own producers leave them, so that the run-time flag paths may compare them directly.
-    if (this.sizeMask < 0) this.sizeMask = this.f.local(I64); // the region's locals (b may only assemble the bytes)
-    const m = this.sizeMask;
-    b.i64(-1).i64(64).get(this.gsz).i32(3).op(Op.i32Shl, Op.i64ExtendI32U, Op.i64Sub, Op.i64ShrU).set(m);
-    for (const l of [this.ga, this.gb, this.gr]) b.get(l).get(m).op(Op.i64And).set(l);
+    // Their operands are masked to the size already (scratch.ts), as the region's own producers leave them.
   }
   /** Stores the run-time flag description (gop…) into the scratch frame. */
   private storeFlags(): void {

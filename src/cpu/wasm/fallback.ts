@@ -17,12 +17,12 @@
  * Control flow and system instructions (control.ts, system.ts: those that
  * stop the run or move rip) never fall back.
  */
-import { ARITH_FLAGS, type Cpu } from '../cpu.js';
+import type { Cpu } from '../cpu.js';
 import type { Instr } from '../instr.js';
 import * as C from '../ops/control.js';
 import * as Y from '../ops/system.js';
 import { I32 } from './encoder.js';
-import * as S from './state.js';
+import { dfIn, flagsIn, flagsOut, registersIn, registersOut } from './scratch.js';
 
 export const FALLBACK_IMPORT = { module: 'h', name: 'fb', params: [I32], results: [I32] };
 /** The function index of the fallback import (after mat). */
@@ -38,57 +38,22 @@ export function mayFallBack(i: Instr): boolean {
   return !NEVER.has(i.exec);
 }
 
-const w = (off: number) => off / 4;
-
-/** The region's flags (and registers, for a Cpu whose registers are not in the pool) from the scratch frame into the Cpu. */
-function toCpu(c: Cpu, V: Int32Array): void {
-  if (c.rOffset < 0) {
-    c.r.set(V.subarray(w(S.S_REGS), w(S.S_REGS) + 32));
-    c.xmm.set(V.subarray(w(S.S_REGS + S.XMM_OFFSET), w(S.S_REGS + S.XMM_OFFSET) + 64));
-  }
-  c.fop = V[w(S.S_FOP)];
-  c.fsz = V[w(S.S_FSZ)];
-  c.fcin = V[w(S.S_FCIN)];
-  c.fexp = V[w(S.S_FL)] & ARITH_FLAGS;
-  c.fres = V[w(S.S_FRES)];
-  c.fresh = V[w(S.S_FRES) + 1];
-  c.fa = V[w(S.S_FA)];
-  c.fah = V[w(S.S_FA) + 1];
-  c.fb = V[w(S.S_FB)];
-  c.fbh = V[w(S.S_FB) + 1];
-}
-
-/** The Cpu's flags, DF (and registers) back into the scratch frame. */
-function fromCpu(c: Cpu, V: Int32Array): void {
-  if (c.rOffset < 0) {
-    V.set(c.r, w(S.S_REGS));
-    V.set(c.xmm, w(S.S_REGS + S.XMM_OFFSET));
-  }
-  V[w(S.S_FOP)] = c.fop;
-  V[w(S.S_FSZ)] = c.fsz;
-  V[w(S.S_FCIN)] = c.fcin;
-  V[w(S.S_FL)] = c.fexp;
-  V[w(S.S_FRES)] = c.fres;
-  V[w(S.S_FRES) + 1] = c.fresh;
-  V[w(S.S_FA)] = c.fa;
-  V[w(S.S_FA) + 1] = c.fah;
-  V[w(S.S_FB)] = c.fb;
-  V[w(S.S_FB) + 1] = c.fbh;
-  V[w(S.S_DF)] = (c.fother >> 10) & 1;
-}
-
 /** The fallback import of a region: runs its k-th fallback instruction. `region.valid` turns false when the region is dropped. */
 export function fallbackImport(instrs: readonly Instr[], buffer: ArrayBufferLike, scratch: number, region: { readonly valid: boolean }): (k: number) => number {
   const V = new Int32Array(buffer, scratch, 1024);
   return (k) => {
     const c = running.cpu!, i = instrs[k];
-    toCpu(c, V);
+    const lent = c.rOffset < 0;
+    if (lent) registersOut(c, V);
+    flagsOut(c, V);
     try {
       i.exec(c, i);
     } catch {
       return 1;
     }
-    fromCpu(c, V);
+    if (lent) registersIn(c, V);
+    flagsIn(c, V);
+    dfIn(c, V);
     return region.valid ? 0 : 2;
   };
 }
