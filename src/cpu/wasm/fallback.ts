@@ -10,9 +10,10 @@
  * its flag state into the scratch frame before the call and reloads them
  * after (xmm registers are in the slot already). The call returns
  *   0 — go on;
- *   1 — the instruction raised a fault (or anything else): it changed nothing
- *       (exec functions check before they write), and the region leaves
- *       before it for the interpreter, which raises it precisely;
+ *   1 — the instruction raised a fault (or anything else): the region leaves
+ *       before it for the interpreter, which raises it precisely (exec
+ *       functions check before they write; a rep string instruction has done
+ *       the iterations before the faulting one, and goes on from there);
  *   2 — leave after it: it wrote code and the region may be gone.
  * Control flow and system instructions (control.ts, system.ts: those that
  * stop the run or move rip) never fall back.
@@ -46,14 +47,16 @@ export function fallbackImport(instrs: readonly Instr[], buffer: ArrayBufferLike
     const lent = c.rOffset < 0;
     if (lent) registersOut(c, V);
     flagsOut(c, V);
+    let status = 0;
     try {
       i.exec(c, i);
     } catch {
-      return 1;
+      status = 1;
     }
+    // Back also after a fault: a rep string instruction stops at the faulting iteration with the earlier ones done.
     if (lent) registersIn(c, V);
     flagsIn(c, V);
     dfIn(c, V);
-    return region.valid ? 0 : 2;
+    return status !== 0 ? status : region.valid ? 0 : 2;
   };
 }
