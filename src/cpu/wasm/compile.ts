@@ -101,7 +101,8 @@ function emitRegion(g: WasmEmitter, blocks: JitBlock[], targets: readonly (reado
       // A form its translation declines before emitting anything (e.g. a memory operand it does not take) falls back.
       if (t === false && f.code.length === at && mayFallBack(i)) t = viaFallback(g, i);
       if (t === false) throw new Error(`wasm: no translation of this form of ${i.exec.name}`);
-      if (t) term = t;
+      if (t) term = t; // the block's last instruction: its terminator's locals are used below
+      else g.endInstr();
     }
     // An edge: count the block, hand the flags to the run-time description, go.
     const edge = (target: number, mayFall: boolean) => {
