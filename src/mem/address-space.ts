@@ -11,19 +11,30 @@ const PTE_WATCH = 16; // a watchpoint covers the page: every access takes the sl
 const PTE_FLAGS = 31;
 
 /**
- * Software TLB: direct-mapped on the low 10 bits of the page number. Each
- * entry is two int32s in one array, [tag, frame offset], where the tag is the
- * page number >> 10 (< 2^25 for user pages, so -1 never matches). Keeping the
- * probe in int32 arithmetic lets the translator inline it from the two halves
- * of an address: index = (lo >>> 11) & TLB_INDEX_MASK, tag = (hi << 10) | (lo >>> 22),
- * valid only when (hi >>> 15) === 0 (below 2^47).
+ * Software TLB: direct-mapped on the low TLB_BITS bits of the page number.
+ * Each entry is two int32s in one array, [tag, frame offset], where the tag
+ * is the page number >> TLB_BITS (< 2^23 for user pages, so -1 never
+ * matches). Keeping the probe in int32 arithmetic lets the translator inline
+ * it from the two halves of an address: index = (lo >>> 11) & TLB_INDEX_MASK,
+ * tag = tlbTag(lo, hi), valid only when (hi >>> 15) === 0 (below 2^47).
+ * 4096 entries (16 MiB of pages): with 1024, sqlite3's heap left translated
+ * code for the interpreter 62k times a bench run on conflict misses.
  */
-export const TLB_SIZE = 1024;
+export const TLB_BITS = 12;
+export const TLB_SIZE = 1 << TLB_BITS;
+/** The tag is the address >> TLB_TAG_SHIFT. */
+export const TLB_TAG_SHIFT = 12 + TLB_BITS;
+/** The tag of the address (lo, hi) as JavaScript source, from the names of its int32 halves (for the translator). */
+export function tlbTagSource(lo: string, hi: string): string {
+  return `((${hi} << ${32 - TLB_TAG_SHIFT}) | (${lo} >>> ${TLB_TAG_SHIFT}))`;
+}
 /** Bytes of one TLB: TLB_SIZE [tag, frame offset] int32 pairs. */
 export const TLB_BYTES = TLB_SIZE * 8;
 /** Bytes of the engine's region chain cache, which follows the TLBs in the pool (see cpu/wasm/chain.ts). */
 export const CHAIN_CACHE_BYTES = 131072;
 const TLB_MASK = TLB_SIZE - 1;
+/** Addresses per tag value. */
+const TLB_TAG_UNIT = 2 ** TLB_TAG_SHIFT;
 /** Mask of the pair index (entry * 2) computed from an address's low half. */
 export const TLB_INDEX_MASK = (TLB_SIZE - 1) * 2;
 
@@ -131,23 +142,23 @@ export class AddressSpace {
 
   read8(a: number): number {
     const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbR;
-    if (a >= 0 && a < USER_END && T[t] === ((a / 4194304) | 0)) return this.bytes[T[t + 1] + (lo & 4095)];
+    if (a >= 0 && a < USER_END && T[t] === ((a / TLB_TAG_UNIT) | 0)) return this.bytes[T[t + 1] + (lo & 4095)];
     return this.bytes[this.slowOff(a, 1, false)];
   }
   read16(a: number): number {
     const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbR;
-    if (a >= 0 && a < USER_END && T[t] === ((a / 4194304) | 0) && (lo & 4095) <= PAGE_SIZE - 2) return this.view.getUint16(T[t + 1] + (lo & 4095), true);
+    if (a >= 0 && a < USER_END && T[t] === ((a / TLB_TAG_UNIT) | 0) && (lo & 4095) <= PAGE_SIZE - 2) return this.view.getUint16(T[t + 1] + (lo & 4095), true);
     return this.readSlow(a, 2);
   }
   read32(a: number): number {
     const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbR;
-    if (a >= 0 && a < USER_END && T[t] === ((a / 4194304) | 0) && (lo & 4095) <= PAGE_SIZE - 4) return this.view.getInt32(T[t + 1] + (lo & 4095), true);
+    if (a >= 0 && a < USER_END && T[t] === ((a / TLB_TAG_UNIT) | 0) && (lo & 4095) <= PAGE_SIZE - 4) return this.view.getInt32(T[t + 1] + (lo & 4095), true);
     return this.readSlow(a, 4) | 0;
   }
   /** Returns the low 32 bits (signed); the high 32 bits are left in this.hi. */
   read64(a: number): number {
     const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbR;
-    if (a >= 0 && a < USER_END && T[t] === ((a / 4194304) | 0) && (lo & 4095) <= PAGE_SIZE - 8) {
+    if (a >= 0 && a < USER_END && T[t] === ((a / TLB_TAG_UNIT) | 0) && (lo & 4095) <= PAGE_SIZE - 8) {
       const o = T[t + 1] + (lo & 4095);
       this.hi = this.view.getInt32(o + 4, true);
       return this.view.getInt32(o, true);
@@ -158,7 +169,7 @@ export class AddressSpace {
   }
   write8(a: number, v: number): void {
     const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbW;
-    if (a >= 0 && a < USER_END && T[t] === ((a / 4194304) | 0)) {
+    if (a >= 0 && a < USER_END && T[t] === ((a / TLB_TAG_UNIT) | 0)) {
       this.bytes[T[t + 1] + (lo & 4095)] = v;
       return;
     }
@@ -166,7 +177,7 @@ export class AddressSpace {
   }
   write16(a: number, v: number): void {
     const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbW;
-    if (a >= 0 && a < USER_END && T[t] === ((a / 4194304) | 0) && (lo & 4095) <= PAGE_SIZE - 2) {
+    if (a >= 0 && a < USER_END && T[t] === ((a / TLB_TAG_UNIT) | 0) && (lo & 4095) <= PAGE_SIZE - 2) {
       this.view.setUint16(T[t + 1] + (lo & 4095), v, true);
       return;
     }
@@ -174,7 +185,7 @@ export class AddressSpace {
   }
   write32(a: number, v: number): void {
     const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbW;
-    if (a >= 0 && a < USER_END && T[t] === ((a / 4194304) | 0) && (lo & 4095) <= PAGE_SIZE - 4) {
+    if (a >= 0 && a < USER_END && T[t] === ((a / TLB_TAG_UNIT) | 0) && (lo & 4095) <= PAGE_SIZE - 4) {
       this.view.setInt32(T[t + 1] + (lo & 4095), v, true);
       return;
     }
@@ -182,7 +193,7 @@ export class AddressSpace {
   }
   write64(a: number, lo: number, hi: number): void {
     const al = a | 0, t = (al >>> 11) & TLB_INDEX_MASK, T = this.tlbW;
-    if (a >= 0 && a < USER_END && T[t] === ((a / 4194304) | 0) && (al & 4095) <= PAGE_SIZE - 8) {
+    if (a >= 0 && a < USER_END && T[t] === ((a / TLB_TAG_UNIT) | 0) && (al & 4095) <= PAGE_SIZE - 8) {
       const o = T[t + 1] + (al & 4095);
       this.view.setInt32(o, lo, true);
       this.view.setInt32(o + 4, hi, true);

@@ -12,7 +12,7 @@
  */
 import { FlagOp, ARITH_FLAGS } from '../cpu.js';
 import { SEG_FS, SEG_NONE, type Instr } from '../instr.js';
-import { TLB_BYTES } from '../../mem/address-space.js';
+import { TLB_BYTES, TLB_INDEX_MASK, TLB_TAG_SHIFT } from '../../mem/address-space.js';
 import { FunctionBody, I32, I64, Op } from './encoder.js';
 import { type Operands, SIZE_MASK, pushCF, pushFlags, pushOF, pushSign, pushZF, pushPF } from './flags.js';
 import * as S from './state.js';
@@ -318,9 +318,9 @@ export class WasmEmitter {
     const f = this.f;
     const lo = this.t32(), e = this.t32();
     const T = write ? TLB_BYTES : 0;
-    f.get(a).op(Op.i32WrapI64).tee(lo).i32(11).op(Op.i32ShrU).i32(2046).op(Op.i32And).i32(2).op(Op.i32Shl).get(this.tlb).op(Op.i32Add).tee(e);
-    // The tag is the address / 2^22; addresses at or above 2^47 never match (tags are below 2^25, or -1).
-    f.mem(Op.i32Load, T).op(Op.i64ExtendI32U).get(a).i64(22).op(Op.i64ShrU).op(Op.i64Ne);
+    f.get(a).op(Op.i32WrapI64).tee(lo).i32(11).op(Op.i32ShrU).i32(TLB_INDEX_MASK).op(Op.i32And).i32(2).op(Op.i32Shl).get(this.tlb).op(Op.i32Add).tee(e);
+    // The tag is the address >> TLB_TAG_SHIFT; addresses at or above 2^47 never match (tags are below 2^23, or -1).
+    f.mem(Op.i32Load, T).op(Op.i64ExtendI32U).get(a).i64(TLB_TAG_SHIFT).op(Op.i64ShrU).op(Op.i64Ne);
     if (size > 1) f.get(lo).i32(4095).op(Op.i32And).i32(4096 - size).op(Op.i32GtU).op(Op.i32Or);
     f.open('if', 'miss');
     this.slowExit();
