@@ -17,7 +17,7 @@ for (const c of fixtureCases(input)) {
   // The build directory names the variant: musl (the static fixtures of the acceptance), glibc-static.
   test(`lockstep (fast): ${c.program.split('/').at(-2)} ${c.title}`, { skip: missing(c.program) }, async (t) => {
     const started = Date.now();
-    const r = await runFastLockstep({ program: c.program, args: c.args, env: {}, tracer: TRACER, ...(c.stdin ? { stdin: c.stdin } : {}), ...(c.max ? { max: c.max } : {}), ...(c.workDirs ? { workDirs: true } : {}) });
+    const r = await runFastLockstep({ program: c.program, args: c.args, env: {}, tracer: TRACER, ...(c.stdin ? { stdin: c.stdin } : {}), ...(c.max ? { max: c.max } : {}), ...(c.workDirs ? { workDirs: true } : {}), ...(c.onUnimplemented ? { onUnimplemented: c.onUnimplemented } : {}) });
     t.diagnostic(`${formatSummary(r).split('\n').pop()} [${((Date.now() - started) / 1000).toFixed(1)} s]`);
     assert.equal(r.divergence, null, formatSummary(r));
     assert.match(r.end, c.end);

@@ -18,7 +18,8 @@ options:
   --stdin FILE        stdin of both runs (default /dev/null)
   --x87-pointers      also compare fiseg/fioff/foseg/fooff/fop
   --keep-native-stack do not give the native process elfshim's initial stack
-  --elfshim-arg ARG   extra option for elfshim (repeatable), e.g. --seed=1
+  --elfshim-arg ARG   extra option for elfshim (repeatable), e.g. --seed=1; with
+                      --fast only --on-unimplemented=enosys|sigsys
   --fast              the fast transport: the native run under a ptrace tracer
                       (test/fixtures/build/tools/lockstep-tracer, built by
                       scripts/build-fixtures.sh) and elfshim in this process;
@@ -91,10 +92,12 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (workDirs && !fast) fail('--work-dirs needs --fast');
     if (fast) {
-      if (trace || !o.syncInitialStack || elfshimArgs.length) fail('--fast does not support --trace, --keep-native-stack or --elfshim-arg');
+      const unimplemented = elfshimArgs.map((a) => /^--on-unimplemented=(enosys|sigsys)$/.exec(a)?.[1]);
+      if (trace || !o.syncInitialStack || unimplemented.some((u) => !u)) fail('--fast does not support --trace, --keep-native-stack or --elfshim-arg other than --on-unimplemented=enosys|sigsys');
+      const onUnimplemented = unimplemented.at(-1) as 'enosys' | 'sigsys' | undefined;
       const tracer = path.join(here, '..', '..', 'test', 'fixtures', 'build', 'tools', 'lockstep-tracer');
       const { progressEvery, onProgress, max: m, stdin: s } = o;
-      r = await runFastLockstep({ program: o.program, args: o.args, env, tracer, batch, x87Pointers, workDirs, ...(m !== undefined ? { max: m } : {}), ...(s ? { stdin: s } : {}), ...(progressEvery && onProgress ? { progressEvery, onProgress } : {}) });
+      r = await runFastLockstep({ program: o.program, args: o.args, env, tracer, batch, x87Pointers, workDirs, ...(onUnimplemented ? { onUnimplemented } : {}), ...(m !== undefined ? { max: m } : {}), ...(s ? { stdin: s } : {}), ...(progressEvery && onProgress ? { progressEvery, onProgress } : {}) });
     } else r = await runLockstep(o);
   } catch (e) {
     fail(e instanceof Error ? e.message : String(e));

@@ -10,7 +10,8 @@
 // are followed like threads (sysmisc's children signal their parent by the pid they learned; locks'
 // children wait for the parent's file locks; vfork's exec). sysmisc runs every section but sched (a
 // 1.8M-step arithmetic loop between a few syscalls, no child). LOCKSTEP_FULL=1 adds the full runs
-// (and sigchld-wait: 80 children, 4.3M steps). tcpserver runs only to its usage exit: its real run
+// (and sigchld-wait: 80 children, 4.3M steps). udp's ephemeral ports are translated (src/lockstep/ports.ts); sigsys
+// seccomp runs with the filter natively and elfshim's --on-unimplemented=sigsys. tcpserver runs only to its usage exit: its real run
 // serves clients from outside, whose bytes would have to reach both runs alike. fileio works in "." with each side started in its own empty directory. hardening
 // runs its one bounded mode (flood: 1 MB to stdout); the others exhaust memory or processes, natively too.
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -38,6 +39,8 @@ export interface LockstepCase {
   workDirs?: boolean;
   /** What the run must print (where the differ's own handling decides it, not only elfshim's). */
   output?: RegExp;
+  /** elfshim's --on-unimplemented (FastLockstepOptions.onUnimplemented). */
+  onUnimplemented?: 'sigsys';
 }
 
 const ENDED = /exited with status|killed by signal/;
@@ -106,6 +109,16 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'locks (children, F_SETLKW)', program: musl('locks'), args: ['.'], workDirs: true, end: /exited with status 0/, threads: 6 },
     // Without arguments it prints its usage and exits 2 (its real run needs a client from outside).
     { title: 'tcpserver (usage exit)', program: musl('tcpserver'), args: [], end: /exited with status 2/ },
+    // Datagrams between sockets bound to port 0, and to a forked child: each run has its own ephemeral ports,
+    // translated as pids are (ports.ts); the program sees elfshim's.
+    { title: 'udp (ephemeral ports, IPv4/IPv6, a forked peer)', program: musl('udp'), args: [], end: /exited with status 0/, threads: 2, output: /child answered "len 300"/ },
+    { title: 'random (AT_RANDOM, getrandom)', program: musl('random'), args: [], end: /exited with status 0/ },
+    { title: 'stracecalls', program: musl('stracecalls'), args: [], end: /exited with status 0/ },
+    // io_pgetevents without seccomp: elfshim lacks it (ENOSYS), the host has it (EINVAL); the result is copied.
+    { title: 'sigsys (the unimplemented call returns)', program: musl('sigsys'), args: [], end: /exited with status 0/ },
+    // Natively a seccomp filter traps io_pgetevents with SIGSYS; elfshim (--on-unimplemented=sigsys) traps it itself.
+    { title: 'sigsys seccomp (SIGSYS to a handler)', program: musl('sigsys'), args: ['seccomp'], onUnimplemented: 'sigsys', end: /exited with status 0/, output: /second call returned 333, handler ran 2 time/ },
+    { title: 'sigsys seccomp default (killed by SIGSYS)', program: musl('sigsys'), args: ['seccomp', 'default'], onUnimplemented: 'sigsys', end: /killed by signal 31/ },
     { title: 'strings quick', program: musl('strings'), args: ['quick'], end: ENDED },
     { title: 'printf-float quick', program: musl('printf-float'), args: ['quick'], end: ENDED },
     { title: 'libm quick', program: musl('libm'), args: ['quick'], end: ENDED },

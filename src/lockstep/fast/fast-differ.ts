@@ -39,7 +39,17 @@ export interface FastLockstepOptions {
    * programs that create files relative to where they run, which the two runs would otherwise share.
    */
   workDirs?: boolean;
+  /**
+   * What elfshim does at a syscall it lacks (`--on-unimplemented`; default enosys, whose result the differ replaces
+   * with the native one). 'sigsys' pairs with a native seccomp filter that traps the same call (the sigsys fixture).
+   */
+  onUnimplemented?: 'enosys' | 'sigsys';
   onProgress?: (compared: number) => void;
+  /**
+   * Called (synchronously, while the run goes on) with each pair of port numbers learned, elfshim's and the native
+   * one (see ports.ts): a test's client reaches both runs' servers with it.
+   */
+  onPortLearned?: (elfshimPort: number, nativePort: number) => void;
   progressEvery?: number;
   /**
    * Self-test: after this many instructions (with thread: this many of the thread or child created thread-th, 0
@@ -81,7 +91,7 @@ export async function runFastLockstep(o: FastLockstepOptions): Promise<LockstepR
     const cwds = o.workDirs ? [path.join(dir, 'native-cwd'), path.join(dir, 'elfshim-cwd')] : [];
     for (const d of cwds) fs.mkdirSync(d);
     tracer = new NativeTracer(o.tracer, o.program, o.args, o.env, nIo, cwds[0]);
-    emu = new EmulatorSide(o.program, o.args, o.env, eIo, cwds[1] ?? null);
+    emu = new EmulatorSide(o.program, o.args, o.env, eIo, cwds[1] ?? null, o.onUnimplemented);
     const r = await new FastLockstep(new NativeSide(tracer), emu, o).run();
     await tracer.close();
     await emu.close();
@@ -106,6 +116,11 @@ class FastLockstep {
   private readonly notes: string[] = [];
   private readonly recent: Executed[] = [];
   readonly pids = new Map<number, number>();
+  /** elfshim port → native port (ports.ts). */
+  readonly ports = new Map<number, number>();
+  get portLearned() {
+    return this.o.onPortLearned;
+  }
   /** The host CPU the tracer pins the native program to (see pinned-cpu.ts). */
   readonly nativeCpu = pinnedCpu();
   readonly sigactionFlags = new Map<number, bigint>();
