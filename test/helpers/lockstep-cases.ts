@@ -11,8 +11,9 @@
 // children wait for the parent's file locks; vfork's exec). sysmisc runs every section but sched (a
 // 1.8M-step arithmetic loop between a few syscalls, no child). LOCKSTEP_FULL=1 adds the full runs
 // (and sigchld-wait: 80 children, 4.3M steps). udp's ephemeral ports are translated (src/lockstep/ports.ts); sigsys
-// seccomp runs with the filter natively and elfshim's --on-unimplemented=sigsys. tcpserver runs only to its usage exit: its real run
-// serves clients from outside, whose bytes would have to reach both runs alike. fileio works in "." with each side started in its own empty directory. hardening
+// seccomp runs with the filter natively and elfshim's --on-unimplemented=sigsys. tcpserver runs to its usage exit, and as an echo server
+// for host clients (test/helpers/lockstep-peer.ts: the same ping-pong conversation with each run's server); netclient
+// fetches from a host server. fileio works in "." with each side started in its own empty directory. hardening
 // runs its one bounded mode (flood: 1 MB to stdout); the others exhaust memory or processes, natively too.
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,7 +42,15 @@ export interface LockstepCase {
   output?: RegExp;
   /** elfshim's --on-unimplemented (FastLockstepOptions.onUnimplemented). */
   onUnimplemented?: 'sigsys';
+  /**
+   * A host peer (test/helpers/lockstep-peer.ts, its own process): 'server' serves "GET n" (its port replaces PEER_PORT
+   * in args); 'echo' connects to both runs' servers with the same conversation (ports learned by the differ).
+   */
+  peer?: 'server' | 'echo';
 }
+
+/** In args: the port of the case's host server. */
+export const PEER_PORT = '{peer-port}';
 
 const ENDED = /exited with status|killed by signal/;
 
@@ -107,8 +116,13 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'hello (dynamically linked: ld.so, the host libc)', program: glibcDynamic('hello'), args: ['dyn'], end: /exited with status 0/ },
     // File locks between a parent and five children (F_SETLKW waits for the parent), each side in its own directory.
     { title: 'locks (children, F_SETLKW)', program: musl('locks'), args: ['.'], workDirs: true, end: /exited with status 0/, threads: 6 },
-    // Without arguments it prints its usage and exits 2 (its real run needs a client from outside).
+    // Without arguments it prints its usage and exits 2.
     { title: 'tcpserver (usage exit)', program: musl('tcpserver'), args: [], end: /exited with status 2/ },
+    // Its real run: an epoll echo server; a host client talks to each run's server (the listening port is learned
+    // from getsockname: ports.ts), the same conversation to both.
+    { title: 'tcpserver tcp 4 (host clients for both runs)', program: musl('tcpserver'), args: ['tcp', '4'], peer: 'echo', end: /exited with status 0/, output: /served 4 connections, 84416 bytes/ },
+    // A client fetching from a host server over IPv4 (blocking connect) and IPv6 (non-blocking, poll, SO_ERROR).
+    { title: 'netclient (a host server)', program: musl('netclient'), args: [PEER_PORT, '150000'], peer: 'server', end: /exited with status 0/, output: /::1: 150000 bytes, fnv1a [0-9a-f]{8}, peer port matches: yes/ },
     // Datagrams between sockets bound to port 0, and to a forked child: each run has its own ephemeral ports,
     // translated as pids are (ports.ts); the program sees elfshim's.
     { title: 'udp (ephemeral ports, IPv4/IPv6, a forked peer)', program: musl('udp'), args: [], end: /exited with status 0/, threads: 2, output: /child answered "len 300"/ },
