@@ -40,6 +40,8 @@ export interface LockstepCase {
   workDirs?: boolean;
   /** What the run must print (where the differ's own handling decides it, not only elfshim's). */
   output?: RegExp;
+  /** Both runs with elfshim's vDSO (FastLockstepOptions.vdso). */
+  vdso?: boolean;
   /** elfshim's --on-unimplemented (FastLockstepOptions.onUnimplemented). */
   onUnimplemented?: 'sigsys';
   /**
@@ -126,6 +128,10 @@ export function fixtureCases(input: string): LockstepCase[] {
     // Datagrams between sockets bound to port 0, and to a forked child: each run has its own ephemeral ports,
     // translated as pids are (ports.ts); the program sees elfshim's.
     { title: 'udp (ephemeral ports, IPv4/IPv6, a forked peer)', program: musl('udp'), args: [], end: /exited with status 0/, threads: 2, output: /child answered "len 300"/ },
+    // The vDSO found through AT_SYSINFO_EHDR and called: both runs with elfshim's (the native process gets its image),
+    // whose functions make syscalls. Its code is elfshim's on both sides: what it answers is checked by the output.
+    { title: 'vdso (elfshim\'s vDSO on both sides)', program: musl('vdso'), args: [], vdso: true, end: /exited with status 0/, output: /__vdso_clock_getres@LINUX_2\.6: found\n(.*: yes\n)+clock_getres\(MONOTONIC\) = 0, 0 s 1 ns\nsched_getcpu valid: yes/ },
+    { title: 'hello (dynamically linked, with the vDSO in ld.so\'s link map)', program: glibcDynamic('hello'), args: ['dyn'], vdso: true, end: /exited with status 0/ },
     { title: 'random (AT_RANDOM, getrandom)', program: musl('random'), args: [], end: /exited with status 0/ },
     { title: 'stracecalls', program: musl('stracecalls'), args: [], end: /exited with status 0/ },
     // io_pgetevents without seccomp: elfshim lacks it (ENOSYS), the host has it (EINVAL); the result is copied.

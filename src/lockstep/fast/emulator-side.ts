@@ -26,10 +26,11 @@ export class EmulatorSide implements StatePort {
   readonly ctl: DebugController;
   private readonly done: Promise<unknown>;
 
-  constructor(program: string, args: string[], env: Record<string, string>, stdio: [number, number, number], cwd: string | null = null, onUnimplemented: KernelOptions['onUnimplemented'] = 'enosys') {
+  constructor(program: string, args: string[], env: Record<string, string>, stdio: [number, number, number], cwd: string | null = null, onUnimplemented: KernelOptions['onUnimplemented'] = 'enosys', vdso = false) {
     // A smaller pool than the CLI's default: several runs share the differ's process.
-    // No vDSO: the native side runs with elfshim's initial stack, so neither uses one (their images differ).
-    this.kernel = new Kernel({ memoryLimit: 1 << 30, vdso: false, cwd, onUnimplemented });
+    // By default no vDSO: the native side runs with elfshim's initial stack, so neither uses one (their images
+    // differ); with one, the native process gets elfshim's image (FastLockstep.syncVdso).
+    this.kernel = new Kernel({ memoryLimit: 1 << 30, vdso, cwd, onUnimplemented });
     const first = this.kernel.spawn({ hostPath: program, guestPath: program, execfn: program, argv: [program, ...args], envp: Object.entries(env).map(([k, v]) => `${k}=${v}`), stdio });
     this.ctl = new DebugController(this.kernel, first);
     this.first = this.task = first;
