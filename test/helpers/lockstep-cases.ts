@@ -45,10 +45,10 @@ export interface LockstepCase {
   /** elfshim's --on-unimplemented (FastLockstepOptions.onUnimplemented). */
   onUnimplemented?: 'sigsys';
   /**
-   * A host peer (test/helpers/lockstep-peer.ts, its own process): 'server' serves "GET n" (its port replaces PEER_PORT
-   * in args); 'echo' connects to both runs' servers with the same conversation (ports learned by the differ).
+   * A host peer (test/helpers/lockstep-peer.ts, its own process): 'server' serves "GET n", 'udp-echo' answers
+   * datagrams (their port replaces PEER_PORT in args); 'echo' connects to both runs' servers with the same conversation (ports learned by the differ).
    */
-  peer?: 'server' | 'echo';
+  peer?: 'server' | 'udp-echo' | 'echo';
 }
 
 /** In args: the port of the case's host server. */
@@ -132,6 +132,8 @@ export function fixtureCases(input: string): LockstepCase[] {
     // whose functions make syscalls. Its code is elfshim's on both sides: what it answers is checked by the output.
     { title: 'vdso (elfshim\'s vDSO on both sides)', program: musl('vdso'), args: [], vdso: true, end: /exited with status 0/, output: /__vdso_clock_getres@LINUX_2\.6: found\n(.*: yes\n)+clock_getres\(MONOTONIC\) = 0, 0 s 1 ns\nsched_getcpu valid: yes/ },
     { title: 'hello (dynamically linked, with the vDSO in ld.so\'s link map)', program: glibcDynamic('hello'), args: ['dyn'], vdso: true, end: /exited with status 0/ },
+    // Datagrams to a host peer from a socket bound by its first sendto (another port on each side).
+    { title: 'udp host (a host peer)', program: musl('udp'), args: ['host', PEER_PORT], peer: 'udp-echo', end: /exited with status 0/, output: /reply "pong: ping 2" from 127\.0\.0\.1, the host's port: yes\nthe first sendto bound a port: ok/ },
     { title: 'random (AT_RANDOM, getrandom)', program: musl('random'), args: [], end: /exited with status 0/ },
     { title: 'stracecalls', program: musl('stracecalls'), args: [], end: /exited with status 0/ },
     // io_pgetevents without seccomp: elfshim lacks it (ENOSYS), the host has it (EINVAL); the result is copied.

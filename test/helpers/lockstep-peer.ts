@@ -4,6 +4,7 @@
  * meanwhile). Both runs of the program get the same conversation.
  *
  *   lockstep-peer server          netclient's server: "GET n\n" → n pattern bytes, then close; prints its port
+ *   lockstep-peer udp-echo        udp host's peer: answers each datagram with "pong: " and it; prints its port
  *   lockstep-peer echo PORTSFILE  tcpserver's clients: waits for the first "ELFSHIM NATIVE" port pair the differ
  *                                 learned (the listening socket's getsockname) and runs the same conversation with
  *                                 both servers at once; prints one transcript line per server
@@ -13,6 +14,7 @@
  * or less at once would wait for bytes its program believes it has).
  */
 import { createServer, connect } from 'node:net';
+import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 
 export const ECHO_CONNECTIONS = 4;
@@ -31,6 +33,12 @@ function server(): void {
     c.on('error', () => {});
   });
   s.listen(0, '::', () => process.stdout.write(`port ${(s.address() as { port: number }).port}\n`)); // dual-stack
+}
+
+function udpEcho(): void {
+  const s = createSocket('udp4');
+  s.on('message', (m, from) => s.send(Buffer.concat([Buffer.from('pong: '), m]), from.port, from.address));
+  s.bind(0, '127.0.0.1', () => process.stdout.write(`port ${s.address().port}\n`));
 }
 
 /** One connection: each message sent once the previous one's echo is back; then a half-close and the server's. */
@@ -81,4 +89,5 @@ async function echo(portsFile: string): Promise<void> {
 
 const [mode, arg] = process.argv.slice(2);
 if (mode === 'server') server();
+else if (mode === 'udp-echo') udpEcho();
 else if (mode === 'echo') await echo(arg);

@@ -17,14 +17,14 @@ export interface Peer {
   stop(): void;
 }
 
-export async function startPeer(kind: 'server' | 'echo'): Promise<Peer> {
+export async function startPeer(kind: 'server' | 'udp-echo' | 'echo'): Promise<Peer> {
   const portsFile = join(mkdtempSync(join(tmpdir(), 'lockstep-ports-')), 'ports');
   const child = spawn(process.execPath, [SCRIPT, kind, portsFile], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const exited = new Promise<void>((r) => child.on('close', () => r()));
   const stop = () => child.kill();
-  if (kind === 'server') {
+  if (kind !== 'echo') {
     const port = await new Promise<number>((resolve, reject) => {
       child.stdout.on('data', () => {
         const m = /port (\d+)/.exec(out);
