@@ -10,7 +10,9 @@
 // are followed like threads (sysmisc's children signal their parent by the pid they learned; locks'
 // children wait for the parent's file locks; vfork's exec). sysmisc runs every section but sched (a
 // 1.8M-step arithmetic loop between a few syscalls, no child). LOCKSTEP_FULL=1 adds the full runs
-// (and sigchld-wait: 80 children, 4.3M steps). udp's ephemeral ports are translated (src/lockstep/ports.ts); sigsys
+// (and sigchld-wait: 80 children, 4.3M steps). Measured on this 2-core machine under a load of 3-7 (2026-11-28):
+// printf-float 14.3M instructions in 879 s, strings 19.9M in 1277 s, libm 5.1M in 336 s, malloc 800 ~300 s (60-65 µs
+// a step; the differ's process waited for the native single steps 43% of its time), far beyond CI's budget. udp's ephemeral ports are translated (src/lockstep/ports.ts); sigsys
 // seccomp runs with the filter natively and elfshim's --on-unimplemented=sigsys. tcpserver runs to its usage exit, and as an echo server
 // for host clients (test/helpers/lockstep-peer.ts: the same ping-pong conversation with each run's server); netclient
 // fetches from a host server. fileio works in "." with each side started in its own empty directory. hardening
