@@ -18,12 +18,15 @@ options:
   --stdin FILE        stdin of both runs (default /dev/null)
   --x87-pointers      also compare fiseg/fioff/foseg/fooff/fop
   --keep-native-stack do not give the native process elfshim's initial stack
-  --elfshim-arg ARG   extra option for elfshim (repeatable), e.g. --seed=1
+  --elfshim-arg ARG   extra option for elfshim (repeatable), e.g. --seed=1; with
+                      --fast only --on-unimplemented=enosys|sigsys
   --fast              the fast transport: the native run under a ptrace tracer
                       (test/fixtures/build/tools/lockstep-tracer, built by
                       scripts/build-fixtures.sh) and elfshim in this process;
                       memory writes are checked at the end of each batch
   --batch N           instructions per batch with --fast (default 4096)
+  --vdso              with --fast: both runs with elfshim's vDSO (the native
+                      process gets its image; default: neither has one)
   --work-dirs         with --fast: each run starts in its own empty temporary
                       directory (for programs that write files where they run)
   --progress N        print a line every N instructions
@@ -42,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
   const env: Record<string, string> = {};
   const elfshimArgs: string[] = [];
   let max: number | undefined, stdin: string | undefined, progress = 0;
-  let x87Pointers = false, keepStack = false, showOutput = false, trace = false, fast = false, batch = 4096, workDirs = false;
+  let x87Pointers = false, keepStack = false, showOutput = false, trace = false, fast = false, batch = 4096, workDirs = false, vdso = false;
   let k = 0;
   const value = (opt: string): string => {
     const v = argv[++k];
@@ -67,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
     else if (a === '--trace') trace = true;
     else if (a === '--fast') fast = true;
     else if (a === '--work-dirs') workDirs = true;
+    else if (a === '--vdso') vdso = true;
     else if (a === '--batch') { batch = Number(value(a)); if (!Number.isInteger(batch) || batch < 1) fail('--batch expects a count'); }
     else fail(`unknown option ${a} (try --help)`);
   }
@@ -89,12 +93,14 @@ export async function main(argv: string[]): Promise<number> {
   let r: LockstepResult;
   const started = Date.now();
   try {
-    if (workDirs && !fast) fail('--work-dirs needs --fast');
+    if ((workDirs || vdso) && !fast) fail('--work-dirs and --vdso need --fast');
     if (fast) {
-      if (trace || !o.syncInitialStack || elfshimArgs.length) fail('--fast does not support --trace, --keep-native-stack or --elfshim-arg');
+      const unimplemented = elfshimArgs.map((a) => /^--on-unimplemented=(enosys|sigsys)$/.exec(a)?.[1]);
+      if (trace || !o.syncInitialStack || unimplemented.some((u) => !u)) fail('--fast does not support --trace, --keep-native-stack or --elfshim-arg other than --on-unimplemented=enosys|sigsys');
+      const onUnimplemented = unimplemented.at(-1) as 'enosys' | 'sigsys' | undefined;
       const tracer = path.join(here, '..', '..', 'test', 'fixtures', 'build', 'tools', 'lockstep-tracer');
       const { progressEvery, onProgress, max: m, stdin: s } = o;
-      r = await runFastLockstep({ program: o.program, args: o.args, env, tracer, batch, x87Pointers, workDirs, ...(m !== undefined ? { max: m } : {}), ...(s ? { stdin: s } : {}), ...(progressEvery && onProgress ? { progressEvery, onProgress } : {}) });
+      r = await runFastLockstep({ program: o.program, args: o.args, env, tracer, batch, x87Pointers, workDirs, vdso, ...(onUnimplemented ? { onUnimplemented } : {}), ...(m !== undefined ? { max: m } : {}), ...(s ? { stdin: s } : {}), ...(progressEvery && onProgress ? { progressEvery, onProgress } : {}) });
     } else r = await runLockstep(o);
   } catch (e) {
     fail(e instanceof Error ? e.message : String(e));

@@ -328,6 +328,8 @@ class Lockstep {
 
   /** elfshim pid → native pid, learned from the calls that return pids. */
   readonly pids = new Map<number, number>();
+  /** elfshim port → native port (ports.ts). */
+  readonly ports = new Map<number, number>();
   /** The host CPU gdbserver and the native program run on (see pinned-cpu.ts). */
   readonly nativeCpu = pinnedCpu();
 

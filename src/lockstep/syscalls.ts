@@ -5,6 +5,7 @@ import { le64, readRange, writeRange } from './bytes.js';
 import { MUST_MATCH, PID_ARGS, PID_RESULT, SYSCALL_ARG_REGISTERS, syscallOutputs } from './syscall-effects.js';
 import { syscallByNumber } from '../kernel/syscall-table.js';
 import { PROC_PATH_SYSCALLS, translateProcPath } from './proc-paths.js';
+import { PORT_ARGUMENT_SYSCALLS, portsToEmulator, translatePortArguments } from './ports.js';
 
 const RSEQ = 334, RSEQ_FLAG_UNREGISTER = 1;
 const RT_SIGTIMEDWAIT = 128;
@@ -22,6 +23,10 @@ export interface SyscallContext {
   emu: StatePort;
   /** elfshim pid → native pid, learned from the calls that return pids. */
   pids: Map<number, number>;
+  /** elfshim port → native port, learned from the calls that report socket addresses (ports.ts). */
+  ports: Map<number, number>;
+  /** Told of each port pair learned (a test's driver talks to both runs' servers). */
+  portLearned?: (elfshimPort: number, nativePort: number) => void;
   /** Counts a difference made equal on purpose (shown in the summary). */
   count(what: string): void;
   /** The host CPU the native run is pinned to (pinned-cpu.ts). */
@@ -36,8 +41,10 @@ export interface SyscallContext {
  */
 export async function translatePids(ctx: SyscallContext, regs: Registers, nr: number): Promise<(() => Promise<void>) | null> {
   const restore: Array<[string, bigint]> = [];
-  const undoPath = await translateProcPath(ctx.native, regs, nr, ctx.pids);
-  if (undoPath) ctx.count("/proc path with elfshim's pid or tid (the native one given to native)");
+  const undoPorts = await translatePortArguments(ctx, regs, nr);
+  const undoProc = await translateProcPath(ctx.native, regs, nr, ctx.pids);
+  if (undoProc) ctx.count("/proc path with elfshim's pid or tid (the native one given to native)");
+  const undoPath = undoPorts && undoProc ? async () => { await undoProc(); await undoPorts(); } : undoPorts ?? undoProc;
   for (const k of PID_ARGS[nr] ?? []) {
     const reg = SYSCALL_ARG_REGISTERS[k];
     const raw = regs.big(reg);
@@ -57,7 +64,7 @@ export async function translatePids(ctx: SyscallContext, regs: Registers, nr: nu
 /** A hook for free runs of the native side: the same pid translation at every pid-taking syscall. */
 export function pidHook(ctx: SyscallContext): SyscallHook {
   return {
-    numbers: [...Object.keys(PID_ARGS).map(Number), ...PROC_PATH_SYSCALLS],
+    numbers: [...Object.keys(PID_ARGS).map(Number), ...PROC_PATH_SYSCALLS, ...PORT_ARGUMENT_SYSCALLS],
     entry: (regs: Registers) => translatePids(ctx, regs, Number(regs.big('orig_rax'))),
   };
 }
@@ -103,6 +110,8 @@ export async function reconcileSyscall(ctx: SyscallContext, before: Registers, n
   if (nr === RT_SIGTIMEDWAIT && rn > 0n && rn < 65n && before.big('rsi') !== 0n && (await siginfoPidToEmulator(ctx, before.num('rsi') + 16))) {
     ctx.count(`${name} (elfshim's pid in the siginfo given to native)`);
   }
+  const wrongPort = await portsToEmulator(ctx, before, rn);
+  if (wrongPort) return { diverged: `${name}: ${wrongPort}` };
   const ranges = await syscallOutputs(nr, before, rn, (addr, count) => readIovecs(ctx, addr, count));
   for (const [addr, len] of ranges) {
     const [a, b] = await Promise.all([readRange(ctx.native, addr, len), readRange(ctx.emu, addr, len)]);

@@ -10,8 +10,12 @@
 // are followed like threads (sysmisc's children signal their parent by the pid they learned; locks'
 // children wait for the parent's file locks; vfork's exec). sysmisc runs every section but sched (a
 // 1.8M-step arithmetic loop between a few syscalls, no child). LOCKSTEP_FULL=1 adds the full runs
-// (and sigchld-wait: 80 children, 4.3M steps). tcpserver runs only to its usage exit: its real run
-// serves clients from outside, whose bytes would have to reach both runs alike. fileio works in "." with each side started in its own empty directory. hardening
+// (and sigchld-wait: 80 children, 4.3M steps). Measured on this 2-core machine under a load of 3-7 (2026-11-28):
+// printf-float 14.3M instructions in 879 s, strings 19.9M in 1277 s, libm 5.1M in 336 s, malloc 800 ~300 s (60-65 µs
+// a step; the differ's process waited for the native single steps 43% of its time), far beyond CI's budget. udp's ephemeral ports are translated (src/lockstep/ports.ts); sigsys
+// seccomp runs with the filter natively and elfshim's --on-unimplemented=sigsys. tcpserver runs to its usage exit, and as an echo server
+// for host clients (test/helpers/lockstep-peer.ts: the same ping-pong conversation with each run's server); netclient
+// fetches from a host server. fileio works in "." with each side started in its own empty directory. hardening
 // runs its one bounded mode (flood: 1 MB to stdout); the others exhaust memory or processes, natively too.
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +42,19 @@ export interface LockstepCase {
   workDirs?: boolean;
   /** What the run must print (where the differ's own handling decides it, not only elfshim's). */
   output?: RegExp;
+  /** Both runs with elfshim's vDSO (FastLockstepOptions.vdso). */
+  vdso?: boolean;
+  /** elfshim's --on-unimplemented (FastLockstepOptions.onUnimplemented). */
+  onUnimplemented?: 'sigsys';
+  /**
+   * A host peer (test/helpers/lockstep-peer.ts, its own process): 'server' serves "GET n", 'udp-echo' answers
+   * datagrams (their port replaces PEER_PORT in args); 'echo' connects to both runs' servers with the same conversation (ports learned by the differ).
+   */
+  peer?: 'server' | 'udp-echo' | 'echo';
 }
+
+/** In args: the port of the case's host server. */
+export const PEER_PORT = '{peer-port}';
 
 const ENDED = /exited with status|killed by signal/;
 
@@ -104,8 +120,29 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'hello (dynamically linked: ld.so, the host libc)', program: glibcDynamic('hello'), args: ['dyn'], end: /exited with status 0/ },
     // File locks between a parent and five children (F_SETLKW waits for the parent), each side in its own directory.
     { title: 'locks (children, F_SETLKW)', program: musl('locks'), args: ['.'], workDirs: true, end: /exited with status 0/, threads: 6 },
-    // Without arguments it prints its usage and exits 2 (its real run needs a client from outside).
+    // Without arguments it prints its usage and exits 2.
     { title: 'tcpserver (usage exit)', program: musl('tcpserver'), args: [], end: /exited with status 2/ },
+    // Its real run: an epoll echo server; a host client talks to each run's server (the listening port is learned
+    // from getsockname: ports.ts), the same conversation to both.
+    { title: 'tcpserver tcp 4 (host clients for both runs)', program: musl('tcpserver'), args: ['tcp', '4'], peer: 'echo', end: /exited with status 0/, output: /served 4 connections, 84416 bytes/ },
+    // A client fetching from a host server over IPv4 (blocking connect) and IPv6 (non-blocking, poll, SO_ERROR).
+    { title: 'netclient (a host server)', program: musl('netclient'), args: [PEER_PORT, '150000'], peer: 'server', end: /exited with status 0/, output: /::1: 150000 bytes, fnv1a [0-9a-f]{8}, peer port matches: yes/ },
+    // Datagrams between sockets bound to port 0, and to a forked child: each run has its own ephemeral ports,
+    // translated as pids are (ports.ts); the program sees elfshim's.
+    { title: 'udp (ephemeral ports, IPv4/IPv6, a forked peer)', program: musl('udp'), args: [], end: /exited with status 0/, threads: 2, output: /child answered "len 300"/ },
+    // The vDSO found through AT_SYSINFO_EHDR and called: both runs with elfshim's (the native process gets its image),
+    // whose functions make syscalls. Its code is elfshim's on both sides: what it answers is checked by the output.
+    { title: 'vdso (elfshim\'s vDSO on both sides)', program: musl('vdso'), args: [], vdso: true, end: /exited with status 0/, output: /__vdso_clock_getres@LINUX_2\.6: found\n(.*: yes\n)+clock_getres\(MONOTONIC\) = 0, 0 s 1 ns\nsched_getcpu valid: yes/ },
+    { title: 'hello (dynamically linked, with the vDSO in ld.so\'s link map)', program: glibcDynamic('hello'), args: ['dyn'], vdso: true, end: /exited with status 0/ },
+    // Datagrams to a host peer from a socket bound by its first sendto (another port on each side).
+    { title: 'udp host (a host peer)', program: musl('udp'), args: ['host', PEER_PORT], peer: 'udp-echo', end: /exited with status 0/, output: /reply "pong: ping 2" from 127\.0\.0\.1, the host's port: yes\nthe first sendto bound a port: ok/ },
+    { title: 'random (AT_RANDOM, getrandom)', program: musl('random'), args: [], end: /exited with status 0/ },
+    { title: 'stracecalls', program: musl('stracecalls'), args: [], end: /exited with status 0/ },
+    // io_pgetevents without seccomp: elfshim lacks it (ENOSYS), the host has it (EINVAL); the result is copied.
+    { title: 'sigsys (the unimplemented call returns)', program: musl('sigsys'), args: [], end: /exited with status 0/ },
+    // Natively a seccomp filter traps io_pgetevents with SIGSYS; elfshim (--on-unimplemented=sigsys) traps it itself.
+    { title: 'sigsys seccomp (SIGSYS to a handler)', program: musl('sigsys'), args: ['seccomp'], onUnimplemented: 'sigsys', end: /exited with status 0/, output: /second call returned 333, handler ran 2 time/ },
+    { title: 'sigsys seccomp default (killed by SIGSYS)', program: musl('sigsys'), args: ['seccomp', 'default'], onUnimplemented: 'sigsys', end: /killed by signal 31/ },
     { title: 'strings quick', program: musl('strings'), args: ['quick'], end: ENDED },
     { title: 'printf-float quick', program: musl('printf-float'), args: ['quick'], end: ENDED },
     { title: 'libm quick', program: musl('libm'), args: ['quick'], end: ENDED },

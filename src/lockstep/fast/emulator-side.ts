@@ -3,6 +3,7 @@ import { readAllRegisters, writeRegister, REGNUM } from '../../gdb/registers.js'
 import type { StopEvent } from '../../gdb/target.js';
 import { DebugController } from '../../kernel/debug-target.js';
 import { Kernel } from '../../kernel/kernel.js';
+import type { KernelOptions } from '../../kernel/kernel-options.js';
 import type { Task } from '../../kernel/task.js';
 import { SignalFd } from '../../kernel/files/signalfd.js';
 import type { AddressSpace } from '../../mem/address-space.js';
@@ -25,10 +26,11 @@ export class EmulatorSide implements StatePort {
   readonly ctl: DebugController;
   private readonly done: Promise<unknown>;
 
-  constructor(program: string, args: string[], env: Record<string, string>, stdio: [number, number, number], cwd: string | null = null) {
+  constructor(program: string, args: string[], env: Record<string, string>, stdio: [number, number, number], cwd: string | null = null, onUnimplemented: KernelOptions['onUnimplemented'] = 'enosys', vdso = false) {
     // A smaller pool than the CLI's default: several runs share the differ's process.
-    // No vDSO: the native side runs with elfshim's initial stack, so neither uses one (their images differ).
-    this.kernel = new Kernel({ memoryLimit: 1 << 30, vdso: false, cwd });
+    // By default no vDSO: the native side runs with elfshim's initial stack, so neither uses one (their images
+    // differ); with one, the native process gets elfshim's image (FastLockstep.syncVdso).
+    this.kernel = new Kernel({ memoryLimit: 1 << 30, vdso, cwd, onUnimplemented });
     const first = this.kernel.spawn({ hostPath: program, guestPath: program, execfn: program, argv: [program, ...args], envp: Object.entries(env).map(([k, v]) => `${k}=${v}`), stdio });
     this.ctl = new DebugController(this.kernel, first);
     this.first = this.task = first;

@@ -39,7 +39,19 @@ export interface FastLockstepOptions {
    * programs that create files relative to where they run, which the two runs would otherwise share.
    */
   workDirs?: boolean;
+  /**
+   * What elfshim does at a syscall it lacks (`--on-unimplemented`; default enosys, whose result the differ replaces
+   * with the native one). 'sigsys' pairs with a native seccomp filter that traps the same call (the sigsys fixture).
+   */
+  onUnimplemented?: 'enosys' | 'sigsys';
+  /** Both runs with elfshim's vDSO (AT_SYSINFO_EHDR): see syncVdso. Without it neither has one. */
+  vdso?: boolean;
   onProgress?: (compared: number) => void;
+  /**
+   * Called (synchronously, while the run goes on) with each pair of port numbers learned, elfshim's and the native
+   * one (see ports.ts): a test's client reaches both runs' servers with it.
+   */
+  onPortLearned?: (elfshimPort: number, nativePort: number) => void;
   progressEvery?: number;
   /**
    * Self-test: after this many instructions (with thread: this many of the thread or child created thread-th, 0
@@ -81,7 +93,7 @@ export async function runFastLockstep(o: FastLockstepOptions): Promise<LockstepR
     const cwds = o.workDirs ? [path.join(dir, 'native-cwd'), path.join(dir, 'elfshim-cwd')] : [];
     for (const d of cwds) fs.mkdirSync(d);
     tracer = new NativeTracer(o.tracer, o.program, o.args, o.env, nIo, cwds[0]);
-    emu = new EmulatorSide(o.program, o.args, o.env, eIo, cwds[1] ?? null);
+    emu = new EmulatorSide(o.program, o.args, o.env, eIo, cwds[1] ?? null, o.onUnimplemented, o.vdso ?? false);
     const r = await new FastLockstep(new NativeSide(tracer), emu, o).run();
     await tracer.close();
     await emu.close();
@@ -106,6 +118,11 @@ class FastLockstep {
   private readonly notes: string[] = [];
   private readonly recent: Executed[] = [];
   readonly pids = new Map<number, number>();
+  /** elfshim port → native port (ports.ts). */
+  readonly ports = new Map<number, number>();
+  get portLearned() {
+    return this.o.onPortLearned;
+  }
   /** The host CPU the tracer pins the native program to (see pinned-cpu.ts). */
   readonly nativeCpu = pinnedCpu();
   readonly sigactionFlags = new Map<number, bigint>();
@@ -557,6 +574,23 @@ class FastLockstep {
     }
     if (rspN !== rspE) await this.native.writeRegister('rsp', le64(BigInt(rspE)));
     this.notes.push(`native initial stack replaced by elfshim's (rsp 0x${rspN.toString(16)} → 0x${rspE.toString(16)}, ${bytes.length} bytes)`);
+    if (this.o.vdso) await this.syncVdso();
+  }
+
+  /**
+   * With a vDSO (o.vdso): the native process runs elfshim's, whose functions make the syscalls the differ steps
+   * over (the host's answers from its data page, and its code differs). Both kernels put the block at one address
+   * (elfshim reserves the host's [vvar…]/[vdso] sizes where Linux does); the host's [vdso] pages are overwritten
+   * (through /proc/PID/mem, which copies them on write).
+   */
+  private async syncVdso(): Promise<void> {
+    const v = this.emu.mem.mappings.find((m) => m.name === '[vdso]');
+    const bytes = v && this.emu.peek(v.start, v.end - v.start);
+    if (!v || !bytes || !(await writeRange(this.native, v.start, bytes))) {
+      this.notes.push("could not copy elfshim's vDSO to native");
+      return;
+    }
+    this.notes.push(`native vDSO replaced by elfshim's (0x${v.start.toString(16)}, ${bytes.length} bytes)`);
   }
 }
 

@@ -79,6 +79,8 @@ static struct tracee {
   /* Stopped inside its vfork call (at the event stop), with its registers from before the syscall instruction. */
   int in_vfork;
   struct user_regs_struct before_vfork;
+  /* A syscall step ended at another signal (a seccomp trap's SIGSYS) with the step's own SIGTRAP still queued. */
+  int trap_queued;
 } tracees[MAX_THREADS];
 static int ntracees;
 static int cmd_fd, out_fd, mem_fd = -1;
@@ -397,6 +399,9 @@ static int discarded_signal(int sig) {
   return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH;
 }
 
+/* Whether SIGTRAP is pending for the current thread (its own queue: SigPnd). */
+static int sigtrap_pending(void) { return (status_mask("SigPnd:") >> (SIGTRAP - 1)) & 1; }
+
 /* One instruction (a rep string instruction to its end). Returns 0 on a step, or -1 (record already sent). */
 static int step_one(int signal, const struct insn *in, uint64_t rip, const struct user_regs_struct *r) {
   if (!signal && is_rep_string(in)) {
@@ -460,8 +465,20 @@ static int step_one(int signal, const struct insn *in, uint64_t rip, const struc
     if (sig < 0) return -1;
   }
   if (sig != SIGTRAP) {
+    /* A single-stepped syscall queues a SIGTRAP on its way out (user_single_step_report), also when a seccomp
+       filter trapped it: then the SIGSYS, queued first, is reported first, and the SIGTRAP would stop the step
+       after the one delivering the SIGSYS before any instruction ran. That step absorbs it (below). */
+    if (nr >= 0 && sigtrap_pending()) tracee(tid)->trap_queued = 1;
     state_record(STOP, sig, 1);
     return -1;
+  }
+  if (tracee(tid)->trap_queued) {
+    tracee(tid)->trap_queued = 0;
+    if (sigtrap_pending()) {
+      /* the queued SIGTRAP: a signal-delivery stop now, discarded by the next step (which delivers nothing) */
+      ptrace(PTRACE_SINGLESTEP, tid, 0, 0);
+      if (wait_child() < 0) return -1;
+    }
   }
   if (nr == 59 || nr == 322) {
     /* execve/execveat: a new address space if it succeeded (the memory file is the old one's) */
