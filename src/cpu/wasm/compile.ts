@@ -1,8 +1,9 @@
 /**
  * Translates a region into one WebAssembly function, when every instruction
- * of it has a WebAssembly translation (ops.ts, sse.ts) and the guest memory is a
- * WebAssembly memory (the CLI's pool); otherwise the region stays
- * JavaScript (jit/compile.ts). Same contract as the JavaScript regions:
+ * of it has a WebAssembly translation (ops.ts, sse.ts) or may run through
+ * the fallback (fallback.ts: anything but control and system instructions)
+ * and the guest memory is a WebAssembly memory (the CLI's pool); otherwise
+ * the region stays JavaScript (jit/compile.ts). Same contract as the JavaScript regions:
  *
  *   fn(c, budget, entry) → instructions retired; c.rip, FS.slow, FS.from set.
  *
