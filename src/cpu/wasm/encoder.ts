@@ -63,6 +63,22 @@ export function sleb(v: bigint, out: number[] = []): number[] {
   }
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Appends the signed LEB128 of a safe integer to out (the same bytes as sleb, in float arithmetic: v / 128 floored is v >> 7). */
+export function slebSafe(out: Bytes, v: number): void {
+  for (;;) {
+    const q = Math.floor(v / 128);
+    const b = v - q * 128;
+    v = q;
+    if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return;
+    }
+    out.push(b | 0x80);
+  }
+}
+
 /** Signed LEB128 of an int32 (no BigInt: the common case). */
 export function sleb32(v: number, out: number[] = []): number[] {
   v |= 0;
@@ -161,8 +177,10 @@ export class FunctionBody {
   /** i64.const of an exact integer (|v| < 2^53) or a bigint. */
   i64(v: number | bigint): this {
     this.code.push(Op.i64Const);
-    const enc = typeof v === 'number' && v === (v | 0) ? sleb32(v) : sleb(BigInt(v));
-    for (const b of enc) this.code.push(b);
+    // Most constants are safe integers (guest addresses, masks): encoded without BigInt, which allocates at every step.
+    const n = typeof v === 'number' ? v : v >= -MAX_SAFE && v <= MAX_SAFE ? Number(v) : NaN;
+    if (Number.isSafeInteger(n)) slebSafe(this.code, n);
+    else for (const b of sleb(BigInt(v))) this.code.push(b);
     return this;
   }
   /** A SIMD (0xfd-prefixed) opcode. */
