@@ -16,7 +16,7 @@ const PTE_FLAGS = 31;
  * is the page number >> TLB_BITS (< 2^23 for user pages, so -1 never
  * matches). Keeping the probe in int32 arithmetic lets the translator inline
  * it from the two halves of an address: index = (lo >>> 11) & TLB_INDEX_MASK,
- * tag = tlbTag(lo, hi), valid only when (hi >>> 15) === 0 (below 2^47).
+ * tag = tlbTagSource(lo, hi), valid only when (hi >>> 15) === 0 (below 2^47).
  * 4096 entries (16 MiB of pages): with 1024, sqlite3's heap left translated
  * code for the interpreter 62k times a bench run on conflict misses.
  */

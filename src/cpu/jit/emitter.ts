@@ -399,7 +399,6 @@ export class Emitter {
     return w.depth < this.scopes.length && this.scopes[w.depth] === w.scope;
   }
 
-
   /** The current version of register n (see rebase). */
   version(n: number): number {
     return this.versions[n];

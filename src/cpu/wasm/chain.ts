@@ -130,11 +130,17 @@ export function chainSet(view: Int32Array, cache: number, addr: number, index: n
   view[e + 2] = index;
   view[e + 3] = block;
 }
+/** The int32 index of addr's entry in view (either of its set), or -1. */
+function entryOf(view: Int32Array, cache: number, addr: number): number {
+  const set = setOf(cache, addr) >> 2;
+  const lo = addr | 0, hi = Math.floor(addr / 4294967296) | 0;
+  for (const e of [set, set + 4]) if (view[e] === lo && view[e + 1] === hi) return e;
+  return -1;
+}
 /** What the dispatcher finds for addr: [table index, entry block], or null (for tests: the dispatcher looks up the same way). */
 export function chainLookup(view: Int32Array, cache: number, addr: number): [number, number] | null {
-  const set = setOf(cache, addr) >> 2;
-  for (const e of [set, set + 4]) if (view[e] === (addr | 0) && view[e + 1] === (Math.floor(addr / 4294967296) | 0)) return [view[e + 2], view[e + 3]];
-  return null;
+  const e = entryOf(view, cache, addr);
+  return e < 0 ? null : [view[e + 2], view[e + 3]];
 }
 /** The set addr is cached in (for tests). */
 export function chainSetIndex(addr: number): number {
@@ -142,12 +148,9 @@ export function chainSetIndex(addr: number): number {
 }
 /** Removes addr's entry if it names region `index`. */
 export function chainDrop(view: Int32Array, cache: number, addr: number, index: number): void {
-  const set = setOf(cache, addr) >> 2;
-  const lo = addr | 0, hi = Math.floor(addr / 4294967296) | 0;
-  for (const e of [set, set + 4]) {
-    if (view[e] === lo && view[e + 1] === hi && view[e + 2] === index) {
-      view[e] = -1;
-      view[e + 1] = -1;
-    }
+  const e = entryOf(view, cache, addr);
+  if (e >= 0 && view[e + 2] === index) {
+    view[e] = -1;
+    view[e + 1] = -1;
   }
 }

@@ -542,7 +542,7 @@ export class WasmEmitter {
     const p = new FunctionBody([I32, I32], [I32]);
     const at = (off: number) => this.scratch + off;
     p.i32(0).mem(Op.i32Load, at(S.S_REGP)).set(this.regp);
-    for (const n of [...this.used].sort((x, y) => x - y)) p.get(this.regp).mem(Op.i64Load, 8 * n).set(this.R[n]);
+    this.loadRegisters(p, [...this.used].sort((x, y) => x - y));
     this.loadFlags(p);
     if (this.usesFs) p.i32(0).mem(Op.i64Load, at(S.S_FS)).set(this.fsb);
     if (this.usesGs) p.i32(0).mem(Op.i64Load, at(S.S_GS)).set(this.gsb);
@@ -551,7 +551,16 @@ export class WasmEmitter {
     return p;
   }
 
-  /** Code in b that loads the run-time flag description (gop…) from the scratch frame. */
+  /** Code in b that loads guest registers ns from the register slot into their locals. */
+  private loadRegisters(b: FunctionBody, ns: Iterable<number>): void {
+    for (const n of ns) b.get(this.regp).mem(Op.i64Load, 8 * n).set(this.R[n]);
+  }
+  /** Stores guest registers ns from their locals into the register slot. */
+  private storeRegisters(ns: Iterable<number>): void {
+    for (const n of ns) this.f.get(this.regp).get(this.R[n]).mem(Op.i64Store, 8 * n);
+  }
+
+  /** Code in b that loads the run-time flag description (gop…) from the scratch frame; its operands are masked to the size already (scratch.ts), as the region's own producers leave them. */
   private loadFlags(b: FunctionBody): void {
     const at = (off: number) => this.scratch + off;
     b.i32(0).mem(Op.i32Load, at(S.S_FOP)).set(this.gop);
@@ -561,7 +570,6 @@ export class WasmEmitter {
     b.i32(0).mem(Op.i64Load, at(S.S_FRES)).set(this.gr);
     b.i32(0).mem(Op.i64Load, at(S.S_FA)).set(this.ga);
     b.i32(0).mem(Op.i64Load, at(S.S_FB)).set(this.gb);
-    // Their operands are masked to the size already (scratch.ts), as the region's own producers leave them.
   }
   /** Stores the run-time flag description (gop…) into the scratch frame. */
   private storeFlags(): void {
@@ -584,13 +592,13 @@ export class WasmEmitter {
     const f = this.f;
     this.syncFlags();
     this.storeFlags();
-    for (let n = 0; n < 16; n++) f.get(this.regp).get(this.reg(n)).mem(Op.i64Store, 8 * n);
+    const all = Array.from({ length: 16 }, (_, n) => n);
+    for (const n of all) this.reg(n); // loaded by the prologue
+    this.storeRegisters(all);
     f.i32(k).op(0x10, FALLBACK);
     const status = this.keep32();
-    for (let n = 0; n < 16; n++) {
-      f.get(this.regp).mem(Op.i64Load, 8 * n).set(this.R[n]);
-      this.wrote(n);
-    }
+    this.loadRegisters(f, all);
+    for (const n of all) this.wrote(n);
     this.loadFlags(f);
     this.flags = { kind: 'dyn' };
     this.windows = []; // the instruction may have changed what a page maps to
@@ -608,7 +616,7 @@ export class WasmEmitter {
   epilogue(): void {
     const f = this.f;
     const at = (off: number) => this.scratch + off;
-    for (const n of [...this.written].sort((x, y) => x - y)) f.get(this.regp).get(this.R[n]).mem(Op.i64Store, 8 * n);
+    this.storeRegisters([...this.written].sort((x, y) => x - y));
     f.i32(0).get(this.xr).mem(Op.i64Store, at(S.S_RIP));
     this.storeFlags();
     f.i32(0).get(this.xs).mem(Op.i32Store, at(S.S_SLOW));
