@@ -8,15 +8,14 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer, connect, type AddressInfo, type Server } from 'node:net';
+import { connect, type AddressInfo, type Server } from 'node:net';
+import { netclientServer } from './helpers/netclient-server.js';
 import { ELFSHIM_TIMEOUT_MS, cliPath, compareWithNative, fixturePath, requireFile } from './helpers/run.js';
 
 const VARIANTS = ['glibc-pie', 'musl', 'glibc-dynamic'] as const;
 const ENV = { ELFSHIM_ENGINE: 'interp' }; // the kernel is under test, not the block translator
 const CONNECTIONS = 4;
 
-/** The bytes the host server sends for "GET n": a fixed pattern. */
-const pattern = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
 
 /** One host client: sends size bytes (seeded), half-closes, resolves with what the echo was. */
 function echoOnce(port: number, host: string, size: number): Promise<string> {
@@ -69,15 +68,7 @@ let httpish: Server;
 let serverPort = 0;
 before(async () => {
   // The host server for netclient: "GET n\n" → n pattern bytes, then close.
-  httpish = createServer((s) => {
-    let req = '';
-    s.on('data', (d) => {
-      req += d;
-      const m = /^GET (\d+)\n/.exec(req);
-      if (m) s.end(pattern(Number(m[1])));
-    });
-    s.on('error', () => {});
-  });
+  httpish = netclientServer();
   await new Promise<void>((r) => httpish.listen(0, '::', r)); // dual-stack: 127.0.0.1 and ::1
   serverPort = (httpish.address() as AddressInfo).port;
 });

@@ -13,25 +13,16 @@
  * each side's reads see the same sizes (the differ copies read results from native: a run whose socket got more
  * or less at once would wait for bytes its program believes it has).
  */
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
+import { netclientServer } from './netclient-server.js';
 
 export const ECHO_CONNECTIONS = 4;
 export const ECHO_MESSAGES = [1, 1000, 16000, 7, 4096];
 
-const pattern = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + (i >> 8)) & 0xff));
-
 function server(): void {
-  const s = createServer((c) => {
-    let req = '';
-    c.on('data', (d) => {
-      req += d;
-      const m = /^GET (\d+)\n/.exec(req);
-      if (m) c.end(pattern(Number(m[1])));
-    });
-    c.on('error', () => {});
-  });
+  const s = netclientServer();
   s.listen(0, '::', () => process.stdout.write(`port ${(s.address() as { port: number }).port}\n`)); // dual-stack
 }
 
