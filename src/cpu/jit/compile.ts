@@ -100,7 +100,7 @@ export function successors(b: JitBlock): number[] {
 }
 
 /** The successor a block is best followed by in the layout (undefined: none). */
-function fallThrough(b: JitBlock): number | undefined {
+export function fallThrough(b: JitBlock): number | undefined {
   const last = b.instrs[b.instrs.length - 1];
   const e = last.exec;
   if (e === C.jcc) return last.next;

@@ -30,6 +30,7 @@ import { WASM_OPS, type WasmTranslation } from './ops.js';
 import { sseWasm } from './sse.js';
 import type { Instr } from '../instr.js';
 import { regionTableOf, type RegionTable } from './chain.js';
+import { blocksOf, nesting, regionSuccessors, weakTopologicalOrder, type Element } from './layout.js';
 import * as S from './state.js';
 import { FALLBACK_IMPORT, fallbackImport, mayFallBack, running } from './fallback.js';
 import { basesIn, flagsIn, flagsOut, registersIn, registersOut } from './scratch.js';
@@ -76,12 +77,59 @@ function translatable(blocks: JitBlock[]): boolean {
 /** The region's function body. */
 function emitRegion(g: WasmEmitter, blocks: JitBlock[], targets: readonly (readonly number[])[]): void {
   const f = g.f;
-  const { index, retSites, order, follower } = regionLayout(blocks);
-  f.open('block', 'exit').open('loop', 'L');
-  for (let p = order.length - 1; p >= 0; p--) f.open('block', `c${order[p]}`);
-  f.get(g.bi).brTable(blocks.map((_, j) => `c${j}`), 'exit');
-  for (const bi of order) {
-    f.end(); // the block's label: its code follows
+  const { index, retSites } = regionLayout(blocks);
+  const top = weakTopologicalOrder(regionSuccessors(blocks, index, retSites, targets));
+  const { path, place } = nesting(top, blocks.length);
+  const label = (e: Element) => (e.kind === 'block' ? `c${e.block}` : `k${e.head}`);
+
+  // Block u to block v of the region: a loop's back edge to its `loop` label, a later element's label directly
+  // (a loop's with the block to enter in bi, for the loop's dispatch), anything else round the outer loop L.
+  const jump = (u: number, v: number) => {
+    const pu = path[u], pv = path[v];
+    for (let d = pu.length - 2; d >= 0; d--) {
+      const e = pu[d];
+      if (e.kind === 'loop' && e.head === v) {
+        f.i32(v).set(g.bi).br(`L${v}`);
+        return;
+      }
+    }
+    let d = 0;
+    while (d < pu.length && d < pv.length && pu[d] === pv[d]) d++;
+    const eu = pu[d], ev = pv[d];
+    if (eu !== undefined && ev !== undefined && place.get(ev)! > place.get(eu)!) {
+      if (ev.kind === 'block') f.br(label(ev));
+      else f.i32(v).set(g.bi).br(label(ev));
+    } else f.i32(v).set(g.bi).br('L');
+  };
+  // Whether v's code directly follows u's (no branch needed).
+  const follows = (u: number, v: number) => {
+    const pu = path[u], pv = path[v];
+    return pu.length === pv.length && pu[pu.length - 2] === pv[pv.length - 2] && place.get(pv[pv.length - 1]) === place.get(pu[pu.length - 1])! + 1;
+  };
+  // A level: a block label per element (the code of each follows the end of its label), and the dispatch on bi
+  // that enters it (a loop's level: straight to the head when bi is the head, as on its back edges).
+  const emitLevel = (level: Element[], head: number | undefined, dflt: string) => {
+    for (let j = level.length - 1; j >= 0; j--) f.open('block', label(level[j]));
+    if (head !== undefined) f.get(g.bi).i32(head).op(Op.i32Eq).brIf(label(level[0]));
+    const owner = new Map<number, string>();
+    for (const e of level) for (const b of blocksOf(e)) owner.set(b, label(e));
+    const lo = Math.min(...owner.keys()), hi = Math.max(...owner.keys());
+    const names: string[] = [];
+    for (let k = lo; k <= hi; k++) names.push(owner.get(k) ?? dflt);
+    f.get(g.bi);
+    if (lo !== 0) f.i32(lo).op(Op.i32Sub);
+    f.brTable(names, dflt);
+    for (const e of level) {
+      f.end(); // the element's label: its code follows
+      if (e.kind === 'block') emitBlock(e.block);
+      else {
+        f.open('loop', `L${e.head}`);
+        emitLevel(e.elements, e.head, label(e.elements[0]));
+        f.end();
+      }
+    }
+  };
+  const emitBlock = (bi: number) => {
     const b = blocks[bi], n = b.instrs.length;
     // Head: the budget (exactly where the interpreter's loop would stop entering blocks), then this block runs.
     f.get(g.done).get(0).op(Op.i32GeS).open('if', 'budget').i64(b.start);
@@ -113,14 +161,15 @@ function emitRegion(g: WasmEmitter, blocks: JitBlock[], targets: readonly (reado
       if (k === undefined) {
         f.i64(target);
         g.exitTo();
-      } else if (!(mayFall && k === follower.get(bi))) f.i32(k).set(g.bi).br('L');
+      } else if (!(mayFall && follows(bi, k))) jump(bi, k);
     };
     switch (term.kind) {
       case 'jump':
         edge(term.target, true);
         break;
       case 'cond': {
-        const takenFalls = index.get(term.target) === follower.get(bi);
+        const taken = index.get(term.target);
+        const takenFalls = taken !== undefined && follows(bi, taken);
         f.get(term.cond);
         if (takenFalls) f.op(Op.i32Eqz);
         f.open('if', 'side');
@@ -137,13 +186,17 @@ function emitRegion(g: WasmEmitter, blocks: JitBlock[], targets: readonly (reado
         const internal = new Set(b.instrs[n - 1].exec === C.ret ? retSites : []);
         for (const a of targets[bi] ?? []) if (index.has(a)) internal.add(a);
         for (const a of internal) {
-          f.get(term.local).i64(a).op(Op.i64Eq).open('if', 'hit').i32(index.get(a)!).set(g.bi).br('L').end();
+          f.get(term.local).i64(a).op(Op.i64Eq).open('if', 'hit');
+          jump(bi, index.get(a)!);
+          f.end();
         }
         f.get(term.local);
         g.exitTo();
       }
     }
-  }
+  };
+  f.open('block', 'exit').open('loop', 'L');
+  emitLevel(top, undefined, 'exit');
   f.end().end();
   g.epilogue();
 }
