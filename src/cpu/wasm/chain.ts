@@ -25,6 +25,7 @@ import { CHAIN_CACHE_BYTES } from '../../mem/address-space.js';
 import type { PhysicalMemory } from '../../mem/physical.js';
 import { FunctionBody, I32, I64, Op, moduleOf } from './encoder.js';
 import * as S from './state.js';
+import { HELPER_SLOTS, installHelpers } from './helpers.js';
 
 export const CHAIN_SETS = CHAIN_CACHE_BYTES / 32;
 export const CHAIN_BYTES = CHAIN_CACHE_BYTES;
@@ -70,14 +71,22 @@ function dispatcher(scratch: number): FunctionBody {
 /** The table of a pool's WebAssembly regions and its dispatcher. */
 export class RegionTable {
   readonly table = new WebAssembly.Table({ element: 'anyfunc', initial: 64 });
+  /**
+   * The helpers region code calls (helpers.ts): a table of their own, because instantiating a module that
+   * imports a table copies all its entries (the region table's hundreds, for every region compiled).
+   */
+  readonly helpers = new WebAssembly.Table({ element: 'anyfunc', initial: HELPER_SLOTS });
   readonly dispatch: (budget: number, index: number, block: number, cache: number) => number;
   /** What each index's region belongs to (the engine's region object), for FS.region. */
   readonly owners: (WeakRef<object> | undefined)[] = [];
+  /** Each index's region's fallback (fallback.ts), called for the region that runs (S_LAST). */
+  private readonly fallbacks: (((k: number) => number) | undefined)[] = [];
   private readonly free: number[] = [];
   private next = 0;
   private readonly release = new FinalizationRegistry<number>((k) => {
     this.table.set(k, null);
     this.owners[k] = undefined;
+    this.fallbacks[k] = undefined;
     this.free.push(k);
   });
 
@@ -85,10 +94,16 @@ export class RegionTable {
     const bytes = moduleOf(dispatcher(scratch), pages, [], { table: true, types: [REGION_TYPE] });
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { m: memory }, t: { t: this.table } });
     this.dispatch = inst.exports.f as RegionTable['dispatch'];
+    const last = new Int32Array(memory.buffer, scratch + S.S_LAST, 1);
+    installHelpers(this.helpers, (k) => {
+      const fallback = this.fallbacks[last[0]];
+      if (fallback === undefined) throw new Error(`elfshim: internal error: region ${last[0]} has no fallback ${k}`);
+      return fallback(k);
+    });
   }
 
-  /** Adds a region function; its index is released once `holder` (what calls it) is collected. */
-  add(fn: unknown, owner: object, holder: object): number {
+  /** Adds a region function (and its fallback); its index is released once `holder` (what calls it) is collected. */
+  add(fn: unknown, owner: object, holder: object, fallback?: (k: number) => number): number {
     let k = this.free.pop();
     if (k === undefined) {
       k = this.next++;
@@ -96,6 +111,7 @@ export class RegionTable {
     }
     this.table.set(k, fn as WebAssembly.ExportValue);
     this.owners[k] = new WeakRef(owner);
+    this.fallbacks[k] = fallback;
     this.release.register(holder, k);
     return k;
   }

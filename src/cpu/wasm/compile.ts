@@ -25,14 +25,14 @@ import { flagLiveness, regionLayout, type JitBlock, type JitFn } from '../jit/co
 import { FS } from '../jit/runtime.js';
 import { moduleOf, Op } from './encoder.js';
 import { WasmEmitter, type Terminator } from './emitter.js';
-import { MAT_IMPORT, matHelper } from './flags.js';
 import { WASM_OPS, type WasmTranslation } from './ops.js';
 import { sseWasm } from './sse.js';
 import type { Instr } from '../instr.js';
 import { regionTableOf, type RegionTable } from './chain.js';
 import { blocksOf, nesting, regionSuccessors, weakTopologicalOrder, type Element } from './layout.js';
 import * as S from './state.js';
-import { FALLBACK_IMPORT, fallbackImport, mayFallBack, running } from './fallback.js';
+import { regionFallback, mayFallBack, running } from './fallback.js';
+import { HELPER_TYPES } from './helpers.js';
 import { basesIn, flagsIn, flagsOut, registersIn, registersOut } from './scratch.js';
 
 /** ELFSHIM_WASM=0 keeps every region JavaScript (for comparison). */
@@ -222,17 +222,15 @@ export function compileWasmRegion(blocks: JitBlock[], c: Cpu, targets: readonly 
     return null; // a form without a translation (e.g. 16-bit push)
   }
   wasmStats.regions++;
-  const bytes = moduleOf(g.f, memory.buffer.byteLength / 65536, [MAT_IMPORT, FALLBACK_IMPORT], { prologue: g.prologue() });
-  const fb = fallbacks.length ? fallbackImport(fallbacks, phys.buffer, phys.scratch, owner) : noFallback;
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { h: { mat: matHelper() as WebAssembly.ImportValue, fb }, m: { m: memory } });
+  const bytes = moduleOf(g.f, memory.buffer.byteLength / 65536, [], { prologue: g.prologue(), table: true, types: HELPER_TYPES });
   const table = regionTableOf(phys);
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { m: memory }, t: { t: table.helpers } });
   const run = runnerOf(table, phys.buffer, phys.scratch);
   const fn = ((cpu: Cpu, budget: number, entry: number) => run(cpu, budget, entry, fn.wasmIndex)) as WasmJitFn;
-  fn.wasmIndex = table.add(inst.exports.f, owner, fn);
+  fn.wasmIndex = table.add(inst.exports.f, owner, fn, fallbacks.length ? regionFallback(fallbacks, phys.buffer, phys.scratch, owner) : undefined);
   return fn;
 }
 
-const noFallback = (): number => 0;
 
 type Runner = (c: Cpu, budget: number, entry: number, index: number) => number;
 const runners = new WeakMap<RegionTable, Runner>();

@@ -16,11 +16,9 @@ import { TLB_BYTES, TLB_INDEX_MASK, TLB_TAG_SHIFT } from '../../mem/address-spac
 import { FunctionBody, I32, I64, Op } from './encoder.js';
 import { type Operands, SIZE_MASK, pushCF, pushFlags, pushOF, pushSign, pushZF, pushPF } from './flags.js';
 import * as S from './state.js';
-import { FALLBACK } from './fallback.js';
+import { FALLBACK_SLOT, FALLBACK_TYPE_INDEX, MAT_SLOT, MAT_TYPE_INDEX } from './helpers.js';
 import { addWindow, pickWindow, rebaseWindows, type BaseWindow } from '../jit/page-windows.js';
 
-/** Function index of the imported mat helper (see flags.ts). */
-const MAT = 0;
 
 /** The flags at the current point of the translation. */
 type FlagState =
@@ -401,7 +399,7 @@ export class WasmEmitter {
 
   /** Calls mat on the run-time description: pushes all six flags. */
   private callMat(): void {
-    this.f.get(this.gop).get(this.gsz).get(this.ga).get(this.gb).get(this.gr).get(this.gcin).get(this.fl).op(0x10, MAT);
+    this.f.get(this.gop).get(this.gsz).get(this.ga).get(this.gb).get(this.gr).get(this.gcin).get(this.fl).i32(MAT_SLOT).op(0x11, MAT_TYPE_INDEX, 0); // call_indirect
   }
   /**
    * Pushes flag bit `bit` (CF, ZF, SF or OF) of the run-time description
@@ -595,7 +593,7 @@ export class WasmEmitter {
     const all = Array.from({ length: 16 }, (_, n) => n);
     for (const n of all) this.reg(n); // loaded by the prologue
     this.storeRegisters(all);
-    f.i32(k).op(0x10, FALLBACK);
+    f.i32(k).i32(FALLBACK_SLOT).op(0x11, FALLBACK_TYPE_INDEX, 0); // call_indirect
     const status = this.keep32();
     this.loadRegisters(f, all);
     for (const n of all) this.wrote(n);

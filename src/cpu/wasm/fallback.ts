@@ -25,9 +25,8 @@ import * as Y from '../ops/system.js';
 import { I32 } from './encoder.js';
 import { dfIn, flagsIn, flagsOut, registersIn, registersOut } from './scratch.js';
 
-export const FALLBACK_IMPORT = { module: 'h', name: 'fb', params: [I32], results: [I32] };
-/** The function index of the fallback import (after mat). */
-export const FALLBACK = 1;
+/** The fallback's type: (the region's fallback number) → status (region code calls it through the region table: helpers.ts). */
+export const FALLBACK_TYPE = { params: [I32], results: [I32] };
 
 /** The Cpu whose region runs now (the runner sets it before each dispatch). */
 export const running: { cpu: Cpu | null } = { cpu: null };
@@ -39,8 +38,8 @@ export function mayFallBack(i: Instr): boolean {
   return !NEVER.has(i.exec);
 }
 
-/** The fallback import of a region: runs its k-th fallback instruction. `region.valid` turns false when the region is dropped. */
-export function fallbackImport(instrs: readonly Instr[], buffer: ArrayBufferLike, scratch: number, region: { readonly valid: boolean }): (k: number) => number {
+/** A region's fallback: runs its k-th fallback instruction. `region.valid` turns false when the region is dropped. */
+export function regionFallback(instrs: readonly Instr[], buffer: ArrayBufferLike, scratch: number, region: { readonly valid: boolean }): (k: number) => number {
   const V = new Int32Array(buffer, scratch, 1024);
   return (k) => {
     const c = running.cpu!, i = instrs[k];

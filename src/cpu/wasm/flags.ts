@@ -130,8 +130,8 @@ function matFunction(): FunctionBody {
   return f;
 }
 
-/** How region modules import mat. */
-export const MAT_IMPORT = { module: 'h', name: 'mat', params: [I32, I32, I64, I64, I64, I32, I32], results: [I32] };
+/** mat's type (region code calls it through the region table: helpers.ts). */
+export const MAT_TYPE = { params: [I32, I32, I64, I64, I64, I32, I32], results: [I32] };
 
 let mat: unknown = null;
 
