@@ -252,8 +252,14 @@ export class FunctionBody {
   brTable(names: string[], dflt: string): this {
     this.code.push(Op.brTable);
     this.uleb(names.length);
-    for (const n of names) this.uleb(this.depth(n));
-    this.uleb(this.depth(dflt));
+    // One pass over the open labels (a region's dispatch names hundreds of them: depth() each was quadratic).
+    const depths = new Map<string, number>();
+    this.labels.forEach((name, k) => depths.set(name, this.labels.length - 1 - k));
+    for (const n of [...names, dflt]) {
+      const d = depths.get(n);
+      if (d === undefined) throw new Error(`wasm: no label ${n}`);
+      this.uleb(d);
+    }
     return this;
   }
 
