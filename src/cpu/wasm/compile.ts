@@ -131,11 +131,7 @@ function emitRegion(g: WasmEmitter, blocks: JitBlock[], targets: readonly (reado
   };
   const emitBlock = (bi: number) => {
     const b = blocks[bi], n = b.instrs.length;
-    // Head: the budget (exactly where the interpreter's loop would stop entering blocks), then this block runs.
-    f.get(g.done).get(0).op(Op.i32GeS).open('if', 'budget').i64(b.start);
-    g.exitTo();
-    f.end();
-    f.i32(bi).set(g.xb);
+    g.block = bi;
     g.flags = { kind: 'dyn' };
     g.beginBlock();
     const live = flagLiveness(b.instrs);
@@ -153,6 +149,14 @@ function emitRegion(g: WasmEmitter, blocks: JitBlock[], targets: readonly (reado
       if (t) term = t; // the block's last instruction: its terminator's locals are used below
       else g.endInstr();
     }
+    // The budget, on the way into another block of the region (exactly where the interpreter's loop would
+    // stop entering blocks; the engine and the dispatcher check it before they enter a region): target on the stack.
+    const budgetCheck = (target: () => void) => {
+      f.get(g.done).get(0).op(Op.i32GeS).open('if', 'budget');
+      target();
+      g.exitTo();
+      f.end();
+    };
     // An edge: count the block, hand the flags to the run-time description, go.
     const edge = (target: number, mayFall: boolean) => {
       g.retire(n);
@@ -161,7 +165,10 @@ function emitRegion(g: WasmEmitter, blocks: JitBlock[], targets: readonly (reado
       if (k === undefined) {
         f.i64(target);
         g.exitTo();
-      } else if (!(mayFall && follows(bi, k))) jump(bi, k);
+        return;
+      }
+      budgetCheck(() => f.i64(target));
+      if (!(mayFall && follows(bi, k))) jump(bi, k);
     };
     switch (term.kind) {
       case 'jump':
@@ -185,6 +192,7 @@ function emitRegion(g: WasmEmitter, blocks: JitBlock[], targets: readonly (reado
         g.syncFlags();
         const internal = new Set(b.instrs[n - 1].exec === C.ret ? retSites : []);
         for (const a of targets[bi] ?? []) if (index.has(a)) internal.add(a);
+        if (internal.size > 0) budgetCheck(() => f.get(term.local));
         for (const a of internal) {
           f.get(term.local).i64(a).op(Op.i64Eq).open('if', 'hit');
           jump(bi, index.get(a)!);

@@ -58,6 +58,8 @@ export class WasmEmitter {
   readonly written = new Set<number>();
   // Control: the block index to run, instructions retired, and how the region left.
   readonly bi: number;
+  /** The block being emitted: exits name it as the one control left from (xb), so blocks need not set xb as they run. */
+  block = 0;
   readonly done: number;
   readonly xs: number;
   readonly xb: number;
@@ -528,11 +530,11 @@ export class WasmEmitter {
   slowExit(): void {
     this.syncFlags();
     this.retire(this.local);
-    this.f.i64(this.addr).set(this.xr).i32(1).set(this.xs).br('exit');
+    this.f.i64(this.addr).set(this.xr).i32(1).set(this.xs).i32(this.block).set(this.xb).br('exit');
   }
   /** Leaves the region for the address on the stack (i64), after the block's n instructions. */
   exitTo(): void {
-    this.f.set(this.xr).i32(0).set(this.xs).br('exit');
+    this.f.set(this.xr).i32(0).set(this.xs).i32(this.block).set(this.xb).br('exit');
   }
 
   /** The prologue (code in the region's local space): registers, flags and segment bases from the scratch frame. */
@@ -606,7 +608,8 @@ export class WasmEmitter {
     // It wrote code: the region may be gone, leave after the instruction.
     f.get(status).open('if', 'code-written');
     this.retire(this.local + 1);
-    f.i64(i.next).set(this.xr).i32(0).set(this.xs).br('exit');
+    f.i64(i.next);
+    this.exitTo();
     f.end();
   }
 
