@@ -19,7 +19,6 @@ import * as S from './state.js';
 import { FALLBACK_SLOT, FALLBACK_TYPE_INDEX, MAT_SLOT, MAT_TYPE_INDEX } from './helpers.js';
 import { addWindow, pickWindow, rebaseWindows, type BaseWindow } from '../jit/page-windows.js';
 
-
 /** The flags at the current point of the translation. */
 type FlagState =
   /** Described at run time by the locals gop… (block entry). */
@@ -530,11 +529,16 @@ export class WasmEmitter {
   slowExit(): void {
     this.syncFlags();
     this.retire(this.local);
-    this.f.i64(this.addr).set(this.xr).i32(1).set(this.xs).i32(this.block).set(this.xb).br('exit');
+    this.f.i64(this.addr);
+    this.leave(1);
   }
   /** Leaves the region for the address on the stack (i64), after the block's n instructions. */
   exitTo(): void {
-    this.f.set(this.xr).i32(0).set(this.xs).i32(this.block).set(this.xb).br('exit');
+    this.leave(0);
+  }
+  /** To the exit path: rip from the stack, how it left, and from which block. */
+  private leave(slow: 0 | 1): void {
+    this.f.set(this.xr).i32(slow).set(this.xs).i32(this.block).set(this.xb).br('exit');
   }
 
   /** The prologue (code in the region's local space): registers, flags and segment bases from the scratch frame. */

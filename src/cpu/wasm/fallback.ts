@@ -25,7 +25,7 @@ import * as Y from '../ops/system.js';
 import { I32 } from './encoder.js';
 import { dfIn, flagsIn, flagsOut, registersIn, registersOut } from './scratch.js';
 
-/** The fallback's type: (the region's fallback number) → status (region code calls it through the region table: helpers.ts). */
+/** The fallback's type: (the region's fallback number) → status (region code calls it through the helper table: helpers.ts). */
 export const FALLBACK_TYPE = { params: [I32], results: [I32] };
 
 /** The Cpu whose region runs now (the runner sets it before each dispatch). */

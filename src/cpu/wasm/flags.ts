@@ -130,7 +130,7 @@ function matFunction(): FunctionBody {
   return f;
 }
 
-/** mat's type (region code calls it through the region table: helpers.ts). */
+/** mat's type (region code calls it through the helper table: helpers.ts). */
 export const MAT_TYPE = { params: [I32, I32, I64, I64, I64, I32, I32], results: [I32] };
 
 let mat: unknown = null;
