@@ -126,6 +126,8 @@ if (( force || tracer_stale )); then
   tlog=$logs/tools.lockstep-tracer.log
   if gcc -O2 -Wall -c -fno-stack-protector -fno-jump-tables -fno-tree-loop-distribute-patterns -fno-asynchronous-unwind-tables -fcf-protection=none \
        -o "$tracer.handler.o" "$tracer_dir/turbo-handler.c" >"$tlog" 2>&1 &&
+     # the copied code refers to nothing outside its section (a relocation against another would break the copy)
+     ! objdump -r -j turbo_text "$tracer.handler.o" | grep R_X86_64 | grep -v -w turbo_decode >>"$tlog" &&
      gcc -O2 -Wall -o "$tracer.tmp" "$tracer_dir/lockstep-tracer.c" "$tracer_dir/turbo.c" "$tracer.handler.o" >>"$tlog" 2>&1; then
     mv -f "$tracer.tmp" "$tracer"
     rm -f "$tlog" "$tracer.handler.o"

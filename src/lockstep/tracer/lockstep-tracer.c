@@ -601,6 +601,12 @@ static void run(uint32_t count, uint32_t signal, uint32_t flags) {
     }
     if (is_special(&in)) flush_code_cache();
     if (turbo_installed && is_special(&in) && in.b[in.npfx + 1] == 0x05 && turbo_sensitive((long)r.rax)) turbo_uninstall(tid);
+    /* rseq: the kernel rewrites the area and aborts critical sections at every ptrace stop and at every signal
+       delivery, but not at the same points of a step; the differ's rseq handling is ptrace's (see README) */
+    if (is_special(&in) && in.b[in.npfx + 1] == 0x05 && r.rax == 334) {
+      turbo_uninstall(tid);
+      turbo_off = 1;
+    }
     if (step_one(k == 0 ? (int)signal : 0, &in, r.rip, &r) < 0) return;
     state_record(STEP, 0, signal || may_touch_fpu(&in));
     /* Hand records over as they come, so that the differ checks them while the program runs on. */

@@ -17,6 +17,8 @@
 #define RECS ((struct turbo_rec *)(TURBO_SHM + TURBO_CTL_SIZE))
 #define TF 0x100ULL
 #define SYS_futex 202
+#define SYS_getppid 110
+#define SYS_kill 62
 #define SYS_process_vm_readv 310
 #define FUTEX_WAIT 0
 #define FUTEX_WAKE 1
@@ -114,7 +116,13 @@ T static void stop(struct turbo_ctl *c, ucontext_t *uc, uint32_t why) {
   copy_gregs(c->park_gregs, g);
   __atomic_store_n(&c->state, why, __ATOMIC_SEQ_CST);
   notify(c);
-  while (__atomic_load_n(&c->go, __ATOMIC_SEQ_CST) == go) sys4(SYS_futex, (long)&c->go, FUTEX_WAIT, go, 0);
+  /* The program is detached: if the tracer dies (no PTRACE_O_EXITKILL now), it must not wait forever. */
+  volatile long second[2];
+  second[0] = 1, second[1] = 0; /* not an initializer: that would be a constant outside the section */
+  while (__atomic_load_n(&c->go, __ATOMIC_SEQ_CST) == go) {
+    sys4(SYS_futex, (long)&c->go, FUTEX_WAIT, go, (long)&second);
+    if ((uint64_t)sys4(SYS_getppid, 0, 0, 0, 0) != c->tracer) sys4(SYS_kill, (long)c->pid, SIGKILL, 0, 0);
+  }
   if (__atomic_load_n(&c->cmd, __ATOMIC_SEQ_CST) == C_LEAVE) {
     g[REG_EFL] &= ~TF;
     g[REG_RIP] = (greg_t)c->park_stub;

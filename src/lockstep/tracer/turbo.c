@@ -258,6 +258,7 @@ int turbo_steps(pid_t tid, uint32_t count, uint32_t first_flags, struct user_reg
     ctl->next_rip = regs->rip;
     ctl->next_flags = first_flags;
     ctl->pid = (uint64_t)tid;
+    ctl->tracer = (uint64_t)getpid();
     ctl->park_stub = in_code(turbo_park);
     memset(ctl->good_pages, 0, sizeof ctl->good_pages);
   }

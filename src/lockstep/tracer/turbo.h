@@ -55,6 +55,7 @@ struct turbo_ctl {
   uint32_t next_flags;     /* NF_* of the instruction at next_rip */
   uint64_t next_rip;
   uint64_t pid;            /* the tracee's (process_vm_readv probes code pages with it) */
+  uint64_t tracer;         /* the tracer's pid: the handler gives up (SIGKILL) if its parent is another */
   uint64_t park_stub;      /* where a leaving handler returns to */
   uint64_t good_pages[TURBO_GOOD_PAGES]; /* code pages known readable (page number + 1), emptied by the tracer */
   uint64_t park_gregs[23]; /* the context at the stop (ucontext gregs order, TF cleared) */
