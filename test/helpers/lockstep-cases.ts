@@ -1,18 +1,19 @@
 // The CI workloads of the fast lockstep differ (issue #6 acceptance): every musl static C
 // fixture to its end (threads included: the fast differ follows them), and
-// busybox gzip/sha256sum/awk for their first 2,000,000 instructions. A single step costs
-// ~30 µs (ptrace), so the fixtures whose full run takes millions of steps run in CI with a
-// smaller workload of the same program: malloc and qsort with smaller counts, and strings,
-// printf-float and libm with their "quick" argument (1.2M, 1.6M and 0.3M steps instead of
-// 20M, 14M and 5M), which keeps every function, alignment class, value and edge case the
-// full run has and drops repetitions and decimal printing (each fixture's source says what
-// exactly), and threads with 2000 rounds per worker instead of 20000 (glibc's threads: 500). Forked and vforked children
+// busybox gzip/sha256sum/awk for their first 2,000,000 instructions. A step costs ~10-16 µs on this 2-core
+// machine with the tracer's in-process stepping (single-threaded programs without signal handlers; see
+// src/lockstep/README.md), ~30-65 µs with a ptrace stop per instruction (threads, handlers, glibc's rseq).
+// So printf-float (14.3M steps), libm (5.1M), malloc 800 (5.3M) and sysmisc with its sched section (a 1.8M-step
+// arithmetic loop between a few syscalls) run in full. strings (19.9M steps) runs with its "quick" argument
+// (1.2M), which keeps every function, alignment class, value and edge case the full run has and drops
+// repetitions (its source says what exactly), qsort with 200 elements instead of 5000 (8.1M steps), and threads
+// with 2000 rounds per worker instead of 20000 (glibc's threads: 500). Forked and vforked children
 // are followed like threads (sysmisc's children signal their parent by the pid they learned; locks'
-// children wait for the parent's file locks; vfork's exec). sysmisc runs every section but sched (a
-// 1.8M-step arithmetic loop between a few syscalls, no child). LOCKSTEP_FULL=1 adds the full runs
-// (and sigchld-wait: 80 children, 4.3M steps). Measured on this 2-core machine under a load of 3-7 (2026-11-28):
-// printf-float 14.3M instructions in 879 s, strings 19.9M in 1277 s, libm 5.1M in 336 s, malloc 800 ~300 s (60-65 µs
-// a step; the differ's process waited for the native single steps 43% of its time), far beyond CI's budget. udp's ephemeral ports are translated (src/lockstep/ports.ts); sigsys
+// children wait for the parent's file locks; vfork's exec). LOCKSTEP_FULL=1 adds the full runs of strings, qsort
+// and threads, and sigchld-wait (80 children, 4.3M steps).
+// Measured on this 2-core machine under a load of 2.5-4 (2026-11-28, scripts/lockstep --fast): printf-float 14.3M
+// steps in XXX s, libm 5.1M in 84 s, malloc 800 5.3M in 74 s, qsort 5000 8.1M in 102 s, strings 19.9M in XXX s
+// (before in-process stepping: printf-float 879 s, strings 1277 s, libm 336 s, malloc 800 ~300 s). udp's ephemeral ports are translated (src/lockstep/ports.ts); sigsys
 // seccomp runs with the filter natively and elfshim's --on-unimplemented=sigsys. tcpserver runs to its usage exit, and as an echo server
 // for host clients (test/helpers/lockstep-peer.ts: the same ping-pong conversation with each run's server); netclient
 // fetches from a host server. fileio works in "." with each side started in its own empty directory. hardening
@@ -80,7 +81,7 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'exitcode segv', program: musl('exitcode'), args: ['segv'], end: /killed by signal 11/ },
     { title: 'isa-mix 1', program: musl('isa-mix'), args: ['1'], end: ENDED },
     { title: 'intedge', program: musl('intedge'), args: [], end: ENDED },
-    { title: 'malloc 40', program: musl('malloc'), args: ['40'], end: ENDED },
+    { title: 'malloc 800', program: musl('malloc'), args: ['800'], end: ENDED },
     { title: 'qsort 200', program: musl('qsort'), args: ['200'], end: ENDED },
     { title: 'catcount < 77 KB', program: musl('catcount'), args: [], stdin: input, end: ENDED },
     { title: 'signals', program: musl('signals'), args: [], end: /killed by signal 15/ },
@@ -93,7 +94,7 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'syscalls', program: musl('syscalls'), args: [], end: ENDED },
     // Threads, a robust mutex, and forked children that signal their parent, in process groups and a session; a
     // thread reads its /proc/self/task/TID/comm (the differ gives native the native tid in the path).
-    { title: 'sysmisc (every section but sched; threads and children)', program: musl('sysmisc'), args: ['names', 'suspend', 'sigwaits', 'signalfds', 'robust', 'groups'], end: /exited with status 0/, threads: 8, output: /task comm: \[worker-thread-w\]/ },
+    { title: 'sysmisc (every section; threads and children)', program: musl('sysmisc'), args: [], end: /exited with status 0/, threads: 8, output: /task comm: \[worker-thread-w\]/ },
     { title: 'sigframe (a signal in a thread)', program: musl('sigframe'), args: [], end: /exited with status 0/, threads: 2 },
     { title: 'threads 2000 (mutex, condvar, join, TLS, then fork)', program: musl('threads'), args: ['2000'], end: /exited with status 0/, threads: 7 },
     // vfork children (the parent waits inside the call), vfork + execve, posix_spawn (clone with CLONE_VM|CLONE_VFORK).
@@ -144,14 +145,12 @@ export function fixtureCases(input: string): LockstepCase[] {
     { title: 'sigsys seccomp (SIGSYS to a handler)', program: musl('sigsys'), args: ['seccomp'], onUnimplemented: 'sigsys', end: /exited with status 0/, output: /second call returned 333, handler ran 2 time/ },
     { title: 'sigsys seccomp default (killed by SIGSYS)', program: musl('sigsys'), args: ['seccomp', 'default'], onUnimplemented: 'sigsys', end: /killed by signal 31/ },
     { title: 'strings quick', program: musl('strings'), args: ['quick'], end: ENDED },
-    { title: 'printf-float quick', program: musl('printf-float'), args: ['quick'], end: ENDED },
-    { title: 'libm quick', program: musl('libm'), args: ['quick'], end: ENDED },
+    { title: 'printf-float', program: musl('printf-float'), args: [], end: ENDED },
+    { title: 'libm', program: musl('libm'), args: [], end: ENDED },
   ];
   if (process.env.LOCKSTEP_FULL) {
-    for (const name of ['printf-float', 'strings', 'libm']) cases.push({ title: name, program: musl(name), args: [], end: ENDED });
-    cases.push({ title: 'malloc 800', program: musl('malloc'), args: ['800'], end: ENDED }, { title: 'qsort 5000', program: musl('qsort'), args: ['5000'], end: ENDED });
+    cases.push({ title: 'strings', program: musl('strings'), args: [], end: ENDED }, { title: 'qsort 5000', program: musl('qsort'), args: ['5000'], end: ENDED });
     cases.push({ title: 'threads', program: musl('threads'), args: [], end: /exited with status 0/, threads: 7 });
-    cases.push({ title: 'sysmisc', program: musl('sysmisc'), args: [], end: /exited with status 0/, threads: 8 });
     // 80 children reaped with waitpid and with ash's sigsuspend loop (SIGCHLD handler); 4.3M steps, mostly busy loops.
     cases.push({ title: 'sigchld-wait', program: musl('sigchld-wait'), args: [], end: /exited with status 0/, threads: 81 });
   }

@@ -506,8 +506,8 @@ static int step_one(int signal, const struct insn *in, uint64_t rip, const struc
   return 0;
 }
 
-/* In-process stepping (turbo.h): used for runs of the only thread there ever was, while the program has no
-   signal handlers; off for good once setting it up failed. */
+/* In-process stepping (turbo.h): used for runs of the first process while it has one thread and no signal
+   handlers; off for good once setting it up failed or the program registered rseq. */
 static int turbo_off;
 #define TURBO_MIN_RUN 64
 
@@ -549,7 +549,8 @@ static int turbo_sensitive(long nr) {
 static int try_turbo(uint32_t count) {
   uint32_t first = 0;
   if (!turbo_parked) {
-    if (turbo_off || ntracees != 1 || tid != child || count < TURBO_MIN_RUN) return 0;
+    /* the first process only: the mappings are its (a forked child inherits them, but not the tracer's note) */
+    if (turbo_off || tid != child || count < TURBO_MIN_RUN) return 0;
     struct insn in;
     look(cur.rip, &in);
     struct insn_at at = {&in, cur.rip};

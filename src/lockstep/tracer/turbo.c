@@ -124,7 +124,7 @@ static long long status_field(pid_t tid, const char *name, int base) {
 int turbo_eligible(pid_t tid) {
   long long ours = 0;
   for (int k = 0; k < NSIGNALS; k++) ours |= 1LL << (SIGNALS[k] - 1);
-  return status_field(tid, "SigCgt:", 16) == 0 && !(status_field(tid, "SigBlk:", 16) & ours) && status_field(tid, "Seccomp:", 10) == 0;
+  return status_field(tid, "Threads:", 10) == 1 && status_field(tid, "SigCgt:", 16) == 0 && !(status_field(tid, "SigBlk:", 16) & ours) && status_field(tid, "Seccomp:", 10) == 0;
 }
 
 int turbo_install(pid_t tid, const struct user_regs_struct *regs, int mem_fd) {

@@ -83,7 +83,8 @@ int turbo_decode(turbo_fetch fetch, void *ctx, uint64_t rip, uint32_t *flags);
 #include <sys/user.h>
 extern int turbo_parked, turbo_installed;
 typedef void (*turbo_emit)(const struct user_regs_struct *u, const struct user_fpregs_struct *fp);
-/* Whether the program may step itself: no signal handlers, none of the handler's signals blocked, no seccomp. */
+/* Whether the program may step itself: one thread (others of the process would share the handler), no signal
+   handlers, none of the handler's signals blocked, no seccomp. */
 int turbo_eligible(pid_t tid);
 /* Maps the code, stack and ring (once per address space) and installs the handler and the alternate stack
    (ptrace-stopped, at registers regs). 0 on success. */
