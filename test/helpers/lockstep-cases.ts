@@ -11,9 +11,9 @@
 // are followed like threads (sysmisc's children signal their parent by the pid they learned; locks'
 // children wait for the parent's file locks; vfork's exec). LOCKSTEP_FULL=1 adds the full runs of strings, qsort
 // and threads, and sigchld-wait (80 children, 4.3M steps).
-// Measured on this 2-core machine under a load of 2.5-4 (2026-11-28, scripts/lockstep --fast): printf-float 14.3M
-// steps in XXX s, libm 5.1M in 84 s, malloc 800 5.3M in 74 s, qsort 5000 8.1M in 102 s, strings 19.9M in XXX s
-// (before in-process stepping: printf-float 879 s, strings 1277 s, libm 336 s, malloc 800 ~300 s). udp's ephemeral ports are translated (src/lockstep/ports.ts); sigsys
+// Measured with scripts/lockstep --fast on this 2-core machine under a load of 2.5-4 from other work (2026-11-28):
+// printf-float 14.3M steps in 164 s, libm 5.1M in 84 s, malloc 800 5.3M in 74 s, qsort 5000 8.1M in 102 s; before
+// in-process stepping printf-float took 879 s, strings 1277 s, libm 336 s, malloc 800 ~300 s. udp's ephemeral ports are translated (src/lockstep/ports.ts); sigsys
 // seccomp runs with the filter natively and elfshim's --on-unimplemented=sigsys. tcpserver runs to its usage exit, and as an echo server
 // for host clients (test/helpers/lockstep-peer.ts: the same ping-pong conversation with each run's server); netclient
 // fetches from a host server. fileio works in "." with each side started in its own empty directory. hardening

@@ -60,6 +60,7 @@
 #include <string.h>
 #include <sched.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -491,7 +492,8 @@ static int step_one(int signal, const struct insn *in, uint64_t rip, const struc
     open_mem(tgid);
     flush_code_cache();
     struct user_regs_struct now;
-    if (ptrace(PTRACE_GETREGS, tid, 0, &now) == 0 && now.rax == 0) turbo_forget_mappings();
+    /* the first process's new image has none of the in-process stepping's mappings (a child's exec: its own) */
+    if (tgid == child && ptrace(PTRACE_GETREGS, tid, 0, &now) == 0 && now.rax == 0) turbo_forget_mappings();
   }
   if (!signal && is_pushf(in)) {
     /* natively TF is set while single-stepping: pushf pushed it */
@@ -558,7 +560,7 @@ static int try_turbo(uint32_t count) {
     if (!turbo_installed) {
       if (!turbo_eligible(tid)) return 0;
       if (turbo_install(tid, &cur, mem_fd) != 0) {
-        fprintf(stderr, "lockstep-tracer: in-process stepping unavailable, single-stepping with ptrace\n");
+        /* silently: the program's stderr is the tracer's */
         turbo_uninstall(tid);
         turbo_off = 1;
         return 0;
@@ -646,6 +648,8 @@ int main(int argc, char **argv) {
       CPU_SET(cpu, &one);
       sched_setaffinity(0, sizeof one, &one);
     }
+    /* In-process stepping runs the program detached (no PTRACE_O_EXITKILL then): it must not outlive the tracer. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     ptrace(PTRACE_TRACEME, 0, 0, 0);
     execv(argv[3], argv + 3);
     fprintf(stderr, "lockstep-tracer: %s: %s\n", argv[3], strerror(errno));

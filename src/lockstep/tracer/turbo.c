@@ -33,6 +33,8 @@ struct ksigaction {
 };
 static struct ksigaction old_actions[NSIGNALS];
 static stack_t old_stack;
+/* What turbo_install changed so far (an install that failed half way is undone as far as it went). */
+static int stack_set, actions_set;
 /* Where the structures injected calls take are written: the top of the handler's stack (unused meanwhile). */
 #define SCRATCH (TURBO_CODE + TURBO_CODE_SIZE + TURBO_STACK_SIZE - 1024)
 #define SA_RESTORER_FLAG 0x04000000
@@ -106,7 +108,7 @@ static int map_all(pid_t tid, const struct user_regs_struct *regs) {
   return 0;
 }
 
-void turbo_forget_mappings(void) { mapped = 0, turbo_installed = 0; }
+void turbo_forget_mappings(void) { mapped = 0, turbo_installed = 0, actions_set = stack_set = 0; }
 
 /* A hex mask line of /proc/TID/status, or -1 if missing. */
 static long long status_field(pid_t tid, const char *name, int base) {
@@ -134,24 +136,28 @@ int turbo_install(pid_t tid, const struct user_regs_struct *regs, int mem_fd) {
   if (poke(SCRATCH, &ss, sizeof ss) != 0) return -1;
   if (sys(tid, SYS_sigaltstack, (long)SCRATCH, (long)SCRATCH + 64, 0, 0, 0, 0) != 0) return -1;
   peek(SCRATCH + 64, &old_stack, sizeof old_stack);
+  stack_set = 1;
   struct ksigaction act = {in_code((const char *)turbo_handler), SA_SIGINFO | SA_ONSTACK | SA_RESTORER_FLAG, in_code(turbo_restorer), 0};
   poke(SCRATCH, &act, sizeof act);
   for (int k = 0; k < NSIGNALS; k++) {
     if (sys(tid, SYS_rt_sigaction, SIGNALS[k], (long)SCRATCH, (long)SCRATCH + 64, 8, 0, 0) != 0) return -1;
     peek(SCRATCH + 64, &old_actions[k], sizeof old_actions[k]);
+    actions_set = k + 1;
   }
   turbo_installed = 1;
   return 0;
 }
 
 void turbo_uninstall(pid_t tid) {
-  if (!turbo_installed) return;
-  for (int k = 0; k < NSIGNALS; k++) {
+  for (int k = 0; k < actions_set; k++) {
     poke(SCRATCH, &old_actions[k], sizeof old_actions[k]);
     sys(tid, SYS_rt_sigaction, SIGNALS[k], (long)SCRATCH, 0, 8, 0, 0);
   }
-  poke(SCRATCH, &old_stack, sizeof old_stack);
-  sys(tid, SYS_sigaltstack, (long)SCRATCH, 0, 0, 0, 0, 0);
+  if (stack_set) {
+    poke(SCRATCH, &old_stack, sizeof old_stack);
+    sys(tid, SYS_sigaltstack, (long)SCRATCH, 0, 0, 0, 0, 0);
+  }
+  actions_set = stack_set = 0;
   turbo_installed = 0;
 }
 
