@@ -9,7 +9,7 @@
 #   debug-glibc-dynamic/ gcc -O0 -g                 debug.c, debug-*.c (dynamically linked, for the gdb tests)
 #   glibc-dynamic/   gcc -O2 -pthread / g++ -O2     every *.c and *.cc (except bench-*, debug), dynamically linked
 #   bench/           musl-gcc -O2 -static           bench-*.c (scripts/bench.mjs)
-#   tools/lockstep-tracer  gcc -O2                  src/lockstep/tracer/lockstep-tracer.c (scripts/lockstep --fast)
+#   tools/lockstep-tracer  gcc -O2                  src/lockstep/tracer/*.c (scripts/lockstep --fast)
 #
 # Incremental: an output newer than its source and this script is skipped.
 # Quiet: prints nothing on success unless --verbose; compiler output only on failure.
@@ -116,16 +116,24 @@ while read -r variant name file compiler_and_flags; do
 done < <(plan)
 wait
 
-# The native side of the fast lockstep transport (a tool, not a guest).
-tracer_src=$root/src/lockstep/tracer/lockstep-tracer.c tracer=$out/tools/lockstep-tracer
-if (( force )) || ! [[ -x $tracer && $tracer -nt $tracer_src && $tracer -nt $script ]]; then
+# The native side of the fast lockstep transport (a tool, not a guest). turbo-handler.c is code the tracer copies
+# into the traced program: compiled so that it is position-independent and self-contained (see its header).
+tracer_dir=$root/src/lockstep/tracer tracer=$out/tools/lockstep-tracer
+tracer_stale=0
+for f in "$tracer_dir"/*.c "$tracer_dir"/*.h "$script"; do [[ -x $tracer && $tracer -nt $f ]] || tracer_stale=1; done
+if (( force || tracer_stale )); then
   mkdir -p "$out/tools"
-  if gcc -O2 -Wall -o "$tracer.tmp" "$tracer_src" >"$logs/tools.lockstep-tracer.log" 2>&1; then
+  tlog=$logs/tools.lockstep-tracer.log
+  if gcc -O2 -Wall -c -fno-stack-protector -fno-jump-tables -fno-tree-loop-distribute-patterns -fno-asynchronous-unwind-tables -fcf-protection=none \
+       -o "$tracer.handler.o" "$tracer_dir/turbo-handler.c" >"$tlog" 2>&1 &&
+     # the copied code refers to nothing outside its section (a relocation against another would break the copy)
+     ! objdump -r -j turbo_text "$tracer.handler.o" | grep R_X86_64 | grep -v -w turbo_decode >>"$tlog" &&
+     gcc -O2 -Wall -o "$tracer.tmp" "$tracer_dir/lockstep-tracer.c" "$tracer_dir/turbo.c" "$tracer.handler.o" >>"$tlog" 2>&1; then
     mv -f "$tracer.tmp" "$tracer"
-    rm -f "$logs/tools.lockstep-tracer.log"
+    rm -f "$tlog" "$tracer.handler.o"
   else
-    rm -f "$tracer.tmp"
-    echo "FAILED: gcc -O2 -Wall -o $tracer $tracer_src" >>"$logs/tools.lockstep-tracer.log"
+    rm -f "$tracer.tmp" "$tracer.handler.o"
+    echo "FAILED: building $tracer from $tracer_dir" >>"$tlog"
   fi
 fi
 

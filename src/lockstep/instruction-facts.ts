@@ -42,8 +42,6 @@ export function gprName(n: number): string {
   return GPR[n];
 }
 
-const M64 = (1n << 64n) - 1n;
-
 /** A fake address space over a byte buffer: the decoder only fetches. */
 function codeSource(addr: number, bytes: Uint8Array): AddressSpace {
   return {
@@ -64,16 +62,37 @@ export function decodeAt(addr: number, bytes: Uint8Array): Instr | null {
   }
 }
 
-/** Effective address of the memory operand from the registers before the instruction. */
+/** A 32-bit half of register `name` (unsigned). */
+function half(r: Registers, name: string, high: boolean): number {
+  const o = r.layout.get(name)!.offset + (high ? 4 : 0), b = r.bytes;
+  return (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+}
+
+/**
+ * Effective address of the memory operand from the registers before the instruction: 64-bit arithmetic modulo
+ * 2^64 in 32-bit halves (the differ computes it for every memory-writing instruction: BigInt costs too much).
+ */
 export function effectiveAddress(i: Instr, r: Registers): number {
-  let a = BigInt(i.disp);
-  if (i.base >= 0) a += r.big(GPR[i.base]);
-  if (i.index >= 0) a += r.big(GPR[i.index]) << BigInt(i.scale);
-  a &= M64;
-  if (i.adsize === 4) a &= 0xffffffffn;
-  if (i.seg === SEG_FS) a += r.big('fs_base');
-  else if (i.seg === SEG_GS) a += r.big('gs_base');
-  return Number(a & M64);
+  let lo = i.disp >>> 0, hi = Math.floor(i.disp / 4294967296) >>> 0;
+  const add = (l: number, h: number) => {
+    const s = lo + l;
+    lo = s >>> 0;
+    hi = (hi + h + (s > 0xffffffff ? 1 : 0)) >>> 0;
+  };
+  if (i.base >= 0) add(half(r, GPR[i.base], false), half(r, GPR[i.base], true));
+  if (i.index >= 0) {
+    let l = half(r, GPR[i.index], false), h = half(r, GPR[i.index], true);
+    const sc = i.scale;
+    if (sc) {
+      h = ((h << sc) | (l >>> (32 - sc))) >>> 0;
+      l = (l << sc) >>> 0;
+    }
+    add(l, h);
+  }
+  if (i.adsize === 4) hi = 0;
+  if (i.seg === SEG_FS) add(half(r, 'fs_base', false), half(r, 'fs_base', true));
+  else if (i.seg === SEG_GS) add(half(r, 'gs_base', false), half(r, 'gs_base', true));
+  return hi * 4294967296 + lo;
 }
 
 /** Reads GPR n (x86 encoding) as an unsigned 64-bit value. */
@@ -118,7 +137,7 @@ export function undefinedEffects(i: Instr, gpr: GprReader): UndefinedEffects {
   }
   if (i.map === 0) {
     // and/or/xor/test: AF undefined.
-    if ((op <= 0x3d && [1, 4, 6].includes(op >> 3) && (op & 7) <= 5) || op === 0x84 || op === 0x85 || op === 0xa8 || op === 0xa9) return flagsOnly(AF);
+    if ((op <= 0x3d && (op >> 3 === 1 || op >> 3 === 4 || op >> 3 === 6) && (op & 7) <= 5) || op === 0x84 || op === 0x85 || op === 0xa8 || op === 0xa9) return flagsOnly(AF);
     if (op >= 0x80 && op <= 0x83 && (sub === 1 || sub === 4 || sub === 6)) return flagsOnly(AF);
     if ((op === 0xf6 || op === 0xf7) && sub <= 1) return flagsOnly(AF);
     if (op === 0x69 || op === 0x6b || ((op === 0xf6 || op === 0xf7) && (sub === 4 || sub === 5))) return flagsOnly(SF | ZF | AF | PF);

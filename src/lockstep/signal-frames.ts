@@ -76,6 +76,17 @@ export async function alignSignalFrames(ctx: FrameContext, signal: number, befor
     if (!(await ctx.emu.writeMemory(eFrame + off, na.slice(off, off + 8)))) return { ok: false };
     ctx.count('signal frame mask: SIGTRAP unblocked natively by the single-step trap (native mask taken)');
   }
+  // uc_stack.ss_flags is the flags of the thread's last sigaltstack call (0 if there was none). With no alternate
+  // stack (ss_sp and ss_size 0 on both sides), SS_DISABLE natively against 0 is the fast transport's doing: the
+  // tracer's in-process stepping (tracer/turbo.h) ran with its own alternate stack and put SS_DISABLE back.
+  // elfshim's frame takes the native value, so that sigreturn restores the same on both sides.
+  const SS_FLAGS = 32, SS_DISABLE = 2;
+  if (va.getUint32(SS_FLAGS, true) === SS_DISABLE && vb.getUint32(SS_FLAGS, true) === 0 && [24, 40].every((o) => va.getBigUint64(o, true) === 0n && vb.getBigUint64(o, true) === 0n)) {
+    vb.setUint32(SS_FLAGS, SS_DISABLE, true);
+    nb.set(na.subarray(SS_FLAGS, SS_FLAGS + 4), SS_FLAGS);
+    if (!(await ctx.emu.writeMemory(eFrame + SS_FLAGS, na.slice(SS_FLAGS, SS_FLAGS + 4)))) return { ok: false };
+    ctx.count('signal frame uc_stack.ss_flags: SS_DISABLE natively, left by in-process stepping (native value taken)');
+  }
   // The handler's signal number (Linux numbering; `signal` is gdb's) and whether it asked for a siginfo.
   const signo = n.num('rdi');
   const flags = ctx.sigactionFlags.get(signo);

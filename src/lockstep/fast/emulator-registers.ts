@@ -2,6 +2,7 @@ import type { Cpu } from '../../cpu/cpu.js';
 import { REGISTER_BLOCK_SIZE } from '../../gdb/registers.js';
 import { writeU64LE } from '../../gdb/hex.js';
 import { EMU_LAYOUT } from './native-registers.js';
+import { BlockRing } from './block-ring.js';
 
 /**
  * elfshim's `g` block, filled directly from the Cpu. It is what
@@ -20,10 +21,11 @@ const TWO32 = 4294967296;
 const hi32 = (p: number) => Math.floor(p / TWO32) >>> 0;
 const lo32 = (p: number) => (p - Math.floor(p / TWO32) * TWO32) >>> 0;
 
-/** Built in one scratch block, returned as a copy: one allocation per call (typed-array views are not free). */
+/** Built in one scratch block, returned as a copy from a ring (block-ring.ts: no allocation per call). */
 const words = new Int32Array(REGISTER_BLOCK_SIZE / 4);
 const g = new Uint8Array(words.buffer);
 const v = new DataView(words.buffer);
+const ring = new BlockRing(REGISTER_BLOCK_SIZE);
 
 export function emulatorRegisterBlock(c: Cpu): Uint8Array {
   const r = c.r;
@@ -62,5 +64,5 @@ export function emulatorRegisterBlock(c: Cpu): Uint8Array {
   } else writeU64LE(v, ORIG_RAX, o);
   writeU64LE(v, FS_BASE, c.fsBase);
   writeU64LE(v, GS_BASE, c.gsBase);
-  return g.slice();
+  return ring.take(g);
 }

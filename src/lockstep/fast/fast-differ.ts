@@ -7,6 +7,7 @@ import { CORE_NAMES, EFLAGS_COMPARED, X87_NAMES, X87_POINTER_NAMES, XMM_NAMES, b
 import { transcendentalName, withinTranscendentalTolerance } from '../transcendental.js';
 import { makeDivergence, type Divergence, type Executed, type LockstepResult } from '../differ.js';
 import { ARITH, ZF, decodeAt, gprName, instructionFacts, type InstructionFacts } from '../instruction-facts.js';
+import type { Instr } from '../../cpu/instr.js';
 import type { Registers } from '../side.js';
 import { alignSignalFrames } from '../signal-frames.js';
 import { isRestartCode, reconcileRseqArea, reconcileSyscall, rseqRegistration, translatePids } from '../syscalls.js';
@@ -145,6 +146,8 @@ class FastLockstep {
   private signalAtSwitch = false;
   /** An rseq registration of this thread, whose area is compared once the thread ran on (see reconcileRseqArea). */
   private rseqCheck: { addr: number; tid: number; compared: number } | null = null;
+  /** See decoded(). */
+  private readonly decodeCache = new Map<number, { bytes: Uint8Array; instr: Instr | null }>();
 
   constructor(
     readonly native: NativeSide,
@@ -252,6 +255,7 @@ class FastLockstep {
       return this.result(`every thread waits for something that no running thread can do (${waits}): the program deadlocks`, null);
     }
     sched.switchTo(i);
+    this.decodeCache.clear();
     const t = sched.cur;
     const rec = this.native.tracer.select(t.nativeTid);
     if (rec.type !== 'step') throw new Error(`lockstep-tracer: switching to thread ${t.nativeTid} gave ${rec.type}`);
@@ -359,6 +363,22 @@ class FastLockstep {
     return null;
   }
 
+  /**
+   * The instruction at rip (its bytes, decoded), kept by address until the next syscall or thread switch (which may
+   * map other code there), as the tracer keeps its code: code rewritten without a syscall in between is not
+   * supported by either.
+   */
+  private decoded(rip: number): { bytes: Uint8Array; instr: Instr | null } | null {
+    const hit = this.decodeCache.get(rip);
+    if (hit) return hit;
+    const bytes = this.code(rip);
+    if (!bytes) return null;
+    const d = { bytes, instr: decodeAt(rip, bytes) };
+    if (this.decodeCache.size >= 65536) this.decodeCache.clear();
+    this.decodeCache.set(rip, d);
+    return d;
+  }
+
   /** Code at rip, from elfshim (equal to native's: both ran the same instructions). */
   private code(rip: number): Uint8Array | null {
     let b = this.emu.peek(rip, 16);
@@ -407,8 +427,8 @@ class FastLockstep {
       const diffs = compareRegisters(n, e, names, EFLAGS_COMPARED);
       return diffs.length ? this.divergence(`registers ${diffs.map((d) => d.name).join(', ')} differ at the signal ${rec.signal} stop`, n, e, before) : null;
     }
-    const bytes = delivering ? null : this.code(rip);
-    const instr = bytes ? decodeAt(rip, bytes) : null;
+    const d = delivering ? null : this.decoded(rip);
+    const bytes = d ? d.bytes : null, instr = d ? d.instr : null;
     const facts = instr && bytes ? instructionFacts(instr, bytes, before) : null;
     this.recent.push({ addr: rip, bytes: facts ? facts.bytes : (bytes ?? new Uint8Array()), signal: delivering });
     if (this.recent.length > 9) this.recent.shift();
@@ -492,6 +512,7 @@ class FastLockstep {
   /** Syscall reconciliation, CPUID/XGETBV answers to native, rdtsc to elfshim. Returns a divergence reason or what to skip. */
   private async afterSpecial(f: InstructionFacts, before: Registers, n: Registers, e: Registers): Promise<string | { interrupted: boolean }> {
     if (f.kind === 'syscall') {
+      this.decodeCache.clear();
       this.syscalls++;
       this.sched!.syscallCompleted();
       await this.following!.after();

@@ -1,5 +1,6 @@
 import { REGISTERS, REGISTER_BLOCK_SIZE } from '../../gdb/registers.js';
 import { RegisterLayout } from '../register-layout.js';
+import { BlockRing } from './block-ring.js';
 
 /**
  * ptrace's register structures (struct user_regs_struct, 27 × 8 bytes, and
@@ -74,6 +75,7 @@ const scratchWords = new Int32Array(scratch.buffer);
 /** user_regs_struct is copied here to be read as words (a copy is cheaper than a typed-array view per call). */
 const userScratch = new Uint8Array(USER_REGS_SIZE);
 const userScratchWords = new Int32Array(userScratch.buffer);
+const ring = new BlockRing(REGISTER_BLOCK_SIZE);
 
 /** The same copies in 32-bit words (every offset involved is a multiple of 4). */
 const WORD_COPIES = new Int32Array([...COPY8.flatMap(([f, t]) => [f / 4, t / 4, f / 4 + 1, t / 4 + 1]), ...COPY4.flatMap(([f, t]) => [f / 4, t / 4])]);
@@ -85,11 +87,11 @@ export function nativeRegisterBlock(user: Uint8Array, fp: Uint8Array): Uint8Arra
     fpuBlock(fp, lastFpBlock);
     lastFp = fp;
   }
-  // The FPU part in place (everything else is overwritten below), built in a scratch block: one allocation per call.
+  // The FPU part in place (everything else is overwritten below), built in a scratch block, returned from a ring.
   scratchWords.set(lastFpWords);
   userScratch.set(user);
   const u = userScratchWords;
   const c = WORD_COPIES;
   for (let k = 0; k < c.length; k += 2) scratchWords[c[k + 1]] = u[c[k]];
-  return scratch.slice();
+  return ring.take(scratch);
 }

@@ -33,13 +33,26 @@ export class RegisterComparator {
     }
   }
 
+  /** Word views of the buffers the blocks live in (each side's block ring: see block-ring.ts), made once. */
+  private views = new Map<ArrayBufferLike, Int32Array>();
+
+  private wordsOf(b: Uint8Array): Int32Array {
+    let v = this.views.get(b.buffer);
+    if (!v) {
+      if (this.views.size > 8) this.views.clear();
+      v = new Int32Array(b.buffer, 0, b.buffer.byteLength >> 2);
+      this.views.set(b.buffer, v);
+    }
+    return v;
+  }
+
   same(n: Uint8Array, e: Uint8Array, eflagsMask: number, fstatMask: number): boolean {
-    const nw = new Int32Array(n.buffer, n.byteOffset, n.byteLength >> 2), ew = new Int32Array(e.buffer, e.byteOffset, e.byteLength >> 2);
+    const nw = this.wordsOf(n), ew = this.wordsOf(e), no = n.byteOffset >> 2, eo = e.byteOffset >> 2;
     const w = this.words;
-    for (let k = 0; k < w.length; k += 2) for (let j = w[k]; j < w[k + 1]; j++) if (nw[j] !== ew[j]) return false;
+    for (let k = 0; k < w.length; k += 2) for (let j = w[k]; j < w[k + 1]; j++) if (nw[no + j] !== ew[eo + j]) return false;
     const b = this.bytes;
     for (let k = 0; k < b.length; k += 2) for (let j = b[k]; j < b[k + 1]; j++) if (n[j] !== e[j]) return false;
-    if ((nw[this.eflags] ^ ew[this.eflags]) & eflagsMask) return false;
-    return ((nw[this.fstat] ^ ew[this.fstat]) & fstatMask) === 0;
+    if ((nw[no + this.eflags] ^ ew[eo + this.eflags]) & eflagsMask) return false;
+    return ((nw[no + this.fstat] ^ ew[eo + this.fstat]) & fstatMask) === 0;
   }
 }

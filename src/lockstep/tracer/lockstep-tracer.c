@@ -60,11 +60,13 @@
 #include <string.h>
 #include <sched.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "turbo.h"
 
 enum { STEP = 1, STOP = 2, EXIT = 3, KILLED = 4, END = 5, DATA = 6, ACK = 7, ERROR = 8, THREAD_EXIT = 9, PROCESS_EXIT = 10, VFORKED = 11 };
 
@@ -149,6 +151,19 @@ static struct tracee *tracee(pid_t t);
 
 /* Registers, and the FPU state when it changed since the last record. fpu_maybe = 0 says the instruction
    cannot have touched the FPU/SSE state (an integer instruction), so PTRACE_GETFPREGS is skipped. */
+/* A STEP/STOP record of registers u and FPU image fp (sent only when it changed). */
+static void emit_state(uint32_t type, uint32_t value, const struct user_regs_struct *u, const struct user_fpregs_struct *fp) {
+  header(type, value);
+  put(u, sizeof *u);
+  uint32_t has_fp = !have_last_fp || memcmp(fp, &last_fp, sizeof *fp) != 0;
+  put(&has_fp, 4);
+  if (has_fp) {
+    put(fp, sizeof *fp);
+    last_fp = *fp;
+    have_last_fp = 1;
+  }
+}
+
 static void state_record(uint32_t type, uint32_t value, int fpu_maybe) {
   struct user_fpregs_struct fp;
   struct tracee *e = tracee(tid);
@@ -156,15 +171,7 @@ static void state_record(uint32_t type, uint32_t value, int fpu_maybe) {
   else ptrace(PTRACE_GETREGS, tid, 0, &cur);
   if (fpu_maybe || !have_last_fp) ptrace(PTRACE_GETFPREGS, tid, 0, &fp);
   else fp = last_fp;
-  header(type, value);
-  put(&cur, sizeof cur);
-  uint32_t has_fp = !have_last_fp || memcmp(&fp, &last_fp, sizeof fp) != 0;
-  put(&has_fp, 4);
-  if (has_fp) {
-    put(&fp, sizeof fp);
-    last_fp = fp;
-    have_last_fp = 1;
-  }
+  emit_state(type, value, &cur, &fp);
 }
 
 static int read_mem(uint64_t addr, void *buf, size_t len) { return pread(mem_fd, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -1; }
@@ -484,6 +491,9 @@ static int step_one(int signal, const struct insn *in, uint64_t rip, const struc
     /* execve/execveat: a new address space if it succeeded (the memory file is the old one's) */
     open_mem(tgid);
     flush_code_cache();
+    struct user_regs_struct now;
+    /* the first process's new image has none of the in-process stepping's mappings (a child's exec: its own) */
+    if (tgid == child && ptrace(PTRACE_GETREGS, tid, 0, &now) == 0 && now.rax == 0) turbo_forget_mappings();
   }
   if (!signal && is_pushf(in)) {
     /* natively TF is set while single-stepping: pushf pushed it */
@@ -498,8 +508,93 @@ static int step_one(int signal, const struct insn *in, uint64_t rip, const struc
   return 0;
 }
 
+/* In-process stepping (turbo.h): used for runs of the first process while it has one thread and no signal
+   handlers; off for good once setting it up failed or the program registered rseq. */
+static int turbo_off;
+#define TURBO_MIN_RUN 64
+
+static void turbo_record(const struct user_regs_struct *u, const struct user_fpregs_struct *fp) {
+  emit_state(STEP, 0, u, fp);
+  if (outlen >= 16384) flush_out();
+}
+
+struct insn_at {
+  const struct insn *in;
+  uint64_t rip;
+};
+static int insn_byte(void *ctx, uint64_t addr) {
+  const struct insn_at *a = ctx;
+  uint64_t k = addr - a->rip;
+  return a->in->ok && k < 16 ? a->in->b[k] : -1;
+}
+
+/* The tracee ptrace-stopped again if it was parked in the handler. 0 if the process ended (record sent). */
+static int ensure_ptraced(void) {
+  int st;
+  if (!turbo_parked) return 1;
+  if (turbo_leave(tid, &cur, &st) == 0) return 1;
+  process_end(st);
+  return 0;
+}
+
+/* Syscalls before which the program's own signal dispositions, mask and alternate stack must be in place (they
+   read or change them, or make a process or image that would inherit the handler). */
+static int turbo_sensitive(long nr) {
+  static const long list[] = {13, 14, 15, 56, 57, 58, 59, 131, 157, 317, 322, 435};
+  for (unsigned k = 0; k < sizeof list / sizeof list[0]; k++)
+    if (list[k] == nr) return 1;
+  return 0;
+}
+
+/* A run's first part in-process: returns the number of instructions done (the rest by ptrace), or -1 if the
+   run is over (its END or the process's end sent). */
+static int try_turbo(uint32_t count) {
+  uint32_t first = 0;
+  if (!turbo_parked) {
+    /* the first process only: the mappings are its (a forked child inherits them, but not the tracer's note) */
+    if (turbo_off || tid != child || count < TURBO_MIN_RUN) return 0;
+    struct insn in;
+    look(cur.rip, &in);
+    struct insn_at at = {&in, cur.rip};
+    if (turbo_decode(insn_byte, &at, cur.rip, &first) != K_NORMAL) return 0;
+    if (!turbo_installed) {
+      if (!turbo_eligible(tid)) return 0;
+      if (turbo_install(tid, &cur, mem_fd) != 0) {
+        /* silently: the program's stderr is the tracer's */
+        turbo_uninstall(tid);
+        turbo_off = 1;
+        return 0;
+      }
+    }
+  }
+  int why = 0, st = 0;
+  int n = turbo_steps(tid, count, first, &cur, turbo_record, &why, &st);
+  if (n == -1) {
+    process_end(st);
+    return -1;
+  }
+  if (n < 0) {
+    header(ERROR, EIO);
+    return -1;
+  }
+  if (why == T_LIMIT || why == T_SPECIAL) {
+    header(END, why == T_SPECIAL);
+    return -1;
+  }
+  return n;
+}
+
 static void run(uint32_t count, uint32_t signal, uint32_t flags) {
-  for (uint32_t k = 0; k < count; k++) {
+  uint32_t k = 0;
+  if (signal || (flags & 1)) {
+    if (!ensure_ptraced()) return;
+  } else {
+    int n = try_turbo(count);
+    if (n < 0) return;
+    k = (uint32_t)n;
+  }
+  if (signal && turbo_installed) turbo_uninstall(tid);
+  for (; k < count; k++) {
     struct user_regs_struct r = cur;
     struct insn in;
     look(r.rip, &in);
@@ -508,6 +603,13 @@ static void run(uint32_t count, uint32_t signal, uint32_t flags) {
       return;
     }
     if (is_special(&in)) flush_code_cache();
+    if (turbo_installed && is_special(&in) && in.b[in.npfx + 1] == 0x05 && turbo_sensitive((long)r.rax)) turbo_uninstall(tid);
+    /* rseq: the kernel rewrites the area and aborts critical sections at every ptrace stop and at every signal
+       delivery, but not at the same points of a step; the differ's rseq handling is ptrace's (see README) */
+    if (is_special(&in) && in.b[in.npfx + 1] == 0x05 && r.rax == 334) {
+      turbo_uninstall(tid);
+      turbo_off = 1;
+    }
     if (step_one(k == 0 ? (int)signal : 0, &in, r.rip, &r) < 0) return;
     state_record(STEP, 0, signal || may_touch_fpu(&in));
     /* Hand records over as they come, so that the differ checks them while the program runs on. */
@@ -546,6 +648,8 @@ int main(int argc, char **argv) {
       CPU_SET(cpu, &one);
       sched_setaffinity(0, sizeof one, &one);
     }
+    /* In-process stepping runs the program detached (no PTRACE_O_EXITKILL then): it must not outlive the tracer. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     ptrace(PTRACE_TRACEME, 0, 0, 0);
     execv(argv[3], argv + 3);
     fprintf(stderr, "lockstep-tracer: %s: %s\n", argv[3], strerror(errno));
@@ -603,6 +707,10 @@ int main(int argc, char **argv) {
     } else if (c == 'G') {
       struct user_regs_struct r;
       get(&r, sizeof r);
+      if (!ensure_ptraced()) {
+        flush_out();
+        continue;
+      }
       int ok = child && ptrace(PTRACE_SETREGS, tid, 0, &r) == 0;
       if (ok) cur = r;
       header(ok ? ACK : ERROR, errno);
@@ -610,6 +718,10 @@ int main(int argc, char **argv) {
       uint32_t t;
       get(&t, 4);
       if (t == 0) t = (uint32_t)child; /* 0: the main thread (the differ does not know its native tid) */
+      if (!ensure_ptraced()) {
+        flush_out();
+        continue;
+      }
       int st = 0;
       struct tracee *e = tracee((pid_t)t);
       if (!child || e->gone) header(ERROR, ESRCH);
