@@ -51,12 +51,8 @@ function translationOf(i: Instr): WasmTranslation | undefined {
   return WASM_OPS.get(i.exec) ?? sseWasm(i) ?? (mayFallBack(i) ? viaFallback : undefined);
 }
 
-/** The instructions of the region being emitted that run through the fallback import. */
-let fallbacks: Instr[] = [];
 const viaFallback: WasmTranslation = (g, i) => {
-  g.fallback(i, fallbacks.length);
-  fallbacks.push(i);
-  wasmStats.fallbacks++;
+  g.fallback(i);
 };
 
 /** ELFSHIM_WASM_DEBUG=1 names, on stderr, the instruction that keeps each region JavaScript. */
@@ -221,7 +217,6 @@ export function compileWasmRegion(blocks: JitBlock[], c: Cpu, targets: readonly 
     return null;
   }
   const g = new WasmEmitter(phys.scratch);
-  fallbacks = [];
   try {
     emitRegion(g, blocks, targets);
   } catch (e) {
@@ -235,7 +230,8 @@ export function compileWasmRegion(blocks: JitBlock[], c: Cpu, targets: readonly 
   const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { m: memory }, t: { t: table.helpers } });
   const run = runnerOf(table, phys.buffer, phys.scratch);
   const fn = ((cpu: Cpu, budget: number, entry: number) => run(cpu, budget, entry, fn.wasmIndex)) as WasmJitFn;
-  fn.wasmIndex = table.add(inst.exports.f, owner, fn, fallbacks.length ? regionFallback(fallbacks, phys.buffer, phys.scratch, owner) : undefined);
+  fn.wasmIndex = table.add(inst.exports.f, owner, fn, g.fallbacks.length ? regionFallback(g.fallbacks, phys.buffer, phys.scratch, owner) : undefined);
+  wasmStats.fallbacks += g.fallbacks.length;
   return fn;
 }
 

@@ -587,13 +587,18 @@ export class WasmEmitter {
     f.i32(0).get(this.gb).mem(Op.i64Store, at(S.S_FB));
   }
 
+  /** The region's instructions that run through the fallback, by fallback number. */
+  readonly fallbacks: Instr[] = [];
+
   /**
-   * Runs instruction i (the region's fallback number k) through the fallback
-   * import (see fallback.ts): every register and the flags go to the Cpu's
-   * slot and the scratch frame before, and come back after.
+   * Runs instruction i through the fallback (see fallback.ts): every register
+   * and the flags go to the Cpu's slot and the scratch frame before, and come
+   * back after.
    */
-  fallback(i: Instr, k: number): void {
+  fallback(i: Instr): void {
     const f = this.f;
+    const k = this.fallbacks.length;
+    this.fallbacks.push(i);
     this.syncFlags();
     this.storeFlags();
     const all = Array.from({ length: 16 }, (_, n) => n);

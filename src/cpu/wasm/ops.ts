@@ -650,14 +650,22 @@ WASM_OPS.set(B.popcnt, (g, i) => {
 
 /**
  * Single movs/stos/lods, forward (DF set leaves for the interpreter), with
- * 64-bit addresses and no segment override. Rep forms are declined: they run
- * through the fallback (fallback.ts), the interpreter's bulk copies and fills
- * called from the region. They used to leave the region for the interpreter:
- * busybox sha1sum copies each 64-byte block with a rep movsb, 16k trips out
- * and back a run.
+ * 64-bit addresses and no segment override. Rep forms with a zero count do
+ * nothing (musl's memcpy runs a rep movsq for every copy, of no words when
+ * it is short); others run through the fallback (fallback.ts): the
+ * interpreter's bulk copies and fills, called from the region. They used to
+ * leave the region for the interpreter: busybox sha1sum copies each 64-byte
+ * block with a rep movsb, 16k trips out and back a run.
  */
 function stringForm(g: WasmEmitter, i: Instr): boolean {
-  if (i.adsize !== 8 || i.seg !== SEG_NONE || i.rep) return false;
+  if (i.adsize !== 8 || i.seg !== SEG_NONE) return false;
+  if (i.rep) {
+    g.syncFlags(); // both ways on, the flags are in the run-time description
+    g.f.get(g.reg(RCX)).op(Op.i64Eqz, Op.i32Eqz).open('if', 'rep');
+    g.fallback(i);
+    g.f.end();
+    return true;
+  }
   g.requireForward();
   return true;
 }
@@ -667,6 +675,7 @@ function advance(g: WasmEmitter, reg: number, size: number): void {
 }
 WASM_OPS.set(STR.movs, (g, i) => {
   if (!stringForm(g, i)) return false;
+  if (i.rep) return;
   const s = i.opsize;
   const src = g.probe(g.reg(RSI), s, false), dst = g.probe(g.reg(RDI), s, true);
   g.store(s, dst, g.loadTo(s, src));
@@ -675,12 +684,13 @@ WASM_OPS.set(STR.movs, (g, i) => {
 });
 WASM_OPS.set(STR.stos, (g, i) => {
   if (!stringForm(g, i)) return false;
+  if (i.rep) return;
   const s = i.opsize;
   g.store(s, g.probe(g.reg(RDI), s, true), g.read(RAX, s));
   advance(g, RDI, s);
 });
 WASM_OPS.set(STR.lods, (g, i) => {
-  if (!stringForm(g, i)) return false;
+  if (i.rep || !stringForm(g, i)) return false;
   const s = i.opsize;
   const v = g.loadTo(s, g.probe(g.reg(RSI), s, false));
   advance(g, RSI, s);
