@@ -110,13 +110,10 @@ export function fallThrough(b: JitBlock): number | undefined {
 }
 
 /**
- * The block indices by start address, the return addresses of the region's
- * calls that are region blocks (a ret dispatches on them), and the layout:
- * each block followed, where possible, by its fall-through successor
- * (not-taken side of a branch, jump or call target, next address), which it
- * then enters without going through the dispatch.
+ * The block indices by start address, and the return addresses of the
+ * region's calls that are region blocks (a ret dispatches on them).
  */
-export function regionLayout(blocks: JitBlock[]): { index: Map<number, number>; retSites: number[]; order: number[]; follower: Map<number, number> } {
+export function regionIndex(blocks: JitBlock[]): { index: Map<number, number>; retSites: number[] } {
   const index = new Map<number, number>();
   blocks.forEach((b, j) => index.set(b.start, j));
   const retSites: number[] = [];
@@ -124,7 +121,17 @@ export function regionLayout(blocks: JitBlock[]): { index: Map<number, number>; 
     const last = b.instrs[b.instrs.length - 1];
     if ((last.exec === C.callRel || last.exec === C.callRm) && index.has(last.next) && !retSites.includes(last.next)) retSites.push(last.next);
   }
+  return { index, retSites };
+}
 
+/**
+ * regionIndex, and the JavaScript region's layout: each block followed, where
+ * possible, by its fall-through successor (not-taken side of a branch, jump
+ * or call target, next address), which it then enters without going through
+ * the dispatch. (WebAssembly regions nest their blocks instead: wasm/layout.ts.)
+ */
+export function regionLayout(blocks: JitBlock[]): { index: Map<number, number>; retSites: number[]; order: number[]; follower: Map<number, number> } {
+  const { index, retSites } = regionIndex(blocks);
   const order: number[] = [];
   const placed = new Set<number>();
   for (let s0 = 0; s0 < blocks.length; s0++) {

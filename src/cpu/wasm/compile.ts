@@ -21,7 +21,7 @@
  */
 import type { Cpu } from '../cpu.js';
 import * as C from '../ops/control.js';
-import { flagLiveness, regionLayout, type JitBlock, type JitFn } from '../jit/compile.js';
+import { flagLiveness, regionIndex, type JitBlock, type JitFn } from '../jit/compile.js';
 import { FS } from '../jit/runtime.js';
 import { moduleOf, Op } from './encoder.js';
 import { WasmEmitter, type Terminator } from './emitter.js';
@@ -51,9 +51,7 @@ function translationOf(i: Instr): WasmTranslation | undefined {
   return WASM_OPS.get(i.exec) ?? sseWasm(i) ?? (mayFallBack(i) ? viaFallback : undefined);
 }
 
-const viaFallback: WasmTranslation = (g, i) => {
-  g.fallback(i);
-};
+const viaFallback: WasmTranslation = (g, i) => g.fallback(i);
 
 /** ELFSHIM_WASM_DEBUG=1 names, on stderr, the instruction that keeps each region JavaScript. */
 const DEBUG = !!process.env.ELFSHIM_WASM_DEBUG;
@@ -73,7 +71,7 @@ function translatable(blocks: JitBlock[]): boolean {
 /** The region's function body. */
 function emitRegion(g: WasmEmitter, blocks: JitBlock[], targets: readonly (readonly number[])[]): void {
   const f = g.f;
-  const { index, retSites } = regionLayout(blocks);
+  const { index, retSites } = regionIndex(blocks);
   const top = weakTopologicalOrder(regionSuccessors(blocks, index, retSites, targets));
   const { path, place } = nesting(top, blocks.length);
   const label = (e: Element) => (e.kind === 'block' ? `c${e.block}` : `k${e.head}`);
