@@ -11,17 +11,28 @@ const PTE_WATCH = 16; // a watchpoint covers the page: every access takes the sl
 const PTE_FLAGS = 31;
 
 /**
- * Software TLB: direct-mapped on the low TLB_BITS bits of the page number.
- * Each entry is two int32s in one array, [tag, frame offset], where the tag
- * is the page number >> TLB_BITS (< 2^23 for user pages, so -1 never
- * matches). Keeping the probe in int32 arithmetic lets the translator inline
- * it from the two halves of an address: index = (lo >>> 11) & TLB_INDEX_MASK,
- * tag = tlbTagSource(lo, hi), valid only when (hi >>> 15) === 0 (below 2^47).
- * 4096 entries (16 MiB of pages): with 1024, sqlite3's heap left translated
- * code for the interpreter 62k times a bench run on conflict misses.
+ * Software TLB: two-way set-associative, TLB_SETS sets on the low TLB_BITS
+ * bits of the page number. A set is four int32s in one array, [tag, frame
+ * offset] for way 0 then way 1, where the tag is the page number >> TLB_BITS
+ * (< 2^24 for user pages, so -1 never matches). Keeping the probe in int32
+ * arithmetic lets the translator inline it from the two halves of an address:
+ * set = tlbIndex(lo) (tlbIndexSource), tag = tlbTagSource(lo, hi), valid only
+ * when (hi >>> 15) === 0 (below 2^47).
+ * - 4096 entries (16 MiB of pages): with 1024, sqlite3's heap left translated
+ *   code for the interpreter 62k times a bench run on conflict misses.
+ * - Two ways: without ASLR the stack's top pages (0x7ffffffxx000) and the
+ *   first mappings below MMAP_BASE (0x7ffff7fxx000: ld.so's data, the first
+ *   mmaps) have the same low page bits, and direct-mapped a function using both
+ *   missed on every access (12k slow exits in the dynamic loader alone for
+ *   sqlite3's `select 1`). Hashing the index only moved the conflicts elsewhere.
+ * A fill goes to way 0 and moves what was there to way 1. The JavaScript fast
+ * paths check way 0 only (a miss there refills it); translated WebAssembly
+ * checks both.
  */
-export const TLB_BITS = 12;
-export const TLB_SIZE = 1 << TLB_BITS;
+export const TLB_BITS = 11;
+export const TLB_SETS = 1 << TLB_BITS;
+/** Entries of one TLB (both ways). */
+export const TLB_SIZE = 2 * TLB_SETS;
 /** The tag is the address >> TLB_TAG_SHIFT. */
 export const TLB_TAG_SHIFT = 12 + TLB_BITS;
 /** The tag of the address (lo, hi) as JavaScript source, from the names of its int32 halves (for the translator). */
@@ -32,11 +43,30 @@ export function tlbTagSource(lo: string, hi: string): string {
 export const TLB_BYTES = TLB_SIZE * 8;
 /** Bytes of the engine's region chain cache, which follows the TLBs in the pool (see cpu/wasm/chain.ts). */
 export const CHAIN_CACHE_BYTES = 131072;
-const TLB_MASK = TLB_SIZE - 1;
+const TLB_SET_MASK = TLB_SETS - 1;
 /** Addresses per tag value. */
 const TLB_TAG_UNIT = 2 ** TLB_TAG_SHIFT;
-/** Mask of the pair index (entry * 2) computed from an address's low half. */
-export const TLB_INDEX_MASK = (TLB_SIZE - 1) * 2;
+/** Mask of a set's first int32 (set * 4) computed from an address's low half. */
+export const TLB_INDEX_MASK = (TLB_SETS - 1) * 4;
+/** The int32 index of the set (its way 0) of the address whose low half is the int32 lo. */
+export function tlbIndex(lo: number): number {
+  return (lo >>> 10) & TLB_INDEX_MASK;
+}
+/** tlbIndex as JavaScript source, from the name of the address's low int32 half (for the translator). */
+export function tlbIndexSource(lo: string): string {
+  return `((${lo} >>> 10) & ${TLB_INDEX_MASK})`;
+}
+
+/** Puts page tag's frame offset in way 0 of set k (int32 index), the entry there moving to way 1. */
+function tlbFill(T: Int32Array, k: number, tag: number, off: number): void {
+  // (A copy of the page in way 1 is overwritten: one entry per page.)
+  if (T[k] !== tag) {
+    T[k + 2] = T[k];
+    T[k + 3] = T[k + 1];
+  }
+  T[k] = tag;
+  T[k + 1] = off;
+}
 
 /** Linux x86-64 without ASLR. */
 export const STACK_TOP = 0x7ffffffff000;
@@ -58,6 +88,13 @@ export interface Vma {
   dev: string;
   /** The stack (VM_GROWSDOWN): a fault just below it extends it, up to stackLimit. */
   growsDown?: boolean;
+  /**
+   * A private mapping's initial contents, copied into each page when it is first
+   * touched (populate): programs touch a fraction of what they map (busybox
+   * 2 MB, sqlite3's libraries 6 MB), and a first touch of pool memory is a host
+   * page fault. base is the address of data[0]; bytes past data are zero.
+   */
+  init?: { data: Uint8Array; base: number };
 }
 
 /** A PMD-sized (transparent huge) page. */
@@ -141,23 +178,23 @@ export class AddressSpace {
   // so inside the probe lo = a | 0 and the tag a / 2^22 are exact.
 
   read8(a: number): number {
-    const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbR;
+    const lo = a | 0, t = tlbIndex(lo), T = this.tlbR;
     if (a >= 0 && a < USER_END && T[t] === ((a / TLB_TAG_UNIT) | 0)) return this.bytes[T[t + 1] + (lo & 4095)];
     return this.bytes[this.slowOff(a, 1, false)];
   }
   read16(a: number): number {
-    const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbR;
+    const lo = a | 0, t = tlbIndex(lo), T = this.tlbR;
     if (a >= 0 && a < USER_END && T[t] === ((a / TLB_TAG_UNIT) | 0) && (lo & 4095) <= PAGE_SIZE - 2) return this.view.getUint16(T[t + 1] + (lo & 4095), true);
     return this.readSlow(a, 2);
   }
   read32(a: number): number {
-    const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbR;
+    const lo = a | 0, t = tlbIndex(lo), T = this.tlbR;
     if (a >= 0 && a < USER_END && T[t] === ((a / TLB_TAG_UNIT) | 0) && (lo & 4095) <= PAGE_SIZE - 4) return this.view.getInt32(T[t + 1] + (lo & 4095), true);
     return this.readSlow(a, 4) | 0;
   }
   /** Returns the low 32 bits (signed); the high 32 bits are left in this.hi. */
   read64(a: number): number {
-    const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbR;
+    const lo = a | 0, t = tlbIndex(lo), T = this.tlbR;
     if (a >= 0 && a < USER_END && T[t] === ((a / TLB_TAG_UNIT) | 0) && (lo & 4095) <= PAGE_SIZE - 8) {
       const o = T[t + 1] + (lo & 4095);
       this.hi = this.view.getInt32(o + 4, true);
@@ -168,7 +205,7 @@ export class AddressSpace {
     return l;
   }
   write8(a: number, v: number): void {
-    const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbW;
+    const lo = a | 0, t = tlbIndex(lo), T = this.tlbW;
     if (a >= 0 && a < USER_END && T[t] === ((a / TLB_TAG_UNIT) | 0)) {
       this.bytes[T[t + 1] + (lo & 4095)] = v;
       return;
@@ -176,7 +213,7 @@ export class AddressSpace {
     this.bytes[this.slowOff(a, 1, true)] = v;
   }
   write16(a: number, v: number): void {
-    const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbW;
+    const lo = a | 0, t = tlbIndex(lo), T = this.tlbW;
     if (a >= 0 && a < USER_END && T[t] === ((a / TLB_TAG_UNIT) | 0) && (lo & 4095) <= PAGE_SIZE - 2) {
       this.view.setUint16(T[t + 1] + (lo & 4095), v, true);
       return;
@@ -184,7 +221,7 @@ export class AddressSpace {
     this.writeSlow(a, 2, v);
   }
   write32(a: number, v: number): void {
-    const lo = a | 0, t = (lo >>> 11) & TLB_INDEX_MASK, T = this.tlbW;
+    const lo = a | 0, t = tlbIndex(lo), T = this.tlbW;
     if (a >= 0 && a < USER_END && T[t] === ((a / TLB_TAG_UNIT) | 0) && (lo & 4095) <= PAGE_SIZE - 4) {
       this.view.setInt32(T[t + 1] + (lo & 4095), v, true);
       return;
@@ -192,7 +229,7 @@ export class AddressSpace {
     this.writeSlow(a, 4, v);
   }
   write64(a: number, lo: number, hi: number): void {
-    const al = a | 0, t = (al >>> 11) & TLB_INDEX_MASK, T = this.tlbW;
+    const al = a | 0, t = tlbIndex(al), T = this.tlbW;
     if (a >= 0 && a < USER_END && T[t] === ((a / TLB_TAG_UNIT) | 0) && (al & 4095) <= PAGE_SIZE - 8) {
       const o = T[t + 1] + (al & 4095);
       this.view.setInt32(o, lo, true);
@@ -239,13 +276,9 @@ export class AddressSpace {
     }
     const off = pte - (pte & PTE_FLAGS);
     if (!(pte & PTE_WATCH)) {
-      const k = 2 * (vpn & TLB_MASK), tag = Math.floor(vpn / TLB_SIZE);
-      this.tlbR[k] = tag;
-      this.tlbR[k + 1] = off;
-      if (pte & PROT_WRITE && !(pte & PTE_CODE)) {
-        this.tlbW[k] = tag;
-        this.tlbW[k + 1] = off;
-      }
+      const k = 4 * (vpn & TLB_SET_MASK), tag = Math.floor(vpn / TLB_SETS);
+      tlbFill(this.tlbR, k, tag, off);
+      if (pte & PROT_WRITE && !(pte & PTE_CODE)) tlbFill(this.tlbW, k, tag, off);
     }
     return off + (a - vpn * PAGE_SIZE);
   }
@@ -258,6 +291,11 @@ export class AddressSpace {
     if (off < 0) throw new GuestFault(a, 'unmapped', access); // out of guest memory: SIGSEGV, as an OOM'd page fault would be SIGBUS/kill
     const pte = off | vma.prot | (this.watched.has(vpn) ? PTE_WATCH : 0);
     this.ptes.set(vpn, pte);
+    if (vma.init !== undefined) {
+      const { data, base } = vma.init;
+      const from = vpn * PAGE_SIZE - base;
+      if (from < data.length) this.bytes.set(data.subarray(from, Math.min(from + PAGE_SIZE, data.length)), off);
+    }
     return pte;
   }
 
@@ -288,8 +326,9 @@ export class AddressSpace {
     if (!(pte & PROT_EXEC)) throw new GuestFault(a, 'protection', 'exec');
     if (!(pte & PTE_CODE)) {
       this.ptes.set(vpn, pte | PTE_CODE);
-      const k = 2 * (vpn & TLB_MASK);
-      if (this.tlbW[k] === Math.floor(vpn / TLB_SIZE)) this.tlbW[k] = -1;
+      const k = 4 * (vpn & TLB_SET_MASK), tag = Math.floor(vpn / TLB_SETS);
+      if (this.tlbW[k] === tag) this.tlbW[k] = -1;
+      if (this.tlbW[k + 2] === tag) this.tlbW[k + 2] = -1;
     }
     return this.bytes[pte - (pte & PTE_FLAGS) + (a - vpn * PAGE_SIZE)];
   }
@@ -537,8 +576,11 @@ export class AddressSpace {
       dev: opts.dev ?? '00:00',
     };
     if (opts.growsDown) vma.growsDown = true;
+    // Shared mappings are written back to their file from their frames (kernel writeBack): filled now.
+    const data = opts.data?.length ? opts.data.subarray(0, len) : undefined;
+    if (data && !vma.shared) vma.init = { data, base: addr };
     this.insertVma(vma);
-    if (opts.data && opts.data.length) this.fillPages(addr, opts.data.subarray(0, len));
+    if (data && vma.shared) this.fillPages(addr, data);
     this.flushTlb();
     return addr;
   }
@@ -615,7 +657,8 @@ export class AddressSpace {
     this.splitAt(old);
     this.splitAt(old + oldLen);
     const src = this.findVma(old)!;
-    this.insertVma({ ...src, start: dest, end: dest + newLen });
+    const init = src.init && { data: src.init.data, base: src.init.base + (dest - old) };
+    this.insertVma({ ...src, start: dest, end: dest + newLen, init });
     // Move the frames rather than copying the bytes.
     for (let a = 0; a < oldLen; a += PAGE_SIZE) {
       const vpn = (old + a) / PAGE_SIZE;
@@ -643,7 +686,7 @@ export class AddressSpace {
       const p = out[out.length - 1];
       // Only anonymous mappings merge; file mappings keep their own lines (offsets differ).
       const anon = v.inode === 0 && (v.name === '' || v.name === '[heap]' || v.name === '[stack]');
-      if (p && anon && p.end === v.start && p.prot === v.prot && p.shared === v.shared && p.name === v.name && p.inode === 0) {
+      if (p && anon && !v.init && !p.init && p.end === v.start && p.prot === v.prot && p.shared === v.shared && p.name === v.name && p.inode === 0) {
         p.end = v.end;
       } else out.push(v);
     }

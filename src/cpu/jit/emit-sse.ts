@@ -14,7 +14,7 @@ import { REP_F2, REP_F3, type Instr } from '../instr.js';
 import * as C from '../ops/control.js';
 import type { Emitter } from './emitter.js';
 import type { Translation } from './translator.js';
-import { TLB_INDEX_MASK, tlbTagSource } from '../../mem/address-space.js';
+import { tlbIndexSource, tlbTagSource } from '../../mem/address-space.js';
 
 /** The mandatory prefix the SSE decoder used (F2/F3 win over 66). */
 export function prefix(i: Instr): number {
@@ -33,7 +33,7 @@ function withMem128(g: Emitter, i: Instr, aligned: boolean, write: boolean, body
   const [al, ah] = g.ea(i);
   const x = g.t();
   const T = write ? 'TW' : 'TR';
-  g.emit(`const ${x} = (${al} >>> 11) & ${TLB_INDEX_MASK};`);
+  g.emit(`const ${x} = ${tlbIndexSource(al)};`);
   const cond = `((${T}[${x}] === ${tlbTagSource(al, ah)}) & ((${ah} >>> 15) === 0) & ((${al} & 4095) <= 4080)${aligned ? ` & ((${al} & 15) === 0)` : ''}) !== 0`;
   g.guarded(cond, () => body(`${T}[${x} + 1] + (${al} & 4095)`, ah));
 }

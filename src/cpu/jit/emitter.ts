@@ -16,7 +16,7 @@
  */
 import { addWindow, pickWindow, rebaseWindows, type BaseWindow } from './page-windows.js';
 import { SEG_FS, SEG_NONE, type Instr } from '../instr.js';
-import { TLB_INDEX_MASK, tlbTagSource } from '../../mem/address-space.js';
+import { tlbIndexSource, tlbTagSource } from '../../mem/address-space.js';
 import { type Producer, Res, WithCfOf, ARITH_FLAGS, cfInt, cond as condOf, materialize } from './flag-exprs.js';
 
 export const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
@@ -378,7 +378,7 @@ export class Emitter {
     const T = write ? 'TW' : 'TR';
     const x = this.t();
     const inPage = size > 1 ? ` & (${p} <= ${4096 - size})` : '';
-    this.emit(`const ${x} = (${al} >>> 11) & ${TLB_INDEX_MASK}; ${p} = ${al} & 4095;`);
+    this.emit(`const ${x} = ${tlbIndexSource(al)}; ${p} = ${al} & 4095;`);
     this.emit(`if (((${T}[${x}] === ${tlbTagSource(al, ah)}) & ((${ah} >>> 15) === 0)${inPage}) === 0) { ${this.slowExit()} }`);
     this.emit(`${h} = ${T}[${x} + 1] + ${p};`);
   }

@@ -315,17 +315,28 @@ export class WasmEmitter {
   /** Sets h and pofs (i32 locals) to the pool offset and page offset of size bytes at a, leaving the region on a TLB miss or a page crossing. */
   private probeTlb(a: number, size: number, write: boolean, h: number, pofs: number): void {
     const f = this.f;
-    const lo = this.t32(), e = this.t32();
+    const lo = this.t32(), e = this.t32(), tag = this.t64();
     const T = write ? TLB_BYTES : 0;
-    f.get(a).op(Op.i32WrapI64).tee(lo).i32(11).op(Op.i32ShrU).i32(TLB_INDEX_MASK).op(Op.i32And).i32(2).op(Op.i32Shl).get(this.tlb).op(Op.i32Add).tee(e);
-    // The tag is the address >> TLB_TAG_SHIFT; addresses at or above 2^47 never match (tags are below 2^23, or -1).
-    f.mem(Op.i32Load, T).op(Op.i64ExtendI32U).get(a).i64(TLB_TAG_SHIFT).op(Op.i64ShrU).op(Op.i64Ne);
-    if (size > 1) f.get(lo).i32(4095).op(Op.i32And).i32(4096 - size).op(Op.i32GtU).op(Op.i32Or);
+    // The set (tlbIndex), then way 0's tag against the address >> TLB_TAG_SHIFT; addresses at or above 2^47
+    // never match (tags are below 2^24, or -1).
+    f.get(a).op(Op.i32WrapI64).tee(lo).i32(10).op(Op.i32ShrU).i32(TLB_INDEX_MASK).op(Op.i32And).i32(2).op(Op.i32Shl).get(this.tlb).op(Op.i32Add).tee(e);
+    f.mem(Op.i32Load, T).op(Op.i64ExtendI32U).get(a).i64(TLB_TAG_SHIFT).op(Op.i64ShrU).tee(tag).op(Op.i64Ne);
+    this.orCrossing(lo, size);
+    f.open('if', 'miss-way0');
+    // Way 1 (the page way 0 held before).
+    f.get(e).mem(Op.i32Load, T + 8).op(Op.i64ExtendI32U).get(tag).op(Op.i64Ne);
+    this.orCrossing(lo, size);
     f.open('if', 'miss');
     this.slowExit();
     f.end();
+    f.get(e).i32(8).op(Op.i32Add).set(e);
+    f.end();
     f.get(lo).i32(4095).op(Op.i32And).set(pofs);
     f.get(e).mem(Op.i32Load, T + 4).get(pofs).op(Op.i32Add).set(h);
+  }
+  /** Ors onto the i32 on the stack whether size bytes at the address whose low half is lo cross a page. */
+  private orCrossing(lo: number, size: number): void {
+    if (size > 1) this.f.get(lo).i32(4095).op(Op.i32And).i32(4096 - size).op(Op.i32GtU).op(Op.i32Or);
   }
   /** Pushes size bytes at pool offset h (i32 local), zero-extended to i64. */
   load(size: number, h: number): void {
