@@ -709,14 +709,22 @@ export class AddressSpace {
     this.splitAt(start);
     this.splitAt(end);
     this.vmas = this.vmas.filter((v) => v.end <= start || v.start >= end);
-    for (const [vpn, pte] of this.ptes) {
-      const a = vpn * PAGE_SIZE;
-      if (a >= start && a < end) {
-        if (pte & PTE_CODE) this.onCodeWrite?.(vpn);
-        this.ptes.delete(vpn);
-        this.phys.release(pte - (pte & PTE_FLAGS));
-      }
+    const first = Math.floor(start / PAGE_SIZE), last = Math.ceil(end / PAGE_SIZE);
+    // Whichever is shorter: the range's pages, or every present page (a large reservation, mostly untouched).
+    if (last - first <= this.ptes.size) {
+      for (let vpn = first; vpn < last; vpn++) this.dropPage(vpn);
+    } else {
+      for (const vpn of this.ptes.keys()) if (vpn >= first && vpn < last) this.dropPage(vpn);
     }
+  }
+
+  /** Unmaps page vpn if present, giving back its frame. */
+  private dropPage(vpn: number): void {
+    const pte = this.ptes.get(vpn);
+    if (pte === undefined) return;
+    if (pte & PTE_CODE) this.onCodeWrite?.(vpn);
+    this.ptes.delete(vpn);
+    this.phys.release(pte - (pte & PTE_FLAGS));
   }
 
   // ---------------------------------------------------------------- watchpoints
