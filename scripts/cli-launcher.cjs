@@ -21,6 +21,7 @@ const { Script } = require('node:vm');
 // Set by src/cpu/engine.ts too, which runs after the compile: V8 rejects a cache
 // made under different flags, so they must already be what they will be at exit.
 setFlagsFromString('--no-lazy-feedback-allocation');
+setFlagsFromString('--always-sparkplug');
 
 const bundle = join(__dirname, 'elfshim.cjs');
 // V8 checks a cache against the source's length only: the name carries the bundle's mtime too.
