@@ -91,7 +91,7 @@ export class RegionTable {
   });
 
   constructor(memory: WebAssembly.Memory, pages: number, scratch: number) {
-    const bytes = moduleOf(dispatcher(scratch), pages, [], { table: true, types: [REGION_TYPE] });
+    const bytes = moduleOf(dispatcher(scratch), pages, [], { table: true, types: [REGION_TYPE], name: 'dispatcher' });
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { m: memory }, t: { t: this.table } });
     this.dispatch = inst.exports.f as RegionTable['dispatch'];
     const last = new Int32Array(memory.buffer, scratch + S.S_LAST, 1);

@@ -223,7 +223,7 @@ export function compileWasmRegion(blocks: JitBlock[], c: Cpu, targets: readonly 
     return null; // a form without a translation (e.g. 16-bit push)
   }
   wasmStats.regions++;
-  const bytes = moduleOf(g.f, memory.buffer.byteLength / 65536, [], { prologue: g.prologue(), table: true, types: HELPER_TYPES });
+  const bytes = moduleOf(g.f, memory.buffer.byteLength / 65536, [], { prologue: g.prologue(), table: true, types: HELPER_TYPES, name: `region_${blocks[0].start.toString(16)}` });
   const table = regionTableOf(phys);
   const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { m: memory }, t: { t: table.helpers } });
   const run = runnerOf(table, phys.buffer, phys.scratch);

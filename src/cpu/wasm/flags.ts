@@ -137,6 +137,6 @@ let mat: unknown = null;
 
 /** The mat function (one instance per process: it touches no memory). */
 export function matHelper(): unknown {
-  if (mat === null) mat = new WebAssembly.Instance(new WebAssembly.Module(moduleOf(matFunction(), null, []))).exports.f;
+  if (mat === null) mat = new WebAssembly.Instance(new WebAssembly.Module(moduleOf(matFunction(), null, [], { name: 'mat' }))).exports.f;
   return mat;
 }

@@ -22,7 +22,7 @@ export const MAT_TYPE_INDEX = 1, FALLBACK_TYPE_INDEX = 2;
 export function installHelpers(table: WebAssembly.Table, fallback: (k: number) => number): void {
   const f = new FunctionBody([I32], [I32]);
   f.get(0).op(0x10, 0); // call the import
-  const trampoline = new WebAssembly.Instance(new WebAssembly.Module(moduleOf(f, null, [{ module: 'h', name: 'fb', ...FALLBACK_TYPE }])), { h: { fb: fallback } });
+  const trampoline = new WebAssembly.Instance(new WebAssembly.Module(moduleOf(f, null, [{ module: 'h', name: 'fb', ...FALLBACK_TYPE }], { name: 'fallback' })), { h: { fb: fallback } });
   table.set(MAT_SLOT, matHelper() as WebAssembly.ExportValue);
   table.set(FALLBACK_SLOT, trampoline.exports.f);
 }
