@@ -225,6 +225,13 @@ const cases: ShellCase[] = [
     input: 'apple\ncherry\nbanana\n',
   },
   {
+    name: '/proc of the other processes: the parent shell, a background job',
+    script: 'sleep 30 & bg=$!\n' +
+      'sh -c \'p=$PPID; grep -E "^(Name|State|Tgid):" /proc/$p/status | sed "s/[0-9][0-9]*/N/"; echo "listed: $(ls /proc | grep -cx $p)"\n' +
+      'tr "\\0" " " < /proc/$1/cmdline; echo; cut -d" " -f3 /proc/$1/stat; ls /proc/$1/task | grep -cx $1\' sh $bg\n' +
+      'kill $bg; wait',
+  },
+  {
     name: 'exit status of the script is the last command\'s (128+N for a signal)',
     script: 'sh -c \'kill -TERM $$\'; echo "child killed: $?"\nsh -c \'kill -INT $$\'; s=$?; echo "INT $s"; exit $s',
   },

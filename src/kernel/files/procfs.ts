@@ -52,7 +52,7 @@ function procStat(t: Task): string {
   const stack = maps.find((v) => v.name === '[stack]');
   const start = Math.floor(process.uptime() * 100); // clock ticks since "boot" ≈ since the emulator started
   const fields: (string | number)[] = [
-    p.pid, `(${comm(t)})`, 'R', p.ppid, p.pgid, p.sid,
+    p.pid, `(${comm(t)})`, stateLetter(t), p.ppid, p.pgid, p.sid,
     0, -1, 4194304, // tty_nr, tpgid, flags
     0, 0, 0, 0, 0, 0, 0, 0, // minflt cminflt majflt cmajflt utime stime cutime cstime
     20, 0, 1, 0, start, vsize, rss, '18446744073709551615', // priority nice threads itrealvalue starttime vsize rss rsslim
@@ -73,7 +73,7 @@ function procStatus(t: Task): string {
   return [
     `Name:\t${comm(t)}`,
     `Umask:\t${p.umask.toString(8).padStart(4, '0')}`,
-    'State:\tR (running)',
+    `State:\t${stateLetter(t)} (${t.state === 'blocked' ? 'sleeping' : 'running'})`,
     `Tgid:\t${p.pid}`,
     'Ngid:\t0',
     `Pid:\t${t.tid}`,
@@ -195,7 +195,12 @@ function exeLink(t: Task, path: string): SynthNode {
   });
 }
 
-/** /proc/<pid> for the calling process. */
+/** The state letter of /proc/<pid>/stat: R runs (the caller itself, or a thread ready to), S waits in a syscall. */
+function stateLetter(t: Task): string {
+  return t.state === 'blocked' ? 'S' : 'R';
+}
+
+/** The files of /proc/<pid> (or of /proc/<pid>/task/<tid>) for task t. */
 function pidDir(t: Task, base: string): SynthNode {
   const p = t.proc;
   return dirNode(base, {
@@ -238,7 +243,7 @@ export function procRoot(t: Task): SynthNode {
   const root = dirNode('/proc', {
     self: () => linkNode('/proc/self', () => pid),
     'thread-self': () => linkNode('/proc/thread-self', () => `${pid}/task/${t.tid}`),
-    [pid]: () => pidDir(t, `/proc/${pid}`),
+    [pid]: () => processDir(t),
     cpuinfo: () => textFile('/proc/cpuinfo', cpuinfo),
     meminfo: () => textFile('/proc/meminfo', () => meminfo(t)),
     stat: () => textFile('/proc/stat', procStatFile),
@@ -249,8 +254,31 @@ export function procRoot(t: Task): SynthNode {
     mounts: () => linkNode('/proc/mounts', () => 'self/mounts'),
     sys: () => sys,
   });
-  // /proc/<pid>/task/<tid>: one directory per thread of the process, each like /proc/<pid> seen by that thread.
-  const pidNode = root.lookup!(pid)!;
+  // The other guest processes (ps, /proc/$PPID/...): each seen through one of its live threads, the
+  // thread-group leader while it runs. The calling process is seen through the calling thread.
+  const others = (): Map<string, Task> => {
+    const m = new Map<string, Task>();
+    for (const x of t.kernel.tasks) {
+      if (x.state === 'exited' || x.proc === t.proc) continue;
+      const k = String(x.pid);
+      if (!m.has(k) || x.tid === x.pid) m.set(k, x);
+    }
+    return m;
+  };
+  const rootLookup = root.lookup!, rootList = root.list!;
+  root.lookup = (name) => {
+    if (name === pid || !/^[1-9][0-9]*$/.test(name)) return rootLookup(name);
+    const x = others().get(name);
+    return x ? processDir(x) : null;
+  };
+  root.list = () => [...rootList(), ...[...others().values()].map((x) => ({ name: String(x.pid), ino: synthIno(`/proc/${x.pid}`), type: 4 }))];
+  return root;
+}
+
+/** /proc/<pid> of task t's process, seen by t, with task/<tid> for each of the process's live threads. */
+function processDir(t: Task): SynthNode {
+  const pid = String(t.pid);
+  const pidNode = pidDir(t, `/proc/${pid}`);
   const baseLookup = pidNode.lookup!;
   const taskDir = () => {
     const threads: Record<string, () => SynthNode> = {};
@@ -262,8 +290,6 @@ export function procRoot(t: Task): SynthNode {
   pidNode.lookup = (name) => (name === 'task' ? taskDir() : baseLookup(name));
   const baseList = pidNode.list!;
   pidNode.list = () => [...baseList(), { name: 'task', ino: taskDir().ino, type: 4 }];
-  const rootLookup = root.lookup!;
-  root.lookup = (name) => (name === pid ? pidNode : rootLookup(name));
-  return root;
+  return pidNode;
 }
 
