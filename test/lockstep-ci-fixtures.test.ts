@@ -21,7 +21,7 @@ for (const c of fixtureCases(input)) {
     t.after(() => peer?.stop());
     const args = c.args.map((a) => (a === PEER_PORT ? String(peer?.port) : a));
     const started = Date.now();
-    const r = await runFastLockstep({ program: c.program, args, env: {}, tracer: TRACER, ...(peer?.onPortLearned ? { onPortLearned: peer.onPortLearned } : {}), ...(c.stdin ? { stdin: c.stdin } : {}), ...(c.max ? { max: c.max } : {}), ...(c.workDirs ? { workDirs: true } : {}), ...(c.onUnimplemented ? { onUnimplemented: c.onUnimplemented } : {}), ...(c.vdso ? { vdso: true } : {}) });
+    const r = await runFastLockstep({ program: c.program, args, env: c.env ?? {}, tracer: TRACER, ...(peer?.onPortLearned ? { onPortLearned: peer.onPortLearned } : {}), ...(c.stdin ? { stdin: c.stdin } : {}), ...(c.max ? { max: c.max } : {}), ...(c.workDirs ? { workDirs: true } : {}), ...(c.onUnimplemented ? { onUnimplemented: c.onUnimplemented } : {}), ...(c.vdso ? { vdso: true } : {}) });
     t.diagnostic(`${formatSummary(r).split('\n').pop()} [${((Date.now() - started) / 1000).toFixed(1)} s]`);
     assert.equal(r.divergence, null, formatSummary(r));
     assert.match(r.end, c.end);
