@@ -19,11 +19,25 @@ export class BlockRing {
     this.buf = new Uint8Array(this.size * slots);
   }
 
+  /** Each slot's view of `length` bytes, made on its first use (a subarray per call costs an allocation). */
+  private readonly views: Uint8Array[] = [];
+  private length = -1;
+
   /** A block holding a copy of src (at most size bytes). */
   take(src: Uint8Array): Uint8Array {
-    const o = this.next * this.size;
-    this.next = this.next + 1 === this.slots ? 0 : this.next + 1;
-    const b = this.buf.subarray(o, o + src.length);
+    const k = this.next;
+    this.next = k + 1 === this.slots ? 0 : k + 1;
+    const n = src.length;
+    // Every block of a ring has one length in practice (a register structure): a different one drops the views.
+    if (n !== this.length) {
+      this.views.length = 0;
+      this.length = n;
+    }
+    let b = this.views[k];
+    if (b === undefined) {
+      const o = k * this.size;
+      b = this.views[k] = this.buf.subarray(o, o + n);
+    }
     b.set(src);
     return b;
   }
