@@ -23,11 +23,18 @@ export class BlockRing {
   private readonly views: Uint8Array[] = [];
   private length = -1;
 
-  /** A block holding a copy of src (at most size bytes). */
-  take(src: Uint8Array): Uint8Array {
+  /** The buffer the blocks live in (a writer fills a claimed block through its own views of it). */
+  get buffer(): ArrayBuffer {
+    return this.buf.buffer as ArrayBuffer;
+  }
+
+  /**
+   * The next block (n bytes), to be filled in place: it holds what it held `slots` blocks ago (bytes a writer never
+   * writes stay zero when the ring only ever holds one kind of block).
+   */
+  claim(n: number): Uint8Array {
     const k = this.next;
     this.next = k + 1 === this.slots ? 0 : k + 1;
-    const n = src.length;
     // Every block of a ring has one length in practice (a register structure): a different one drops the views.
     if (n !== this.length) {
       this.views.length = 0;
@@ -38,6 +45,12 @@ export class BlockRing {
       const o = k * this.size;
       b = this.views[k] = this.buf.subarray(o, o + n);
     }
+    return b;
+  }
+
+  /** A block holding a copy of src (at most size bytes). */
+  take(src: Uint8Array): Uint8Array {
+    const b = this.claim(src.length);
     b.set(src);
     return b;
   }

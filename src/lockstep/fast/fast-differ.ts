@@ -6,7 +6,7 @@ import { le64, writeRange } from '../bytes.js';
 import { CORE_NAMES, EFLAGS_COMPARED, X87_NAMES, X87_POINTER_NAMES, XMM_NAMES, byteDifferences, compareRegisters } from '../compare.js';
 import { transcendentalName, withinTranscendentalTolerance } from '../transcendental.js';
 import { makeDivergence, type Divergence, type Executed, type LockstepResult } from '../differ.js';
-import { ARITH, ZF, decodeAt, gprName, instructionFacts, type InstructionFacts } from '../instruction-facts.js';
+import { ARITH, ZF, constantFacts, decodeAt, gprName, instructionFacts, type InstructionFacts } from '../instruction-facts.js';
 import type { Instr } from '../../cpu/instr.js';
 import type { Registers } from '../side.js';
 import { alignSignalFrames } from '../signal-frames.js';
@@ -111,6 +111,12 @@ export async function runFastLockstep(o: FastLockstepOptions): Promise<LockstepR
 }
 
 type Outcome = LockstepResult | null;
+/** An instruction's bytes, decoded, with its facts when they do not depend on the registers (constantFacts). */
+interface Decoded {
+  bytes: Uint8Array;
+  instr: Instr | null;
+  facts: InstructionFacts | null;
+}
 /** A tracer record with a register state (a step or a signal stop). */
 type StateRecord = Extract<TracerRecord, { user: Uint8Array }>;
 
@@ -149,7 +155,7 @@ class FastLockstep {
   /** An rseq registration of this thread, whose area is compared once the thread ran on (see reconcileRseqArea). */
   private rseqCheck: { addr: number; tid: number; compared: number } | null = null;
   /** See decoded(). */
-  private readonly decodeCache = new Map<number, { bytes: Uint8Array; instr: Instr | null }>();
+  private readonly decodeCache = new Map<number, Decoded>();
 
   constructor(
     readonly native: NativeSide,
@@ -371,12 +377,13 @@ class FastLockstep {
    * map other code there), as the tracer keeps its code: code rewritten without a syscall in between is not
    * supported by either.
    */
-  private decoded(rip: number): { bytes: Uint8Array; instr: Instr | null } | null {
+  private decoded(rip: number): Decoded | null {
     const hit = this.decodeCache.get(rip);
     if (hit) return hit;
     const bytes = this.code(rip);
     if (!bytes) return null;
-    const d = { bytes, instr: decodeAt(rip, bytes) };
+    const instr = decodeAt(rip, bytes);
+    const d = { bytes, instr, facts: instr ? constantFacts(instr, bytes) : null };
     if (this.decodeCache.size >= 65536) this.decodeCache.clear();
     this.decodeCache.set(rip, d);
     return d;
@@ -401,7 +408,7 @@ class FastLockstep {
     const rip = before.num('rip');
     const d = delivering ? null : this.decoded(rip);
     const bytes = d ? d.bytes : null, instr = d ? d.instr : null;
-    const facts = instr && bytes ? instructionFacts(instr, bytes, before) : null;
+    const facts = d && d.facts ? d.facts : instr && bytes ? instructionFacts(instr, bytes, before) : null;
     this.recent.push({ addr: rip, bytes: facts ? facts.bytes : (bytes ?? new Uint8Array()), signal: delivering });
     if (this.recent.length > 9) this.recent.shift();
 
