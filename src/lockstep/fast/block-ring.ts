@@ -1,10 +1,10 @@
 /**
- * Byte blocks handed out from one preallocated buffer, round robin: the fast differ makes a few register blocks
- * per instruction (each side's `g` block, the tracer's user_regs_struct), and allocating each as its own typed
- * array costs a backing store (about 1 µs on this machine, several per instruction). A block stays valid until
+ * Byte blocks handed out from one preallocated buffer, round robin: the fast differ makes two register blocks
+ * per instruction (each side's `g` block, filled in place), and allocating each as its own typed array costs a
+ * backing store (about 1 µs on this machine), a copy from a scratch block a native call. A block stays valid until
  * `slots` more blocks of the same ring were handed out; the differ keeps a block only for the instruction it
  * belongs to and the next one (the "before" state), never thousands of instructions, so a ring of thousands is
- * ample. A block that must live on (the FPU image the tracer sends only when it changed) is allocated on its own.
+ * ample.
  */
 export class BlockRing {
   private readonly buf: Uint8Array;
@@ -48,10 +48,4 @@ export class BlockRing {
     return b;
   }
 
-  /** A block holding a copy of src (at most size bytes). */
-  take(src: Uint8Array): Uint8Array {
-    const b = this.claim(src.length);
-    b.set(src);
-    return b;
-  }
 }
