@@ -272,7 +272,9 @@ export function constantFacts(i: Instr, bytes: Uint8Array): InstructionFacts | n
     return 0n;
   });
   if (readsRegisters) return null;
-  const probe = { layout: { get: () => ({ offset: 0, size: 8 }) }, bytes: new Uint8Array(8) } as unknown as Registers;
+  // Registers of zeros: whatever instructionFacts reads of them (an effective address, a bit offset) goes only into
+  // the memory ranges, and facts with memory ranges are not constant.
+  const probe = { layout: { get: () => ({ offset: 0, size: 8 }) }, bytes: new Uint8Array(8), big: () => 0n, num: () => 0 } as unknown as Registers;
   const f = instructionFacts(i, bytes, probe);
   return f.memory.length || f.overwritten.length ? null : f;
 }
