@@ -3,16 +3,19 @@
 // A step costs ~10-15 µs on this 2-core machine under load with the tracer's in-process stepping (single-threaded
 // programs without signal handlers, in the first process; see src/lockstep/README.md), ~20-30 µs with a ptrace stop
 // per instruction (threads, handlers, forked children, glibc's rseq). fixtureCases run in lockstep-ci-fixtures,
-// fullCases (the long full runs) in lockstep-ci-full, so that node's test runner can run the two files side by side.
+// fullCases (the long full runs) in lockstep-ci-full-a and -b, so that node's test runner runs them side by side.
 // Measured 2026-11-28 (scripts/lockstep --fast, this 2-core machine under a load of 2-5 from other work): qsort 5000
 // 8.1M steps in 83 s, sysmisc sched 1.8M in 27 s (run on its own it has no handlers and no threads: in-process
 // stepping), sigchld-wait 4.3M in 96 s (its busy loops are in forked children: ptrace), printf-float quick 1.6M in
-// 20-23 s. Inside the test process (lockstep-ci-fixtures alone, no other test file running): libm 5.1M in 76 s,
-// malloc 800 5.3M in 69 s, busybox 2M each in 31-36 s (with glibc.pthread.rseq=0).
-// The full runs of strings (19.9M steps, ~200 s) and threads (20000 rounds per worker, at the ptrace cost) are
-// left to LOCKSTEP_FULL=1, with sysmisc's sections all in one run: CI runs "strings quick", which keeps every
-// function, alignment class, value and edge case the full run has and drops repetitions (its source says what
-// exactly), "threads 2000", and sysmisc's sections in two runs (sched alone, the others together). Forked and
+// 20-23 s. In the whole suite (node scripts/run-tests.mjs, two test files at a time, load 3-5 from other work):
+// printf-float 14.3M in 285 s, qsort 5000 146 s, sigchld-wait 139 s, malloc 800 123 s, libm 103 s, sysmisc sched
+// 36 s, busybox 2M each in 43-59 s (with glibc.pthread.rseq=0): the suite took 1076 s (it took ~1230 s before, with
+// printf-float quick, qsort 200 and sysmisc without sched, and these four left to LOCKSTEP_FULL). A second run with
+// strings' full run added (19.9M steps) under a heavier load (6, another lockstep run beside it) took far over the
+// budget: strings stays at its quick workload in CI ("strings quick" keeps every function, alignment class, value and
+// edge case the full run has and drops repetitions; its source says what exactly). Left to LOCKSTEP_FULL=1: strings'
+// full run, the full threads run (20000 rounds per worker instead of 2000, the same rounds again at the ptrace cost)
+// and sysmisc's sections all in one run (CI runs sched alone and the others together). Forked and
 // vforked children are followed like threads (sysmisc's children signal their parent by the pid they learned;
 // locks' children wait for the parent's file locks; vfork's exec).
 // udp's ephemeral ports are translated (src/lockstep/ports.ts); sigsys
@@ -153,22 +156,27 @@ export function fixtureCases(input: string): LockstepCase[] {
   return cases;
 }
 
-/** The long full runs (lockstep-ci-full); LOCKSTEP_FULL=1 adds those CI leaves out (see the top of this file). */
-export function fullCases(): LockstepCase[] {
-  const cases: LockstepCase[] = [
+/**
+ * The long full runs, in two parts of about equal time (lockstep-ci-full-a, lockstep-ci-full-b: node's runner runs
+ * test files side by side); LOCKSTEP_FULL=1 adds those CI leaves out (see the top of this file).
+ */
+export function fullCases(part: 'a' | 'b'): LockstepCase[] {
+  const a: LockstepCase[] = [
     { title: 'printf-float', program: musl('printf-float'), args: [], end: ENDED },
-    { title: 'qsort 5000', program: musl('qsort'), args: ['5000'], end: ENDED },
     // Its 1.8M-step arithmetic loop between a few syscalls, on its own: no handlers, no threads before it.
     { title: 'sysmisc sched', program: musl('sysmisc'), args: ['sched'], end: /exited with status 0/, output: /sched_yield: 0/ },
+  ];
+  const b: LockstepCase[] = [
+    { title: 'qsort 5000', program: musl('qsort'), args: ['5000'], end: ENDED },
     // 80 children reaped with waitpid and with ash's sigsuspend loop (SIGCHLD handler); 4.3M steps, mostly busy loops.
     { title: 'sigchld-wait', program: musl('sigchld-wait'), args: [], end: /exited with status 0/, threads: 81 },
   ];
   if (process.env.LOCKSTEP_FULL) {
-    cases.push({ title: 'strings', program: musl('strings'), args: [], end: ENDED });
-    cases.push({ title: 'threads', program: musl('threads'), args: [], end: /exited with status 0/, threads: 7 });
-    cases.push({ title: 'sysmisc', program: musl('sysmisc'), args: [], end: /exited with status 0/, threads: 8 });
+    a.push({ title: 'strings', program: musl('strings'), args: [], end: ENDED });
+    a.push({ title: 'threads', program: musl('threads'), args: [], end: /exited with status 0/, threads: 7 });
+    b.push({ title: 'sysmisc', program: musl('sysmisc'), args: [], end: /exited with status 0/, threads: 8 });
   }
-  return cases;
+  return part === 'a' ? a : b;
 }
 
 export function busyboxCases(input: string): LockstepCase[] {
