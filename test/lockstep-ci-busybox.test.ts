@@ -15,7 +15,7 @@ const input = workloadInput();
 for (const c of busyboxCases(input)) {
   test(`lockstep (fast): ${c.title}, first ${c.max} instructions`, { skip: missing(c.program) }, async (t) => {
     const started = Date.now();
-    const r = await runFastLockstep({ program: c.program, args: c.args, env: {}, tracer: TRACER, ...(c.max ? { max: c.max } : {}) });
+    const r = await runFastLockstep({ program: c.program, args: c.args, env: c.env ?? {}, tracer: TRACER, ...(c.max ? { max: c.max } : {}) });
     t.diagnostic(`${formatSummary(r).split('\n').pop()} [${((Date.now() - started) / 1000).toFixed(1)} s]`);
     assert.equal(r.divergence, null, formatSummary(r));
     assert.match(r.end, c.end);

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeAt, instructionFacts, undefinedEffects, AF, CF, OF, PF, SF, ZF, ARITH } from '../src/lockstep/instruction-facts.js';
+import { constantFacts, decodeAt, instructionFacts, undefinedEffects, AF, CF, OF, PF, SF, ZF, ARITH } from '../src/lockstep/instruction-facts.js';
 import { Registers, parseStop } from '../src/lockstep/side.js';
 import { RegisterLayout, readRegisterLayout } from '../src/lockstep/register-layout.js';
 import { syscallOutputs } from '../src/lockstep/syscall-effects.js';
@@ -83,6 +83,35 @@ test('the memory an instruction writes is found from its operands and the regist
   assert.equal(facts('0f 05').kind, 'syscall');
   assert.equal(facts('0f a2').kind, 'cpuid');
   assert.equal(facts('0f ae 00', { rax: 0x6000n }).uncomparable, true); // fxsave: layouts differ by design
+});
+
+test('facts computed once per instruction are those of every execution; register-dependent ones are not cached', () => {
+  const cases: Array<[string, boolean]> = [
+    ['48 01 c8', true], // add rax, rcx
+    ['c1 e0 03', true], // shl eax, 3: the count is an immediate
+    ['d3 e0', false], // shl eax, cl: the count decides the undefined flags
+    ['0f bc c1', true], // bsf eax, ecx
+    ['48 89 43 08', false], // mov [rbx+8], rax: a memory write at an address from the registers
+    ['48 0f ab 0a', false], // bts [rdx], rcx: a bit string
+    ['0f a3 c8', true], // bt eax, ecx: registers only
+    ['48 8b 43 08', true], // a load
+    ['53', true], // push rbx: the differ compares the stack by kind, not by memory range
+    ['0f ae 00', false], // fxsave [rax]
+    ['0f 05', true], // syscall
+  ];
+  let seed = 3;
+  const rnd = () => BigInt((seed = (seed * 1103515245 + 12345) & 0x7fffffff)) << 20n;
+  for (const [hex, constant] of cases) {
+    const bytes = Uint8Array.from(Buffer.from(hex.replace(/ /g, ''), 'hex'));
+    const i = decodeAt(ADDR, bytes)!;
+    const c = constantFacts(i, bytes);
+    assert.equal(c !== null, constant, hex);
+    if (!c) continue;
+    for (let k = 0; k < 20; k++) {
+      const r = regs(Object.fromEntries(NAMES.map((n) => [n, rnd()])));
+      assert.deepEqual(instructionFacts(i, bytes, r), c, `${hex} with registers ${k}`);
+    }
+  }
 });
 
 test('syscall output buffers', async () => {

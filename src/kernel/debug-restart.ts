@@ -67,9 +67,10 @@ export class ParkedCalls {
    * back onto its syscall instruction.
    */
   settle(tasks: readonly Task[], abandon: (t: Task) => void): void {
+    const none = this.shown.size === 0; // the common case, at every step of the lockstep differ
     for (const t of tasks) {
       const c = t.cpu;
-      const s = this.shown.get(t);
+      const s = none ? undefined : this.shown.get(t);
       if (s && t.restartSyscall === s.nr) {
         if (c.rip === s.rip && c.origRax === s.nr && c.getS(RAX) === s.code) {
           // Untouched: it goes on waiting.

@@ -44,6 +44,18 @@ function addRef(m: Map<number, number>, key: number, d: number): void {
   else m.delete(key);
 }
 
+export interface ResumeOptions {
+  step: boolean;
+  tid?: number;
+  signal: number;
+  othersRun?: boolean;
+  /**
+   * A step runs a rep string instruction to its end instead of stopping after one iteration as the CPU (and so
+   * gdb) does — for the lockstep differ, whose native side does the same.
+   */
+  wholeInstruction?: boolean;
+}
+
 /** The Linux signal a CPU stop raises. */
 const STOP_SIGNAL: Partial<Record<Stop, number>> = {
   [Stop.Fault]: SIGSEGV,
@@ -170,13 +182,20 @@ export class DebugController implements Target {
 
   // ------------------------------------------------------------ execution
 
+  /** Runs or steps the guest; the promise settles at its next stop. */
+  resume(opts: ResumeOptions): Promise<StopEvent> {
+    const r = this.resumeNow(opts);
+    return r instanceof Promise ? r : Promise.resolve(r);
+  }
+
   /**
-   * wholeInstruction: a step runs a rep string instruction to its end instead
-   * of stopping after one iteration as the CPU (and so gdb) does — for the
-   * lockstep differ, whose native side does the same.
+   * resume, with the stop event itself when the guest stopped before this returns (a single step that neither
+   * blocked nor waited): the lockstep differ steps millions of times, and a promise per step costs it an
+   * event-loop turn. Otherwise a promise of the event, as resume gives.
    */
-  resume(opts: { step: boolean; tid?: number; signal: number; othersRun?: boolean; wholeInstruction?: boolean }): Promise<StopEvent> {
-    const t = (opts.tid !== undefined && opts.tid > 0 ? this.kernel.tasks.find((x) => x.tid === opts.tid) : undefined) ?? this.current;
+  resumeNow(opts: ResumeOptions): StopEvent | Promise<StopEvent> {
+    const ts = this.kernel.tasks;
+    const t = (opts.tid !== undefined && opts.tid > 0 ? (ts.length === 1 && ts[0].tid === opts.tid ? ts[0] : ts.find((x) => x.tid === opts.tid)) : undefined) ?? this.current;
     const frames = t.signalFrames;
     // A signal passed with the resume of a named thread is that thread's (the lockstep differ switches threads and
     // processes without a stop report in between).
@@ -185,43 +204,49 @@ export class DebugController implements Target {
     this.settleParkedCalls();
     // Natively every stopped thread slept in ptrace_stop: one that runs now leaves an rseq critical section it was
     // stopped in for its abort handler (so a step inside one lands there, as under gdb on Linux).
-    for (const x of opts.step ? [t] : this.kernel.tasks) if (x.state === 'runnable') this.kernel.preempted(x);
+    if (opts.step) {
+      if (t.state === 'runnable') this.kernel.preempted(t);
+    } else for (const x of ts) if (x.state === 'runnable') this.kernel.preempted(x);
     this.applyResumeSignal(opts.signal);
-    const p = new Promise<StopEvent>((resolve) => (this.pending = resolve));
-    if (this.queued) {
-      const ev = this.queued;
-      this.queued = null;
-      this.deliver(ev);
-      return p;
-    }
-    if (t.state === 'exited') {
-      // The program ended, or only t's process (a child the lockstep differ follows, killed by the signal passed).
-      this.deliver(this.kernel.main?.exitCode !== null ? this.exitEvent() : { kind: 'signal', signal: 0, tid: t.tid });
-      return p;
-    }
-    if (opts.step && t.signalFrames !== frames) {
-      // The step delivered a signal into a handler: like ptrace (signal_setup_done → SIGTRAP), it stops at the
-      // handler's first instruction without running it.
-      this.report(t, { kind: 'signal', signal: SIGTRAP, tid: t.tid });
-    } else if (opts.step) {
-      this.paused = true;
-      this.stepping = t;
-      this.kernel.debugStep(t, opts.wholeInstruction);
-      // A step that did not finish at once (a blocking syscall): the other threads
-      // run meanwhile if gdb asked for it; the scheduler leaves the stepping one alone.
-      if (opts.othersRun && this.stepping === t && this.pending) {
+    // Events reported from here until the end of this call are queued (deliver) and returned at once. A waiter of
+    // an earlier resume whose event was never awaited (its caller saw the thread end) is superseded.
+    this.pending = null;
+    if (!this.queued) {
+      if (t.state === 'exited') {
+        // The program ended, or only t's process (a child the lockstep differ follows, killed by the signal passed).
+        this.deliver(this.kernel.main?.exitCode !== null ? this.exitEvent() : { kind: 'signal', signal: 0, tid: t.tid });
+      } else if (opts.step && t.signalFrames !== frames) {
+        // The step delivered a signal into a handler: like ptrace (signal_setup_done → SIGTRAP), it stops at the
+        // handler's first instruction without running it.
+        this.report(t, { kind: 'signal', signal: SIGTRAP, tid: t.tid });
+      } else if (opts.step) {
+        this.paused = true;
+        this.stepping = t;
+        this.kernel.debugStep(t, opts.wholeInstruction);
+        // A step that did not finish at once (a blocking syscall): the other threads
+        // run meanwhile if gdb asked for it; the scheduler leaves the stepping one alone.
+        if (opts.othersRun && this.stepping === t && !this.queued) {
+          this.paused = false;
+          this.kernel.wakeScheduler();
+        }
+      } else {
         this.paused = false;
         this.kernel.wakeScheduler();
       }
-    } else {
-      this.paused = false;
-      this.kernel.wakeScheduler();
     }
-    return p;
+    const ev = this.queued;
+    if (ev) {
+      this.queued = null;
+      return ev;
+    }
+    return new Promise<StopEvent>((resolve) => (this.pending = resolve));
   }
 
-  private processTasks(): Task[] {
-    return this.kernel.tasks.filter((t) => t.proc === this.current.proc && t.state !== 'exited');
+  private processTasks(): readonly Task[] {
+    const ts = this.kernel.tasks;
+    // One task (every single-threaded program): no new array per step.
+    if (ts.length === 1) return ts[0].proc === this.current.proc && ts[0].state !== 'exited' ? ts : [];
+    return ts.filter((t) => t.proc === this.current.proc && t.state !== 'exited');
   }
   private settleParkedCalls(): void {
     this.parked.settle(this.processTasks(), (t) => this.kernel.abandonSyscall(t));

@@ -355,38 +355,47 @@ export class Kernel {
     if (!dbg) return;
     const before = dbg.reports;
     const reported = () => dbg.reports !== before || this.debug !== dbg;
-    void (async () => {
-      // A thread parked in a blocking call is already waiting: issuing the call again would park it
-      // a second time, and the wake-up meant for the first parking would be ignored (a futex wake
-      // takes one waiter). The loop below waits for it as the scheduler would.
-      if (t.state === 'blocked') {
-        // nothing to start
-      } else if (t.restartSyscall >= 0) this.syscall(t, t.restartSyscall);
-      else {
-        let stop = this.engineOf(t.mem).step(t.cpu, wholeInstruction);
-        if (stop === Stop.Fault && isVsyscallFault(t.cpu.fault as GuestFault)) {
-          // A call into the vsyscall page: the kernel emulates it in its page-fault handler, which retires no
-          // instruction, so natively the single-step trap comes after the next one, at the return address.
-          this.handleStop(t, stop);
-          if (t.state === 'runnable' && t.restartSyscall < 0 && !t.pendingSignals.size) stop = this.engineOf(t.mem).step(t.cpu, wholeInstruction);
-          else stop = Stop.Step;
-        }
-        t.skipBreakpointAt = -1;
-        if (stop === Stop.Syscall) this.syscall(t, t.cpu.r[2 * RAX + 1] === 0 ? t.cpu.r[2 * RAX] : -1);
-        else if (stop !== Stop.Step && stop !== Stop.Watchpoint) {
-          if (dbg.onCpuStop(t, stop)) return;
-          this.handleStop(t, stop);
-        }
+    // A thread parked in a blocking call is already waiting: issuing the call again would park it
+    // a second time, and the wake-up meant for the first parking would be ignored (a futex wake
+    // takes one waiter). finishDebugStep waits for it as the scheduler would.
+    if (t.state === 'blocked') {
+      // nothing to start
+    } else if (t.restartSyscall >= 0) this.syscall(t, t.restartSyscall);
+    else {
+      let stop = this.engineOf(t.mem).step(t.cpu, wholeInstruction);
+      if (stop === Stop.Fault && isVsyscallFault(t.cpu.fault as GuestFault)) {
+        // A call into the vsyscall page: the kernel emulates it in its page-fault handler, which retires no
+        // instruction, so natively the single-step trap comes after the next one, at the return address.
+        this.handleStop(t, stop);
+        if (t.state === 'runnable' && t.restartSyscall < 0 && !t.pendingSignals.size) stop = this.engineOf(t.mem).step(t.cpu, wholeInstruction);
+        else stop = Stop.Step;
       }
-      // A syscall that blocked: let it finish before the step is reported.
-      while (!reported() && t.state !== 'exited' && (t.state === 'blocked' || t.restartSyscall >= 0)) {
-        if (t.state === 'blocked') await this.sleep();
-        else this.syscall(t, t.restartSyscall);
+      t.skipBreakpointAt = -1;
+      if (stop === Stop.Syscall) this.syscall(t, t.cpu.r[2 * RAX + 1] === 0 ? t.cpu.r[2 * RAX] : -1);
+      else if (stop !== Stop.Step && stop !== Stop.Watchpoint) {
+        if (dbg.onCpuStop(t, stop)) return;
+        this.handleStop(t, stop);
       }
-      if (reported() || t.state === 'exited') return;
-      if (t.pendingSignals.size && !this.deliverPending(t)) return;
-      dbg.onCpuStop(t, t.cpu.stop === Stop.Watchpoint ? Stop.Watchpoint : Stop.Step);
-    })();
+    }
+    // The common step (an instruction that neither blocked nor left a signal) is reported synchronously: the
+    // lockstep differ takes the report without an event-loop turn (DebugController.resumeNow).
+    if (t.state === 'blocked' || t.restartSyscall >= 0) void this.finishDebugStep(t, dbg, reported);
+    else this.reportDebugStep(t, dbg, reported);
+  }
+
+  /** A syscall that blocked: let it finish before the step is reported. */
+  private async finishDebugStep(t: Task, dbg: DebugController, reported: () => boolean): Promise<void> {
+    while (!reported() && t.state !== 'exited' && (t.state === 'blocked' || t.restartSyscall >= 0)) {
+      if (t.state === 'blocked') await this.sleep();
+      else this.syscall(t, t.restartSyscall);
+    }
+    this.reportDebugStep(t, dbg, reported);
+  }
+
+  private reportDebugStep(t: Task, dbg: DebugController, reported: () => boolean): void {
+    if (reported() || t.state === 'exited') return;
+    if (t.pendingSignals.size && !this.deliverPending(t)) return;
+    dbg.onCpuStop(t, t.cpu.stop === Stop.Watchpoint ? Stop.Watchpoint : Stop.Step);
   }
 
   wakeScheduler(): void {

@@ -260,6 +260,25 @@ function pushesStack(i: Instr): boolean {
   return (op >= 0x50 && op <= 0x57) || op === 0x68 || op === 0x6a || op === 0x9c || op === 0xe8 || op === 0xc8 || (op === 0xff && ((i.reg & 7) === 2 || (i.reg & 7) === 6));
 }
 
+/**
+ * The facts of an instruction that do not depend on the registers before it (no memory operand it writes, no
+ * count register deciding its undefined flags), or null: the differ computes them once per decoded instruction
+ * instead of at every execution.
+ */
+export function constantFacts(i: Instr, bytes: Uint8Array): InstructionFacts | null {
+  let readsRegisters = false;
+  undefinedEffects(i, () => {
+    readsRegisters = true;
+    return 0n;
+  });
+  if (readsRegisters) return null;
+  // Registers of zeros: whatever instructionFacts reads of them (an effective address, a bit offset) goes only into
+  // the memory ranges, and facts with memory ranges are not constant.
+  const probe = { layout: { get: () => ({ offset: 0, size: 8 }) }, bytes: new Uint8Array(8), big: () => 0n, num: () => 0 } as unknown as Registers;
+  const f = instructionFacts(i, bytes, probe);
+  return f.memory.length || f.overwritten.length ? null : f;
+}
+
 /** Everything the differ checks about the instruction at rip, given the registers before it. */
 export function instructionFacts(i: Instr, bytes: Uint8Array, before: Registers): InstructionFacts {
   const u = undefinedEffects(i, (n) => before.big(GPR[n]));

@@ -21,48 +21,52 @@ const TWO32 = 4294967296;
 const hi32 = (p: number) => Math.floor(p / TWO32) >>> 0;
 const lo32 = (p: number) => (p - Math.floor(p / TWO32) * TWO32) >>> 0;
 
-/** Built in one scratch block, returned as a copy from a ring (block-ring.ts: no allocation per call). */
-const words = new Int32Array(REGISTER_BLOCK_SIZE / 4);
-const g = new Uint8Array(words.buffer);
-const v = new DataView(words.buffer);
+/** Filled in place in a ring's next block (block-ring.ts: no allocation, no copy per call). */
 const ring = new BlockRing(REGISTER_BLOCK_SIZE);
+const all = new Int32Array(ring.buffer);
+const bytes = new Uint8Array(ring.buffer);
+const view = new DataView(ring.buffer);
 
 export function emulatorRegisterBlock(c: Cpu): Uint8Array {
+  const block = ring.claim(REGISTER_BLOCK_SIZE);
+  // Every offset below is a multiple of 4 (st0-st7 excepted, written as bytes); ds, es, fs and gs are never
+  // written: they stay 0, as no other kind of block is ever written in this ring.
+  const base = block.byteOffset, w = base >> 2, g = bytes, v = view;
   const r = c.r;
   for (let k = 0; k < 16; k++) {
     const enc = GPR_ENCODING[k];
-    words[2 * k] = r[2 * enc];
-    words[2 * k + 1] = r[2 * enc + 1];
+    all[w + 2 * k] = r[2 * enc];
+    all[w + 2 * k + 1] = r[2 * enc + 1];
   }
-  writeU64LE(v, RIP, c.rip);
-  v.setUint32(EFLAGS, c.getEflags() >>> 0, true);
-  v.setUint32(CS, 0x33, true);
-  v.setUint32(SS, 0x2b, true); // ds, es, fs, gs stay 0 (never written in the scratch block)
+  writeU64LE(v, base + RIP, c.rip);
+  v.setUint32(base + EFLAGS, c.getEflags() >>> 0, true);
+  v.setUint32(base + CS, 0x33, true);
+  v.setUint32(base + SS, 0x2b, true);
   const x = c.x87;
   const regs = x.regs;
   for (let i = 0; i < 8; i++) {
-    const from = ((x.top + i) & 7) * 10, to = ST0 + 10 * i;
+    const from = ((x.top + i) & 7) * 10, to = base + ST0 + 10 * i;
     for (let k = 0; k < 10; k++) g[to + k] = regs[from + k];
   }
-  const f = FCTRL / 4;
-  words[f] = x.fcw;
-  words[f + 1] = x.statusWord;
-  words[f + 2] = x.ftw;
-  words[f + 3] = hi32(x.fip);
-  words[f + 4] = lo32(x.fip);
-  words[f + 5] = hi32(x.fdp);
-  words[f + 6] = lo32(x.fdp);
-  words[f + 7] = x.fop;
-  words.set(c.xmm, XMM0 / 4);
-  v.setUint32(MXCSR, c.mxcsr >>> 0, true);
+  const f = w + FCTRL / 4;
+  all[f] = x.fcw;
+  all[f + 1] = x.statusWord;
+  all[f + 2] = x.ftw;
+  all[f + 3] = hi32(x.fip);
+  all[f + 4] = lo32(x.fip);
+  all[f + 5] = hi32(x.fdp);
+  all[f + 6] = lo32(x.fdp);
+  all[f + 7] = x.fop;
+  all.set(c.xmm, w + XMM0 / 4);
+  v.setUint32(base + MXCSR, c.mxcsr >>> 0, true);
   // orig_rax is signed (-1 when no syscall is being restarted).
   const o = c.origRax;
   if (o < 0) {
     const h = Math.floor(o / TWO32);
-    v.setInt32(ORIG_RAX, o - h * TWO32, true);
-    v.setInt32(ORIG_RAX + 4, h, true);
-  } else writeU64LE(v, ORIG_RAX, o);
-  writeU64LE(v, FS_BASE, c.fsBase);
-  writeU64LE(v, GS_BASE, c.gsBase);
-  return ring.take(g);
+    v.setInt32(base + ORIG_RAX, o - h * TWO32, true);
+    v.setInt32(base + ORIG_RAX + 4, h, true);
+  } else writeU64LE(v, base + ORIG_RAX, o);
+  writeU64LE(v, base + FS_BASE, c.fsBase);
+  writeU64LE(v, base + GS_BASE, c.gsBase);
+  return block;
 }

@@ -81,8 +81,9 @@ export class EmulatorSide implements StatePort {
    * process, a forked child, ended (the debugger interface reports no stop for these: the step is over when the
    * thread is gone).
    */
-  async step(signal: number): Promise<Stepped> {
-    const ev = this.ctl.resume({ step: true, tid: this.task.tid, signal, wholeInstruction: true });
+  step(signal: number): Stepped | Promise<Stepped> {
+    // Most steps end before resumeNow returns: their event comes back as it is, without a promise.
+    const ev = this.ctl.resumeNow({ step: true, tid: this.task.tid, signal, wholeInstruction: true });
     // A thread that ended is not reported by the debugger interface: its end is seen at once.
     return this.gone() ?? ev;
   }
@@ -129,6 +130,10 @@ export class EmulatorSide implements StatePort {
   }
 
   async registers(): Promise<Registers> {
+    return this.registersNow();
+  }
+
+  registersNow(): Registers {
     return new Registers(EMU_LAYOUT, this.block());
   }
 

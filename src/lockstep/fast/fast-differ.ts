@@ -6,7 +6,7 @@ import { le64, writeRange } from '../bytes.js';
 import { CORE_NAMES, EFLAGS_COMPARED, X87_NAMES, X87_POINTER_NAMES, XMM_NAMES, byteDifferences, compareRegisters } from '../compare.js';
 import { transcendentalName, withinTranscendentalTolerance } from '../transcendental.js';
 import { makeDivergence, type Divergence, type Executed, type LockstepResult } from '../differ.js';
-import { ARITH, ZF, decodeAt, gprName, instructionFacts, type InstructionFacts } from '../instruction-facts.js';
+import { ARITH, ZF, constantFacts, decodeAt, gprName, instructionFacts, type InstructionFacts } from '../instruction-facts.js';
 import type { Instr } from '../../cpu/instr.js';
 import type { Registers } from '../side.js';
 import { alignSignalFrames } from '../signal-frames.js';
@@ -111,6 +111,14 @@ export async function runFastLockstep(o: FastLockstepOptions): Promise<LockstepR
 }
 
 type Outcome = LockstepResult | null;
+/** An instruction's bytes, decoded, with its facts when they do not depend on the registers (constantFacts). */
+interface Decoded {
+  bytes: Uint8Array;
+  instr: Instr | null;
+  facts: InstructionFacts | null;
+}
+/** A tracer record with a register state (a step or a signal stop). */
+type StateRecord = Extract<TracerRecord, { user: Uint8Array }>;
 
 class FastLockstep {
   private compared = 0;
@@ -147,7 +155,7 @@ class FastLockstep {
   /** An rseq registration of this thread, whose area is compared once the thread ran on (see reconcileRseqArea). */
   private rseqCheck: { addr: number; tid: number; compared: number } | null = null;
   /** See decoded(). */
-  private readonly decodeCache = new Map<number, { bytes: Uint8Array; instr: Instr | null }>();
+  private readonly decodeCache = new Map<number, Decoded>();
 
   constructor(
     readonly native: NativeSide,
@@ -225,7 +233,8 @@ class FastLockstep {
           special = rec.special;
           break;
         }
-        const r = await this.record(rec, first ? deliver : 0);
+        let r = this.record(rec, first ? deliver : 0);
+        if (r instanceof Promise) r = await r;
         first = false;
         if (r) return r;
         if (isLast(rec)) break;
@@ -368,12 +377,13 @@ class FastLockstep {
    * map other code there), as the tracer keeps its code: code rewritten without a syscall in between is not
    * supported by either.
    */
-  private decoded(rip: number): { bytes: Uint8Array; instr: Instr | null } | null {
+  private decoded(rip: number): Decoded | null {
     const hit = this.decodeCache.get(rip);
     if (hit) return hit;
     const bytes = this.code(rip);
     if (!bytes) return null;
-    const d = { bytes, instr: decodeAt(rip, bytes) };
+    const instr = decodeAt(rip, bytes);
+    const d = { bytes, instr, facts: instr ? constantFacts(instr, bytes) : null };
     if (this.decodeCache.size >= 65536) this.decodeCache.clear();
     this.decodeCache.set(rip, d);
     return d;
@@ -386,10 +396,30 @@ class FastLockstep {
     return b;
   }
 
-  /** One native record (an instruction, a delivery, a signal stop or the end) against one elfshim step. */
-  private async record(rec: Exclude<TracerRecord, { type: 'end' }>, delivering: number): Promise<Outcome> {
+  /**
+   * One native record (an instruction, a delivery, a signal stop or the end) against one elfshim step. A plain
+   * instruction whose elfshim step ended at once is checked without a promise (the common case, millions of times
+   * a run); everything else goes on in recordAfterStep.
+   */
+  private record(rec: Exclude<TracerRecord, { type: 'end' }>, delivering: number): Outcome | Promise<Outcome> {
+    if (rec.type === 'process-exit' || rec.type === 'thread-exit' || rec.type === 'vforked') return this.recordEnd(rec, delivering);
+    if (rec.type === 'stop' && this.emuPending === rec.signal) return this.recordPendingStop(rec);
     const before = this.native.current();
     const rip = before.num('rip');
+    const d = delivering ? null : this.decoded(rip);
+    const bytes = d ? d.bytes : null, instr = d ? d.instr : null;
+    const facts = d && d.facts ? d.facts : instr && bytes ? instructionFacts(instr, bytes, before) : null;
+    this.recent.push({ addr: rip, bytes: facts ? facts.bytes : (bytes ?? new Uint8Array()), signal: delivering });
+    if (this.recent.length > 9) this.recent.shift();
+
+    const ev = this.takeEmuStep(delivering);
+    if (ev instanceof Promise || rec.type !== 'step' || delivering || ev.kind !== 'signal' || ev.signal !== SIGTRAP || (facts && facts.kind !== 'plain')) return this.recordAfterStep(rec, delivering, before, rip, facts, ev);
+    return this.compareStep(facts, before, this.native.update(rec.user, rec.fp), this.emu.registersNow(), facts !== null, false);
+  }
+
+  /** A record of the end of a thread or process. */
+  private async recordEnd(rec: Extract<TracerRecord, { type: 'process-exit' | 'thread-exit' | 'vforked' }>, delivering: number): Promise<Outcome> {
+    const before = this.native.current();
     if (rec.type === 'process-exit') {
       const ev = await this.takeEmuStep(delivering);
       const cur = this.sched!.cur;
@@ -402,7 +432,6 @@ class FastLockstep {
       this.switchNeeded = true;
       return null;
     }
-    if (rec.type === 'vforked') throw new Error('lockstep-tracer: a vfork outside a vfork step'); // vfork() reads it
     if (rec.type === 'thread-exit') {
       const ev = await this.takeEmuStep(delivering);
       if (ev.kind !== 'thread-exit') return this.divergence(`the runs stopped differently: native thread ${this.sched!.cur.tid} exited, elfshim ${describeEvent(ev)}`, before, await this.emu.registers(), before);
@@ -416,24 +445,25 @@ class FastLockstep {
       this.switchNeeded = true;
       return null;
     }
-    if (rec.type === 'stop' && this.emuPending === rec.signal) {
-      // elfshim already reported this signal at the end of the previous step; no instruction ran.
-      this.emuPending = 0;
-      const n = this.native.update(rec.user, rec.fp);
-      this.deliver = rec.signal;
-      const e = await this.emu.registers();
-      // An interrupted syscall: until delivery, ptrace shows -ERESTART* and the pc after it (see reconcileSyscall).
-      const names = isRestartCode(n.big('rax')) ? this.names.filter((x) => x !== 'rax' && x !== 'rip') : this.names;
-      const diffs = compareRegisters(n, e, names, EFLAGS_COMPARED);
-      return diffs.length ? this.divergence(`registers ${diffs.map((d) => d.name).join(', ')} differ at the signal ${rec.signal} stop`, n, e, before) : null;
-    }
-    const d = delivering ? null : this.decoded(rip);
-    const bytes = d ? d.bytes : null, instr = d ? d.instr : null;
-    const facts = instr && bytes ? instructionFacts(instr, bytes, before) : null;
-    this.recent.push({ addr: rip, bytes: facts ? facts.bytes : (bytes ?? new Uint8Array()), signal: delivering });
-    if (this.recent.length > 9) this.recent.shift();
+    throw new Error('lockstep-tracer: a vfork outside a vfork step'); // vfork() reads it
+  }
 
-    const ev = await this.takeEmuStep(delivering);
+  /** elfshim already reported this signal at the end of the previous step; no instruction ran. */
+  private async recordPendingStop(rec: StateRecord): Promise<Outcome> {
+    const before = this.native.current();
+    this.emuPending = 0;
+    const n = this.native.update(rec.user, rec.fp);
+    this.deliver = rec.signal;
+    const e = await this.emu.registers();
+    // An interrupted syscall: until delivery, ptrace shows -ERESTART* and the pc after it (see reconcileSyscall).
+    const names = isRestartCode(n.big('rax')) ? this.names.filter((x) => x !== 'rax' && x !== 'rip') : this.names;
+    const diffs = compareRegisters(n, e, names, EFLAGS_COMPARED);
+    return diffs.length ? this.divergence(`registers ${diffs.map((d) => d.name).join(', ')} differ at the signal ${rec.signal} stop`, n, e, before) : null;
+  }
+
+  /** The rest of record() for anything but a plain instruction stepped at once on elfshim's side. */
+  private async recordAfterStep(rec: Exclude<TracerRecord, { type: 'end' | 'process-exit' | 'thread-exit' | 'vforked' }>, delivering: number, before: Registers, rip: number, facts: InstructionFacts | null, step: Stepped | Promise<Stepped>): Promise<Outcome> {
+    const ev = await step;
     if (ev.kind === 'thread-exit' || ev.kind === 'process-exit') return this.divergence(`the runs stopped differently: native ${describeRecord(rec)}, elfshim ${describeEvent(ev)}`, this.native.current(), before, before);
     if (rec.type === 'exit' || rec.type === 'killed' || ev.kind !== 'signal') {
       if (sameEnd(rec, ev)) {
@@ -468,20 +498,25 @@ class FastLockstep {
       n = this.native.current();
       e = await this.emu.registers();
     }
-    const mask = EFLAGS_COMPARED & ~(executed ? facts.undefinedFlags : 0);
-    const fswMask = 0xffff & ~(executed ? facts.undefinedFsw : 0);
-    const u = executed ? facts.undefined : null;
+    return this.compareStep(executed ? facts : null, before, n, e, executed, interrupted);
+  }
+
+  /** The registers after an instruction (facts when it executed), then the bookkeeping of a compared instruction. */
+  private compareStep(facts: InstructionFacts | null, before: Registers, n: Registers, e: Registers, executed: boolean, interrupted: boolean): Outcome {
+    const mask = EFLAGS_COMPARED & ~(facts ? facts.undefinedFlags : 0);
+    const fswMask = 0xffff & ~(facts ? facts.undefinedFsw : 0);
+    const u = facts ? facts.undefined : null;
     const skip = u && u.destReg >= 0 && (!u.destOnlyIfZf || n.num('eflags') & ZF) ? gprName(u.destReg) : '';
     if (!this.cmp.same(n.bytes, e.bytes, mask, fswMask)) {
       const skipped = interrupted ? ['rax', 'rip', skip] : [skip];
       const diffs = compareRegisters(n, e, this.names.filter((x) => !skipped.includes(x)), mask, fswMask);
-      const t = executed && diffs.length ? transcendentalName(facts.bytes) : null;
+      const t = facts && diffs.length ? transcendentalName(facts.bytes) : null;
       if (t && withinTranscendentalTolerance(diffs, n, e)) {
         for (const d of diffs) this.emu.setRegister(d.name, n.raw(d.name));
         this.count(`${t} within 1 ulp of native (native result taken)`);
       } else if (diffs.length) return this.divergence(`register${diffs.length > 1 ? 's' : ''} ${diffs.map((d) => d.name).join(', ')} differ${diffs.length > 1 ? '' : 's'}`, n, e, before);
     }
-    if (executed) {
+    if (facts && executed) {
       this.syncUndefined(facts, n, e, skip);
       this.writes.note(facts, before, n, this.compared);
     }
@@ -503,7 +538,7 @@ class FastLockstep {
   }
 
   /** elfshim's step matching a native record: the one tried ahead (a blocking call that did not block), or a new one. */
-  private async takeEmuStep(delivering: number): Promise<Stepped> {
+  private takeEmuStep(delivering: number): Stepped | Promise<Stepped> {
     const ahead = this.emuAhead;
     this.emuAhead = null;
     return ahead ?? this.emu.step(delivering);

@@ -70,12 +70,15 @@ function fpuBlock(fp: Uint8Array, g: Uint8Array): void {
 let lastFp: Uint8Array | null = null;
 const lastFpBlock = new Uint8Array(REGISTER_BLOCK_SIZE);
 const lastFpWords = new Int32Array(lastFpBlock.buffer);
-const scratch = new Uint8Array(REGISTER_BLOCK_SIZE);
-const scratchWords = new Int32Array(scratch.buffer);
-/** user_regs_struct is copied here to be read as words (a copy is cheaper than a typed-array view per call). */
+/** user_regs_struct is copied here to be read as words when it does not start on a 4-byte boundary. */
 const userScratch = new Uint8Array(USER_REGS_SIZE);
 const userScratchWords = new Int32Array(userScratch.buffer);
+/** Word view of the buffer the tracer's records are read into (records stay 4-byte aligned in it, mostly). */
+let userBuffer: ArrayBufferLike | null = null;
+let userWords: Int32Array<ArrayBufferLike> = userScratchWords;
+/** Filled in place in a ring's next block (block-ring.ts). */
 const ring = new BlockRing(REGISTER_BLOCK_SIZE);
+const all = new Int32Array(ring.buffer);
 
 /** The same copies in 32-bit words (every offset involved is a multiple of 4). */
 const WORD_COPIES = new Int32Array([...COPY8.flatMap(([f, t]) => [f / 4, t / 4, f / 4 + 1, t / 4 + 1]), ...COPY4.flatMap(([f, t]) => [f / 4, t / 4])]);
@@ -87,11 +90,24 @@ export function nativeRegisterBlock(user: Uint8Array, fp: Uint8Array): Uint8Arra
     fpuBlock(fp, lastFpBlock);
     lastFp = fp;
   }
-  // The FPU part in place (everything else is overwritten below), built in a scratch block, returned from a ring.
-  scratchWords.set(lastFpWords);
-  userScratch.set(user);
-  const u = userScratchWords;
+  // The FPU part in place (everything else is overwritten below).
+  const block = ring.claim(REGISTER_BLOCK_SIZE);
+  const w = block.byteOffset >> 2;
+  all.set(lastFpWords, w);
+  let u: Int32Array<ArrayBufferLike>, uo: number;
+  if ((user.byteOffset & 3) === 0) {
+    if (user.buffer !== userBuffer) {
+      userBuffer = user.buffer;
+      userWords = new Int32Array(user.buffer, 0, user.buffer.byteLength >> 2);
+    }
+    u = userWords;
+    uo = user.byteOffset >> 2;
+  } else {
+    userScratch.set(user);
+    u = userScratchWords;
+    uo = 0;
+  }
   const c = WORD_COPIES;
-  for (let k = 0; k < c.length; k += 2) scratchWords[c[k + 1]] = u[c[k]];
-  return ring.take(scratch);
+  for (let k = 0; k < c.length; k += 2) all[w + c[k + 1]] = u[uo + c[k]];
+  return block;
 }

@@ -3,7 +3,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FPREGS_SIZE, USER_REGS_SIZE } from './native-registers.js';
-import { BlockRing } from './block-ring.js';
 
 /** One record of lockstep-tracer (see src/lockstep/tracer/lockstep-tracer.c). */
 export type TracerRecord =
@@ -37,11 +36,6 @@ export class NativeTracer {
   private end = 0;
   /** The FPU image of the last record that carried one (the tracer sends it only when it changed). */
   private fp: Uint8Array = new Uint8Array(FPREGS_SIZE);
-  /** Records' register structures (see block-ring.ts). An FPU image is kept while it is unchanged, possibly for
-      millions of records, but replaced by every new one: a short ring serves it (nativeRegisterBlock tells them
-      apart by identity, and the differ holds no record beyond the next). */
-  private readonly userRing = new BlockRing(USER_REGS_SIZE);
-  private readonly fpRing = new BlockRing(FPREGS_SIZE, 8);
   stderr = '';
 
   constructor(tracer: string, program: string, args: string[], env: Record<string, string>, stdio: [number, number, number], cwd?: string) {
@@ -88,9 +82,13 @@ export class NativeTracer {
     return b;
   }
 
-  private ringBytes(ring: BlockRing, n: number): Uint8Array {
+  /**
+   * n bytes of the read buffer, not copied: bytes once read there are never overwritten (need() moves on to a new
+   * buffer when this one is full), so a record's view stays valid for as long as the differ keeps it.
+   */
+  private inPlace(n: number): Uint8Array {
     this.need(n);
-    const b = ring.take(this.view.subarray(this.start, this.start + n));
+    const b = this.view.subarray(this.start, this.start + n);
     this.start += n;
     return b;
   }
@@ -101,8 +99,8 @@ export class NativeTracer {
     switch (type) {
       case STEP:
       case STOP: {
-        const user = this.ringBytes(this.userRing, USER_REGS_SIZE);
-        if (this.u32()) this.fp = this.ringBytes(this.fpRing, FPREGS_SIZE);
+        const user = this.inPlace(USER_REGS_SIZE);
+        if (this.u32()) this.fp = this.inPlace(FPREGS_SIZE);
         return { type: type === STEP ? 'step' : 'stop', signal: value, user, fp: this.fp };
       }
       case EXIT:
