@@ -91,7 +91,7 @@ export interface Vma {
   /**
    * A private mapping's initial contents, copied into each page when it is first
    * touched (populate): programs touch a fraction of what they map (busybox
-   * 2 MB, sqlite3's libraries 6 MB), and a first touch of pool memory is a host
+   * 2 MB, sqlite3's libraries several), and a first touch of pool memory is a host
    * page fault. base is the address of data[0]; bytes past data are zero.
    */
   init?: { data: Uint8Array; base: number };
@@ -175,7 +175,7 @@ export class AddressSpace {
   // ---------------------------------------------------------------- fast path
   //
   // Addresses outside [0, USER_END) always miss and fault on the slow path,
-  // so inside the probe lo = a | 0 and the tag a / 2^22 are exact.
+  // so inside the probe lo = a | 0 and the tag a / TLB_TAG_UNIT are exact.
 
   read8(a: number): number {
     const lo = a | 0, t = tlbIndex(lo), T = this.tlbR;
