@@ -15,7 +15,7 @@ import type { RspClient } from '../src/lockstep/rsp-client.js';
 import { nativeProcPath } from '../src/lockstep/proc-paths.js';
 import { ThreadSchedule, FUTEX_CMP_REQUEUE, FUTEX_WAIT, FUTEX_WAKE } from '../src/lockstep/thread-schedule.js';
 import { blockingKind } from '../src/lockstep/blocking-calls.js';
-import { inVsyscallArea, vsyscallTimeWrites } from '../src/lockstep/vsyscall-results.js';
+import { inVsyscallArea, vsyscallTimeCall } from '../src/lockstep/vsyscall-results.js';
 
 const NAMES = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'fs_base', 'gs_base'];
 const LAYOUT = new RegisterLayout(NAMES.map((name, k) => ({ name, regnum: k, size: 8, offset: 8 * k })));
@@ -350,9 +350,9 @@ test('vsyscall time calls: their results are copied from native, like a syscall\
   const page = 0xffffffffff600000n;
   assert.ok(inVsyscallArea(Number(page + 0x400n)));
   assert.ok(!inVsyscallArea(0x7ffffffff000) && !inVsyscallArea(0x401138));
-  assert.deepEqual(vsyscallTimeWrites(page + 0x400n, 0x7fffffffeb78n, 0n), [[0x7fffffffeb78, 8]]); // time(tloc)
-  assert.deepEqual(vsyscallTimeWrites(page + 0x400n, 0n, 0n), []); // time(NULL): rax only
-  assert.deepEqual(vsyscallTimeWrites(page, 0x1000n, 0x2000n), [[0x1000, 16], [0x2000, 8]]); // gettimeofday(tv, tz)
-  assert.equal(vsyscallTimeWrites(page + 0x800n, 0x1000n, 0n), null); // getcpu: the same on both sides
-  assert.equal(vsyscallTimeWrites(0x401134n, 0n, 0n), null);
+  assert.deepEqual(vsyscallTimeCall(page + 0x400n, 0x7fffffffeb78n, 0n), { entry: 'time', writes: [[0x7fffffffeb78, 8]] }); // time(tloc)
+  assert.deepEqual(vsyscallTimeCall(page + 0x400n, 0n, 0n), { entry: 'time', writes: [] }); // time(NULL): rax only
+  assert.deepEqual(vsyscallTimeCall(page, 0x1000n, 0x2000n), { entry: 'gettimeofday', writes: [[0x1000, 16], [0x2000, 8]] }); // gettimeofday(tv, tz)
+  assert.equal(vsyscallTimeCall(page + 0x800n, 0x1000n, 0n), null); // getcpu: the same on both sides
+  assert.equal(vsyscallTimeCall(0x401134n, 0n, 0n), null);
 });

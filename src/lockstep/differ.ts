@@ -6,7 +6,7 @@ import { le32, le64, readRange, writeRange } from './bytes.js';
 import { alignSignalFrames } from './signal-frames.js';
 import { pidHook, reconcileSyscall, translatePids } from './syscalls.js';
 import { pinnedCpu } from './pinned-cpu.js';
-import { inVsyscallArea, vsyscallTimeWrites } from './vsyscall-results.js';
+import { inVsyscallArea, vsyscallTimeCall } from './vsyscall-results.js';
 
 export interface LockstepOptions {
   program: string;
@@ -249,10 +249,10 @@ class Lockstep {
       }
       const executed = facts !== null && (sigN === SIGTRAP || n.num('rip') !== before.num('rip'));
       if (facts === null && sigN === SIGTRAP && inVsyscallArea(before.num('rip'))) {
-        const writes = vsyscallTimeWrites(before.big('rip'), before.big('rdi'), before.big('rsi'));
-        if (writes) {
+        const call = vsyscallTimeCall(before.big('rip'), before.big('rdi'), before.big('rsi'));
+        if (call) {
           await this.emu.writeRegister('rax', le64(n.big('rax')));
-          for (const [addr, len] of writes) {
+          for (const [addr, len] of call.writes) {
             const b = await this.native.readMemory(addr, len);
             if (b) await this.emu.writeMemory(addr, b);
           }

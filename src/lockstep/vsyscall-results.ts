@@ -12,22 +12,24 @@ export function inVsyscallArea(rip: number): boolean {
   return rip >= 2 ** 64 - 2 ** 24;
 }
 
-/**
- * For a call of the vsyscall entry at rip (exact), with its arguments rdi and rsi:
- * the memory it writes a time into, as [address, length] pairs (rax is the other
- * result); null for an entry whose results do not depend on the clock.
- */
-export function vsyscallTimeWrites(rip: bigint, rdi: bigint, rsi: bigint): [number, number][] | null {
+/** A call of a vsyscall entry whose results depend on the clock, and the memory it writes them to ([address, length]). */
+export interface VsyscallTimeCall {
+  entry: 'time' | 'gettimeofday';
+  writes: [number, number][];
+}
+
+/** The call of the vsyscall entry at rip (exact) with arguments rdi and rsi, or null for an entry whose results do not depend on the clock. */
+export function vsyscallTimeCall(rip: bigint, rdi: bigint, rsi: bigint): VsyscallTimeCall | null {
   if (rip >> 12n !== VSYSCALL_PAGE >> 12n) return null;
   const entry = rip & 0xfffn;
-  const out: [number, number][] = [];
   if (entry === 0n) {
     // gettimeofday(struct timeval *tv, struct timezone *tz)
-    if (rdi !== 0n) out.push([Number(rdi), 16]);
-    if (rsi !== 0n) out.push([Number(rsi), 8]);
-  } else if (entry === 0x400n) {
-    // time(time_t *tloc)
-    if (rdi !== 0n) out.push([Number(rdi), 8]);
-  } else return null;
-  return out;
+    const writes: [number, number][] = [];
+    if (rdi !== 0n) writes.push([Number(rdi), 16]);
+    if (rsi !== 0n) writes.push([Number(rsi), 8]);
+    return { entry: 'gettimeofday', writes };
+  }
+  // time(time_t *tloc)
+  if (entry === 0x400n) return { entry: 'time', writes: rdi !== 0n ? [[Number(rdi), 8]] : [] };
+  return null;
 }

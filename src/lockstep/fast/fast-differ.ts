@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { StopEvent } from '../../gdb/target.js';
 import { le64, writeRange } from '../bytes.js';
-import { inVsyscallArea, vsyscallTimeWrites } from '../vsyscall-results.js';
+import { inVsyscallArea, vsyscallTimeCall } from '../vsyscall-results.js';
 import { CORE_NAMES, EFLAGS_COMPARED, X87_NAMES, X87_POINTER_NAMES, XMM_NAMES, byteDifferences, compareRegisters } from '../compare.js';
 import { transcendentalName, withinTranscendentalTolerance } from '../transcendental.js';
 import { makeDivergence, type Divergence, type Executed, type LockstepResult } from '../differ.js';
@@ -491,11 +491,12 @@ class FastLockstep {
       e = await this.emu.registers();
     }
     const executed = facts !== null && (nSig === SIGTRAP || n.num('rip') !== rip);
-    if (!facts && nSig === SIGTRAP && inVsyscallArea(rip) && vsyscallTimeWrites(before.big('rip'), before.big('rdi'), before.big('rsi'))) {
+    const call = !facts && nSig === SIGTRAP && inVsyscallArea(rip) ? vsyscallTimeCall(before.big('rip'), before.big('rdi'), before.big('rsi')) : null;
+    if (call) {
       // The tracer streams records here: no native memory is read. time(tloc) stores its result, rax, at tloc
       // too; gettimeofday's timeval (not in a register) is left to the comparisons of what reads it.
       this.emu.setRegister('rax', n.raw('rax'));
-      if ((before.big('rip') & 0xfffn) === 0x400n && before.big('rdi') !== 0n) this.emu.mem.poke(before.num('rdi'), n.raw('rax').slice(0, 8));
+      if (call.entry === 'time') for (const [addr] of call.writes) this.emu.mem.poke(addr, n.raw('rax').slice(0, 8));
       this.count('vsyscall time (native result)');
       e = await this.emu.registers();
     }
