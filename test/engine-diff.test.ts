@@ -10,6 +10,7 @@ import { Engine, type EngineMode } from '../src/cpu/engine.js';
 import { AddressSpace } from '../src/mem/address-space.js';
 import { PhysicalMemory } from '../src/mem/physical.js';
 import { wasmStats } from '../src/cpu/wasm/compile.js';
+import { nestedReturns } from '../src/cpu/wasm/chain.js';
 import { Alu, alu } from '../src/cpu/ops/alu.js';
 
 const CODE = 0x400000;
@@ -745,6 +746,90 @@ if (!process.env.ENGINE_DIFF_NO_TESTS) describe('translator vs interpreter', () 
       compare(code, seed, 'chained call, small budget', 1 + r.int(500), 2);
     }
     assert.ok(wasmStats.chained - before > 10, `only ${wasmStats.chained - before} calls ran more than one region`);
+  });
+  // Calls out of a region to a function another region runs go through nest (wasm/chain.ts): the callee's
+  // regions run and, once control is back at the call's return site, the caller continues in place.
+  const nestForms = [
+    [0x48, 0x01, 0xd0], // add rax, rdx
+    [0x48, 0x31, 0xf7], // xor rdi, rsi
+    [0x48, 0x8d, 0x04, 0x50], // lea rax, [rax + rdx*2]
+    [0x48, 0xc1, 0xc0, 0x05], // rol rax, 5
+    [0x48, 0xff, 0xc2], // inc rdx
+    [0x48, 0x8b, 0x03], // mov rax, [rbx]
+    [0x48, 0x01, 0x43, 0x08], // add [rbx + 8], rax
+    [0x48, 0x39, 0xf0], // cmp rax, rsi
+    [0x19, 0xd7], // sbb edi, edx
+  ];
+  const someForms = (r: Rng, n: number) => Array.from({ length: n }, () => r.pick(nestForms)).flat();
+  // Two functions calling each other 60 deep (past NEST_DEPTH: deeper calls leave their region as before).
+  // H runs alone first (80 calls that do not recurse), so it is a region of its own when F's forms, and F's
+  // calls of H, H's of F go through nest.
+  test('calls out of a region continue in place after the callee returns (nest), recursion deeper than NEST_DEPTH', () => {
+    const before = nestedReturns(WASM_POOL);
+    const F = 0x100, H = 0x1000;
+    for (let seed = 1; seed <= 10 * SCALE; seed++) {
+      const r = new Rng(seed * 104729);
+      const main = [
+        0x41, 0xbc, ...imm32(80), // mov r12d, 80
+        0x41, 0xbd, ...imm32(1), // W: mov r13d, 1
+        0xe8, ...imm32(H - 17), // call H
+        0x41, 0xff, 0xcc, 0x75, -16 & 0xff, // dec r12d; jnz W
+        0x41, 0xbc, ...imm32(6), // mov r12d, 6
+        0x41, 0xbd, ...imm32(40 + r.int(30)), // L: mov r13d, depth
+        0xe8, ...imm32(H - 39), // call H
+        0x41, 0xff, 0xcc, 0x75, -16 & 0xff, // dec r12d; jnz L
+        0x0f, 0x0b,
+      ];
+      // dec r13d; jz +5; call other; forms; ret
+      const fn = (self: number, other: number) => [0x41, 0xff, 0xcd, 0x74, 0x05, 0xe8, ...imm32(other - (self + 10)), ...someForms(r, 45 + r.int(20)), 0xc3];
+      const code = new Array<number>(0x2000).fill(0x90);
+      const f = fn(F, H), h = fn(H, F);
+      code.splice(0, main.length, ...main);
+      code.splice(F, f.length, ...f);
+      code.splice(H, h.length, ...h);
+      for (const threshold of [2, 64]) {
+        compare(code, seed, `nested calls, translated at run ${threshold}`, 200_000, threshold);
+        compare(code, seed, `nested calls, translated at run ${threshold}, small budget`, 1 + r.int(20_000), threshold);
+      }
+    }
+    assert.ok(nestedReturns(WASM_POOL) - before > 100, `only ${nestedReturns(WASM_POOL) - before} calls continued in place`);
+  });
+  // H rewrites an immediate of F (on the other code page) that F runs after its call of H returns: the caller,
+  // dropped meanwhile, must not go on in its old translation (S_GEN). The write is xadd through the fallback,
+  // after which H's region leaves for the next block, R (a block of H's region: the branch over the write
+  // enters it too), and control reaches F's return site through regions. H writes when r12 is a multiple of 8,
+  // so F is translated again and continues in place in the runs between.
+  test('a caller whose code the callee rewrote does not continue in place (nest)', () => {
+    const before = nestedReturns(WASM_POOL);
+    const F = 0x20, H = 0x1000;
+    codeProt = 7;
+    try {
+      for (let seed = 1; seed <= 10 * SCALE; seed++) {
+        const r = new Rng(seed * 1299709);
+        // main: mov r12d, 30; L: call F; dec r12d; jnz L; ud2
+        const main = [0x41, 0xbc, ...imm32(30), 0xe8, ...imm32(F - 11), 0x41, 0xff, 0xcc, 0x75, -10 & 0xff, 0x0f, 0x0b];
+        // F: call H; mov ecx, imm32; add edx, ecx; call H; forms; ret
+        const fImm = F + 5 + 1;
+        const f = [0xe8, ...imm32(H - (F + 5)), 0xb9, ...imm32(r.word()), 0x01, 0xca, 0xe8, ...imm32(H - (F + 17)), ...someForms(r, 10), 0xc3];
+        // H: forms; test r12b, 7; jnz R; forms; xadd [fImm], esi; R: ret
+        const h1 = [...someForms(r, 50), 0x41, 0xf6, 0xc4, 0x07];
+        const h2 = someForms(r, 3);
+        const xaddAt = H + h1.length + 2 + h2.length;
+        h2.push(0x0f, 0xc1, 0x35, ...imm32(fImm - (xaddAt + 7)));
+        const h = [...h1, 0x75, h2.length, ...h2, 0xc3];
+        const code = new Array<number>(H + h.length).fill(0x90);
+        code.splice(0, main.length, ...main);
+        code.splice(F, f.length, ...f);
+        code.splice(H, h.length, ...h);
+        for (const threshold of [2, 3]) {
+          compare(code, seed, `callee rewrites its caller, translated at run ${threshold}`, 200_000, threshold);
+          compare(code, seed, `callee rewrites its caller, translated at run ${threshold}, small budget`, 1 + r.int(3000), threshold);
+        }
+      }
+    } finally {
+      codeProt = 5;
+    }
+    assert.ok(nestedReturns(WASM_POOL) - before > 50, `only ${nestedReturns(WASM_POOL) - before} calls continued in place`);
   });
   // Every SSE form wasm/sse.ts translates (register and [rbx] operands, aligned or not), in a loop, against
   // the interpreter: the random generator above does not produce most of them.

@@ -10,7 +10,7 @@ import * as C from './ops/control.js';
 import { isRepString, repIteration } from './ops/string.js';
 import { compileRegion, successors, type JitFn } from './jit/compile.js';
 import { compileWasmRegion, type WasmJitFn } from './wasm/compile.js';
-import { chainClear, chainDrop, chainSet } from './wasm/chain.js';
+import { chainClear, chainDrop, chainSet, regionsChanged } from './wasm/chain.js';
 import { FS } from './jit/runtime.js';
 
 /** 'jit' translates hot blocks to JavaScript; 'interp' runs every instruction through its exec function (the reference). */
@@ -220,7 +220,10 @@ export class Engine {
 
   /** Drops every decoded block (breakpoints changed, or a bulk change of code). */
   flush(): void {
-    if (this.chainView !== null) chainClear(this.chainView, this.mem.chainOffset);
+    if (this.chainView !== null) {
+      chainClear(this.chainView, this.mem.chainOffset);
+      regionsChanged(this.chainView, this.mem.phys.scratch);
+    }
     for (const b of this.blocks.values()) b.valid = false;
     this.blocks.clear();
     this.byPage.clear();
@@ -299,7 +302,10 @@ export class Engine {
     if (!r.valid) return;
     r.valid = false;
     const fn = r.fn;
-    if (this.chainView !== null && fn !== null && isWasm(fn)) for (const m of r.blocks) chainDrop(this.chainView, this.mem.chainOffset, m.start, fn.wasmIndex);
+    if (this.chainView !== null && fn !== null && isWasm(fn)) {
+      for (const m of r.blocks) chainDrop(this.chainView, this.mem.chainOffset, m.start, fn.wasmIndex);
+      regionsChanged(this.chainView, this.mem.phys.scratch);
+    }
     for (const m of r.blocks) {
       if (m.owner === r) {
         m.jit = null;

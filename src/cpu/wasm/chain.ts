@@ -25,7 +25,7 @@ import { CHAIN_CACHE_BYTES } from '../../mem/address-space.js';
 import type { PhysicalMemory } from '../../mem/physical.js';
 import { FunctionBody, I32, I64, Op, moduleOf } from './encoder.js';
 import * as S from './state.js';
-import { HELPER_SLOTS, installHelpers } from './helpers.js';
+import { HELPER_SLOTS, NEST_SLOT, installHelpers } from './helpers.js';
 
 export const CHAIN_SETS = CHAIN_CACHE_BYTES / 32;
 export const CHAIN_BYTES = CHAIN_CACHE_BYTES;
@@ -42,6 +42,20 @@ function setOf(cache: number, addr: number): number {
 const REGION_TYPE = { params: [I32, I32], results: [I32] };
 
 /**
+ * Code in f that looks the i64 local rip up in the chain cache at the i32 local cache: sets index and block
+ * and falls through when found, branches to `miss` otherwise. e is an i32 temporary.
+ */
+function lookup(f: FunctionBody, rip: number, cache: number, e: number, index: number, block: number, miss: string): void {
+  f.get(rip).op(Op.i32WrapI64).i32(HASH | 0).op(Op.i32Mul).i32(SET_SHIFT).op(Op.i32ShrU);
+  f.i32(5).op(Op.i32Shl).get(cache).op(Op.i32Add).set(e);
+  // The newer entry of the set, else the older one.
+  f.get(e).mem(Op.i64Load).get(rip).op(Op.i64Ne).open('if', 'way1');
+  f.get(e).i32(16).op(Op.i32Add).tee(e).mem(Op.i64Load).get(rip).op(Op.i64Ne).brIf(miss);
+  f.end();
+  f.get(e).mem(Op.i32Load, 8).set(index).get(e).mem(Op.i32Load, 12).set(block);
+}
+
+/**
  * dispatch(budget, index, block, cache) → instructions retired: runs region
  * `index` from `block`, then the regions the chain cache names for where each
  * left (cache < 0: none). S_LAST tells which region ran last.
@@ -50,21 +64,56 @@ function dispatcher(scratch: number): FunctionBody {
   const f = new FunctionBody([I32, I32, I32, I32], [I32]);
   const [budget, index, block, cache] = [0, 1, 2, 3];
   const done = f.local(I32), rip = f.local(I64), e = f.local(I32);
-  f.open('loop', 'L');
+  f.open('block', 'out').open('loop', 'L');
   f.i32(0).get(index).mem(Op.i32Store, scratch + S.S_LAST);
   f.get(budget).get(done).op(Op.i32Sub).get(block).get(index).op(0x11, 1, 0); // call_indirect (type 1) (table 0)
   f.get(done).op(Op.i32Add).set(done);
-  f.i32(0).mem(Op.i32Load, scratch + S.S_SLOW).get(done).get(budget).op(Op.i32GeS, Op.i32Or).get(cache).i32(0).op(0x48 /* i32.lt_s */, Op.i32Or);
-  f.open('if', 'stop').get(done).op(Op.return).end();
-  f.i32(0).mem(Op.i64Load, scratch + S.S_RIP).tee(rip).op(Op.i32WrapI64).i32(HASH | 0).op(Op.i32Mul).i32(SET_SHIFT).op(Op.i32ShrU);
-  f.i32(5).op(Op.i32Shl).get(cache).op(Op.i32Add).set(e);
-  // The newer entry of the set, else the older one, else back to the engine.
-  f.get(e).mem(Op.i64Load).get(rip).op(Op.i64Ne).open('if', 'way1');
-  f.get(e).i32(16).op(Op.i32Add).tee(e).mem(Op.i64Load).get(rip).op(Op.i64Ne).open('if', 'miss').get(done).op(Op.return).end();
-  f.end();
-  f.get(e).mem(Op.i32Load, 8).set(index).get(e).mem(Op.i32Load, 12).set(block);
-  f.br('L').end();
+  f.i32(0).mem(Op.i32Load, scratch + S.S_SLOW).get(done).get(budget).op(Op.i32GeS, Op.i32Or).get(cache).i32(0).op(0x48 /* i32.lt_s */, Op.i32Or).brIf('out');
+  f.i32(0).mem(Op.i64Load, scratch + S.S_RIP).set(rip);
+  lookup(f, rip, cache, e, index, block, 'out');
+  f.br('L').end().end();
   f.get(done);
+  return f;
+}
+
+/** Nested region calls allowed at once (each is a WebAssembly frame of the caller's region and of nest). */
+export const NEST_DEPTH = 32;
+
+/**
+ * nest(budget, target, stop) → instructions retired, or -1 when it ran
+ * nothing: a region's call out to a function of another region. It runs the
+ * region the chain cache names for target, and the ones after it, as the
+ * dispatcher does, until control reaches stop (the call's return address,
+ * a block of the caller), or the dispatcher would stop. The caller then
+ * continues at its return site itself when S_RIP is stop (no slow exit, no
+ * region dropped meanwhile: S_GEN), or leaves for S_RIP otherwise. Returning
+ * is then a WebAssembly return, which the host CPU predicts, instead of a trip
+ * through the dispatcher's one indirect call and the caller's entry switch.
+ * -1: the depth is used up (S_NEST), or target has no region (the caller
+ * leaves for it as before).
+ */
+function nest(scratch: number): FunctionBody {
+  const f = new FunctionBody([I32, I64, I64], [I32]);
+  const [budget, target, stop] = [0, 1, 2];
+  const done = f.local(I32), rip = f.local(I64), e = f.local(I32), index = f.local(I32), block = f.local(I32), cache = f.local(I32);
+  f.open('block', 'none');
+  f.i32(0).mem(Op.i32Load, scratch + S.S_NEST).i32(0).op(0x4c /* i32.le_s */).brIf('none');
+  f.i32(0).mem(Op.i32Load, scratch + S.S_CHAIN).tee(cache).i32(0).op(0x48 /* i32.lt_s */).brIf('none');
+  f.get(target).set(rip);
+  lookup(f, rip, cache, e, index, block, 'none');
+  f.i32(0).i32(0).mem(Op.i32Load, scratch + S.S_NEST).i32(1).op(Op.i32Sub).mem(Op.i32Store, scratch + S.S_NEST);
+  f.open('block', 'out').open('loop', 'L');
+  f.i32(0).get(index).mem(Op.i32Store, scratch + S.S_LAST);
+  f.get(budget).get(done).op(Op.i32Sub).get(block).get(index).op(0x11, 1, 0); // call_indirect (type 1) (table 0)
+  f.get(done).op(Op.i32Add).set(done);
+  f.i32(0).mem(Op.i32Load, scratch + S.S_SLOW).get(done).get(budget).op(Op.i32GeS, Op.i32Or).brIf('out');
+  f.i32(0).mem(Op.i64Load, scratch + S.S_RIP).tee(rip).get(stop).op(Op.i64Eq).brIf('out');
+  lookup(f, rip, cache, e, index, block, 'out');
+  f.br('L').end().end();
+  f.i32(0).i32(0).mem(Op.i32Load, scratch + S.S_NEST).i32(1).op(Op.i32Add).mem(Op.i32Store, scratch + S.S_NEST);
+  f.get(done).op(Op.return);
+  f.end();
+  f.i32(-1);
   return f;
 }
 
@@ -91,15 +140,16 @@ export class RegionTable {
   });
 
   constructor(memory: WebAssembly.Memory, pages: number, scratch: number) {
-    const bytes = moduleOf(dispatcher(scratch), pages, [], { table: true, types: [REGION_TYPE], name: 'dispatcher' });
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { m: { m: memory }, t: { t: this.table } });
-    this.dispatch = inst.exports.f as RegionTable['dispatch'];
+    const instance = (body: FunctionBody, name: string) =>
+      new WebAssembly.Instance(new WebAssembly.Module(moduleOf(body, pages, [], { table: true, types: [REGION_TYPE], name })), { m: { m: memory }, t: { t: this.table } });
+    this.dispatch = instance(dispatcher(scratch), 'dispatcher').exports.f as RegionTable['dispatch'];
     const last = new Int32Array(memory.buffer, scratch + S.S_LAST, 1);
     installHelpers(this.helpers, (k) => {
       const fallback = this.fallbacks[last[0]];
       if (fallback === undefined) throw new Error(`elfshim: internal error: region ${last[0]} has no fallback ${k}`);
       return fallback(k);
     });
+    this.helpers.set(NEST_SLOT, instance(nest(scratch), 'nest').exports.f);
   }
 
   /** Adds a region function (and its fallback); its index is released once `holder` (what calls it) is collected. */
@@ -169,4 +219,12 @@ export function chainDrop(view: Int32Array, cache: number, addr: number, index: 
     view[e] = -1;
     view[e + 1] = -1;
   }
+}
+/** A region stopped being valid: a region waiting for a nested call to return must not continue (S_GEN). */
+export function regionsChanged(view: Int32Array, scratch: number): void {
+  view[(scratch + S.S_GEN) >> 2]++;
+}
+/** Calls out of a region of this pool that continued in place after the callee returned, so far (see nest). */
+export function nestedReturns(phys: PhysicalMemory): number {
+  return phys.memory === null ? 0 : new Int32Array(phys.buffer, phys.scratch + S.S_NESTED, 1)[0] >>> 0;
 }

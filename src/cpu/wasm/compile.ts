@@ -28,7 +28,7 @@ import { WasmEmitter, type Terminator } from './emitter.js';
 import { WASM_OPS, type WasmTranslation } from './ops.js';
 import { sseWasm } from './sse.js';
 import type { Instr } from '../instr.js';
-import { regionTableOf, type RegionTable } from './chain.js';
+import { NEST_DEPTH, regionTableOf, type RegionTable } from './chain.js';
 import { blocksOf, nesting, regionSuccessors, weakTopologicalOrder, type Element } from './layout.js';
 import * as S from './state.js';
 import { regionFallback, mayFallBack, running } from './fallback.js';
@@ -151,12 +151,20 @@ function emitRegion(g: WasmEmitter, blocks: JitBlock[], targets: readonly (reado
       g.exitTo();
       f.end();
     };
+    // A call out of the region whose return address is one of its blocks: through nest, on there after it.
+    const callOut = (target: () => void, ret: number | undefined): boolean => {
+      const r = ret === undefined ? undefined : index.get(ret);
+      if (r === undefined) return false;
+      g.callOut(target, ret!, () => jump(bi, r));
+      return true;
+    };
     // An edge: count the block, hand the flags to the run-time description, go.
-    const edge = (target: number, mayFall: boolean) => {
+    const edge = (target: number, mayFall: boolean, ret?: number) => {
       g.retire(n);
       g.syncFlags();
       const k = index.get(target);
       if (k === undefined) {
+        if (callOut(() => f.i64(target), ret)) return;
         f.i64(target);
         g.exitTo();
         return;
@@ -166,7 +174,7 @@ function emitRegion(g: WasmEmitter, blocks: JitBlock[], targets: readonly (reado
     };
     switch (term.kind) {
       case 'jump':
-        edge(term.target, true);
+        edge(term.target, true, term.ret);
         break;
       case 'cond': {
         const taken = index.get(term.target);
@@ -192,6 +200,7 @@ function emitRegion(g: WasmEmitter, blocks: JitBlock[], targets: readonly (reado
           jump(bi, index.get(a)!);
           f.end();
         }
+        if (callOut(() => f.get(term.local), term.ret)) break;
         f.get(term.local);
         g.exitTo();
       }
@@ -255,6 +264,7 @@ function runnerOf(table: RegionTable, buffer: ArrayBufferLike, scratch: number):
 function runner(table: RegionTable, buffer: ArrayBufferLike, scratch: number): Runner {
   const V = new Int32Array(buffer, scratch, 1024);
   const REGP = S.S_REGP / 4, TLB = S.S_TLB / 4, LAST = S.S_LAST / 4, RIP = S.S_RIP / 4, SLOW = S.S_SLOW / 4, FROM = S.S_FROM / 4;
+  const NEST = S.S_NEST / 4, CHAIN = S.S_CHAIN / 4;
   return function wasmRegion(c, budget, entry, index) {
     const ro = c.rOffset;
     if (ro >= 0) V[REGP] = ro;
@@ -266,6 +276,8 @@ function runner(table: RegionTable, buffer: ArrayBufferLike, scratch: number): R
     basesIn(c, V);
     const m = c.mem;
     V[TLB] = m.tlbOffset;
+    V[CHAIN] = m.chainOffset;
+    V[NEST] = NEST_DEPTH;
     running.cpu = c;
     const done = table.dispatch(budget, index, entry, m.chainOffset);
     const last = V[LAST];

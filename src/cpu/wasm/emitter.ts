@@ -16,7 +16,7 @@ import { TLB_BYTES, TLB_INDEX_MASK, TLB_TAG_SHIFT } from '../../mem/address-spac
 import { FunctionBody, I32, I64, Op } from './encoder.js';
 import { type Operands, SIZE_MASK, pushCF, pushFlags, pushOF, pushSign, pushZF, pushPF } from './flags.js';
 import * as S from './state.js';
-import { FALLBACK_SLOT, FALLBACK_TYPE_INDEX, MAT_SLOT, MAT_TYPE_INDEX } from './helpers.js';
+import { FALLBACK_SLOT, FALLBACK_TYPE_INDEX, MAT_SLOT, MAT_TYPE_INDEX, NEST_SLOT, NEST_TYPE_INDEX } from './helpers.js';
 import { addWindow, pickWindow, rebaseWindows, type BaseWindow } from '../jit/page-windows.js';
 
 /** The flags at the current point of the translation. */
@@ -30,11 +30,12 @@ type FlagState =
 
 /** How a block's last instruction leaves it. */
 export type Terminator =
-  | { kind: 'jump'; target: number }
+  /** ret: a call's return address. */
+  | { kind: 'jump'; target: number; ret?: number }
   /** To target when the i32 local cond is nonzero, else to next. */
   | { kind: 'cond'; cond: number; target: number; next: number }
-  /** To the address in the i64 local. */
-  | { kind: 'indirect'; local: number }
+  /** To the address in the i64 local (ret: a call's return address). */
+  | { kind: 'indirect'; local: number; ret?: number }
   /** Already left (for the interpreter to run the instruction). */
   | { kind: 'left' };
 
@@ -312,31 +313,29 @@ export class WasmEmitter {
     return h;
   }
 
-  /** Sets h and pofs (i32 locals) to the pool offset and page offset of size bytes at a, leaving the region on a TLB miss or a page crossing. */
+  /**
+   * Sets h and pofs (i32 locals) to the pool offset and page offset of size bytes at a, leaving the region on a
+   * TLB miss or a page crossing. Each test is its own br_if: V8 then emits a compare and a branch for each,
+   * where an i32.or of the conditions cost a setcc, a zero-extension and an or apiece.
+   */
   private probeTlb(a: number, size: number, write: boolean, h: number, pofs: number): void {
     const f = this.f;
     const lo = this.t32(), e = this.t32(), tag = this.t64();
     const T = write ? TLB_BYTES : 0;
+    f.open('block', 'hit').open('block', 'slow');
+    f.get(a).op(Op.i32WrapI64).tee(lo).i32(4095).op(Op.i32And).set(pofs);
+    if (size > 1) f.get(pofs).i32(4096 - size).op(Op.i32GtU).brIf('slow');
     // The set (tlbIndex), then way 0's tag against the address >> TLB_TAG_SHIFT; addresses at or above 2^47
     // never match (tags are below 2^24, or -1).
-    f.get(a).op(Op.i32WrapI64).tee(lo).i32(10).op(Op.i32ShrU).i32(TLB_INDEX_MASK).op(Op.i32And).i32(2).op(Op.i32Shl).get(this.tlb).op(Op.i32Add).tee(e);
-    f.mem(Op.i32Load, T).op(Op.i64ExtendI32U).get(a).i64(TLB_TAG_SHIFT).op(Op.i64ShrU).tee(tag).op(Op.i64Ne);
-    this.orCrossing(lo, size);
-    f.open('if', 'miss-way0');
+    f.get(lo).i32(10).op(Op.i32ShrU).i32(TLB_INDEX_MASK).op(Op.i32And).i32(2).op(Op.i32Shl).get(this.tlb).op(Op.i32Add).tee(e);
+    f.mem(Op.i32Load, T).op(Op.i64ExtendI32U).get(a).i64(TLB_TAG_SHIFT).op(Op.i64ShrU).tee(tag).op(Op.i64Eq).brIf('hit');
     // Way 1 (the page way 0 held before).
-    f.get(e).mem(Op.i32Load, T + 8).op(Op.i64ExtendI32U).get(tag).op(Op.i64Ne);
-    this.orCrossing(lo, size);
-    f.open('if', 'miss');
+    f.get(e).mem(Op.i32Load, T + 8).op(Op.i64ExtendI32U).get(tag).op(Op.i64Ne).brIf('slow');
+    f.get(e).i32(8).op(Op.i32Add).set(e).br('hit');
+    f.end();
     this.slowExit();
     f.end();
-    f.get(e).i32(8).op(Op.i32Add).set(e);
-    f.end();
-    f.get(lo).i32(4095).op(Op.i32And).set(pofs);
     f.get(e).mem(Op.i32Load, T + 4).get(pofs).op(Op.i32Add).set(h);
-  }
-  /** Ors onto the i32 on the stack whether size bytes at the address whose low half is lo cross a page. */
-  private orCrossing(lo: number, size: number): void {
-    if (size > 1) this.f.get(lo).i32(4095).op(Op.i32And).i32(4096 - size).op(Op.i32GtU).op(Op.i32Or);
   }
   /** Pushes size bytes at pool offset h (i32 local), zero-extended to i64. */
   load(size: number, h: number): void {
@@ -562,6 +561,7 @@ export class WasmEmitter {
     if (this.usesFs) p.i32(0).mem(Op.i64Load, at(S.S_FS)).set(this.fsb);
     if (this.usesGs) p.i32(0).mem(Op.i64Load, at(S.S_GS)).set(this.gsb);
     p.i32(0).mem(Op.i32Load, at(S.S_TLB)).set(this.tlb);
+    if (this.self >= 0) p.i32(0).mem(Op.i32Load, at(S.S_LAST)).set(this.self);
     p.get(1).set(this.bi);
     return p;
   }
@@ -632,6 +632,64 @@ export class WasmEmitter {
     this.exitTo();
     f.end();
   }
+
+  /**
+   * A call out of the region, to the address pushTarget pushes (i64), whose
+   * return address ret is a block of the region: through nest (chain.ts),
+   * then onReturn() (the jump to ret's block) when control came back there,
+   * or leaving for where control went. When nest ran nothing (no region for
+   * the target, the depth used up) the region leaves for the target, as
+   * without it. The block's instructions are retired and its flags synced.
+   * Every register and the flags go to the slot and the scratch frame before,
+   * and come back after, as for a fallback.
+   */
+  callOut(pushTarget: () => void, ret: number, onReturn: () => void): void {
+    const f = this.f;
+    const at = (off: number) => this.scratch + off;
+    // The budget is checked before entering the callee's block, as before any block.
+    f.get(this.done).get(0).op(Op.i32GeS).open('if', 'budget');
+    pushTarget();
+    this.exitTo();
+    f.end();
+    this.storeFlags();
+    const all = Array.from({ length: 16 }, (_, n) => n);
+    for (const n of all) this.reg(n); // loaded by the prologue
+    this.storeRegisters(all);
+    if (this.self < 0) this.self = f.local(I32); // loaded by the prologue
+    const gen = this.t32();
+    f.i32(0).mem(Op.i32Load, at(S.S_GEN)).set(gen);
+    f.get(0).get(this.done).op(Op.i32Sub);
+    pushTarget();
+    f.i64(ret).i32(NEST_SLOT).op(0x11, NEST_TYPE_INDEX, 0); // call_indirect
+    const ran = this.keep32();
+    f.get(ran).i32(0).op(0x48 /* i32.lt_s */).open('if', 'ran-nothing');
+    pushTarget();
+    this.exitTo();
+    f.end();
+    f.get(this.done).get(ran).op(Op.i32Add).set(this.done);
+    this.loadRegisters(f, all);
+    for (const n of all) this.versions[n]++; // values the region has not seen: no page window holds
+    this.loadFlags(f);
+    this.flags = { kind: 'dyn' };
+    this.windows = [];
+    // Back at ret, no slow exit, no region dropped meanwhile, budget left: on in place, as the region that runs.
+    f.i32(0).mem(Op.i32Load, at(S.S_SLOW)).op(Op.i32Eqz);
+    f.i32(0).mem(Op.i64Load, at(S.S_RIP)).i64(ret).op(Op.i64Eq, Op.i32And);
+    f.i32(0).mem(Op.i32Load, at(S.S_GEN)).get(gen).op(Op.i32Eq, Op.i32And);
+    f.get(this.done).get(0).op(0x48 /* i32.lt_s */, Op.i32And);
+    f.open('if', 'returned');
+    f.i32(0).get(this.self).mem(Op.i32Store, at(S.S_LAST));
+    f.i32(0).i32(0).mem(Op.i32Load, at(S.S_NESTED)).i32(1).op(Op.i32Add).mem(Op.i32Store, at(S.S_NESTED));
+    onReturn();
+    f.end();
+    // Elsewhere: leave as the region that ran last left (S_LAST still names it).
+    f.i32(0).mem(Op.i64Load, at(S.S_RIP)).set(this.xr);
+    f.i32(0).mem(Op.i32Load, at(S.S_SLOW)).set(this.xs);
+    f.i32(0).mem(Op.i32Load, at(S.S_FROM)).set(this.xb);
+    f.br('exit');
+  }
+  /** The region's own table index (S_LAST at entry), for callOut; -1 until a call out needs it. */
+  private self = -1;
 
   /** The exit path (after the exit label): registers written and the state back to the scratch frame. */
   epilogue(): void {

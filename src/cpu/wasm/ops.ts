@@ -522,7 +522,7 @@ WASM_OPS.set(C.jmpRel, (_g, i) => ({ kind: 'jump', target: i.target }));
 WASM_OPS.set(C.jcc, (g, i) => ({ kind: 'cond', cond: g.cond(i.sub), target: i.target, next: i.next }));
 WASM_OPS.set(C.callRel, (g, i) => {
   push(g, g.const64(RA(i)));
-  return { kind: 'jump', target: i.target };
+  return { kind: 'jump', target: i.target, ret: i.next };
 });
 WASM_OPS.set(C.ret, (g, i) => ({ kind: 'indirect', local: pop(g, i.imm) }));
 WASM_OPS.set(C.jmpRm, (g, i) => ({ kind: 'indirect', local: readRm(g, i, 8, false)[0] }));
@@ -530,7 +530,7 @@ WASM_OPS.set(C.callRm, (g, i) => {
   const [t] = readRm(g, i, 8, false);
   const slot = pushSlot(g);
   push(g, g.const64(RA(i)), slot);
-  return { kind: 'indirect', local: t };
+  return { kind: 'indirect', local: t, ret: i.next };
 });
 
 /**

@@ -40,3 +40,14 @@ export const S_DF = 204;
 export const S_REGP = 208;
 /** Table index of the region that ran last (see chain.ts). */
 export const S_LAST = 212;
+/**
+ * Bumped by the engine whenever a region stops being valid (dropped, the code cache flushed): a region that
+ * called others (chain.ts, nest) continues after the call only if it is unchanged.
+ */
+export const S_GEN = 216;
+/** How many more nested region calls may start (the runner sets NEST_DEPTH; nest counts down and back up). */
+export const S_NEST = 220;
+/** The address space's chain cache offset in the pool (i32), for nest. */
+export const S_CHAIN = 224;
+/** Calls out of a region that continued in place after the callee returned (i32, wrapping; for tests and --stats). */
+export const S_NESTED = 228;
