@@ -22,6 +22,8 @@ const { Script } = require('node:vm');
 // made under different flags, so they must already be what they will be at exit.
 setFlagsFromString('--no-lazy-feedback-allocation');
 setFlagsFromString('--always-sparkplug');
+setFlagsFromString('--interrupt-budget=270336');
+setFlagsFromString('--wasm-tiering-budget=7200000');
 
 const bundle = join(__dirname, 'elfshim.cjs');
 // V8 checks a cache against the source's length only: the name carries the bundle's mtime too.

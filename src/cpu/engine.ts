@@ -74,6 +74,15 @@ setFlagsFromString('--no-lazy-feedback-allocation');
 // 7 alternating runs: sqlite3 `select 1` 530 -> 470 ms, busybox sha1sum of 1 MB
 // 430 -> 400 ms, gzip 780 -> 690 ms; qsort unchanged.
 setFlagsFromString('--always-sparkplug');
+// Tier up later (4x V8's defaults): the emulator's own JavaScript to TurboFan, regions from Liftoff to TurboFan.
+// In the background compile threads, optimizing the emulator's JavaScript was over half of all the CPU time of
+// sqlite3's `select 1` (perf, 2026-11-28), and on two cores those threads take the main thread's core in turns.
+// Main-thread and total CPU (ms), medians of alternating runs under a load of ~4 from other work: sqlite3 bench
+// 2661 -> 2710 and 4883 -> 4327, `select 1` 327 -> 353 and 878 -> 692, busybox sha1sum 194 -> 201 and 338 -> 272,
+// gzip 496 -> 505 and 773 -> 627; qsort and fib about the same. 16x the interrupt budget made the main thread
+// slower (sqlite3 +5%, sha1sum +11%) for no less total.
+setFlagsFromString('--interrupt-budget=270336');
+setFlagsFromString('--wasm-tiering-budget=7200000');
 
 const isWasm = (fn: JitFn): fn is WasmJitFn => 'wasmIndex' in fn;
 
