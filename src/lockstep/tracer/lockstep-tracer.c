@@ -508,8 +508,9 @@ static int step_one(int signal, const struct insn *in, uint64_t rip, const struc
   return 0;
 }
 
-/* In-process stepping (turbo.h): used for runs of the first process while it has one thread and no signal
-   handlers; off for good once setting it up failed or the program registered rseq. */
+/* In-process stepping (turbo.h): used for runs of the first process's threads while it has no handler of its
+   own for SIGTRAP or a fault signal and no signal is pending; off for good once setting it up failed or the
+   program registered rseq. */
 static int turbo_off;
 #define TURBO_MIN_RUN 64
 
@@ -552,14 +553,14 @@ static int try_turbo(uint32_t count) {
   uint32_t first = 0;
   if (!turbo_parked) {
     /* the first process only: the mappings are its (a forked child inherits them, but not the tracer's note) */
-    if (turbo_off || tid != child || count < TURBO_MIN_RUN) return 0;
+    if (turbo_off || tgid != child || count < TURBO_MIN_RUN) return 0;
     struct insn in;
     look(cur.rip, &in);
     struct insn_at at = {&in, cur.rip};
-    if (turbo_decode(insn_byte, &at, cur.rip, &first) != K_NORMAL) return 0;
+    if (turbo_decode(insn_byte, &at, cur.rip, &first) != K_NORMAL || turbo_signal_pending(tid)) return 0;
     if (!turbo_installed) {
       if (!turbo_eligible(tid)) return 0;
-      if (turbo_install(tid, &cur, mem_fd) != 0) {
+      if (turbo_install(tid, &cur) != 0) {
         /* silently: the program's stderr is the tracer's */
         turbo_uninstall(tid);
         turbo_off = 1;
@@ -593,7 +594,15 @@ static void run(uint32_t count, uint32_t signal, uint32_t flags) {
     if (n < 0) return;
     k = (uint32_t)n;
   }
-  if (signal && turbo_installed) turbo_uninstall(tid);
+  if (tgid == child && k < count) {
+    /* Stepped by ptrace from here, where a signal may come (a syscall's, or one pending): the program's own
+       alternate stack must be in place for its delivery (a frame on it shows it). An injected call now, and not
+       at the signal's stop, which it would end without delivering the signal. */
+    turbo_switching(0);
+    /* One of the handler's signals has no handler of the program's (else no in-process stepping): its own
+       disposition (mostly the default: the end) takes it. */
+    if (signal && turbo_active() && turbo_handles(signal)) turbo_uninstall(tid);
+  }
   for (; k < count; k++) {
     struct user_regs_struct r = cur;
     struct insn in;
@@ -603,11 +612,11 @@ static void run(uint32_t count, uint32_t signal, uint32_t flags) {
       return;
     }
     if (is_special(&in)) flush_code_cache();
-    if (turbo_installed && is_special(&in) && in.b[in.npfx + 1] == 0x05 && turbo_sensitive((long)r.rax)) turbo_uninstall(tid);
+    if (tgid == child && turbo_active() && is_special(&in) && in.b[in.npfx + 1] == 0x05 && turbo_sensitive((long)r.rax)) turbo_uninstall(tid);
     /* rseq: the kernel rewrites the area and aborts critical sections at every ptrace stop and at every signal
        delivery, but not at the same points of a step; the differ's rseq handling is ptrace's (see README) */
     if (is_special(&in) && in.b[in.npfx + 1] == 0x05 && r.rax == 334) {
-      turbo_uninstall(tid);
+      if (tgid == child) turbo_uninstall(tid);
       turbo_off = 1;
     }
     if (step_one(k == 0 ? (int)signal : 0, &in, r.rip, &r) < 0) return;
@@ -730,6 +739,8 @@ int main(int argc, char **argv) {
         header(ERROR, ESRCH);
       } else {
         e->started = 1;
+        /* before the memory file may become another process's: the handler's stack goes back in its thread */
+        if (child) turbo_switching((pid_t)t);
         pid_t g = tgid_of((pid_t)t);
         if (g != tgid) {
           /* another address space: memory and the code cache are the new process's */

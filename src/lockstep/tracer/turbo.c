@@ -22,7 +22,8 @@
 int turbo_parked, turbo_installed;
 /* The tracee's address space has the code, stack and ring mappings. */
 static int mapped;
-static int mem;
+/* The first process's memory, opened at the mapping (the tracer's own file follows the thread that runs). */
+static int mem = -1;
 static struct turbo_ctl *ctl;
 static struct turbo_rec *recs;
 /* The program's dispositions and alternate stack, put back by turbo_uninstall. */
@@ -33,8 +34,11 @@ struct ksigaction {
 };
 static struct ksigaction old_actions[NSIGNALS];
 static stack_t old_stack;
-/* What turbo_install changed so far (an install that failed half way is undone as far as it went). */
-static int stack_set, actions_set;
+/* What turbo_install changed so far (an install that failed half way is undone as far as it went): the
+   dispositions (the process's), and the thread whose alternate stack is the handler's (0: none). The alternate
+   stack is per thread and the handler's is set in one thread at a time, the one that runs (turbo_switching). */
+static int actions_set;
+static pid_t stack_tid;
 /* Where the structures injected calls take are written: the top of the handler's stack (unused meanwhile). */
 #define SCRATCH (TURBO_CODE + TURBO_CODE_SIZE + TURBO_STACK_SIZE - 1024)
 #define SA_RESTORER_FLAG 0x04000000
@@ -76,7 +80,11 @@ static long first_mmap(pid_t tid, uint64_t rip) {
 static int map_all(pid_t tid, const struct user_regs_struct *regs) {
   size_t code = (size_t)(__stop_turbo_text - __start_turbo_text);
   if (code > TURBO_CODE_SIZE) return -1;
-  if (first_mmap(tid, regs->rip) != (long)TURBO_CODE) return -1;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/mem", (int)tid);
+  if (mem >= 0) close(mem);
+  mem = open(path, O_RDWR | O_CLOEXEC);
+  if (mem < 0 || first_mmap(tid, regs->rip) != (long)TURBO_CODE) return -1;
   /* written through /proc/PID/mem, which may write a read-only private mapping */
   if (poke(TURBO_CODE, __start_turbo_text, code) != 0) return -1;
   long stack = sys(tid, SYS_mmap, (long)(TURBO_CODE + TURBO_CODE_SIZE), (long)TURBO_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
@@ -87,7 +95,6 @@ static int map_all(pid_t tid, const struct user_regs_struct *regs) {
   long fd = sys(tid, SYS_memfd_create, (long)SCRATCH, 0, 0, 0, 0, 0);
   if (fd < 0) return -1;
   size_t size = TURBO_CTL_SIZE + TURBO_SLOTS * sizeof(struct turbo_rec);
-  char path[64];
   snprintf(path, sizeof path, "/proc/%d/fd/%ld", (int)tid, fd);
   int mine = open(path, O_RDWR);
   long ok = mine >= 0 && ftruncate(mine, (off_t)size) == 0 ? sys(tid, SYS_mmap, (long)TURBO_SHM, (long)size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0) : -1;
@@ -108,7 +115,7 @@ static int map_all(pid_t tid, const struct user_regs_struct *regs) {
   return 0;
 }
 
-void turbo_forget_mappings(void) { mapped = 0, turbo_installed = 0, actions_set = stack_set = 0; }
+void turbo_forget_mappings(void) { mapped = 0, turbo_installed = 0, actions_set = 0, stack_tid = 0; }
 
 /* A hex mask line of /proc/TID/status, or -1 if missing. */
 static long long status_field(pid_t tid, const char *name, int base) {
@@ -126,38 +133,75 @@ static long long status_field(pid_t tid, const char *name, int base) {
 int turbo_eligible(pid_t tid) {
   long long ours = 0;
   for (int k = 0; k < NSIGNALS; k++) ours |= 1LL << (SIGNALS[k] - 1);
-  return status_field(tid, "Threads:", 10) == 1 && status_field(tid, "SigCgt:", 16) == 0 && !(status_field(tid, "SigBlk:", 16) & ours) && status_field(tid, "Seccomp:", 10) == 0;
+  /* the handler's own dispositions, still set from another thread's run, are not the program's */
+  long long caught = status_field(tid, "SigCgt:", 16) & ~(actions_set ? ours : 0);
+  return !(caught & ours) && !(status_field(tid, "SigBlk:", 16) & ours) && status_field(tid, "Seccomp:", 10) == 0;
 }
 
-int turbo_install(pid_t tid, const struct user_regs_struct *regs, int mem_fd) {
-  mem = mem_fd;
-  if (!mapped && map_all(tid, regs) != 0) return -1;
+int turbo_signal_pending(pid_t tid) {
+  long long blocked = status_field(tid, "SigBlk:", 16);
+  return ((status_field(tid, "SigPnd:", 16) | status_field(tid, "ShdPnd:", 16)) & ~blocked) != 0;
+}
+
+/* The handler's alternate stack for thread tid (its own kept to be put back). */
+static int install_stack(pid_t tid) {
   stack_t ss = {.ss_sp = (void *)(TURBO_CODE + TURBO_CODE_SIZE), .ss_flags = 0, .ss_size = TURBO_STACK_SIZE};
   if (poke(SCRATCH, &ss, sizeof ss) != 0) return -1;
   if (sys(tid, SYS_sigaltstack, (long)SCRATCH, (long)SCRATCH + 64, 0, 0, 0, 0) != 0) return -1;
   peek(SCRATCH + 64, &old_stack, sizeof old_stack);
-  stack_set = 1;
-  struct ksigaction act = {in_code((const char *)turbo_handler), SA_SIGINFO | SA_ONSTACK | SA_RESTORER_FLAG, in_code(turbo_restorer), 0};
-  poke(SCRATCH, &act, sizeof act);
-  for (int k = 0; k < NSIGNALS; k++) {
-    if (sys(tid, SYS_rt_sigaction, SIGNALS[k], (long)SCRATCH, (long)SCRATCH + 64, 8, 0, 0) != 0) return -1;
-    peek(SCRATCH + 64, &old_actions[k], sizeof old_actions[k]);
-    actions_set = k + 1;
+  stack_tid = tid;
+  return 0;
+}
+
+/* Puts back stack_tid's own alternate stack (if the thread is gone, there is nothing to put back). */
+static void release_stack(void) {
+  if (!stack_tid) return;
+  poke(SCRATCH, &old_stack, sizeof old_stack);
+  sys(stack_tid, SYS_sigaltstack, (long)SCRATCH, 0, 0, 0, 0, 0);
+  stack_tid = 0;
+}
+
+int turbo_install(pid_t tid, const struct user_regs_struct *regs) {
+  if (!mapped && map_all(tid, regs) != 0) return -1;
+  if (stack_tid != tid) {
+    release_stack();
+    if (install_stack(tid) != 0) return -1;
+  }
+  if (actions_set < NSIGNALS) {
+    struct ksigaction act = {in_code((const char *)turbo_handler), SA_SIGINFO | SA_ONSTACK | SA_RESTORER_FLAG, in_code(turbo_restorer), 0};
+    poke(SCRATCH, &act, sizeof act);
+    for (int k = actions_set; k < NSIGNALS; k++) {
+      if (sys(tid, SYS_rt_sigaction, SIGNALS[k], (long)SCRATCH, (long)SCRATCH + 64, 8, 0, 0) != 0) return -1;
+      peek(SCRATCH + 64, &old_actions[k], sizeof old_actions[k]);
+      actions_set = k + 1;
+    }
   }
   turbo_installed = 1;
   return 0;
 }
+
+void turbo_switching(pid_t to) {
+  if (stack_tid && stack_tid != to) {
+    release_stack();
+    turbo_installed = 0;
+  }
+}
+
+int turbo_handles(int sig) {
+  for (int k = 0; k < NSIGNALS; k++)
+    if (SIGNALS[k] == sig) return 1;
+  return 0;
+}
+
+int turbo_active(void) { return actions_set > 0 || stack_tid != 0; }
 
 void turbo_uninstall(pid_t tid) {
   for (int k = 0; k < actions_set; k++) {
     poke(SCRATCH, &old_actions[k], sizeof old_actions[k]);
     sys(tid, SYS_rt_sigaction, SIGNALS[k], (long)SCRATCH, 0, 8, 0, 0);
   }
-  if (stack_set) {
-    poke(SCRATCH, &old_stack, sizeof old_stack);
-    sys(tid, SYS_sigaltstack, (long)SCRATCH, 0, 0, 0, 0, 0);
-  }
-  actions_set = stack_set = 0;
+  release_stack();
+  actions_set = 0;
   turbo_installed = 0;
 }
 
@@ -188,8 +232,18 @@ static void futex_wait(uint32_t *w, uint32_t v) {
   syscall(SYS_futex, w, FUTEX_WAIT, v, &t, 0, 0);
 }
 
-/* Whether the detached tracee ended (it is the tracer's child: waitpid sees it without ptrace). */
-static int ended(pid_t tid, int *status) { return waitpid(tid, status, WNOHANG | __WALL) == tid && (WIFEXITED(*status) || WIFSIGNALED(*status)); }
+/* Whether the detached tracee ended. The leader is the tracer's child: waitpid sees it without ptrace. Another
+   thread, detached, is nobody's to wait for: if it is gone, so is its process (only a fatal signal can end it
+   while it runs in-process), whose status the leader reports (the caller's process_end waits for it). */
+static int ended(pid_t tid, int *status) {
+  pid_t r = waitpid(tid, status, WNOHANG | __WALL);
+  if (r == tid) return WIFEXITED(*status) || WIFSIGNALED(*status);
+  if (r < 0 && errno == ECHILD && kill(tid, 0) != 0 && errno == ESRCH) {
+    *status = SIGKILL; /* a wait status: killed by SIGKILL */
+    return 1;
+  }
+  return 0;
+}
 
 /* Forwards records until the handler stops; returns the number forwarded, or -1 if the process ended. */
 static int drain(pid_t tid, uint32_t *consumed, struct user_regs_struct *regs, turbo_emit emit, int *status) {
@@ -243,7 +297,8 @@ int turbo_leave(pid_t tid, struct user_regs_struct *regs, int *status) {
       return -1;
     }
     if (WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP) break;
-    /* another signal reached it first: it stays pending for the program (none is expected: no handlers) */
+    /* another signal reached it first (only one from outside the program's processes can, all stopped: none is
+       sent to the CI programs): the program's disposition takes it */
     ptrace(PTRACE_CONT, tid, 0, (void *)(long)WSTOPSIG(st));
   }
   ptrace(PTRACE_SETOPTIONS, tid, 0, (void *)(long)(PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK));
