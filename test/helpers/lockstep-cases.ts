@@ -1,21 +1,25 @@
 // The CI workloads of the fast lockstep differ (issue #6 acceptance): every musl static C fixture to its end (threads
 // included: the fast differ follows them), and busybox gzip/sha256sum/awk for their first 2,000,000 instructions.
-// A step costs ~15-20 µs on this 2-core machine with the tracer's in-process stepping (the first process's threads
-// while none of SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGILL has a handler of the program's; see src/lockstep/README.md),
-// nearly all of it the native #DB trap (the kernel's exc_debug_user), ~35 µs with a ptrace stop per instruction
-// (forked children, glibc's rseq). fixtureCases run in lockstep-ci-fixtures; fullCases (the long full runs) in
-// lockstep-ci-full-a, -b and -c, so that node's test runner runs them beside the other files.
-// Measured 2026-11-28 (node scripts/lockstep --fast, this 2-core machine, load 0.4-3 with the lead's benchmarks
+// A step costs ~15-20 µs on this 2-core machine with the tracer's in-process stepping (the threads of the first
+// process and of the children it forks, while none of SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGILL has a handler of the
+// program's; see src/lockstep/README.md), nearly all of it the native #DB trap (the kernel's exc_debug_user), ~35 µs
+// with a ptrace stop per instruction (glibc's rseq, vforked children). fixtureCases run in lockstep-ci-fixtures;
+// fullCases (the long full runs) in lockstep-ci-full-a, -b and -c, so that node's test runner runs them beside the
+// other files.
+// Measured 2026-11-28 (node scripts/lockstep --fast, this 2-core machine, load 0.4-4 with the lead's benchmarks
 // beside it): strings (full, 19.9M steps) 354 s; threads (20000 rounds per worker, 5.05M steps) 90 s (threads 2000
 // took 17.4 s before its worker threads stepped in-process, 8.3 s after); sysmisc with every section in one run
-// (1.87M steps) 36 s (69 s when its sched section, after the earlier sections' handlers, paid the ptrace stop).
-// Earlier (load 2-5): qsort 5000 8.1M steps in 83 s, sigchld-wait 4.3M in 96 s (its busy loops are in forked
-// children: ptrace), printf-float 14.3M in 164 s. lockstep-ci-fixtures alone: 364 s (malloc 800 89 s, libm 86 s).
+// (1.87M steps) 36 s (69 s when its sched section, after the earlier sections' handlers, paid the ptrace stop);
+// sigchld-wait (4.3M steps, mostly its forked children's busy loops) 140-155 s with the children stepped by ptrace,
+// 76.5 s in-process. Earlier (load 2-5): qsort 5000 8.1M steps in 83 s, printf-float 14.3M in 164 s.
+// lockstep-ci-fixtures alone: 364 s (malloc 800 89 s, libm 86 s). The whole suite (node scripts/run-tests.mjs)
+// with the three full runs added, children still by ptrace, under a load of 2-5.6 from the lead's benchmarks:
+// 1573 s, all passing; strings 474 s, sigchld-wait 404 s, printf-float 394 s, qsort 5000 246 s, malloc 800 185 s,
+// libm 156 s, threads 153 s, sysmisc 34 s (every run ~1.8x its time on a quiet machine).
 // The full runs replace the reduced workloads CI ran before (strings quick, threads 2000, sysmisc sched alone and
-// its other sections together), which they include. Forked and
-// vforked children are followed like threads (sysmisc's children signal their parent by the pid they learned;
-// locks' children wait for the parent's file locks; vfork's exec).
-// locks' children wait for the parent's file locks; vfork's exec).
+// its other sections together), which they include. Forked and vforked children are followed like threads
+// (sysmisc's children signal their parent by the pid they learned; locks' children wait for the parent's file
+// locks; vfork's exec).
 // udp's ephemeral ports are translated (src/lockstep/ports.ts); sigsys
 // seccomp runs with the filter natively and elfshim's --on-unimplemented=sigsys. tcpserver runs to its usage exit, and as an echo server
 // for host clients (test/helpers/lockstep-peer.ts: the same ping-pong conversation with each run's server); netclient
