@@ -11,7 +11,8 @@
 // took 17.4 s before its worker threads stepped in-process, 8.3 s after); sysmisc with every section in one run
 // (1.87M steps) 36 s (69 s when its sched section, after the earlier sections' handlers, paid the ptrace stop);
 // sigchld-wait (4.3M steps, mostly its forked children's busy loops) 140-155 s with the children stepped by ptrace,
-// 76.5 s in-process. Earlier (load 2-5): qsort 5000 8.1M steps in 83 s, printf-float 14.3M in 164 s.
+// 76.5 s in-process. With the final tracer at a load of ~1.1-1.4 (the run alone): threads 75.9 s, strings 306 s.
+// Earlier (load 2-5): qsort 5000 8.1M steps in 83 s, printf-float 14.3M in 164 s.
 // lockstep-ci-fixtures alone: 364 s (malloc 800 89 s, libm 86 s). The whole suite (node scripts/run-tests.mjs)
 // with the three full runs added, children still by ptrace, under a load of 2-5.6 from the lead's benchmarks:
 // 1573 s, all passing; strings 474 s, sigchld-wait 404 s, printf-float 394 s, qsort 5000 246 s, malloc 800 185 s,
