@@ -3,7 +3,7 @@
  * the host CPU through the fast transport, to its end, with zero
  * divergences and equal output; the threaded and forking ones with every
  * thread and child process followed (each one's instructions compared).
- * The long full runs are in lockstep-ci-full.test.ts (see
+ * The long full runs are in lockstep-ci-full-a, -b and -c (see
  * test/helpers/lockstep-cases.ts).
  */
 import { fixtureCases, workloadInput } from './helpers/lockstep-cases.js';

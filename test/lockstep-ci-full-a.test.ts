@@ -1,10 +1,10 @@
 /**
  * Issue #6 acceptance, part 1 continued: the musl fixtures whose full runs
  * take millions of steps, in lockstep with the host CPU to their end: here
- * printf-float and sysmisc's sched section (qsort 5000 and sigchld-wait in
- * lockstep-ci-full-b). Files of their own, so that node's test runner runs
- * them beside each other and lockstep-ci-fixtures. LOCKSTEP_FULL=1 adds the
- * full strings and threads runs (see test/helpers/lockstep-cases.ts).
+ * printf-float and threads (20000 rounds per worker); qsort 5000,
+ * sigchld-wait and sysmisc in lockstep-ci-full-b, strings in -c. Files of
+ * their own, so that node's test runner runs them beside each other and the
+ * other test files (see test/helpers/lockstep-cases.ts).
  */
 import { fullCases } from './helpers/lockstep-cases.js';
 import { lockstepCaseTest } from './helpers/lockstep-case-test.js';

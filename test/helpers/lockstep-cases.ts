@@ -1,23 +1,26 @@
 // The CI workloads of the fast lockstep differ (issue #6 acceptance): every musl static C fixture to its end (threads
 // included: the fast differ follows them), and busybox gzip/sha256sum/awk for their first 2,000,000 instructions.
-// A step costs ~10-15 µs on this 2-core machine under load with the tracer's in-process stepping (single-threaded
-// programs without signal handlers, in the first process; see src/lockstep/README.md), ~20-30 µs with a ptrace stop
-// per instruction (threads, handlers, forked children, glibc's rseq). fixtureCases run in lockstep-ci-fixtures,
-// fullCases (the long full runs) in lockstep-ci-full-a and -b, so that node's test runner runs them side by side.
-// Measured 2026-11-28 (scripts/lockstep --fast, this 2-core machine under a load of 2-5 from other work): qsort 5000
-// 8.1M steps in 83 s, sysmisc sched 1.8M in 27 s (run on its own it has no handlers and no threads: in-process
-// stepping), sigchld-wait 4.3M in 96 s (its busy loops are in forked children: ptrace), printf-float quick 1.6M in
-// 20-23 s. In the whole suite (node scripts/run-tests.mjs, two test files at a time, load 3-5 from other work):
-// printf-float 14.3M in 285 s, qsort 5000 146 s, sigchld-wait 139 s, malloc 800 123 s, libm 103 s, sysmisc sched
-// 36 s, busybox 2M each in 43-59 s (with glibc.pthread.rseq=0): the suite took 1076 s (it took ~1230 s before, with
-// printf-float quick, qsort 200 and sysmisc without sched, and these four left to LOCKSTEP_FULL). A second run with
-// strings' full run added (19.9M steps) under a heavier load (6, another lockstep run beside it) took far over the
-// budget: strings stays at its quick workload in CI ("strings quick" keeps every function, alignment class, value and
-// edge case the full run has and drops repetitions; its source says what exactly). Left to LOCKSTEP_FULL=1: strings'
-// full run, the full threads run (20000 rounds per worker instead of 2000, the same rounds again at the ptrace cost)
-// and sysmisc's sections all in one run (CI runs sched alone and the others together). Forked and
-// vforked children are followed like threads (sysmisc's children signal their parent by the pid they learned;
-// locks' children wait for the parent's file locks; vfork's exec).
+// A step costs ~15-20 µs on this 2-core machine with the tracer's in-process stepping (the threads of the first
+// process and of the children it forks, while none of SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGILL has a handler of the
+// program's; see src/lockstep/README.md), nearly all of it the native #DB trap (the kernel's exc_debug_user), ~35 µs
+// with a ptrace stop per instruction (glibc's rseq, vforked children). fixtureCases run in lockstep-ci-fixtures;
+// fullCases (the long full runs) in lockstep-ci-full-a, -b and -c, so that node's test runner runs them beside the
+// other files.
+// Measured 2026-11-28 (node scripts/lockstep --fast, this 2-core machine, load 0.4-4 with the lead's benchmarks
+// beside it): strings (full, 19.9M steps) 354 s; threads (20000 rounds per worker, 5.05M steps) 90 s (threads 2000
+// took 17.4 s before its worker threads stepped in-process, 8.3 s after); sysmisc with every section in one run
+// (1.87M steps) 36 s (69 s when its sched section, after the earlier sections' handlers, paid the ptrace stop);
+// sigchld-wait (4.3M steps, mostly its forked children's busy loops) 140-155 s with the children stepped by ptrace,
+// 76.5 s in-process. With the final tracer at a load of ~1.1-1.4 (the run alone): threads 75.9 s, strings 306 s.
+// Earlier (load 2-5): qsort 5000 8.1M steps in 83 s, printf-float 14.3M in 164 s.
+// lockstep-ci-fixtures alone: 364 s (malloc 800 89 s, libm 86 s). The whole suite (node scripts/run-tests.mjs)
+// with the three full runs added, children still by ptrace, under a load of 2-5.6 from the lead's benchmarks:
+// 1573 s, all passing; strings 474 s, sigchld-wait 404 s, printf-float 394 s, qsort 5000 246 s, malloc 800 185 s,
+// libm 156 s, threads 153 s, sysmisc 34 s (every run ~1.8x its time on a quiet machine).
+// The full runs replace the reduced workloads CI ran before (strings quick, threads 2000, sysmisc sched alone and
+// its other sections together), which they include. Forked and vforked children are followed like threads
+// (sysmisc's children signal their parent by the pid they learned; locks' children wait for the parent's file
+// locks; vfork's exec).
 // udp's ephemeral ports are translated (src/lockstep/ports.ts); sigsys
 // seccomp runs with the filter natively and elfshim's --on-unimplemented=sigsys. tcpserver runs to its usage exit, and as an echo server
 // for host clients (test/helpers/lockstep-peer.ts: the same ping-pong conversation with each run's server); netclient
@@ -98,11 +101,7 @@ export function fixtureCases(input: string): LockstepCase[] {
     // Calls into the vsyscall page: emulated by the kernel, whose single-step trap comes after the next instruction.
     { title: 'memlayout (stack growth, vsyscall calls)', program: musl('memlayout'), args: [], end: /exited with status 0/ },
     { title: 'syscalls', program: musl('syscalls'), args: [], end: ENDED },
-    // Threads, a robust mutex, and forked children that signal their parent, in process groups and a session; a
-    // thread reads its /proc/self/task/TID/comm (the differ gives native the native tid in the path).
-    { title: 'sysmisc (every section but sched; threads and children)', program: musl('sysmisc'), args: ['names', 'suspend', 'sigwaits', 'signalfds', 'robust', 'groups'], end: /exited with status 0/, threads: 8, output: /task comm: \[worker-thread-w\]/ },
     { title: 'sigframe (a signal in a thread)', program: musl('sigframe'), args: [], end: /exited with status 0/, threads: 2 },
-    { title: 'threads 2000 (mutex, condvar, join, TLS, then fork)', program: musl('threads'), args: ['2000'], end: /exited with status 0/, threads: 7 },
     // vfork children (the parent waits inside the call), vfork + execve, posix_spawn (clone with CLONE_VM|CLONE_VFORK).
     { title: 'vfork (vfork, exec in the child, posix_spawn)', program: musl('vfork'), args: [], end: /exited with status 0/, threads: 7 },
     // Files passed to a child over a socketpair (SCM_RIGHTS), SO_PEERCRED.
@@ -150,33 +149,34 @@ export function fixtureCases(input: string): LockstepCase[] {
     // Natively a seccomp filter traps io_pgetevents with SIGSYS; elfshim (--on-unimplemented=sigsys) traps it itself.
     { title: 'sigsys seccomp (SIGSYS to a handler)', program: musl('sigsys'), args: ['seccomp'], onUnimplemented: 'sigsys', end: /exited with status 0/, output: /second call returned 333, handler ran 2 time/ },
     { title: 'sigsys seccomp default (killed by SIGSYS)', program: musl('sigsys'), args: ['seccomp', 'default'], onUnimplemented: 'sigsys', end: /killed by signal 31/ },
-    { title: 'strings quick', program: musl('strings'), args: ['quick'], end: ENDED },
     { title: 'libm', program: musl('libm'), args: [], end: ENDED },
   ];
   return cases;
 }
 
 /**
- * The long full runs, in two parts of about equal time (lockstep-ci-full-a, lockstep-ci-full-b: node's runner runs
- * test files side by side); LOCKSTEP_FULL=1 adds those CI leaves out (see the top of this file).
+ * The long full runs, in three parts (lockstep-ci-full-a, -b, -c: node's runner runs test files side by side):
+ * strings alone (the longest), the others paired to about equal times (see the top of this file).
  */
-export function fullCases(part: 'a' | 'b'): LockstepCase[] {
-  const a: LockstepCase[] = [
-    { title: 'printf-float', program: musl('printf-float'), args: [], end: ENDED },
-    // Its 1.8M-step arithmetic loop between a few syscalls, on its own: no handlers, no threads before it.
-    { title: 'sysmisc sched', program: musl('sysmisc'), args: ['sched'], end: /exited with status 0/, output: /sched_yield: 0/ },
-  ];
-  const b: LockstepCase[] = [
-    { title: 'qsort 5000', program: musl('qsort'), args: ['5000'], end: ENDED },
-    // 80 children reaped with waitpid and with ash's sigsuspend loop (SIGCHLD handler); 4.3M steps, mostly busy loops.
-    { title: 'sigchld-wait', program: musl('sigchld-wait'), args: [], end: /exited with status 0/, threads: 81 },
-  ];
-  if (process.env.LOCKSTEP_FULL) {
-    a.push({ title: 'strings', program: musl('strings'), args: [], end: ENDED });
-    a.push({ title: 'threads', program: musl('threads'), args: [], end: /exited with status 0/, threads: 7 });
-    b.push({ title: 'sysmisc', program: musl('sysmisc'), args: [], end: /exited with status 0/, threads: 8 });
-  }
-  return part === 'a' ? a : b;
+export function fullCases(part: 'a' | 'b' | 'c'): LockstepCase[] {
+  const parts: Record<'a' | 'b' | 'c', LockstepCase[]> = {
+    a: [
+      { title: 'printf-float', program: musl('printf-float'), args: [], end: ENDED },
+      // Four workers of 20000 mutex rounds each, a condvar handshake, join, TLS, then fork.
+      { title: 'threads (mutex, condvar, join, TLS, then fork)', program: musl('threads'), args: [], end: /exited with status 0/, threads: 7 },
+    ],
+    b: [
+      { title: 'qsort 5000', program: musl('qsort'), args: ['5000'], end: ENDED },
+      // 80 children reaped with waitpid and with ash's sigsuspend loop (SIGCHLD handler); 4.3M steps, mostly busy loops.
+      { title: 'sigchld-wait', program: musl('sigchld-wait'), args: [], end: /exited with status 0/, threads: 81 },
+      // Every section in one run: threads, a robust mutex, forked children that signal their parent, in process
+      // groups and a session; a thread reads its /proc/self/task/TID/comm (the differ gives native the native tid in
+      // the path); sched's 1.8M-step arithmetic loop after the handlers of the sections before it.
+      { title: 'sysmisc (every section: threads, children, handlers, sched)', program: musl('sysmisc'), args: [], end: /exited with status 0/, threads: 8, output: /task comm: \[worker-thread-w\][^]*sched_yield: 0/ },
+    ],
+    c: [{ title: 'strings', program: musl('strings'), args: [], end: ENDED }],
+  };
+  return parts[part];
 }
 
 export function busyboxCases(input: string): LockstepCase[] {

@@ -350,6 +350,7 @@ static void process_end(int st) {
   leader->gone = 1;
   tracee(tid)->gone = 1;
   if (tgid != child) {
+    turbo_forget_mappings(tgid); /* its pid may come again, for a process without them */
     header(PROCESS_EXIT, (uint32_t)st);
     tid = 0;
     return;
@@ -467,6 +468,9 @@ static int step_one(int signal, const struct insn *in, uint64_t rip, const struc
     /* PTRACE_EVENT_CLONE means an exit signal other than SIGCHLD, not a thread: its process is the kernel's word */
     pid_t g = proc_tgid((pid_t)msg);
     tracee((pid_t)msg)->tgid = g > 0 ? g : sig == (SIGTRAP | (PTRACE_EVENT_FORK << 8)) ? (pid_t)msg : tgid;
+    /* a forked child has the mappings of in-process stepping if its parent had them (not after a vfork: the
+       address space is the parent's until the child's exec) */
+    if (sig == (SIGTRAP | (PTRACE_EVENT_FORK << 8))) turbo_forked(tgid, (pid_t)msg);
     ptrace(PTRACE_SINGLESTEP, tid, 0, 0);
     sig = wait_child_nr(nr);
     if (sig < 0) return -1;
@@ -492,8 +496,9 @@ static int step_one(int signal, const struct insn *in, uint64_t rip, const struc
     open_mem(tgid);
     flush_code_cache();
     struct user_regs_struct now;
-    /* the first process's new image has none of the in-process stepping's mappings (a child's exec: its own) */
-    if (tgid == child && ptrace(PTRACE_GETREGS, tid, 0, &now) == 0 && now.rax == 0) turbo_forget_mappings();
+    /* the new image has none of the in-process stepping's mappings (the first process's: nor have the children
+       it forked before, whose ring is not the one the tracer maps next) */
+    if (ptrace(PTRACE_GETREGS, tid, 0, &now) == 0 && now.rax == 0) turbo_forget_mappings(tgid);
   }
   if (!signal && is_pushf(in)) {
     /* natively TF is set while single-stepping: pushf pushed it */
@@ -508,8 +513,9 @@ static int step_one(int signal, const struct insn *in, uint64_t rip, const struc
   return 0;
 }
 
-/* In-process stepping (turbo.h): used for runs of the first process while it has one thread and no signal
-   handlers; off for good once setting it up failed or the program registered rseq. */
+/* In-process stepping (turbo.h): used for runs of the threads of the first process and of the children it forks
+   while the process has no handler of its own for SIGTRAP or a fault signal and no signal is pending; off for
+   good once setting it up failed or the program registered rseq. */
 static int turbo_off;
 #define TURBO_MIN_RUN 64
 
@@ -551,17 +557,17 @@ static int turbo_sensitive(long nr) {
 static int try_turbo(uint32_t count) {
   uint32_t first = 0;
   if (!turbo_parked) {
-    /* the first process only: the mappings are its (a forked child inherits them, but not the tracer's note) */
-    if (turbo_off || tid != child || count < TURBO_MIN_RUN) return 0;
+    /* the first process, and the children it forked after its mapping (they have its mappings) */
+    if (turbo_off || !turbo_may_run(tgid) || count < TURBO_MIN_RUN) return 0;
     struct insn in;
     look(cur.rip, &in);
     struct insn_at at = {&in, cur.rip};
-    if (turbo_decode(insn_byte, &at, cur.rip, &first) != K_NORMAL) return 0;
+    if (turbo_decode(insn_byte, &at, cur.rip, &first) != K_NORMAL || turbo_signal_pending(tid)) return 0;
     if (!turbo_installed) {
-      if (!turbo_eligible(tid)) return 0;
-      if (turbo_install(tid, &cur, mem_fd) != 0) {
+      if (!turbo_eligible(tid, tgid)) return 0;
+      if (turbo_install(tid, tgid, &cur) != 0) {
         /* silently: the program's stderr is the tracer's */
-        turbo_uninstall(tid);
+        turbo_uninstall(tid, tgid);
         turbo_off = 1;
         return 0;
       }
@@ -593,7 +599,15 @@ static void run(uint32_t count, uint32_t signal, uint32_t flags) {
     if (n < 0) return;
     k = (uint32_t)n;
   }
-  if (signal && turbo_installed) turbo_uninstall(tid);
+  if (k < count) {
+    /* Stepped by ptrace from here, where a signal may come (a syscall's, or one pending): the program's own
+       alternate stack must be in place for its delivery (a frame on it shows it). An injected call now, and not
+       at the signal's stop, which it would end without delivering the signal. */
+    turbo_switching(0);
+    /* One of the handler's signals has no handler of the program's (else no in-process stepping): its own
+       disposition (mostly the default: the end) takes it. */
+    if (signal && turbo_active(tgid) && turbo_handles(signal)) turbo_uninstall(tid, tgid);
+  }
   for (; k < count; k++) {
     struct user_regs_struct r = cur;
     struct insn in;
@@ -603,11 +617,11 @@ static void run(uint32_t count, uint32_t signal, uint32_t flags) {
       return;
     }
     if (is_special(&in)) flush_code_cache();
-    if (turbo_installed && is_special(&in) && in.b[in.npfx + 1] == 0x05 && turbo_sensitive((long)r.rax)) turbo_uninstall(tid);
+    if (turbo_active(tgid) && is_special(&in) && in.b[in.npfx + 1] == 0x05 && turbo_sensitive((long)r.rax)) turbo_uninstall(tid, tgid);
     /* rseq: the kernel rewrites the area and aborts critical sections at every ptrace stop and at every signal
        delivery, but not at the same points of a step; the differ's rseq handling is ptrace's (see README) */
     if (is_special(&in) && in.b[in.npfx + 1] == 0x05 && r.rax == 334) {
-      turbo_uninstall(tid);
+      turbo_uninstall(tid, tgid);
       turbo_off = 1;
     }
     if (step_one(k == 0 ? (int)signal : 0, &in, r.rip, &r) < 0) return;
@@ -664,6 +678,7 @@ int main(int argc, char **argv) {
   }
   tid = tgid = child;
   tracee(child)->tgid = child;
+  turbo_init(child);
   int sig = wait_child();
   if (sig != SIGTRAP) {
     if (sig >= 0) header(ERROR, 0);
@@ -730,6 +745,8 @@ int main(int argc, char **argv) {
         header(ERROR, ESRCH);
       } else {
         e->started = 1;
+        /* the handler's alternate stack goes back in the thread that had it (it is set in the one that runs) */
+        turbo_switching((pid_t)t);
         pid_t g = tgid_of((pid_t)t);
         if (g != tgid) {
           /* another address space: memory and the code cache are the new process's */

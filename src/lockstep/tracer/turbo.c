@@ -20,29 +20,74 @@
 #include "turbo.h"
 
 int turbo_parked, turbo_installed;
-/* The tracee's address space has the code, stack and ring mappings. */
-static int mapped;
-static int mem;
 static struct turbo_ctl *ctl;
 static struct turbo_rec *recs;
-/* The program's dispositions and alternate stack, put back by turbo_uninstall. */
 static const int SIGNALS[] = {SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGILL};
 #define NSIGNALS (int)(sizeof SIGNALS / sizeof SIGNALS[0])
 struct ksigaction {
   uint64_t handler, flags, restorer, mask;
 };
-static struct ksigaction old_actions[NSIGNALS];
+/*
+ * An address space with the code, stack and ring mappings: the first process's (mapped by the tracer) or a
+ * forked child's (inherited: a private copy of the code and stack, the same ring, which serves every process
+ * since one thread runs at a time). Its own memory file (the tracer's follows the thread that runs), and what
+ * turbo_install changed in it so far (an install that failed half way is undone as far as it went): the
+ * dispositions (the process's), the program's own ones kept.
+ */
+#define MAX_SPACES 256
+static struct space {
+  pid_t tgid;
+  int mem, actions_set;
+  struct ksigaction old_actions[NSIGNALS];
+} spaces[MAX_SPACES];
+static int nspaces;
+static pid_t first_tgid;
+/* The space injected calls and memory accesses go to (set by each entry point). */
+static struct space *sp;
+/* The thread whose alternate stack is the handler's (0: none), in space stack_space, with its own kept: set in one
+   thread at a time, the one that runs (turbo_switching). */
+static pid_t stack_tid;
+static struct space *stack_space;
 static stack_t old_stack;
-/* What turbo_install changed so far (an install that failed half way is undone as far as it went). */
-static int stack_set, actions_set;
 /* Where the structures injected calls take are written: the top of the handler's stack (unused meanwhile). */
 #define SCRATCH (TURBO_CODE + TURBO_CODE_SIZE + TURBO_STACK_SIZE - 1024)
 #define SA_RESTORER_FLAG 0x04000000
 
 static uint64_t in_code(const char *sym) { return TURBO_CODE + (uint64_t)(sym - __start_turbo_text); }
 
-static int poke(uint64_t addr, const void *p, size_t n) { return pwrite(mem, p, n, (off_t)addr) == (ssize_t)n ? 0 : -1; }
-static int peek(uint64_t addr, void *p, size_t n) { return pread(mem, p, n, (off_t)addr) == (ssize_t)n ? 0 : -1; }
+static int poke(uint64_t addr, const void *p, size_t n) { return pwrite(sp->mem, p, n, (off_t)addr) == (ssize_t)n ? 0 : -1; }
+static int peek(uint64_t addr, void *p, size_t n) { return pread(sp->mem, p, n, (off_t)addr) == (ssize_t)n ? 0 : -1; }
+
+/* The space of process tgid, or NULL if it has no mappings. */
+static struct space *space_of(pid_t tgid) {
+  for (int k = 0; k < nspaces; k++)
+    if (spaces[k].tgid == tgid) return &spaces[k];
+  return NULL;
+}
+
+/* A new space for process tgid (its memory file opened), or NULL. */
+static struct space *new_space(pid_t tgid) {
+  struct space *s = space_of(tgid);
+  if (!s) {
+    for (int k = 0; k < nspaces && !s; k++)
+      if (!spaces[k].tgid) s = &spaces[k];
+    if (!s && nspaces < MAX_SPACES) s = &spaces[nspaces++];
+    if (!s) return NULL;
+  } else if (s->mem >= 0) close(s->mem);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/mem", (int)tgid);
+  memset(s, 0, sizeof *s);
+  s->mem = open(path, O_RDWR | O_CLOEXEC);
+  if (s->mem < 0) return NULL;
+  s->tgid = tgid;
+  return s;
+}
+
+static void drop_space(struct space *s) {
+  if (s == stack_space) stack_tid = 0, stack_space = NULL;
+  if (s->mem >= 0) close(s->mem);
+  memset(s, 0, sizeof *s);
+}
 
 /* A syscall run by the tracee (ptrace-stopped) at the syscall instruction at `at`; its registers are put back. */
 static long inject(pid_t tid, uint64_t at, long nr, long a0, long a1, long a2, long a3, long a4, long a5) {
@@ -75,8 +120,12 @@ static long first_mmap(pid_t tid, uint64_t rip) {
 
 static int map_all(pid_t tid, const struct user_regs_struct *regs) {
   size_t code = (size_t)(__stop_turbo_text - __start_turbo_text);
-  if (code > TURBO_CODE_SIZE) return -1;
-  if (first_mmap(tid, regs->rip) != (long)TURBO_CODE) return -1;
+  char path[64];
+  if (code > TURBO_CODE_SIZE || !(sp = new_space(first_tgid))) return -1;
+  if (first_mmap(tid, regs->rip) != (long)TURBO_CODE) {
+    drop_space(sp);
+    return -1;
+  }
   /* written through /proc/PID/mem, which may write a read-only private mapping */
   if (poke(TURBO_CODE, __start_turbo_text, code) != 0) return -1;
   long stack = sys(tid, SYS_mmap, (long)(TURBO_CODE + TURBO_CODE_SIZE), (long)TURBO_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
@@ -87,13 +136,13 @@ static int map_all(pid_t tid, const struct user_regs_struct *regs) {
   long fd = sys(tid, SYS_memfd_create, (long)SCRATCH, 0, 0, 0, 0, 0);
   if (fd < 0) return -1;
   size_t size = TURBO_CTL_SIZE + TURBO_SLOTS * sizeof(struct turbo_rec);
-  char path[64];
   snprintf(path, sizeof path, "/proc/%d/fd/%ld", (int)tid, fd);
   int mine = open(path, O_RDWR);
   long ok = mine >= 0 && ftruncate(mine, (off_t)size) == 0 ? sys(tid, SYS_mmap, (long)TURBO_SHM, (long)size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0) : -1;
   sys(tid, SYS_close, fd, 0, 0, 0, 0, 0);
   if (ok != (long)TURBO_SHM) {
     if (mine >= 0) close(mine);
+    drop_space(sp);
     return -1;
   }
   if (ctl) munmap(ctl, size);
@@ -101,14 +150,28 @@ static int map_all(pid_t tid, const struct user_regs_struct *regs) {
   close(mine);
   if (ctl == MAP_FAILED) {
     ctl = NULL;
+    drop_space(sp);
     return -1;
   }
   recs = (struct turbo_rec *)((char *)ctl + TURBO_CTL_SIZE);
-  mapped = 1;
   return 0;
 }
 
-void turbo_forget_mappings(void) { mapped = 0, turbo_installed = 0, actions_set = stack_set = 0; }
+void turbo_init(pid_t first) { first_tgid = first; }
+
+void turbo_forget_mappings(pid_t tgid) {
+  /* the first process's new image: its children's rings are the old one (the tracer's view is remapped) */
+  for (int k = 0; k < nspaces; k++)
+    if (spaces[k].tgid && (tgid == first_tgid || spaces[k].tgid == tgid)) drop_space(&spaces[k]);
+  turbo_installed = 0;
+}
+
+void turbo_forked(pid_t parent, pid_t child) {
+  /* its dispositions are the program's: a fork is made with the handler's put back (turbo_sensitive) */
+  if (space_of(parent) && ctl) new_space(child);
+}
+
+int turbo_may_run(pid_t tgid) { return tgid == first_tgid || space_of(tgid) != NULL; }
 
 /* A hex mask line of /proc/TID/status, or -1 if missing. */
 static long long status_field(pid_t tid, const char *name, int base) {
@@ -123,41 +186,93 @@ static long long status_field(pid_t tid, const char *name, int base) {
   return v;
 }
 
-int turbo_eligible(pid_t tid) {
+int turbo_eligible(pid_t tid, pid_t tgid) {
+  struct space *s = space_of(tgid);
+  int actions_set = s ? s->actions_set : 0;
   long long ours = 0;
   for (int k = 0; k < NSIGNALS; k++) ours |= 1LL << (SIGNALS[k] - 1);
-  return status_field(tid, "Threads:", 10) == 1 && status_field(tid, "SigCgt:", 16) == 0 && !(status_field(tid, "SigBlk:", 16) & ours) && status_field(tid, "Seccomp:", 10) == 0;
+  /* the handler's own dispositions, still set from another thread's run, are not the program's */
+  long long caught = status_field(tid, "SigCgt:", 16) & ~(actions_set ? ours : 0);
+  return !(caught & ours) && !(status_field(tid, "SigBlk:", 16) & ours) && status_field(tid, "Seccomp:", 10) == 0;
 }
 
-int turbo_install(pid_t tid, const struct user_regs_struct *regs, int mem_fd) {
-  mem = mem_fd;
-  if (!mapped && map_all(tid, regs) != 0) return -1;
+int turbo_signal_pending(pid_t tid) {
+  long long blocked = status_field(tid, "SigBlk:", 16);
+  return ((status_field(tid, "SigPnd:", 16) | status_field(tid, "ShdPnd:", 16)) & ~blocked) != 0;
+}
+
+/* The handler's alternate stack for thread tid of space sp (its own kept to be put back). */
+static int install_stack(pid_t tid) {
   stack_t ss = {.ss_sp = (void *)(TURBO_CODE + TURBO_CODE_SIZE), .ss_flags = 0, .ss_size = TURBO_STACK_SIZE};
   if (poke(SCRATCH, &ss, sizeof ss) != 0) return -1;
   if (sys(tid, SYS_sigaltstack, (long)SCRATCH, (long)SCRATCH + 64, 0, 0, 0, 0) != 0) return -1;
   peek(SCRATCH + 64, &old_stack, sizeof old_stack);
-  stack_set = 1;
-  struct ksigaction act = {in_code((const char *)turbo_handler), SA_SIGINFO | SA_ONSTACK | SA_RESTORER_FLAG, in_code(turbo_restorer), 0};
-  poke(SCRATCH, &act, sizeof act);
-  for (int k = 0; k < NSIGNALS; k++) {
-    if (sys(tid, SYS_rt_sigaction, SIGNALS[k], (long)SCRATCH, (long)SCRATCH + 64, 8, 0, 0) != 0) return -1;
-    peek(SCRATCH + 64, &old_actions[k], sizeof old_actions[k]);
-    actions_set = k + 1;
+  stack_tid = tid, stack_space = sp;
+  return 0;
+}
+
+/* Puts back stack_tid's own alternate stack (if the thread is gone, there is nothing to put back). */
+static void release_stack(void) {
+  if (!stack_tid) return;
+  struct space *was = sp;
+  sp = stack_space;
+  poke(SCRATCH, &old_stack, sizeof old_stack);
+  sys(stack_tid, SYS_sigaltstack, (long)SCRATCH, 0, 0, 0, 0, 0);
+  sp = was;
+  stack_tid = 0, stack_space = NULL;
+}
+
+int turbo_install(pid_t tid, pid_t tgid, const struct user_regs_struct *regs) {
+  sp = space_of(tgid);
+  if (!sp && (tgid != first_tgid || map_all(tid, regs) != 0)) {
+    /* half mapped: no further try (the caller turns in-process stepping off) */
+    if ((sp = space_of(first_tgid))) drop_space(sp);
+    return -1;
+  }
+  if (stack_tid != tid) {
+    release_stack();
+    if (install_stack(tid) != 0) return -1;
+  }
+  if (sp->actions_set < NSIGNALS) {
+    struct ksigaction act = {in_code((const char *)turbo_handler), SA_SIGINFO | SA_ONSTACK | SA_RESTORER_FLAG, in_code(turbo_restorer), 0};
+    poke(SCRATCH, &act, sizeof act);
+    for (int k = sp->actions_set; k < NSIGNALS; k++) {
+      if (sys(tid, SYS_rt_sigaction, SIGNALS[k], (long)SCRATCH, (long)SCRATCH + 64, 8, 0, 0) != 0) return -1;
+      peek(SCRATCH + 64, &sp->old_actions[k], sizeof sp->old_actions[k]);
+      sp->actions_set = k + 1;
+    }
   }
   turbo_installed = 1;
   return 0;
 }
 
-void turbo_uninstall(pid_t tid) {
-  for (int k = 0; k < actions_set; k++) {
-    poke(SCRATCH, &old_actions[k], sizeof old_actions[k]);
+void turbo_switching(pid_t to) {
+  if (stack_tid && stack_tid != to) {
+    release_stack();
+    turbo_installed = 0;
+  }
+}
+
+int turbo_handles(int sig) {
+  for (int k = 0; k < NSIGNALS; k++)
+    if (SIGNALS[k] == sig) return 1;
+  return 0;
+}
+
+int turbo_active(pid_t tgid) {
+  struct space *s = space_of(tgid);
+  return s && (s->actions_set > 0 || (stack_tid != 0 && stack_space == s));
+}
+
+void turbo_uninstall(pid_t tid, pid_t tgid) {
+  sp = space_of(tgid);
+  if (!sp) return;
+  for (int k = 0; k < sp->actions_set; k++) {
+    poke(SCRATCH, &sp->old_actions[k], sizeof sp->old_actions[k]);
     sys(tid, SYS_rt_sigaction, SIGNALS[k], (long)SCRATCH, 0, 8, 0, 0);
   }
-  if (stack_set) {
-    poke(SCRATCH, &old_stack, sizeof old_stack);
-    sys(tid, SYS_sigaltstack, (long)SCRATCH, 0, 0, 0, 0, 0);
-  }
-  actions_set = stack_set = 0;
+  release_stack();
+  sp->actions_set = 0;
   turbo_installed = 0;
 }
 
@@ -188,8 +303,34 @@ static void futex_wait(uint32_t *w, uint32_t v) {
   syscall(SYS_futex, w, FUTEX_WAIT, v, &t, 0, 0);
 }
 
-/* Whether the detached tracee ended (it is the tracer's child: waitpid sees it without ptrace). */
-static int ended(pid_t tid, int *status) { return waitpid(tid, status, WNOHANG | __WALL) == tid && (WIFEXITED(*status) || WIFSIGNALED(*status)); }
+/* The state letter of /proc/TID/stat, or 0 if the thread is gone. */
+static char thread_state(pid_t tid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)tid);
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  char *p = strrchr(buf, ')');
+  return p && p[1] && p[2] ? p[2] : 0;
+}
+
+/* Whether the detached tracee ended. The first process's leader is the tracer's child: waitpid sees it without
+   ptrace. Another thread, or a child process's, detached, is not the tracer's to wait for: if it is gone or a
+   zombie, its process ended (only a fatal signal can end it while it runs in-process); the first process's
+   status its leader reports (the caller's process_end waits for it), a child's is not known: SIGKILL. */
+static int ended(pid_t tid, int *status) {
+  pid_t r = waitpid(tid, status, WNOHANG | __WALL);
+  if (r == tid) return WIFEXITED(*status) || WIFSIGNALED(*status);
+  char st = r < 0 && errno == ECHILD ? thread_state(tid) : 'R';
+  if (st == 0 || st == 'Z' || st == 'X') {
+    *status = SIGKILL; /* a wait status: killed by SIGKILL */
+    return 1;
+  }
+  return 0;
+}
 
 /* Forwards records until the handler stops; returns the number forwarded, or -1 if the process ended. */
 static int drain(pid_t tid, uint32_t *consumed, struct user_regs_struct *regs, turbo_emit emit, int *status) {
@@ -243,7 +384,8 @@ int turbo_leave(pid_t tid, struct user_regs_struct *regs, int *status) {
       return -1;
     }
     if (WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP) break;
-    /* another signal reached it first: it stays pending for the program (none is expected: no handlers) */
+    /* another signal reached it first (only one from outside the program's processes can, all stopped: none is
+       sent to the CI programs): the program's disposition takes it */
     ptrace(PTRACE_CONT, tid, 0, (void *)(long)WSTOPSIG(st));
   }
   ptrace(PTRACE_SETOPTIONS, tid, 0, (void *)(long)(PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK));
@@ -264,7 +406,10 @@ int turbo_steps(pid_t tid, uint32_t count, uint32_t first_flags, struct user_reg
     ctl->next_rip = regs->rip;
     ctl->next_flags = first_flags;
     ctl->pid = (uint64_t)tid;
-    ctl->tracer = (uint64_t)getpid();
+    /* the handler ends the program if its parent changes: the tracer's death (a child process's parent, stopped
+       under ptrace, dies with it: PTRACE_O_EXITKILL) */
+    long long ppid = status_field(tid, "PPid:", 10);
+    ctl->tracer = ppid > 0 ? (uint64_t)ppid : (uint64_t)getpid();
     ctl->park_stub = in_code(turbo_park);
     memset(ctl->good_pages, 0, sizeof ctl->good_pages);
   }

@@ -13,7 +13,7 @@
  * The handler stops the program (waits on a futex in the handler, still in the signal frame) before every
  * instruction the tracer must step itself (syscall, cpuid, xgetbv: the differ acts on them) or cannot step this
  * way (int3, int n, ud2, hlt, in/out, mov ss, iret, sysenter …, or code it cannot read), when a run's count is
- * reached, and at a fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL: the program has no handlers, else no turbo).
+ * reached, and at a fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL: the program has no handler for them, else no turbo).
  * The tracer then either lets it go on (the next run) or has it leave the handler: sigreturn restores the
  * program's state (signal mask, FPU) exactly, the return address is a park stub that waits on a futex, and the
  * tracer attaches again and puts back the registers the stub clobbered.
@@ -83,16 +83,40 @@ int turbo_decode(turbo_fetch fetch, void *ctx, uint64_t rip, uint32_t *flags);
 #include <sys/user.h>
 extern int turbo_parked, turbo_installed;
 typedef void (*turbo_emit)(const struct user_regs_struct *u, const struct user_fpregs_struct *fp);
-/* Whether the program may step itself: one thread (others of the process would share the handler), no signal
-   handlers, none of the handler's signals blocked, no seccomp. */
-int turbo_eligible(pid_t tid);
-/* Maps the code, stack and ring (once per address space) and installs the handler and the alternate stack
-   (ptrace-stopped, at registers regs). 0 on success. */
-int turbo_install(pid_t tid, const struct user_regs_struct *regs, int mem_fd);
-/* Puts back the program's own dispositions and alternate stack (ptrace-stopped). */
-void turbo_uninstall(pid_t tid);
-/* The address space is a new one (execve): nothing is mapped there. */
-void turbo_forget_mappings(void);
+/* Whether thread tid may step itself: no handler of the program's for the handler's signals (SIGTRAP and the
+   faults; its handlers for others run only as ptrace delivers them: see turbo_signal_pending), none of those
+   blocked in the thread, no seccomp. Other threads may exist: they stay ptrace-stopped or are stepped by ptrace
+   (which intercepts their SIGTRAPs before any handler), one thread runs at a time. */
+int turbo_eligible(pid_t tid, pid_t tgid);
+/* A signal is pending for thread tid (its own or its process's, not blocked): the run goes by ptrace, whose
+   signal-delivery stop the differ must see; detached, the kernel would run the program's handler untraced (it
+   clears TF for it) or end the program. Other threads and processes are stopped while one runs, so a signal
+   they send is pending before the run starts; one from outside the program's processes arriving during a run
+   is not caught (none is sent to the CI programs). */
+int turbo_signal_pending(pid_t tid);
+/* Maps the code, stack and ring (into the first process, once per image; a forked child has its parent's) and
+   installs the handler's dispositions (once per process) and its alternate stack (in thread tid of process tgid,
+   ptrace-stopped, at registers regs). 0 on success. */
+int turbo_install(pid_t tid, pid_t tgid, const struct user_regs_struct *regs);
+/* Puts back the program's own dispositions and alternate stack (tid: the current thread, ptrace-stopped). */
+void turbo_uninstall(pid_t tid, pid_t tgid);
+/* The handler's dispositions or its alternate stack are set (what the program reads or inherits must not be). */
+int turbo_active(pid_t tgid);
+/* SIGTRAP or a fault signal: the handler's. */
+int turbo_handles(int sig);
+/* Another thread is to run, or the current one is to be stepped by ptrace (to 0; every thread ptrace-stopped):
+   the handler's alternate stack, set in one thread at a time, goes back to the program's in the thread that had
+   it; the dispositions stay for the next run. */
+void turbo_switching(pid_t to);
+/* The first process (the tracer maps the handler into it, once per image). */
+void turbo_init(pid_t first);
+/* Process tgid's address space is a new one (execve): nothing is mapped there (the first process's: nor in the
+   children it forked before, whose ring is the old one). */
+void turbo_forget_mappings(pid_t tgid);
+/* Process child was forked (not vforked, no CLONE_VM) by parent: it has the parent's mappings, if any. */
+void turbo_forked(pid_t parent, pid_t child);
+/* The process has the mappings, or is the first process (which gets them at its first install). */
+int turbo_may_run(pid_t tgid);
 /* Runs up to count instructions in-process, starting from regs (ptrace-stopped, first_flags: NF_* of the
    instruction at regs->rip) or going on (parked). Each instruction's state goes to emit. Returns the number of
    records; *why: T_LIMIT or T_SPECIAL (parked), T_BAIL or T_FAULT (left: ptrace-stopped, *regs the state before
