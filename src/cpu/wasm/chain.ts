@@ -56,6 +56,16 @@ function lookup(f: FunctionBody, rip: number, cache: number, e: number, index: n
 }
 
 /**
+ * Code in f that runs region `index` from `block` (S_LAST names it) with what is left of the budget, and adds
+ * the instructions it retired to done.
+ */
+function callRegion(f: FunctionBody, scratch: number, budget: number, done: number, index: number, block: number): void {
+  f.i32(0).get(index).mem(Op.i32Store, scratch + S.S_LAST);
+  f.get(budget).get(done).op(Op.i32Sub).get(block).get(index).op(0x11, 1, 0); // call_indirect (type 1) (table 0)
+  f.get(done).op(Op.i32Add).set(done);
+}
+
+/**
  * dispatch(budget, index, block, cache) → instructions retired: runs region
  * `index` from `block`, then the regions the chain cache names for where each
  * left (cache < 0: none). S_LAST tells which region ran last.
@@ -65,9 +75,7 @@ function dispatcher(scratch: number): FunctionBody {
   const [budget, index, block, cache] = [0, 1, 2, 3];
   const done = f.local(I32), rip = f.local(I64), e = f.local(I32);
   f.open('block', 'out').open('loop', 'L');
-  f.i32(0).get(index).mem(Op.i32Store, scratch + S.S_LAST);
-  f.get(budget).get(done).op(Op.i32Sub).get(block).get(index).op(0x11, 1, 0); // call_indirect (type 1) (table 0)
-  f.get(done).op(Op.i32Add).set(done);
+  callRegion(f, scratch, budget, done, index, block);
   f.i32(0).mem(Op.i32Load, scratch + S.S_SLOW).get(done).get(budget).op(Op.i32GeS, Op.i32Or).get(cache).i32(0).op(0x48 /* i32.lt_s */, Op.i32Or).brIf('out');
   f.i32(0).mem(Op.i64Load, scratch + S.S_RIP).set(rip);
   lookup(f, rip, cache, e, index, block, 'out');
@@ -103,9 +111,7 @@ function nest(scratch: number): FunctionBody {
   lookup(f, rip, cache, e, index, block, 'none');
   f.i32(0).i32(0).mem(Op.i32Load, scratch + S.S_NEST).i32(1).op(Op.i32Sub).mem(Op.i32Store, scratch + S.S_NEST);
   f.open('block', 'out').open('loop', 'L');
-  f.i32(0).get(index).mem(Op.i32Store, scratch + S.S_LAST);
-  f.get(budget).get(done).op(Op.i32Sub).get(block).get(index).op(0x11, 1, 0); // call_indirect (type 1) (table 0)
-  f.get(done).op(Op.i32Add).set(done);
+  callRegion(f, scratch, budget, done, index, block);
   f.i32(0).mem(Op.i32Load, scratch + S.S_SLOW).get(done).get(budget).op(Op.i32GeS, Op.i32Or).brIf('out');
   f.i32(0).mem(Op.i64Load, scratch + S.S_RIP).tee(rip).get(stop).op(Op.i64Eq).brIf('out');
   lookup(f, rip, cache, e, index, block, 'out');

@@ -19,6 +19,9 @@ import * as S from './state.js';
 import { FALLBACK_SLOT, FALLBACK_TYPE_INDEX, MAT_SLOT, MAT_TYPE_INDEX, NEST_SLOT, NEST_TYPE_INDEX } from './helpers.js';
 import { addWindow, pickWindow, rebaseWindows, type BaseWindow } from '../jit/page-windows.js';
 
+/** The 16 general registers. */
+const ALL_REGS = Array.from({ length: 16 }, (_, n) => n);
+
 /** The flags at the current point of the translation. */
 type FlagState =
   /** Described at run time by the locals gop… (block entry). */
@@ -598,6 +601,27 @@ export class WasmEmitter {
     f.i32(0).get(this.gb).mem(Op.i64Store, at(S.S_FB));
   }
 
+  /** Before a call out (fallback, callOut): every register to the slot, the (synced) flags to the scratch frame. */
+  private handOver(): void {
+    this.storeFlags();
+    for (const n of ALL_REGS) this.reg(n); // loaded by the prologue
+    this.storeRegisters(ALL_REGS);
+  }
+  /**
+   * After it: registers and flags back as the callee left them. No page window holds (a page may map elsewhere
+   * now), nor does any register's value (versions); `written`: the registers count as written by the region.
+   */
+  private takeBack(written: boolean): void {
+    this.loadRegisters(this.f, ALL_REGS);
+    for (const n of ALL_REGS) {
+      if (written) this.wrote(n);
+      else this.versions[n]++;
+    }
+    this.loadFlags(this.f);
+    this.flags = { kind: 'dyn' };
+    this.windows = [];
+  }
+
   /** The region's instructions that run through the fallback, by fallback number. */
   readonly fallbacks: Instr[] = [];
 
@@ -611,17 +635,10 @@ export class WasmEmitter {
     const k = this.fallbacks.length;
     this.fallbacks.push(i);
     this.syncFlags();
-    this.storeFlags();
-    const all = Array.from({ length: 16 }, (_, n) => n);
-    for (const n of all) this.reg(n); // loaded by the prologue
-    this.storeRegisters(all);
+    this.handOver();
     f.i32(k).i32(FALLBACK_SLOT).op(0x11, FALLBACK_TYPE_INDEX, 0); // call_indirect
     const status = this.keep32();
-    this.loadRegisters(f, all);
-    for (const n of all) this.wrote(n);
-    this.loadFlags(f);
-    this.flags = { kind: 'dyn' };
-    this.windows = []; // the instruction may have changed what a page maps to
+    this.takeBack(true);
     f.get(status).i32(1).op(Op.i32Eq).open('if', 'fault');
     this.slowExit();
     f.end();
@@ -651,10 +668,7 @@ export class WasmEmitter {
     pushTarget();
     this.exitTo();
     f.end();
-    this.storeFlags();
-    const all = Array.from({ length: 16 }, (_, n) => n);
-    for (const n of all) this.reg(n); // loaded by the prologue
-    this.storeRegisters(all);
+    this.handOver();
     if (this.self < 0) this.self = f.local(I32); // loaded by the prologue
     const gen = this.t32();
     f.i32(0).mem(Op.i32Load, at(S.S_GEN)).set(gen);
@@ -667,11 +681,7 @@ export class WasmEmitter {
     this.exitTo();
     f.end();
     f.get(this.done).get(ran).op(Op.i32Add).set(this.done);
-    this.loadRegisters(f, all);
-    for (const n of all) this.versions[n]++; // values the region has not seen: no page window holds
-    this.loadFlags(f);
-    this.flags = { kind: 'dyn' };
-    this.windows = [];
+    this.takeBack(false);
     // Back at ret, no slow exit, no region dropped meanwhile, budget left: on in place, as the region that runs.
     f.i32(0).mem(Op.i32Load, at(S.S_SLOW)).op(Op.i32Eqz);
     f.i32(0).mem(Op.i64Load, at(S.S_RIP)).i64(ret).op(Op.i64Eq, Op.i32And);
