@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { frame } from '../src/gdb/framing.js';
@@ -247,5 +247,6 @@ test('unix socket: mode 0600, same protocol', async () => {
     c.close();
   } finally {
     await server.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,7 +1,5 @@
 /** Builds a bare task (no program loaded) for driving syscall handlers directly in tests. */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { Cpu } from '../src/cpu/cpu.js';
 import { AddressSpace } from '../src/mem/address-space.js';
 import { PhysicalMemory } from '../src/mem/physical.js';
@@ -12,6 +10,7 @@ import { FsContext } from '../src/kernel/files/fs-context.js';
 import { dispatchSyscall, syscallByName } from '../src/kernel/syscall-table.js';
 import { Blocked } from '../src/kernel/syscall-types.js';
 import { ARG_REGS } from '../src/kernel/args.js';
+import { scratchDir } from './helpers/scratch-dir.js';
 
 /** Scratch memory for the tests' arguments and buffers. */
 export const SCRATCH = 0x10000000;
@@ -35,7 +34,7 @@ export interface Harness {
 }
 
 export function makeRootfs(): string {
-  return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'elfshim-kernel-')));
+  return fs.realpathSync(scratchDir('elfshim-kernel-'));
 }
 
 export function harness(opts: { root?: string; stdio?: boolean; strace?: string[] } = {}): Harness {

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { CLI, ROOT } from './helpers/gdb-run.js';
+import { scratchDir } from './helpers/scratch-dir.js';
 
 const SYSCALLS_MUSL = path.join(ROOT, 'test/fixtures/build/musl/syscalls');
 const EXPECTED = path.join(ROOT, 'test/fixtures/expected/syscalls-musl.strace');
@@ -26,7 +26,7 @@ test('--strace of the syscalls fixture matches the checked-in transcript', { ski
 });
 
 test('--strace-file writes the lines to a file and leaves stderr to the guest', { skip }, () => {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'elfshim-strace-')), 'trace');
+  const file = path.join(scratchDir('elfshim-strace-'), 'trace');
   const r = spawnSync(process.execPath, [CLI, '--strace-file', file, SYSCALLS_MUSL, '/etc/passwd'], { encoding: 'utf8' });
   assert.equal(r.status, 0);
   assert.doesNotMatch(r.stderr, /openat\(/);
@@ -34,7 +34,7 @@ test('--strace-file writes the lines to a file and leaves stderr to the guest', 
 });
 
 test('strace of a busybox command decodes flags, strings and structs', { skip: !fs.existsSync('/bin/busybox') && 'busybox-static is not installed' }, () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'elfshim-strace-'));
+  const dir = scratchDir('elfshim-strace-');
   fs.writeFileSync(path.join(dir, 'in.txt'), 'hello\n');
   const r = spawnSync(process.execPath, [CLI, '--strace', '/bin/busybox', 'cp', path.join(dir, 'in.txt'), path.join(dir, 'out.txt')], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
@@ -49,7 +49,7 @@ test('strace lines, the notice and guest output on one pipe keep the order they 
   // Guest output to a pipe is written asynchronously; elfshim's own lines must not overtake it.
   const merged = spawnSync('sh', ['-c', 'exec "$0" "$@" 2>&1', process.execPath, CLI, '--strace', SYSCALLS_MUSL, '/etc/passwd'], { encoding: 'utf8' });
   assert.equal(merged.status, 0);
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'elfshim-strace-')), 'trace');
+  const file = path.join(scratchDir('elfshim-strace-'), 'trace');
   const apart = spawnSync(process.execPath, [CLI, '--strace-file', file, SYSCALLS_MUSL, '/etc/passwd'], { encoding: 'utf8' });
   // Expected: each write to fd 1 is preceded by the bytes it wrote; the notice comes before its syscall's line.
   let out = apart.stdout;
@@ -101,7 +101,7 @@ function comparable(trace: string): string[] {
 for (const variant of ['musl', 'glibc-static', 'glibc-pie']) {
   test(`${variant}: --strace prints what the host's strace prints for the same program`, { skip: skip || (!haveStrace && 'strace is not installed') }, () => {
     const program = path.join(ROOT, 'test/fixtures/build', variant, 'stracecalls');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'elfshim-strace-'));
+    const dir = scratchDir('elfshim-strace-');
     const native = spawnSync('strace', ['-o', path.join(dir, 'native'), program], { encoding: 'utf8' });
     assert.equal(native.status, 0, native.stderr);
     const ours = spawnSync(process.execPath, [CLI, '--strace-file', path.join(dir, 'elfshim'), program], { encoding: 'utf8' });

@@ -26,10 +26,10 @@
 // for host clients (test/helpers/lockstep-peer.ts: the same ping-pong conversation with each run's server); netclient
 // fetches from a host server. fileio works in "." with each side started in its own empty directory. hardening
 // runs its one bounded mode (flood: 1 MB to stdout); the others exhaust memory or processes, natively too.
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scratchDir } from './scratch-dir.js';
 
 export const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const TRACER = `${ROOT}/test/fixtures/build/tools/lockstep-tracer`;
@@ -71,7 +71,7 @@ const ENDED = /exited with status|killed by signal/;
 
 /** A deterministic text file (~77 KB) for the busybox workloads and catcount. */
 export function workloadInput(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'lockstep-input-'));
+  const dir = scratchDir('lockstep-input-');
   let s = '';
   let x = 12345;
   for (let i = 0; i < 3000; i++) {

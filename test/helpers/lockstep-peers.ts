@@ -1,10 +1,10 @@
 /** Starts test/helpers/lockstep-peer.ts for a lockstep case (see LockstepCase.peer). */
 import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ECHO_CONNECTIONS, ECHO_MESSAGES } from './lockstep-peer.js';
+import { scratchDir } from './scratch-dir.js';
 
 const SCRIPT = fileURLToPath(new URL('./lockstep-peer.js', import.meta.url));
 
@@ -18,7 +18,7 @@ export interface Peer {
 }
 
 export async function startPeer(kind: 'server' | 'udp-echo' | 'echo'): Promise<Peer> {
-  const portsFile = join(mkdtempSync(join(tmpdir(), 'lockstep-ports-')), 'ports');
+  const portsFile = join(scratchDir('lockstep-ports-'), 'ports');
   const child = spawn(process.execPath, [SCRIPT, kind, portsFile], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));

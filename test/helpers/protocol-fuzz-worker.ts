@@ -25,6 +25,7 @@ function stopThread(reply: string): string | undefined {
 }
 
 const world = makeFuzzWorld(seededBytes);
+let outcome: [string, string] = ['fail', 'the fuzz ended without a result'];
 try {
   const forbidden = [world.canaryText, bytesToHex(Buffer.from(world.canaryText))];
   const probe = new FuzzIncarnation(world, forbidden);
@@ -86,9 +87,11 @@ try {
   const grown = process.memoryUsage().rss - rssBefore;
   assert.ok(packets >= PACKETS, `fuzzed ${packets} packets`);
   assert.ok(grown < 512 * 2 ** 20, `memory stayed bounded (rss grew ${grown} bytes)`);
-  post('done', `protocol fuzz: ${packets} packets in ${runs} runs, ${incarnations} guests; rss grew ${(grown / 2 ** 20).toFixed(0)} MiB`);
+  outcome = ['done', `protocol fuzz: ${packets} packets in ${runs} runs, ${incarnations} guests; rss grew ${(grown / 2 ** 20).toFixed(0)} MiB`];
 } catch (e) {
-  post('fail', (firstFailure ? firstFailure + '\n' : '') + (e instanceof Error ? e.message : String(e)));
+  outcome = ['fail', (firstFailure ? firstFailure + '\n' : '') + (e instanceof Error ? e.message : String(e))];
 } finally {
+  // Before the report: the test terminates this worker as soon as it has it.
   rmSync(world.dir, { recursive: true, force: true });
 }
+post(...outcome);
