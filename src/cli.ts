@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { format } from 'node:util';
 import { writeDiagnostic, writeStderrNow } from './kernel/files/elfshim-stderr.js';
 import { ElfError } from './elf/index.js';
-import { DEFAULT_CODE_CACHE_INSTRS, Engine, type EngineMode } from './cpu/engine.js';
+import { DEFAULT_CODE_CACHE_INSTRS, Engine, runStats, type EngineMode } from './cpu/engine.js';
 import { Kernel } from './kernel/kernel.js';
 import { shellDeathMessage } from './kernel/signals.js';
 // The debugger side (gdb/, debug-target) is imported only by --gdb runs: a plain
@@ -160,7 +160,7 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
     const n = kernel.instructions;
     const cpu = process.cpuUsage();
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-    say(`elfshim: stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} cpu-seconds=${cpuSeconds.toFixed(3)} wasm-regions=${wasmStats.regions} js-regions=${wasmStats.declined} wasm-fallbacks=${wasmStats.fallbacks}\n`);
+    say(`elfshim: stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} cpu-seconds=${cpuSeconds.toFixed(3)} wasm-regions=${wasmStats.regions} js-regions=${wasmStats.declined} wasm-fallbacks=${wasmStats.fallbacks} region-calls=${runStats.regionCalls} slow-exits=${runStats.slowExits} interpreted=${runStats.interpreted}\n`);
   }
   if (o.syscallReport) say(kernel.syscallReport());
   // Like bash: a death by SIGPIPE (the reader went away) or SIGINT is not reported.

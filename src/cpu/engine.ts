@@ -32,6 +32,13 @@ export interface EngineOptions {
 /** The default bound of the code cache, in decoded instructions (a few hundred bytes each with their closures and translations). */
 export const DEFAULT_CODE_CACHE_INSTRS = 1 << 18;
 
+/**
+ * How control moved through the jit run loop (all engines of the process; `--stats` prints them):
+ * translated-code calls from the loop, of those the ones that left before an instruction for the
+ * interpreter (a memory slow path), and the instructions run by the interpreter.
+ */
+export const runStats = { regionCalls: 0, slowExits: 0, interpreted: 0 };
+
 /** A decoded basic block: straight-line instructions ending at a control transfer (or a size limit). */
 export class Block {
   /** Times entered; hot blocks get a compiled function. */
@@ -606,6 +613,7 @@ export class Engine {
         }
         executed += n;
         c.icount += n;
+        runStats.regionCalls++;
         // The region's block that control left from (FS.from): its successors are the ones to predict and
         // to dispatch to inside a region formed later (the block entered predicts nothing past its region).
         // A WebAssembly region may have passed control on to others: FS.region is the one that ran last.
@@ -623,12 +631,14 @@ export class Engine {
             this.onFault(c, e, c.rip);
             break;
           }
+          runStats.slowExits++;
           const k = this.interpretBlock(c, rest);
           if (k < 0) {
             executed += -k - 1;
             break;
           }
           executed += k;
+          runStats.interpreted += k;
           from = rest;
         }
       } else {
@@ -638,6 +648,7 @@ export class Engine {
           break;
         }
         executed += k;
+        runStats.interpreted += k;
       }
       if (c.stop !== Stop.None) {
         // Illegal/privileged stops happen before the instruction retires.
