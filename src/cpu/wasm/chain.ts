@@ -61,6 +61,7 @@ function lookup(f: FunctionBody, rip: number, cache: number, e: number, index: n
  */
 function callRegion(f: FunctionBody, scratch: number, budget: number, done: number, index: number, block: number): void {
   f.i32(0).get(index).mem(Op.i32Store, scratch + S.S_LAST);
+  f.i32(0).i32(0).mem(Op.i32Load, scratch + S.S_ENTRIES).i32(1).op(Op.i32Add).mem(Op.i32Store, scratch + S.S_ENTRIES);
   f.get(budget).get(done).op(Op.i32Sub).get(block).get(index).op(0x11, 1, 0); // call_indirect (type 1) (table 0)
   f.get(done).op(Op.i32Add).set(done);
 }
@@ -233,4 +234,8 @@ export function regionsChanged(view: Int32Array, scratch: number): void {
 /** Calls out of a region of this pool that continued in place after the callee returned, so far (see nest). */
 export function nestedReturns(phys: PhysicalMemory): number {
   return phys.memory === null ? 0 : new Int32Array(phys.buffer, phys.scratch + S.S_NESTED, 1)[0] >>> 0;
+}
+/** Regions entered by the dispatcher or nest in this pool, so far (modulo 2^32). */
+export function regionEntries(phys: PhysicalMemory): number {
+  return phys.memory === null ? 0 : new Int32Array(phys.buffer, phys.scratch + S.S_ENTRIES, 1)[0] >>> 0;
 }

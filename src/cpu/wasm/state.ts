@@ -51,3 +51,5 @@ export const S_NEST = 220;
 export const S_CHAIN = 224;
 /** Calls out of a region that continued in place after the callee returned (i32, wrapping; for tests and --stats). */
 export const S_NESTED = 228;
+/** Region calls by the dispatcher and nest (i32, wrapping; for --stats): how often control passed between regions. */
+export const S_ENTRIES = 232;
