@@ -1,7 +1,7 @@
 // What a static hello world's startup relies on, checked without timing anything:
 // the launcher's code cache is accepted by the next run, the guest memory pool
 // costs no garbage collection, and Node modules a plain run does not need stay
-// unloaded. Each runs a copy of the built launcher and bundle in a temporary
+// unloaded, and Node's background threads yield to the guest's. Each runs a copy of the built launcher and bundle in a temporary
 // directory, so that runs with other V8 flags (--trace-gc) do not replace the
 // code cache in dist/.
 import assert from 'node:assert/strict';
@@ -71,5 +71,21 @@ describe('startup', { skip: !bundled && 'dist/cli.js is not bundled (npm run bui
     // startup): crypto (AT_RANDOM reads /dev/urandom), child_process (commander's, for
     // subcommands), net and dgram (sockets; also behind process.stdout/stderr on a pipe).
     for (const m of ['crypto', 'child_process', 'net', 'dgram']) assert.ok(!loaded.has(`NativeModule ${m}`), `node:${m} was loaded`);
+  });
+
+  test('Node\'s other threads run at the lowest priority, the guest\'s at the normal one', { skip: process.platform !== 'linux' && 'per-thread nice values are Linux\'s' }, async (t) => {
+    requireElfshim();
+    const { cli, dir } = copyOfCli(t);
+    const list = path.join(dir, 'nice.json');
+    const preload = path.join(dir, 'list-nice.cjs');
+    // Field 19 of /proc/<pid>/task/<tid>/stat is the nice value (after the parenthesized command name).
+    writeFileSync(preload, `process.on('exit', () => { const fs = require('node:fs'); const nice = {}; for (const t of fs.readdirSync('/proc/self/task')) nice[t] = Number(fs.readFileSync('/proc/self/task/' + t + '/stat', 'utf8').split(') ')[1].split(' ')[16]); fs.writeFileSync(${JSON.stringify(list)}, JSON.stringify({ pid: process.pid, nice })); });\n`);
+    await runDemo(cli, ['--require', preload]);
+    const { pid, nice } = JSON.parse(readFileSync(list, 'utf8')) as { pid: number; nice: Record<string, number> };
+    assert.equal(nice[pid], 0, 'the main thread keeps its priority');
+    const others = Object.entries(nice).filter(([tid]) => Number(tid) !== pid);
+    assert.ok(others.length >= 2, `V8's worker threads: ${JSON.stringify(nice)}`);
+    // Threads Node starts later (libuv's pool, at its first use) keep theirs; V8's and the ones there at startup do not.
+    assert.ok(others.filter(([, n]) => n === 19).length >= 2, `background threads at nice 19: ${JSON.stringify(nice)}`);
   });
 });
