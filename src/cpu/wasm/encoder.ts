@@ -5,24 +5,28 @@
  */
 
 /** Value types. */
-export const I32 = 0x7f, I64 = 0x7e, V128 = 0x7b;
+export const I32 = 0x7f, I64 = 0x7e, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b;
 
 /** Opcodes (the single-byte ones, and the 0xfc prefix ones used). */
 export const Op = {
   block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brIf: 0x0d, brTable: 0x0e, return: 0x0f,
   drop: 0x1a, select: 0x1b,
   localGet: 0x20, localSet: 0x21, localTee: 0x22,
-  i32Load: 0x28, i64Load: 0x29, i64Load8U: 0x31, i64Load16U: 0x33, i64Load32U: 0x35,
-  i32Store: 0x36, i64Store: 0x37, i64Store8: 0x3c, i64Store16: 0x3d, i64Store32: 0x3e,
-  i32Const: 0x41, i64Const: 0x42,
+  i32Load: 0x28, i64Load: 0x29, f32Load: 0x2a, f64Load: 0x2b, i64Load8U: 0x31, i64Load16U: 0x33, i64Load32U: 0x35,
+  i32Store: 0x36, i64Store: 0x37, f32Store: 0x38, f64Store: 0x39, i64Store8: 0x3c, i64Store16: 0x3d, i64Store32: 0x3e,
+  i32Const: 0x41, i64Const: 0x42, f32Const: 0x43, f64Const: 0x44,
   i32Eqz: 0x45, i32Eq: 0x46, i32Ne: 0x47, i32LtU: 0x49, i32GeS: 0x4e, i32GtU: 0x4b, i32LeU: 0x4d, i32GeU: 0x4f,
   i64Eqz: 0x50, i64Eq: 0x51, i64Ne: 0x52, i64LtS: 0x53, i64LtU: 0x54, i64GtS: 0x55, i64GtU: 0x56,
   i64LeS: 0x57, i64LeU: 0x58, i64GeS: 0x59, i64GeU: 0x5a,
+  f32Eq: 0x5b, f32Ne: 0x5c, f32Lt: 0x5d, f32Gt: 0x5e, f32Le: 0x5f, f32Ge: 0x60,
+  f64Eq: 0x61, f64Ne: 0x62, f64Lt: 0x63, f64Gt: 0x64, f64Le: 0x65, f64Ge: 0x66,
   i32Popcnt: 0x69, i32Add: 0x6a, i32Sub: 0x6b, i32Mul: 0x6c, i32And: 0x71, i32Or: 0x72, i32Xor: 0x73,
   i32Shl: 0x74, i32ShrS: 0x75, i32ShrU: 0x76,
   i64Clz: 0x79, i64Ctz: 0x7a, i64Popcnt: 0x7b,
   i64Add: 0x7c, i64Sub: 0x7d, i64Mul: 0x7e, i64DivS: 0x7f, i64DivU: 0x80, i64RemS: 0x81, i64RemU: 0x82,
   i64And: 0x83, i64Or: 0x84, i64Xor: 0x85, i64Shl: 0x86, i64ShrS: 0x87, i64ShrU: 0x88, i64Rotl: 0x89, i64Rotr: 0x8a,
+  f32Abs: 0x8b, f32Neg: 0x8c, f32Add: 0x92, f32Sub: 0x93, f32Mul: 0x94, f32Div: 0x95,
+  f64Abs: 0x99, f64Neg: 0x9a, f64Add: 0xa0, f64Sub: 0xa1, f64Mul: 0xa2, f64Div: 0xa3,
   i32WrapI64: 0xa7, i64ExtendI32S: 0xac, i64ExtendI32U: 0xad,
   f32ConvertI64S: 0xb4, f64ConvertI64S: 0xb9, i32ReinterpretF32: 0xbc, i64ReinterpretF64: 0xbd,
   i64Extend8S: 0xc2, i64Extend16S: 0xc3, i64Extend32S: 0xc4,
@@ -181,6 +185,15 @@ export class FunctionBody {
     const n = typeof v === 'number' ? v : v >= -MAX_SAFE && v <= MAX_SAFE ? Number(v) : NaN;
     if (Number.isSafeInteger(n)) slebSafe(this.code, n);
     else for (const b of sleb(BigInt(v))) this.code.push(b);
+    return this;
+  }
+  /** f64.const (f32.const when single: the value must be a float32). */
+  float(v: number, single = false): this {
+    const bytes = new Uint8Array(single ? 4 : 8);
+    if (single) new DataView(bytes.buffer).setFloat32(0, v, true);
+    else new DataView(bytes.buffer).setFloat64(0, v, true);
+    this.code.push(single ? Op.f32Const : Op.f64Const);
+    for (const b of bytes) this.code.push(b);
     return this;
   }
   /** A SIMD (0xfd-prefixed) opcode. */

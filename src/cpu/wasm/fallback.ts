@@ -23,7 +23,7 @@ import type { Instr } from '../instr.js';
 import * as C from '../ops/control.js';
 import * as Y from '../ops/system.js';
 import { I32 } from './encoder.js';
-import { dfIn, flagsIn, flagsOut, registersIn, registersOut } from './scratch.js';
+import { flagsIn, flagsOut, modesIn, registersIn, registersOut } from './scratch.js';
 
 /** The fallback's type: (the region's fallback number) → status (region code calls it through the helper table: helpers.ts). */
 export const FALLBACK_TYPE = { params: [I32], results: [I32] };
@@ -55,7 +55,7 @@ export function regionFallback(instrs: readonly Instr[], buffer: ArrayBufferLike
     // Back also after a fault: a rep string instruction stops at the faulting iteration with the earlier ones done.
     if (lent) registersIn(c, V);
     flagsIn(c, V);
-    dfIn(c, V);
+    modesIn(c, V);
     return status !== 0 ? status : region.valid ? 0 : 2;
   };
 }

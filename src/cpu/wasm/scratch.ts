@@ -11,10 +11,11 @@
  */
 import { ARITH_FLAGS, type Cpu } from '../cpu.js';
 import * as S from './state.js';
+import { FAST_MASK, PE } from '../sse/mxcsr.js';
 
 const w = (off: number) => off / 4;
 const FOP = w(S.S_FOP), FSZ = w(S.S_FSZ), FCIN = w(S.S_FCIN), FL = w(S.S_FL), FRES = w(S.S_FRES), FA = w(S.S_FA), FB = w(S.S_FB);
-const FS = w(S.S_FS), GS = w(S.S_GS), DF = w(S.S_DF), REGS = w(S.S_REGS), XMM = w(S.S_REGS + S.XMM_OFFSET);
+const FS = w(S.S_FS), GS = w(S.S_GS), DF = w(S.S_DF), MXFAST = w(S.S_MXFAST), REGS = w(S.S_REGS), XMM = w(S.S_REGS + S.XMM_OFFSET);
 
 /** The Cpu's lazy flags into V (the scratch frame as int32s), operands masked to their size. */
 export function flagsIn(c: Cpu, V: Int32Array): void {
@@ -47,16 +48,18 @@ export function flagsOut(c: Cpu, V: Int32Array): void {
   c.fbh = V[FB + 1];
 }
 
-/** What any region may read besides registers and flags: the segment bases and DF. */
+/** What any region may read besides registers and flags: the segment bases, DF and MXCSR's fast state. */
 export function basesIn(c: Cpu, V: Int32Array): void {
   V[FS] = c.fsBase | 0;
   V[FS + 1] = Math.floor(c.fsBase / 4294967296) | 0;
   V[GS] = c.gsBase | 0;
   V[GS + 1] = Math.floor(c.gsBase / 4294967296) | 0;
-  dfIn(c, V);
+  modesIn(c, V);
 }
-export function dfIn(c: Cpu, V: Int32Array): void {
+/** DF and whether MXCSR allows the scalar floating-point fast paths (an instruction the fallback ran may change either). */
+export function modesIn(c: Cpu, V: Int32Array): void {
   V[DF] = (c.fother >> 10) & 1;
+  V[MXFAST] = ((c.mxcsr & (FAST_MASK & ~PE)) === 0 ? 1 : 0) | ((c.mxcsr & PE) !== 0 ? 2 : 0);
 }
 
 /** A Cpu whose registers are not in the pool (made when the pool was full) lends them to the frame: in, and back out. */

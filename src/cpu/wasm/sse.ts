@@ -16,8 +16,9 @@
 import type { Instr } from '../instr.js';
 import { prefix } from '../jit/emit-sse.js';
 import * as C from '../ops/control.js';
-import { XMM_OFFSET } from './state.js';
-import { Op, Simd } from './encoder.js';
+import { S_MXFAST, XMM_OFFSET } from './state.js';
+import { F32, F64, Op, Simd } from './encoder.js';
+import { MAX32, MAX64, MIN_NORMAL32, MIN_NORMAL64 } from '../sse/mxcsr.js';
 import type { WasmEmitter } from './emitter.js';
 import type { WasmTranslation } from './ops.js';
 
@@ -242,6 +243,99 @@ const cvtsi2f = (single: boolean): WasmTranslation => (g, i) => {
 };
 def(0xf2, 0x2a, cvtsi2f(false));
 def(0xf3, 0x2a, cvtsi2f(true));
+
+/**
+ * movss / movsd (F3 / F2 0F 10, 11): from memory the scalar zero-extended to
+ * 128 bits; to memory the low lane; between registers the low lane only.
+ */
+const movScalar = (size: 4 | 8, toMemory: boolean): WasmTranslation => (g, i) => {
+  const f = g.f;
+  const [load, store] = size === 4 ? [Op.i32Load, Op.i32Store] : [Op.i64Load, Op.i64Store];
+  const [dest, src] = toMemory ? [i.rm, i.reg] : [i.reg, i.rm];
+  if (!i.isMem) {
+    f.get(g.regp).get(g.regp).mem(load, xmmAt(src)).mem(store, xmmAt(dest));
+    return;
+  }
+  const h = g.probe(g.ea(i), size, toMemory);
+  if (toMemory) {
+    f.get(h).get(g.regp).mem(load, xmmAt(i.reg)).mem(store);
+    return;
+  }
+  g.load(size, h);
+  const v = g.keep64();
+  f.get(g.regp).get(v).mem(Op.i64Store, xmmAt(i.reg));
+  f.get(g.regp).i64(0).mem(Op.i64Store, xmmAt(i.reg) + 8);
+};
+def(0xf3, 0x10, movScalar(4, false));
+def(0xf3, 0x11, movScalar(4, true));
+def(0xf2, 0x10, movScalar(8, false));
+def(0xf2, 0x11, movScalar(8, true));
+
+type ScalarOp = '+' | '-' | '*' | '/';
+/**
+ * addsd/subsd/mulsd/divsd and the ss forms (F2 / F3 0F 58, 5C, 59, 5E): the
+ * fast path of sse/scalar-fast.ts — MXCSR in its fast state (S_MXFAST),
+ * operands normal or zero, a result that cannot have underflowed or
+ * overflowed, and for * and / the cases where no exception flag could be
+ * newly raised — is one WebAssembly operation (IEEE, round to nearest, as
+ * SSE's). An exact sum or difference needs no PE either: sqlite3 adds
+ * integers as doubles, and PE is never raised. Anything else leaves for the
+ * interpreter before the instruction, which applies the full SSE rules
+ * (NaNs, denormals, flags, other roundings).
+ */
+const scalarArith = (op: ScalarOp, single: boolean): WasmTranslation => (g, i) => {
+  const f = g.f, T = single ? F32 : F64, size = single ? 4 : 8;
+  const [load, store] = single ? [Op.f32Load, Op.f32Store] : [Op.f64Load, Op.f64Store];
+  const a = f.local(T), b = f.local(T), r = f.local(T);
+  f.get(g.regp).mem(load, xmmAt(i.reg)).set(a);
+  if (i.isMem) f.get(g.probe(g.ea(i), size, false)).mem(load).set(b);
+  else f.get(g.regp).mem(load, xmmAt(i.rm)).set(b);
+  const arith = { '+': [Op.f32Add, Op.f64Add], '-': [Op.f32Sub, Op.f64Sub], '*': [Op.f32Mul, Op.f64Mul], '/': [Op.f32Div, Op.f64Div] }[op][single ? 0 : 1];
+  f.get(a).get(b).op(arith).set(r);
+  const [abs, eq, ne, ge, gt, le] = single ? [Op.f32Abs, Op.f32Eq, Op.f32Ne, Op.f32Ge, Op.f32Gt, Op.f32Le] : [Op.f64Abs, Op.f64Eq, Op.f64Ne, Op.f64Ge, Op.f64Gt, Op.f64Le];
+  const [minNormal, max] = single ? [MIN_NORMAL32, MAX32] : [MIN_NORMAL64, MAX64];
+  // Finite and normal (strictly above the smallest normal for the result: tininess is detected before rounding), or zero; NaN fails each.
+  const inRange = (x: number, strict: boolean) => {
+    f.get(x).op(abs).float(minNormal, single).op(strict ? gt : ge);
+    f.get(x).op(abs).float(max, single).op(le, Op.i32And);
+    f.get(x).float(0, single).op(eq, Op.i32Or);
+  };
+  // MXCSR rounds to nearest, no FTZ/DAZ, and PE is raised already — or (+, -) the result is exact, so that
+  // PE stays as it is: TwoSum's error term of a + b' (b' = ±b), zero exactly when the sum is exact.
+  const mx = g.t32();
+  f.i32(0).mem(Op.i32Load, g.scratch + S_MXFAST).tee(mx).i32(3).op(Op.i32Eq);
+  if (op === '+' || op === '-') {
+    const [neg, sub, add] = single ? [Op.f32Neg, Op.f32Sub, Op.f32Add] : [Op.f64Neg, Op.f64Sub, Op.f64Add];
+    const b2 = f.local(T), bb = f.local(T);
+    f.get(b);
+    if (op === '-') f.op(neg);
+    f.set(b2);
+    f.get(r).get(a).op(sub).set(bb);
+    f.get(a).get(r).get(bb).op(sub).op(sub).get(b2).get(bb).op(sub).op(add).float(0, single).op(eq);
+    f.get(mx).op(Op.i32And, Op.i32Or);
+  }
+  inRange(r, true);
+  f.op(Op.i32And);
+  inRange(a, false);
+  f.op(Op.i32And);
+  inRange(b, false);
+  f.op(Op.i32And);
+  if (op === '*' || op === '/') {
+    // A zero result from nonzero operands underflowed (mul), and x/0 raises ZE or IE (div).
+    f.get(r).float(0, single).op(ne).get(a).float(0, single).op(eq, Op.i32Or);
+    if (op === '*') f.get(b).float(0, single).op(eq, Op.i32Or);
+    f.op(Op.i32And);
+    if (op === '/') f.get(b).float(0, single).op(ne, Op.i32And);
+  }
+  f.op(Op.i32Eqz).open('if', 'not-fast');
+  g.slowExit();
+  f.end();
+  f.get(g.regp).get(r).mem(store, xmmAt(i.reg));
+};
+for (const [code, op] of [[0x58, '+'], [0x5c, '-'], [0x59, '*'], [0x5e, '/']] as const) {
+  def(0xf2, code, scalarArith(op, false));
+  def(0xf3, code, scalarArith(op, true));
+}
 
 /** dest = byte shuffle of (first, second) — wasm's i8x16.shuffle: lanes 0-15 from first, 16-31 from second. */
 function shuffle(g: WasmEmitter, dest: number, first: () => void, second: () => void, lanes: number[]): void {

@@ -53,3 +53,9 @@ export const S_CHAIN = 224;
 export const S_NESTED = 228;
 /** Region calls by the dispatcher and nest (i32, wrapping; for --stats): how often control passed between regions. */
 export const S_ENTRIES = 232;
+/**
+ * MXCSR as the scalar floating-point fast paths need it (i32): bit 0 set when it rounds to nearest without
+ * FTZ or DAZ, bit 1 when PE is raised already (sse/mxcsr.ts). The runner sets it from the Cpu, and the
+ * fallback again after each instruction it runs (ldmxcsr, fxrstor).
+ */
+export const S_MXFAST = 236;
