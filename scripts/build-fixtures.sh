@@ -15,8 +15,8 @@
 # Quiet: prints nothing on success unless --verbose; compiler output only on failure.
 #
 # Usage: scripts/build-fixtures.sh [--force] [--verbose]
-#        scripts/build-fixtures.sh --demo   rebuild test/fixtures/prebuilt/hello-demo only
-#                                           (a committed binary; needs only gcc)
+#        scripts/build-fixtures.sh --demo   rebuild test/fixtures/prebuilt/hello-demo and cache-warm only
+#                                           (committed binaries; need only gcc)
 set -euo pipefail
 
 script=$(readlink -f "${BASH_SOURCE[0]}")
@@ -47,9 +47,11 @@ if (( demo )); then
   require gcc gcc
   mkdir -p "$prebuilt"
   # Static, no libc, stripped, no build-id, one RX segment: ~550 bytes, byte-reproducible.
-  gcc -nostdlib -static -s -Wl,--build-id=none -Wl,-z,noseparate-code \
-    -o "$prebuilt/hello-demo" "$src/hello-demo.S"
-  echo "built $prebuilt/hello-demo ($(stat -c %s "$prebuilt/hello-demo") bytes)"
+  for g in hello-demo cache-warm; do
+    gcc -nostdlib -static -s -Wl,--build-id=none -Wl,-z,noseparate-code \
+      -o "$prebuilt/$g" "$src/$g.S"
+    echo "built $prebuilt/$g ($(stat -c %s "$prebuilt/$g") bytes)"
+  done
   exit 0
 fi
 

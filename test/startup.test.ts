@@ -73,6 +73,16 @@ describe('startup', { skip: !bundled && 'dist/cli.js is not bundled (npm run bui
     for (const m of ['crypto', 'child_process', 'net', 'dgram']) assert.ok(!loaded.has(`NativeModule ${m}`), `node:${m} was loaded`);
   });
 
+  test('the guest the build writes the code cache with gets regions translated (so the cache holds the translator)', async () => {
+    requireElfshim();
+    const warm = path.join(fixturesDir, 'prebuilt', 'cache-warm');
+    const r = await runProcess(process.execPath, [cliPath, '--stats', warm], { timeoutMs: 60_000 });
+    assert.equal(r.status, 0, r.stderr.toString());
+    assert.equal(r.stdout.toString(), 'cache-warm: done\n');
+    const regions = Number(/wasm-regions=(\d+)/.exec(r.stderr.toString())?.[1]);
+    assert.ok(regions >= 1, `no WebAssembly region: ${r.stderr}`);
+  });
+
   test('Node\'s other threads run at the lowest priority, the guest\'s at the normal one', { skip: process.platform !== 'linux' && 'per-thread nice values are Linux\'s' }, async (t) => {
     requireElfshim();
     const { cli, dir } = copyOfCli(t);
