@@ -25,6 +25,7 @@ setFlagsFromString('--no-lazy-feedback-allocation');
 setFlagsFromString('--always-sparkplug');
 setFlagsFromString('--interrupt-budget=270336');
 setFlagsFromString('--wasm-tiering-budget=7200000');
+setFlagsFromString('--wasm-lazy-validation');
 
 // Node's other threads — V8's background compilers (TurboFan tiering up WebAssembly regions and the
 // emulator's JavaScript) and GC helpers — at the lowest priority: the guest runs on this thread, and on

@@ -161,7 +161,7 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
     const n = kernel.instructions;
     const cpu = process.cpuUsage();
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-    say(`elfshim: stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} cpu-seconds=${cpuSeconds.toFixed(3)} wasm-regions=${wasmStats.regions} js-regions=${wasmStats.declined} wasm-fallbacks=${wasmStats.fallbacks} region-calls=${runStats.regionCalls} region-entries=${regionEntries(kernel.phys)} nested-returns=${nestedReturns(kernel.phys)} slow-exits=${runStats.slowExits} interpreted=${runStats.interpreted}\n`);
+    say(`elfshim: stats: instructions=${n} seconds=${seconds.toFixed(3)} mips=${(n / seconds / 1e6).toFixed(1)} cpu-seconds=${cpuSeconds.toFixed(3)} wasm-regions=${wasmStats.regions} js-regions=${wasmStats.declined} wasm-fallbacks=${wasmStats.fallbacks} translate-ms=${wasmStats.ms.toFixed(0)} region-calls=${runStats.regionCalls} region-entries=${regionEntries(kernel.phys)} nested-returns=${nestedReturns(kernel.phys)} slow-exits=${runStats.slowExits} interpreted=${runStats.interpreted}\n`);
   }
   if (o.syscallReport) say(kernel.syscallReport());
   // Like bash: a death by SIGPIPE (the reader went away) or SIGINT is not reported.
