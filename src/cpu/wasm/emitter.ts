@@ -196,19 +196,22 @@ export class WasmEmitter {
    * were (noteAddress) is forgotten.
    */
   endInstr(): void {
-    const keep = new Set<number>();
-    const s = this.flags;
-    if (s.kind === 'lazy') for (const l of [s.o.a, s.o.b, s.o.r, s.o.cin]) keep.add(l);
-    for (const w of this.windows) keep.add(w.h).add(w.pofs);
-    this.addrs.clear();
-    for (const [taken, free] of [[this.taken64, this.free64], [this.taken32, this.free32]]) {
-      let k = 0;
-      for (const l of taken) {
-        if (keep.has(l)) taken[k++] = l;
-        else free.push(l);
-      }
-      taken.length = k;
+    if (this.addrs.size > 0) this.addrs.clear();
+    this.release(this.taken64, this.free64);
+    this.release(this.taken32, this.free32);
+  }
+  /** Moves the temporaries of taken that neither the flags nor a page window name to free (no allocation: this runs per instruction). */
+  private release(taken: number[], free: number[]): void {
+    const s = this.flags, lazy = s.kind === 'lazy' ? s.o : null;
+    let k = 0;
+    for (let j = 0; j < taken.length; j++) {
+      const l = taken[j];
+      let kept = lazy !== null && (l === lazy.a || l === lazy.b || l === lazy.r || l === lazy.cin);
+      for (let w = 0; !kept && w < this.windows.length; w++) kept = this.windows[w].h === l || this.windows[w].pofs === l;
+      if (kept) taken[k++] = l;
+      else free.push(l);
     }
+    taken.length = k;
   }
   /** Starts a block: no page is known to be probed, and the previous block's temporaries are free. */
   beginBlock(): void {

@@ -99,7 +99,8 @@ export function sleb32(v: number, out: number[] = []): number[] {
 
 /** A growable byte buffer. */
 export class Bytes {
-  buf = new Uint8Array(1024);
+  /** A region's body is ~3.5 KB on average (sqlite3): one allocation, rarely a copy. */
+  buf = new Uint8Array(4096);
   length = 0;
   push(b: number): void {
     if (this.length === this.buf.length) this.grow(1);
@@ -277,7 +278,7 @@ export class FunctionBody {
   }
 
   /** The encoded body: size, local declarations run-length grouped, `prefix` (code to run first), the code, end. */
-  encode(prefix?: FunctionBody): Bytes {
+  encode(prefix?: FunctionBody): Uint8Array {
     const head: number[] = [];
     const groups: [number, number][] = [];
     for (const t of this.localTypes) {
@@ -291,12 +292,18 @@ export class FunctionBody {
       head.push(t);
     }
     const size = head.length + (prefix ? prefix.code.length : 0) + this.code.length + 1;
-    const out = new Bytes();
-    out.append(uleb(size));
-    out.append(head);
-    if (prefix) out.append(prefix.code);
-    out.append(this.code);
-    out.push(Op.end);
+    const sizeBytes = uleb(size);
+    const out = new Uint8Array(sizeBytes.length + size);
+    out.set(sizeBytes);
+    let at = sizeBytes.length;
+    out.set(head, at);
+    at += head.length;
+    if (prefix) {
+      out.set(prefix.code.bytes, at);
+      at += prefix.code.length;
+    }
+    out.set(this.code.bytes, at);
+    out[at + this.code.length] = Op.end;
     return out;
   }
 }
@@ -327,29 +334,44 @@ export function moduleOf(
   imports: FunctionImport[],
   opts: { table?: boolean; types?: { params: number[]; results: number[] }[]; prologue?: FunctionBody; name?: string } = {},
 ): Uint8Array<ArrayBuffer> {
+  const header = headerOf(fn, memoryPages, imports, opts);
+  const body = fn.encode(opts.prologue);
+  const code = [10, ...uleb(body.length + 1), 1]; // the code section: one body (encode() starts it with its size)
+  // The function's name (the "name" custom section): V8 shows it in profiles (perf, --cpu-prof) and stack traces.
+  let names: number[] = [];
+  if (opts.name !== undefined) {
+    const entry = [...uleb(1), ...uleb(imports.length), ...name(opts.name)];
+    names = section(0, [...name('name'), 1, ...uleb(entry.length), ...entry]);
+  }
+  // One buffer, written once: region modules are built by the hundred.
+  const out = new Uint8Array(header.length + code.length + body.length + names.length);
+  out.set(header);
+  out.set(code, header.length);
+  out.set(body, header.length + code.length);
+  out.set(names, header.length + code.length + body.length);
+  return out;
+}
+
+/** Everything before the code section; the same for every region module of a pool (cached by shape). */
+const headers = new Map<string, Uint8Array>();
+function headerOf(fn: FunctionBody, memoryPages: number | null, imports: FunctionImport[], opts: { table?: boolean; types?: { params: number[]; results: number[] }[] }): Uint8Array {
+  const sig = (t: { params: number[]; results: number[] }) => `${t.params.join()}>${t.results.join()}`;
+  const key = `${sig(fn)}|${memoryPages}|${opts.table ? 1 : 0}|${imports.map((im) => `${im.module}.${im.name}:${sig(im)}`).join()}|${(opts.types ?? []).map(sig).join(';')}`;
+  let header = headers.get(key);
+  if (header !== undefined) return header;
   const types = [typeOf(fn.params, fn.results), ...imports.map((im) => typeOf(im.params, im.results)), ...(opts.types ?? []).map((t) => typeOf(t.params, t.results))];
   const importEntries: number[] = [];
   imports.forEach((im, k) => importEntries.push(...name(im.module), ...name(im.name), 0, ...uleb(k + 1)));
   if (memoryPages !== null) importEntries.push(...name('m'), ...name('m'), 2, 3, ...uleb(memoryPages), ...uleb(memoryPages));
   if (opts.table) importEntries.push(...name('t'), ...name('t'), 1, 0x70, 0, 0);
   const importCount = imports.length + (memoryPages !== null ? 1 : 0) + (opts.table ? 1 : 0);
-  const body = fn.encode(opts.prologue);
-  const out = new Bytes();
-  out.append([
+  header = new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, [...uleb(types.length), ...types.flat()]),
     ...(importCount ? section(2, [...uleb(importCount), ...importEntries]) : []),
     ...section(3, [1, 0]),
     ...section(7, [1, ...name('f'), 0, ...uleb(imports.length)]),
   ]);
-  out.push(10);
-  out.append(uleb(body.length + 1));
-  out.push(1);
-  out.append(body);
-  // The function's name (the "name" custom section): V8 shows it in profiles (perf, --cpu-prof) and stack traces.
-  if (opts.name !== undefined) {
-    const names = [...uleb(1), ...uleb(imports.length), ...name(opts.name)];
-    out.append(section(0, [...name('name'), 1, ...uleb(names.length), ...names]));
-  }
-  return out.buf.slice(0, out.length);
+  headers.set(key, header);
+  return header;
 }
