@@ -140,12 +140,11 @@ const MAX_GROW_BLOCKS = 8;
  * lost more to that than it gained).
  */
 const MAX_GROW_AGE = 100_000;
-/** The most instructions of a block ending in ret or jmp r/m that a region copies from another (see formRegion). */
-const MAX_TINY_EXIT = 8;
+/** The most instructions of a block that a region copies from another (see formRegion). */
+const MAX_TINY = 8;
 
-function isTinyExit(b: Block): boolean {
-  const e = b.instrs[b.instrs.length - 1].exec;
-  return b.instrs.length <= MAX_TINY_EXIT && (e === C.ret || e === C.jmpRm);
+function isTiny(b: Block): boolean {
+  return b.instrs.length <= MAX_TINY;
 }
 
 /** Executions before a block is compiled to a JavaScript function. */
@@ -393,10 +392,13 @@ export class Engine {
         // Blocks another region runs stay there. Translating them again here (always, or only when on a
         // loop through the head) was measured: per CPU-second qsort -15%, but gzip +25% and sha1sum +70%,
         // the bigger regions' V8 compile costing more than the trips between regions through run().
-        // Except tiny blocks that end in a return or an indirect jump (PLT stubs, a comparison function
-        // called through a pointer, an interpreter's dispatch jump): copied in, control stays in the
-        // region up to the indirect branch instead of leaving for them and coming back.
-        if (o !== null && o.valid && !isTinyExit(s)) continue;
+        // Except tiny blocks (PLT stubs, a comparison function called through a pointer, an interpreter's
+        // dispatch jump, a loop's short head): copied in, control stays in the region instead of leaving
+        // for them and coming back. Tiny blocks ending in a return or an indirect jump only, at first;
+        // any tiny block (2026-11-28, medians of alternating runs): region entries in the sqlite3 bench
+        // 26.9 M -> 19.3 M, wall: musl qsort 1075 -> 864 ms, busybox sha1sum 216 -> 189, sqlite3 bench
+        // 3238 -> 3132, gzip 551 -> 557, sqlite3 `select 1` 376 -> 391 (more to translate).
+        if (o !== null && o.valid && !isTiny(s)) continue;
         if (members.length >= this.maxRegionBlocks || instrs + s.instrs.length > this.maxRegionInstrs) continue;
         add(s);
       }
