@@ -233,9 +233,13 @@ export function regionsChanged(view: Int32Array, scratch: number): void {
 }
 /** Calls out of a region of this pool that continued in place after the callee returned, so far (see nest). */
 export function nestedReturns(phys: PhysicalMemory): number {
-  return phys.memory === null ? 0 : new Int32Array(phys.buffer, phys.scratch + S.S_NESTED, 1)[0] >>> 0;
+  return scratchCounter(phys, S.S_NESTED);
 }
 /** Regions entered by the dispatcher or nest in this pool, so far (modulo 2^32). */
 export function regionEntries(phys: PhysicalMemory): number {
-  return phys.memory === null ? 0 : new Int32Array(phys.buffer, phys.scratch + S.S_ENTRIES, 1)[0] >>> 0;
+  return scratchCounter(phys, S.S_ENTRIES);
+}
+/** The unsigned i32 counter at offset off of a pool's scratch frame (0 in a pool without WebAssembly). */
+function scratchCounter(phys: PhysicalMemory, off: number): number {
+  return phys.memory === null ? 0 : new Int32Array(phys.buffer, phys.scratch + off, 1)[0] >>> 0;
 }

@@ -38,19 +38,19 @@ import { basesIn, flagsIn, flagsOut, registersIn, registersOut } from './scratch
 /** ELFSHIM_WASM=0 keeps every region JavaScript (for comparison). */
 const ENABLED = process.env.ELFSHIM_WASM !== '0';
 
-/**
- * Regions compiled to WebAssembly, regions left JavaScript because some
- * instruction has no WebAssembly translation, calls that ran more than one
- * region (chain.ts), and instructions translated as calls to their exec
- * function (fallback.ts), for --stats and tests.
- */
-/** Counts for --stats; ms: time spent translating WebAssembly regions (emitting, encoding, compiling, instantiating). */
 /** Milliseconds on a monotonic clock (process.hrtime: the global performance would load Node's perf_hooks, ~5 ms of a short run). */
 function nowMs(): number {
   const [s, ns] = process.hrtime();
   return s * 1e3 + ns / 1e6;
 }
 
+/**
+ * Regions compiled to WebAssembly, regions left JavaScript because some
+ * instruction has no WebAssembly translation, calls that ran more than one
+ * region (chain.ts), instructions translated as calls to their exec
+ * function (fallback.ts), and the milliseconds spent translating (emitting,
+ * encoding, compiling, instantiating), for --stats and tests.
+ */
 export const wasmStats = { regions: 0, declined: 0, chained: 0, fallbacks: 0, ms: 0 };
 
 /** How an instruction is translated (undefined: it keeps its region JavaScript). */

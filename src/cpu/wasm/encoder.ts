@@ -106,12 +106,6 @@ export class Bytes {
     if (this.length === this.buf.length) this.grow(1);
     this.buf[this.length++] = b;
   }
-  append(b: Bytes | Uint8Array | number[]): void {
-    const src = b instanceof Bytes ? b.buf.subarray(0, b.length) : b;
-    if (this.length + src.length > this.buf.length) this.grow(src.length);
-    this.buf.set(src, this.length);
-    this.length += src.length;
-  }
   private grow(n: number): void {
     const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
     next.set(this.buf.subarray(0, this.length));
@@ -129,6 +123,9 @@ export class Bytes {
  * Code is written straight into a byte buffer (this runs once per region,
  * mostly before V8 has optimized it: no per-byte arrays).
  */
+/** Where float() encodes a constant. */
+const floatBytes = new DataView(new ArrayBuffer(8));
+
 export class FunctionBody {
   readonly code = new Bytes();
   private readonly localTypes: number[] = [];
@@ -190,11 +187,10 @@ export class FunctionBody {
   }
   /** f64.const (f32.const when single: the value must be a float32). */
   float(v: number, single = false): this {
-    const bytes = new Uint8Array(single ? 4 : 8);
-    if (single) new DataView(bytes.buffer).setFloat32(0, v, true);
-    else new DataView(bytes.buffer).setFloat64(0, v, true);
+    if (single) floatBytes.setFloat32(0, v, true);
+    else floatBytes.setFloat64(0, v, true);
     this.code.push(single ? Op.f32Const : Op.f64Const);
-    for (const b of bytes) this.code.push(b);
+    for (let k = 0; k < (single ? 4 : 8); k++) this.code.push(floatBytes.getUint8(k));
     return this;
   }
   /** A SIMD (0xfd-prefixed) opcode. */

@@ -261,10 +261,7 @@ const movScalar = (size: 4 | 8, toMemory: boolean): WasmTranslation => (g, i) =>
     f.get(h).get(g.regp).mem(load, xmmAt(i.reg)).mem(store);
     return;
   }
-  g.load(size, h);
-  const v = g.keep64();
-  f.get(g.regp).get(v).mem(Op.i64Store, xmmAt(i.reg));
-  f.get(g.regp).i64(0).mem(Op.i64Store, xmmAt(i.reg) + 8);
+  setLow64(g, i.reg, g.loadTo(size, h));
 };
 def(0xf3, 0x10, movScalar(4, false));
 def(0xf3, 0x11, movScalar(4, true));
