@@ -41,19 +41,12 @@ function exitModule(code: number): Uint8Array<ArrayBuffer> {
   ]);
 }
 
-/** --cpu-prof, --heap-prof, --prof and NODE_V8_COVERAGE write their files while Node tears down. */
-const WRITES_AT_TEARDOWN =
-  process.env.NODE_V8_COVERAGE !== undefined || process.execArgv.some((a) => /^--(cpu-prof|heap-prof|prof)(\b|-|=|$)/.test(a));
-
 /**
  * Exits with status code (0..255) as process.exit does — 'exit' listeners
  * run first (the launcher writes the code cache in one) — but without joining
- * V8's worker threads. Falls back to process.exit where WASI is missing, and
- * where Node writes a profile or coverage as it tears down.
+ * V8's worker threads. Falls back to process.exit where WASI is missing.
  */
 export function exitNow(code: number): never {
-  // Profiles and coverage are written during Node's own teardown.
-  if (WRITES_AT_TEARDOWN) process.exit(code);
   let start: () => void;
   try {
     const { WASI } = require('node:wasi') as typeof import('node:wasi');
