@@ -12,7 +12,6 @@ import { ElfError } from './elf/index.js';
 import { DEFAULT_CODE_CACHE_INSTRS, Engine, runStats, type EngineMode } from './cpu/engine.js';
 import { Kernel } from './kernel/kernel.js';
 import { shellDeathMessage } from './kernel/signals.js';
-import { exitNow } from './exit-now.js';
 // The debugger side (gdb/, debug-target) is imported only by --gdb runs: a plain
 // run starts faster without loading and evaluating those modules (startup is
 // mostly module loading).
@@ -178,8 +177,6 @@ async function runProgram(program: string, args: string[], o: CliOptions): Promi
     setTimeout(() => process.kill(process.pid, 'SIGKILL'), 500);
     return new Promise<never>(() => {}); // the signal ends the process
   }
-  // Only a run that translated regions can have V8 compiling in the background (loading WASI costs ~2 ms).
-  if (wasmStats.regions > 0) exitNow(status.code);
   process.exit(status.code);
 }
 

@@ -90,19 +90,6 @@ describe('startup', { skip: !bundled && 'dist/cli.js is not bundled (npm run bui
     assert.ok(!loaded.some((m) => m.startsWith('NativeModule internal/perf/performance')), `perf_hooks was loaded: ${loaded.filter((m) => m.includes('perf')).join(', ')}`);
   });
 
-  test('a run that translated regions ends at once with the guest\'s status, its output whole and the code cache written (exit-now.ts)', { skip: !existsSync('/bin/busybox') && 'busybox-static is not installed' }, async (t) => {
-    requireElfshim();
-    const { cli, dir } = copyOfCli(t);
-    // A shell loop long enough for regions, then output and a status of its own.
-    const script = 'i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done; echo "looped $i"; exit 42';
-    const r = await runProcess(process.execPath, [cli, '--stats', '/bin/busybox', 'sh', '-c', script], { timeoutMs: 60_000 });
-    assert.equal(r.status, 42, r.stderr.toString());
-    assert.equal(r.stdout.toString(), 'looped 3000\n');
-    assert.ok(Number(/wasm-regions=(\d+)/.exec(r.stderr.toString())?.[1]) >= 1, `no WebAssembly region, so not the fast exit: ${r.stderr}`);
-    // The launcher writes the missing cache in an 'exit' listener: the fast exit still runs those.
-    assert.equal(cacheFiles(dir).length, 1, `code cache after the run: ${cacheFiles(dir).join(', ')}`);
-  });
-
   test('Node\'s other threads run at the lowest priority, the guest\'s at the normal one', { skip: process.platform !== 'linux' && 'per-thread nice values are Linux\'s' }, async (t) => {
     requireElfshim();
     const { cli, dir } = copyOfCli(t);
