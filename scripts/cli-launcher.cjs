@@ -26,6 +26,7 @@ setFlagsFromString('--always-sparkplug');
 setFlagsFromString('--interrupt-budget=270336');
 setFlagsFromString('--wasm-tiering-budget=7200000');
 setFlagsFromString('--wasm-lazy-validation');
+setFlagsFromString('--experimental-wasm-branch-hinting');
 
 // Node's other threads — V8's background compilers (TurboFan tiering up WebAssembly regions and the
 // emulator's JavaScript) and GC helpers — at the lowest priority: the guest runs on this thread, and on

@@ -95,6 +95,8 @@ setFlagsFromString('--wasm-tiering-budget=7200000');
 // regions took (sqlite3 bench: 330 -> 290 ms, wall 2894 -> 2808 ms median of 5). An invalid body (a bug
 // of the translator) then fails at its first call, and the run ends with an internal error naming it (onFault).
 setFlagsFromString('--wasm-lazy-validation');
+// Regions hint their slow exits unlikely (encoder.ts, branch hinting): TurboFan lays those paths out of line.
+setFlagsFromString('--experimental-wasm-branch-hinting');
 
 const isWasm = (fn: JitFn): fn is WasmJitFn => 'wasmIndex' in fn;
 

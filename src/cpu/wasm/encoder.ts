@@ -221,8 +221,23 @@ export class FunctionBody {
     return this;
   }
 
-  /** block / loop / if labelled `name`, with no result or one of type `result`. */
-  open(kind: 'block' | 'loop' | 'if', name: string, result = 0x40): this {
+  /**
+   * Branch hints, [offset in code, 1 taken / 0 not] pairs, for the branch
+   * hinting proposal's custom section (moduleOf): TurboFan (with
+   * --experimental-wasm-branch-hinting) makes the unlikely side of a hinted
+   * if / br_if deferred — laid out of line, its spills kept off the likely
+   * path. Regions hint their slow exits (TLB misses, budget, faults) unlikely.
+   */
+  private readonly hints: number[] = [];
+  private hint(likely: boolean | undefined): void {
+    if (likely !== undefined) this.hints.push(this.code.length, likely ? 1 : 0);
+  }
+  /** Where code starts in the encoded body (after the local declarations and the prefix): hint offsets count from the body's start. */
+  private codeStart = 0;
+
+  /** block / loop / if labelled `name`, with no result or one of type `result`; an if may be hinted `likely` (true) or not (false). */
+  open(kind: 'block' | 'loop' | 'if', name: string, result = 0x40, likely?: boolean): this {
+    if (kind === 'if') this.hint(likely);
     this.code.push(kind === 'block' ? Op.block : kind === 'loop' ? Op.loop : Op.if);
     this.code.push(result);
     this.labels.push(name);
@@ -254,7 +269,9 @@ export class FunctionBody {
     this.uleb(this.depth(name));
     return this;
   }
-  brIf(name: string): this {
+  /** br_if, optionally hinted taken (`likely` true) or not (false). */
+  brIf(name: string, likely?: boolean): this {
+    this.hint(likely);
     this.code.push(Op.brIf);
     this.uleb(this.depth(name));
     return this;
@@ -287,7 +304,8 @@ export class FunctionBody {
       uleb(n, head);
       head.push(t);
     }
-    const size = head.length + (prefix ? prefix.code.length : 0) + this.code.length + 1;
+    this.codeStart = head.length + (prefix ? prefix.code.length : 0);
+    const size = this.codeStart + this.code.length + 1;
     const sizeBytes = uleb(size);
     const out = new Uint8Array(sizeBytes.length + size);
     out.set(sizeBytes);
@@ -301,6 +319,14 @@ export class FunctionBody {
     out.set(this.code.bytes, at);
     out[at + this.code.length] = Op.end;
     return out;
+  }
+
+  /** The "metadata.code.branch_hint" custom section for this body as function `index` (after encode()), or nothing. */
+  hintSection(index: number): number[] {
+    if (this.hints.length === 0) return [];
+    const entries: number[] = [];
+    for (let k = 0; k < this.hints.length; k += 2) entries.push(...uleb(this.codeStart + this.hints[k]), 1, this.hints[k + 1]);
+    return section(0, [...name('metadata.code.branch_hint'), 1, ...uleb(index), ...uleb(this.hints.length / 2), ...entries]);
   }
 }
 
@@ -332,6 +358,7 @@ export function moduleOf(
 ): Uint8Array<ArrayBuffer> {
   const header = headerOf(fn, memoryPages, imports, opts);
   const body = fn.encode(opts.prologue);
+  const hints = fn.hintSection(imports.length); // before the code section
   const code = [10, ...uleb(body.length + 1), 1]; // the code section: one body (encode() starts it with its size)
   // The function's name (the "name" custom section): V8 shows it in profiles (perf, --cpu-prof) and stack traces.
   let names: number[] = [];
@@ -340,11 +367,12 @@ export function moduleOf(
     names = section(0, [...name('name'), 1, ...uleb(entry.length), ...entry]);
   }
   // One buffer, written once: region modules are built by the hundred.
-  const out = new Uint8Array(header.length + code.length + body.length + names.length);
-  out.set(header);
-  out.set(code, header.length);
-  out.set(body, header.length + code.length);
-  out.set(names, header.length + code.length + body.length);
+  const out = new Uint8Array(header.length + hints.length + code.length + body.length + names.length);
+  let at = 0;
+  for (const part of [header, hints, code, body, names]) {
+    out.set(part, at);
+    at += part.length;
+  }
   return out;
 }
 
