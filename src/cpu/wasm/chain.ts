@@ -50,7 +50,7 @@ function lookup(f: FunctionBody, rip: number, cache: number, e: number, index: n
   f.i32(5).op(Op.i32Shl).get(cache).op(Op.i32Add).set(e);
   // The newer entry of the set, else the older one.
   f.get(e).mem(Op.i64Load).get(rip).op(Op.i64Ne).open('if', 'way1');
-  f.get(e).i32(16).op(Op.i32Add).tee(e).mem(Op.i64Load).get(rip).op(Op.i64Ne).brIf(miss);
+  f.get(e).i32(16).op(Op.i32Add).tee(e).mem(Op.i64Load).get(rip).op(Op.i64Ne).brIf(miss, false);
   f.end();
   f.get(e).mem(Op.i32Load, 8).set(index).get(e).mem(Op.i32Load, 12).set(block);
 }
@@ -77,7 +77,7 @@ function dispatcher(scratch: number): FunctionBody {
   const done = f.local(I32), rip = f.local(I64), e = f.local(I32);
   f.open('block', 'out').open('loop', 'L');
   callRegion(f, scratch, budget, done, index, block);
-  f.i32(0).mem(Op.i32Load, scratch + S.S_SLOW).get(done).get(budget).op(Op.i32GeS, Op.i32Or).get(cache).i32(0).op(0x48 /* i32.lt_s */, Op.i32Or).brIf('out');
+  f.i32(0).mem(Op.i32Load, scratch + S.S_SLOW).get(done).get(budget).op(Op.i32GeS, Op.i32Or).get(cache).i32(0).op(0x48 /* i32.lt_s */, Op.i32Or).brIf('out', false);
   f.i32(0).mem(Op.i64Load, scratch + S.S_RIP).set(rip);
   lookup(f, rip, cache, e, index, block, 'out');
   f.br('L').end().end();
@@ -106,14 +106,14 @@ function nest(scratch: number): FunctionBody {
   const [budget, target, stop] = [0, 1, 2];
   const done = f.local(I32), rip = f.local(I64), e = f.local(I32), index = f.local(I32), block = f.local(I32), cache = f.local(I32);
   f.open('block', 'none');
-  f.i32(0).mem(Op.i32Load, scratch + S.S_NEST).i32(0).op(0x4c /* i32.le_s */).brIf('none');
-  f.i32(0).mem(Op.i32Load, scratch + S.S_CHAIN).tee(cache).i32(0).op(0x48 /* i32.lt_s */).brIf('none');
+  f.i32(0).mem(Op.i32Load, scratch + S.S_NEST).i32(0).op(0x4c /* i32.le_s */).brIf('none', false);
+  f.i32(0).mem(Op.i32Load, scratch + S.S_CHAIN).tee(cache).i32(0).op(0x48 /* i32.lt_s */).brIf('none', false);
   f.get(target).set(rip);
   lookup(f, rip, cache, e, index, block, 'none');
   f.i32(0).i32(0).mem(Op.i32Load, scratch + S.S_NEST).i32(1).op(Op.i32Sub).mem(Op.i32Store, scratch + S.S_NEST);
   f.open('block', 'out').open('loop', 'L');
   callRegion(f, scratch, budget, done, index, block);
-  f.i32(0).mem(Op.i32Load, scratch + S.S_SLOW).get(done).get(budget).op(Op.i32GeS, Op.i32Or).brIf('out');
+  f.i32(0).mem(Op.i32Load, scratch + S.S_SLOW).get(done).get(budget).op(Op.i32GeS, Op.i32Or).brIf('out', false);
   f.i32(0).mem(Op.i64Load, scratch + S.S_RIP).tee(rip).get(stop).op(Op.i64Eq).brIf('out');
   lookup(f, rip, cache, e, index, block, 'out');
   f.br('L').end().end();
