@@ -51,7 +51,7 @@ test('branch hints: a metadata.code.branch_hint section before the code, each of
   prologue.i64(7).set(a).i32(1).set(b).i64(0x7ffff7f437d4).set(c); // code the body runs first (as a region's prologue)
   const asked: [number, number][] = []; // [opcode, direction]
   f.open('block', 'out');
-  f.get(0).open('if', 'cold', 0x40, false);
+  f.get(0).ifUnlikely('cold');
   asked.push([Op.if, 0]);
   f.i32(5).set(b).end();
   f.get(0).i32(3).op(Op.i32GtU).brIf('out', true);

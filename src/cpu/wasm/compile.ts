@@ -153,7 +153,7 @@ function emitRegion(g: WasmEmitter, blocks: JitBlock[], targets: readonly (reado
     // The budget, on the way into another block of the region (exactly where the interpreter's loop would
     // stop entering blocks; the engine and the dispatcher check it before they enter a region): target on the stack.
     const budgetCheck = (target: () => void) => {
-      f.get(g.done).get(0).op(Op.i32GeS).open('if', 'budget', 0x40, false);
+      f.get(g.done).get(0).op(Op.i32GeS).ifUnlikely('budget');
       target();
       g.exitTo();
       f.end();

@@ -309,7 +309,7 @@ export class WasmEmitter {
     if (near) {
       // In the window's page: its host offset plus the distance; otherwise (a structure across a page boundary) the TLB.
       const { w, rel } = near;
-      f.get(w.pofs).i32(rel).op(Op.i32Add).tee(pofs).i32(4096 - size).op(Op.i32GtU).open('if', 'other-page', 0x40, false);
+      f.get(w.pofs).i32(rel).op(Op.i32Add).tee(pofs).i32(4096 - size).op(Op.i32GtU).ifUnlikely('other-page');
       this.probeTlb(a, size, write, h, pofs);
       f.else();
       f.get(w.h).i32(rel).op(Op.i32Add).set(h);
@@ -361,7 +361,7 @@ export class WasmEmitter {
 
   /** Leaves for the interpreter unless DF is clear (string instructions run forward only here). */
   requireForward(): void {
-    this.f.i32(0).mem(Op.i32Load, this.scratch + S.S_DF).open('if', 'df', 0x40, false);
+    this.f.i32(0).mem(Op.i32Load, this.scratch + S.S_DF).ifUnlikely('df');
     this.slowExit();
     this.f.end();
   }
@@ -642,11 +642,11 @@ export class WasmEmitter {
     f.i32(k).i32(FALLBACK_SLOT).op(0x11, FALLBACK_TYPE_INDEX, 0); // call_indirect
     const status = this.keep32();
     this.takeBack(true);
-    f.get(status).i32(1).op(Op.i32Eq).open('if', 'fault', 0x40, false);
+    f.get(status).i32(1).op(Op.i32Eq).ifUnlikely('fault');
     this.slowExit();
     f.end();
     // It wrote code: the region may be gone, leave after the instruction.
-    f.get(status).open('if', 'code-written', 0x40, false);
+    f.get(status).ifUnlikely('code-written');
     this.retire(this.local + 1);
     f.i64(i.next);
     this.exitTo();
@@ -667,7 +667,7 @@ export class WasmEmitter {
     const f = this.f;
     const at = (off: number) => this.scratch + off;
     // The budget is checked before entering the callee's block, as before any block.
-    f.get(this.done).get(0).op(Op.i32GeS).open('if', 'budget', 0x40, false);
+    f.get(this.done).get(0).op(Op.i32GeS).ifUnlikely('budget');
     pushTarget();
     this.exitTo();
     f.end();
@@ -679,7 +679,7 @@ export class WasmEmitter {
     pushTarget();
     f.i64(ret).i32(NEST_SLOT).op(0x11, NEST_TYPE_INDEX, 0); // call_indirect
     const ran = this.keep32();
-    f.get(ran).i32(0).op(0x48 /* i32.lt_s */).open('if', 'ran-nothing', 0x40, false);
+    f.get(ran).i32(0).op(0x48 /* i32.lt_s */).ifUnlikely('ran-nothing');
     pushTarget();
     this.exitTo();
     f.end();
@@ -690,7 +690,7 @@ export class WasmEmitter {
     f.i32(0).mem(Op.i64Load, at(S.S_RIP)).i64(ret).op(Op.i64Eq, Op.i32And);
     f.i32(0).mem(Op.i32Load, at(S.S_GEN)).get(gen).op(Op.i32Eq, Op.i32And);
     f.get(this.done).get(0).op(0x48 /* i32.lt_s */, Op.i32And);
-    f.open('if', 'returned', 0x40, true);
+    f.ifLikely('returned');
     f.i32(0).get(this.self).mem(Op.i32Store, at(S.S_LAST));
     f.i32(0).i32(0).mem(Op.i32Load, at(S.S_NESTED)).i32(1).op(Op.i32Add).mem(Op.i32Store, at(S.S_NESTED));
     onReturn();

@@ -243,6 +243,14 @@ export class FunctionBody {
     this.labels.push(name);
     return this;
   }
+  /** An if (no result) hinted not taken: a slow path, laid out of line by TurboFan. */
+  ifUnlikely(name: string): this {
+    return this.open('if', name, 0x40, false);
+  }
+  /** An if (no result) hinted taken. */
+  ifLikely(name: string): this {
+    return this.open('if', name, 0x40, true);
+  }
   else(): this {
     this.code.push(Op.else);
     return this;

@@ -816,7 +816,7 @@ function divide(g: WasmEmitter, i: Instr, signed: boolean): false | void {
   }
   f.get(d).op(Op.i64Eqz, Op.i32Or);
   if (signed && s === 8) f.get(n).i64(-(2n ** 63n)).op(Op.i64Eq).get(d).i64(-1).op(Op.i64Eq, Op.i32And, Op.i32Or);
-  f.open('if', 'slow', 0x40, false);
+  f.ifUnlikely('slow');
   g.slowExit();
   f.end();
   f.get(n).get(d).op(signed ? Op.i64DivS : Op.i64DivU);
@@ -826,7 +826,7 @@ function divide(g: WasmEmitter, i: Instr, signed: boolean): false | void {
   if (s === 4) {
     if (signed) f.get(q).get(q).op(Op.i64Extend32S, Op.i64Ne);
     else f.get(q).i64(32).op(Op.i64ShrU, Op.i64Eqz, Op.i32Eqz);
-    f.open('if', 'range', 0x40, false);
+    f.ifUnlikely('range');
     g.slowExit();
     f.end();
   }

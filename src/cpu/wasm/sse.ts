@@ -39,7 +39,7 @@ function setX(g: WasmEmitter, n: number, value: () => void): void {
 function mem128(g: WasmEmitter, i: Instr, aligned: boolean, write: boolean): number {
   const a = g.ea(i);
   if (aligned) {
-    g.f.get(a).op(Op.i32WrapI64).i32(15).op(Op.i32And).open('if', 'misaligned', 0x40, false);
+    g.f.get(a).op(Op.i32WrapI64).i32(15).op(Op.i32And).ifUnlikely('misaligned');
     g.slowExit();
     g.f.end();
   }
@@ -233,7 +233,7 @@ const cvtsi2f = (single: boolean): WasmTranslation => (g, i) => {
     // Significant bits of |x|: 64 - clz - ctz (|INT64_MIN| = 2^63 has one).
     f.i64(0).get(x).op(Op.i64Sub).get(x).get(x).i64(0).op(Op.i64LtS).op(Op.select);
     const m = g.keep64();
-    f.i64(64).get(m).op(Op.i64Clz, Op.i64Sub).get(m).op(Op.i64Ctz, Op.i64Sub).i64(single ? 24 : 53).op(Op.i64GtS).open('if', 'inexact', 0x40, false);
+    f.i64(64).get(m).op(Op.i64Clz, Op.i64Sub).get(m).op(Op.i64Ctz, Op.i64Sub).i64(single ? 24 : 53).op(Op.i64GtS).ifUnlikely('inexact');
     g.slowExit();
     f.end();
   }
@@ -324,7 +324,7 @@ const scalarArith = (op: ScalarOp, single: boolean): WasmTranslation => (g, i) =
     f.op(Op.i32And);
     if (op === '/') f.get(b).float(0, single).op(ne, Op.i32And);
   }
-  f.op(Op.i32Eqz).open('if', 'not-fast', 0x40, false);
+  f.op(Op.i32Eqz).ifUnlikely('not-fast');
   g.slowExit();
   f.end();
   f.get(g.regp).get(r).mem(store, xmmAt(i.reg));
