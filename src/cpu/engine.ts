@@ -12,6 +12,7 @@ import { compileRegion, successors, type JitFn } from './jit/compile.js';
 import { compileWasmRegion, type WasmJitFn } from './wasm/compile.js';
 import { chainClear, chainDrop, chainSet, regionsChanged } from './wasm/chain.js';
 import { FS } from './jit/runtime.js';
+import { TRANSITIONS_FILE, countTransition } from './transitions.js';
 
 /** 'jit' translates hot blocks to JavaScript; 'interp' runs every instruction through its exec function (the reference). */
 export type EngineMode = 'jit' | 'interp';
@@ -466,7 +467,7 @@ export class Engine {
         m.jitTried = true;
         m.owner = r;
         // WebAssembly regions pass control to each other directly while no breakpoint needs checking between them.
-        if (this.chainView !== null && r.fn !== null && isWasm(r.fn) && this.breakpoints.size === 0) chainSet(this.chainView, this.mem.chainOffset, m.start, r.fn.wasmIndex, j);
+        if (this.chainView !== null && r.fn !== null && isWasm(r.fn) && this.breakpoints.size === 0 && !TRANSITIONS_FILE) chainSet(this.chainView, this.mem.chainOffset, m.start, r.fn.wasmIndex, j);
       }
     });
   }
@@ -609,7 +610,7 @@ export class Engine {
       let last: JitRegion | null = null;
       if (fn !== null) {
         // Entered from here: a chain cache entry for b was missing (never made, or evicted by another address).
-        if (this.chainView !== null && !checkBps && isWasm(fn) && b.owner !== null && b.owner.fn === fn) chainSet(this.chainView, this.mem.chainOffset, b.start, fn.wasmIndex, b.jitEntry);
+        if (this.chainView !== null && !checkBps && !TRANSITIONS_FILE && isWasm(fn) && b.owner !== null && b.owner.fn === fn) chainSet(this.chainView, this.mem.chainOffset, b.start, fn.wasmIndex, b.jitEntry);
         let n: number;
         try {
           n = fn(c, budget - executed, b.jitEntry);
@@ -630,6 +631,7 @@ export class Engine {
         FS.region = null;
         last = o;
         if (o !== null) from = o.blocks[FS.from] ?? b;
+        if (TRANSITIONS_FILE) countTransition(o?.blocks[0].start ?? b.start, from.start, from.instrs[from.instrs.length - 1].exec.name, c.rip, FS.slow !== 0);
         if (FS.slow !== 0) {
           // The region left just before an instruction for the interpreter (a memory slow path):
           // finish that block here, so blocks end where the interpreter's do.
