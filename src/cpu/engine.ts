@@ -467,7 +467,7 @@ export class Engine {
         m.jitTried = true;
         m.owner = r;
         // WebAssembly regions pass control to each other directly while no breakpoint needs checking between them.
-        if (this.chainView !== null && r.fn !== null && isWasm(r.fn) && this.breakpoints.size === 0 && !TRANSITIONS_FILE) chainSet(this.chainView, this.mem.chainOffset, m.start, r.fn.wasmIndex, j);
+        if (this.chainView !== null && r.fn !== null && isWasm(r.fn) && this.breakpoints.size === 0) chainSet(this.chainView, this.mem.chainOffset, m.start, r.fn.wasmIndex, j);
       }
     });
   }
@@ -610,7 +610,7 @@ export class Engine {
       let last: JitRegion | null = null;
       if (fn !== null) {
         // Entered from here: a chain cache entry for b was missing (never made, or evicted by another address).
-        if (this.chainView !== null && !checkBps && !TRANSITIONS_FILE && isWasm(fn) && b.owner !== null && b.owner.fn === fn) chainSet(this.chainView, this.mem.chainOffset, b.start, fn.wasmIndex, b.jitEntry);
+        if (this.chainView !== null && !checkBps && isWasm(fn) && b.owner !== null && b.owner.fn === fn) chainSet(this.chainView, this.mem.chainOffset, b.start, fn.wasmIndex, b.jitEntry);
         let n: number;
         try {
           n = fn(c, budget - executed, b.jitEntry);

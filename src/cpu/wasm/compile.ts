@@ -34,6 +34,7 @@ import * as S from './state.js';
 import { regionFallback, mayFallBack, running } from './fallback.js';
 import { HELPER_TYPES } from './helpers.js';
 import { basesIn, flagsIn, flagsOut, registersIn, registersOut } from './scratch.js';
+import { TRANSITIONS_FILE } from '../transitions.js';
 
 /** ELFSHIM_WASM=0 keeps every region JavaScript (for comparison). */
 const ENABLED = process.env.ELFSHIM_WASM !== '0';
@@ -286,10 +287,12 @@ function runner(table: RegionTable, buffer: ArrayBufferLike, scratch: number): R
     basesIn(c, V);
     const m = c.mem;
     V[TLB] = m.tlbOffset;
-    V[CHAIN] = m.chainOffset;
+    // ELFSHIM_TRANSITIONS: no chain cache (< 0), so every region returns here to be counted.
+    const chain = TRANSITIONS_FILE ? -1 : m.chainOffset;
+    V[CHAIN] = chain;
     V[NEST] = NEST_DEPTH;
     running.cpu = c;
-    const done = table.dispatch(budget, index, entry, m.chainOffset);
+    const done = table.dispatch(budget, index, entry, chain);
     const last = V[LAST];
     if (last !== index) {
       FS.region = table.owners[last]?.deref() ?? null;

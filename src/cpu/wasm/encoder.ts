@@ -235,9 +235,8 @@ export class FunctionBody {
   /** Where code starts in the encoded body (after the local declarations and the prefix): hint offsets count from the body's start. */
   private codeStart = 0;
 
-  /** block / loop / if labelled `name`, with no result or one of type `result`; an if may be hinted `likely` (true) or not (false). */
-  open(kind: 'block' | 'loop' | 'if', name: string, result = 0x40, likely?: boolean): this {
-    if (kind === 'if') this.hint(likely);
+  /** block / loop / if labelled `name`, with no result or one of type `result`. */
+  open(kind: 'block' | 'loop' | 'if', name: string, result = 0x40): this {
     this.code.push(kind === 'block' ? Op.block : kind === 'loop' ? Op.loop : Op.if);
     this.code.push(result);
     this.labels.push(name);
@@ -245,11 +244,13 @@ export class FunctionBody {
   }
   /** An if (no result) hinted not taken: a slow path, laid out of line by TurboFan. */
   ifUnlikely(name: string): this {
-    return this.open('if', name, 0x40, false);
+    this.hint(false);
+    return this.open('if', name);
   }
   /** An if (no result) hinted taken. */
   ifLikely(name: string): this {
-    return this.open('if', name, 0x40, true);
+    this.hint(true);
+    return this.open('if', name);
   }
   else(): this {
     this.code.push(Op.else);
