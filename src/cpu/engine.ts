@@ -164,8 +164,9 @@ const HOT = 8;
  */
 const JIT_HOT = 64;
 /**
- * Past JIT_HOT regions an engine's threshold (and its members' quarter) is the
- * number of regions it formed, up to this many times JIT_HOT. A program with
+ * Past JIT_HOT regions an engine's threshold (and its members' quarter) grows
+ * with the regions it formed: base × formed / JIT_HOT (the number formed, at
+ * the default base), up to this many times the base. A program with
  * a large code footprint has a long tail of lukewarm blocks, each costing a
  * millisecond of translation and several of V8's background compiler for
  * little run time; small programs never reach it. Counted, not timed, so
