@@ -1,7 +1,7 @@
 /** The WebAssembly encoder: integer constants (the float-arithmetic LEB128 of safe integers must be sleb's bytes), branch hints. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Bytes, FunctionBody, I32, I64, Op, moduleOf, sleb, slebSafe } from '../src/cpu/wasm/encoder.js';
+import { Bytes, FunctionBody, I32, I64, Op, moduleOf, sleb, slebSafe, uleb } from '../src/cpu/wasm/encoder.js';
 
 test('slebSafe encodes every safe integer as sleb does (edges of each 7-bit group, signs, guest addresses)', () => {
   const values = new Set<number>([0, -1, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 0x7ffff7f437d4, -0x7ffff7f437d4, 4294967295, -4294967296]);
@@ -102,7 +102,26 @@ test('branch hints: a metadata.code.branch_hint section before the code, each of
   assert.equal(bytes[at++], 1);
   at += readUleb(bytes, at)[1];
   assert.deepEqual(hints.map(([offset, dir]) => [bytes[at + offset], dir]), asked);
+  // The name section: subsection 1 (function names), one entry, function 0 named as asked.
+  const names = sections.find((s) => s.name === 'name')!;
+  k = names.at + 1 + 'name'.length;
+  assert.equal(next(), 1, 'subsection: function names');
+  assert.equal(next(), names.at + names.size - k, 'subsection size');
+  assert.deepEqual([next(), next()], [1, 0], 'one name, function 0');
+  const len = next();
+  assert.equal(String.fromCharCode(...bytes.subarray(k, k + len)), 'hinted');
+  assert.equal(k + len, names.at + names.size, 'nothing after the name');
   // A valid module that runs as written (the prologue first).
   const run = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f as (x: number) => number;
   assert.deepEqual([0, 1, 2, 3, 4].map(run), [2, 6, 5, 6, 5]);
+});
+
+test('Bytes.uleb writes the bytes of uleb (edges of each 7-bit group up to 2^32 - 1)', () => {
+  const values = [0, 1, 2 ** 32 - 1];
+  for (let b = 7; b < 32; b += 7) values.push(2 ** b - 1, 2 ** b, 2 ** b + 1);
+  for (const v of values) {
+    const out = new Bytes(1);
+    out.uleb(v);
+    assert.deepEqual(Array.from(out.bytes), uleb(v), String(v));
+  }
 });
