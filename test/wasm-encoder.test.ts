@@ -116,9 +116,9 @@ test('branch hints: a metadata.code.branch_hint section before the code, each of
   assert.deepEqual([0, 1, 2, 3, 4].map(run), [2, 6, 5, 6, 5]);
 });
 
-test('Bytes.uleb writes the bytes of uleb (edges of each 7-bit group up to 2^32 - 1)', () => {
-  const values = [0, 1, 2 ** 32 - 1];
-  for (let b = 7; b < 32; b += 7) values.push(2 ** b - 1, 2 ** b, 2 ** b + 1);
+test('Bytes.uleb writes the bytes of uleb (edges of each 7-bit group up to 2^53 - 1)', () => {
+  const values = [0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1];
+  for (let b = 7; b < 53; b += 7) values.push(2 ** b - 1, 2 ** b, 2 ** b + 1);
   for (const v of values) {
     const out = new Bytes(1);
     out.uleb(v);

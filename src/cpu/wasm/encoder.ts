@@ -115,12 +115,13 @@ export class Bytes {
     this.buf.set(b, this.length);
     this.length += b.length;
   }
-  /** Appends the unsigned LEB128 of a non-negative integer below 2^32. */
+  /** Appends the unsigned LEB128 of a non-negative integer below 2^53 (float arithmetic: no 32-bit wrap). */
   uleb(n: number): void {
     do {
-      const b = n & 0x7f;
-      n >>>= 7;
-      this.push(n ? b | 0x80 : b);
+      let b = n % 128;
+      n = Math.floor(n / 128);
+      if (n) b |= 0x80;
+      this.push(b);
     } while (n);
   }
   /** Appends a custom section: id 0, its size, the name, then the payload. */
@@ -172,28 +173,19 @@ export class FunctionBody {
     if (d >= 0) code.push(d);
     return this;
   }
-  private uleb(n: number): void {
-    const code = this.code;
-    do {
-      let b = n % 128;
-      n = Math.floor(n / 128);
-      if (n) b |= 0x80;
-      code.push(b);
-    } while (n);
-  }
   get(l: number): this {
     this.code.push(Op.localGet);
-    this.uleb(l);
+    this.code.uleb(l);
     return this;
   }
   set(l: number): this {
     this.code.push(Op.localSet);
-    this.uleb(l);
+    this.code.uleb(l);
     return this;
   }
   tee(l: number): this {
     this.code.push(Op.localTee);
-    this.uleb(l);
+    this.code.uleb(l);
     return this;
   }
   i32(v: number): this {
@@ -221,14 +213,14 @@ export class FunctionBody {
   /** A SIMD (0xfd-prefixed) opcode. */
   simd(op: number): this {
     this.code.push(0xfd);
-    this.uleb(op);
+    this.code.uleb(op);
     return this;
   }
   /** A SIMD memory access with alignment hint 0 and offset. */
   simdMem(op: number, offset = 0): this {
     this.simd(op);
     this.code.push(0);
-    this.uleb(offset);
+    this.code.uleb(offset);
     return this;
   }
   /** v128.const of 16 bytes. */
@@ -242,7 +234,7 @@ export class FunctionBody {
   mem(opcode: number, offset = 0): this {
     this.code.push(opcode);
     this.code.push(0);
-    this.uleb(offset);
+    this.code.uleb(offset);
     return this;
   }
 
@@ -304,26 +296,26 @@ export class FunctionBody {
   }
   br(name: string): this {
     this.code.push(Op.br);
-    this.uleb(this.depth(name));
+    this.code.uleb(this.depth(name));
     return this;
   }
   /** br_if, optionally hinted taken (`likely` true) or not (false). */
   brIf(name: string, likely?: boolean): this {
     this.hint(likely);
     this.code.push(Op.brIf);
-    this.uleb(this.depth(name));
+    this.code.uleb(this.depth(name));
     return this;
   }
   brTable(names: string[], dflt: string): this {
     this.code.push(Op.brTable);
-    this.uleb(names.length);
+    this.code.uleb(names.length);
     // One pass over the open labels (a region's dispatch names hundreds of them: depth() each was quadratic).
     const depths = new Map<string, number>();
     this.labels.forEach((name, k) => depths.set(name, this.labels.length - 1 - k));
     for (const n of [...names, dflt]) {
       const d = depths.get(n);
       if (d === undefined) throw new Error(`wasm: no label ${n}`);
-      this.uleb(d);
+      this.code.uleb(d);
     }
     return this;
   }
