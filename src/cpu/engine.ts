@@ -235,7 +235,9 @@ export class Engine {
   /** Times the cache was flushed because it was full (for diagnostics and tests). */
   cacheFlushes = 0;
   /** Runs (interpreted) before a block may join a region: a quarter of the translation threshold. */
-  private minMemberHits: number;
+  private get minMemberHits(): number {
+    return Math.max(1, this.jitHot >> 2);
+  }
   /** The pool as int32s, to edit the address space's region chain cache (null: not a WebAssembly pool). */
   private readonly chainView: Int32Array | null;
   /**
@@ -256,7 +258,6 @@ export class Engine {
     this.mode = opts.engine ?? Engine.defaultMode;
     this.baseHot = this.jitHot = opts.jitThreshold ?? JIT_HOT;
     this.maxCachedInstrs = Math.max(1, opts.codeCacheInstrs ?? DEFAULT_CODE_CACHE_INSTRS);
-    this.minMemberHits = Math.max(1, this.jitHot >> 2);
     mem.onCodeWrite = (vpn) => this.invalidatePage(vpn);
     this.chainView = mem.chainOffset >= 0 ? new Int32Array(mem.phys.buffer) : null;
     this.warmTier = this.chainView === null;
@@ -486,7 +487,6 @@ export class Engine {
     this.regionsFormed++;
     const scale = Math.min(JIT_HOT_GROWTH, Math.max(1, this.regionsFormed / JIT_HOT));
     this.jitHot = Math.floor(this.baseHot * scale);
-    this.minMemberHits = Math.max(1, this.jitHot >> 2);
     members.forEach((m, j) => {
       m.regions.push(r);
       if (m.jit === null) {
